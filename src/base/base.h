@@ -1,0 +1,110 @@
+/* base: the project-wide small things every module shares — result codes and diagnostics,
+ * logging, bounded growable buffers, time and timestamps, random ids and bounded string helpers.
+ *
+ * base/ depends on libc only and knows nothing of STIX, HTTP or storage. Nothing here exits the
+ * process or prints to a terminal except ctix_log(), which writes one line per event to stderr.
+ * Every buffer that grows has a cap: going past it is CTIX_ETOOBIG, never an abort. */
+#ifndef CTIX_BASE_H
+#define CTIX_BASE_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CTIX_MUST_CHECK    __attribute__((warn_unused_result))
+#define CTIX_PRINTF(fi, a) __attribute__((format(printf, fi, a)))
+#define CTIX_ARRAY_LEN(a)  (sizeof(a) / sizeof((a)[0]))
+
+enum ctix_rc {
+    CTIX_OK = 0,
+    CTIX_ENOMEM,
+    CTIX_EINVAL,    /* malformed input */
+    CTIX_ENOTFOUND, /* no such thing (or the caller may not know it exists) */
+    CTIX_ECONFLICT, /* already exists / contradicts stored state */
+    CTIX_EDENIED,   /* authentication, authorisation or policy said no */
+    CTIX_ETOOBIG,   /* a cap was reached */
+    CTIX_EIO,       /* file, socket or database failure */
+};
+
+/* Never NULL. */
+const char *ctix_strerror(enum ctix_rc rc);
+
+/* What went wrong and where: msg is for people, where is a JSON pointer, property name, file or
+ * column label. line/col are 1-based, 0 when unknown. */
+struct ctix_diag {
+    char msg[256];
+    char where[128];
+    unsigned line, col;
+};
+
+/* Sets d (if not NULL). where may be NULL. */
+void ctix_diag_set(struct ctix_diag *d, const char *where, const char *fmt, ...) CTIX_PRINTF(3, 4);
+void ctix_diag_clear(struct ctix_diag *d);
+
+/* ---- logging: one "ts level=… comp=… key=value …" line per event on stderr ---- */
+enum ctix_log_level { CTIX_LOG_DEBUG, CTIX_LOG_INFO, CTIX_LOG_WARN, CTIX_LOG_ERROR, CTIX_LOG_OFF };
+
+void ctix_log_set_level(enum ctix_log_level lvl);
+/* filter is a comma list of components, "all" and "-comp" (curl's "all,-ssl"); NULL = all. */
+void ctix_log_set_filter(const char *filter);
+/* Never pass a key, a token or a request body: the log is read by operators. */
+void ctix_log(enum ctix_log_level lvl, const char *comp, const char *fmt, ...) CTIX_PRINTF(3, 4);
+
+/* ---- bounded growable buffer (curl's dynbuf): data is always NUL-terminated when len > 0 ---- */
+struct buf {
+    char *data;
+    size_t len, cap, max;
+};
+
+void buf_init(struct buf *b, size_t max);
+/* Frees the memory; b can be reused after buf_init() or directly (it is left empty, same max). */
+void buf_cleanup(struct buf *b);
+void buf_reset(struct buf *b); /* len = 0, keeps memory */
+CTIX_MUST_CHECK enum ctix_rc buf_append(struct buf *b, const void *p, size_t n);
+CTIX_MUST_CHECK enum ctix_rc buf_appends(struct buf *b, const char *s);
+CTIX_MUST_CHECK enum ctix_rc buf_appendf(struct buf *b, const char *fmt, ...) CTIX_PRINTF(2, 3);
+/* Appends s[0..n) as a JSON string literal, quotes included. */
+CTIX_MUST_CHECK enum ctix_rc buf_append_json_str(struct buf *b, const char *s, size_t n);
+/* Returns the data (NUL-terminated, free() it) and leaves b empty; NULL when out of memory. */
+char *buf_steal(struct buf *b);
+
+/* ---- time ---- */
+/* A parsed RFC 3339 UTC timestamp "YYYY-MM-DDTHH:MM:SS[.f+]Z". */
+struct ctix_ts {
+    int64_t sec;     /* seconds since the epoch; a leap second :60 counts as the next second */
+    int32_t nsec;    /* 0..999999999, digits past the ninth are dropped */
+    int frac_digits; /* digits written after the '.', 0 if none */
+};
+
+/* Strict form: uppercase T and Z, no offsets, a '.' only when digits follow. Years 0000-9999. */
+CTIX_MUST_CHECK enum ctix_rc ctix_ts_parse(const char *s, size_t len, struct ctix_ts *out);
+int ctix_ts_cmp(const struct ctix_ts *a, const struct ctix_ts *b);
+int64_t ctix_ts_to_us(const struct ctix_ts *t); /* truncates to microseconds */
+/* Writes "YYYY-MM-DDTHH:MM:SS.ffffffZ" (27 chars + NUL) into out[28]. */
+void ctix_ts_format_us(int64_t us, char out[28]);
+/* Wall clock in microseconds since the epoch. */
+int64_t ctix_now_us(void);
+/* Monotonic clock in microseconds, for durations. */
+int64_t ctix_mono_us(void);
+
+/* ---- random ---- */
+/* Fills p with n bytes from the kernel CSPRNG. */
+CTIX_MUST_CHECK enum ctix_rc ctix_random(void *p, size_t n);
+/* Writes a lowercase RFC 4122 version 4 UUID (36 chars + NUL). */
+CTIX_MUST_CHECK enum ctix_rc ctix_uuid4(char out[37]);
+/* True when s is a UUID in 8-4-4-4-12 hex form (any case); v4only also checks version and variant. */
+bool ctix_uuid_valid(const char *s, bool v4only);
+
+/* ---- strings and files ---- */
+/* Copies at most n-1 bytes and NUL-terminates (n > 0). Returns strlen(src). */
+size_t ctix_strlcpy(char *dst, const char *src, size_t n);
+/* Parses a whole decimal string (no sign, no spaces) into *out; false if malformed or > max. */
+bool ctix_parse_u64(const char *s, uint64_t max, uint64_t *out);
+/* Reads a whole file, at most max bytes (CTIX_ETOOBIG past it). *out is NUL-terminated, free(). */
+CTIX_MUST_CHECK enum ctix_rc ctix_file_read(const char *path, size_t max, char **out, size_t *len,
+                                            struct ctix_diag *diag);
+/* Lowercase hex of n bytes into out (2n+1 bytes). */
+void ctix_hex(const void *p, size_t n, char *out);
+
+#endif

@@ -1,0 +1,32 @@
+/* http: the libmicrohttpd glue — listening socket, TLS, thread pool, request limits, reading
+ * bodies under the API root's max_content_length, routing every request to taxii/, one access-log
+ * line per request (method, path, status, bytes, duration, organisation: never a token or a body),
+ * and a clean stop that lets in-flight requests finish. */
+#ifndef CTIX_HTTP_H
+#define CTIX_HTTP_H
+
+#include <stdint.h>
+
+#include "base/base.h"
+#include "taxii/taxii.h"
+
+struct http_config {
+    const char *host;          /* numeric address to bind, e.g. "127.0.0.1" or "::1" */
+    uint16_t port;             /* 0 picks a free port (tests) */
+    const char *tls_cert_file; /* PEM; both NULL for plain HTTP */
+    const char *tls_key_file;
+    unsigned threads; /* worker threads; 0 = one per core */
+};
+
+struct http_server;
+
+/* taxii is borrowed and must outlive the server. */
+CTIX_MUST_CHECK enum ctix_rc http_server_start(const struct http_config *cfg,
+                                               struct taxii_server *taxii,
+                                               struct http_server **out, struct ctix_diag *diag);
+/* The port actually bound. */
+uint16_t http_server_port(const struct http_server *s);
+/* Stops accepting, lets running requests finish, frees s. NULL is a no-op. */
+void http_server_stop(struct http_server *s);
+
+#endif

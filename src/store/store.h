@@ -1,0 +1,189 @@
+/* store: persistence behind one interface — organisations, collections, grants, API keys, node
+ * settings, STIX objects and all their versions per collection, TAXII status resources.
+ *
+ * Nothing above store/ knows which database runs: SQLite (sqlite.c) is the embedded default, a
+ * PostgreSQL backend (pg.c) will plug into the same struct store_ops. The store never parses STIX:
+ * callers hand it the stored JSON text and the few fields it indexes. Invariants:
+ *  - date_added is assigned here, in microseconds, strictly increasing per collection;
+ *  - one store_objs_put() call is one transaction: a reader sees all of it or none of it, and once
+ *    it returns CTIX_OK the objects survive a crash (WAL, synchronous=FULL);
+ *  - reads serve the stored JSON bytes as they were stored.
+ * Every function is safe to call from several threads at once on one struct store. */
+#ifndef CTIX_STORE_H
+#define CTIX_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/base.h"
+
+#define STORE_NAME_MAX  256
+#define STORE_DESC_MAX  2048
+#define STORE_VER_MAX   64  /* a version string: a STIX timestamp */
+#define STORE_ROLE_MAX  16
+#define STORE_HASH_LEN  32  /* SHA-256 of an API key */
+
+struct store;
+
+/* Opens (create: creating if missing) the node store kept in the directory data_dir. */
+CTIX_MUST_CHECK enum ctix_rc store_open(const char *data_dir, bool create, struct store **out,
+                                        struct ctix_diag *diag);
+/* Waits for nothing: callers stop using st first. NULL is a no-op. */
+void store_close(struct store *st);
+
+/* ---- node settings: small key/value pairs (node organisation, secrets for cursors…) ---- */
+CTIX_MUST_CHECK enum ctix_rc store_meta_set(struct store *st, const char *key, const char *value);
+/* CTIX_ENOTFOUND when unset; CTIX_ETOOBIG when out[n] is too small. */
+CTIX_MUST_CHECK enum ctix_rc store_meta_get(struct store *st, const char *key, char *out, size_t n);
+
+/* ---- organisations ---- */
+struct store_org {
+    int64_t id;
+    char name[STORE_NAME_MAX];
+    int64_t created_us;
+};
+/* CTIX_ECONFLICT if the name exists. *id (if not NULL) gets the new id. */
+CTIX_MUST_CHECK enum ctix_rc store_org_add(struct store *st, const char *name, int64_t *id);
+CTIX_MUST_CHECK enum ctix_rc store_org_get(struct store *st, const char *name,
+                                           struct store_org *out);
+CTIX_MUST_CHECK enum ctix_rc store_org_get_by_id(struct store *st, int64_t id,
+                                                 struct store_org *out);
+/* *out is a new array of *n entries ordered by name (free()). */
+CTIX_MUST_CHECK enum ctix_rc store_org_list(struct store *st, struct store_org **out, size_t *n);
+
+/* ---- collections ---- */
+struct store_collection {
+    char id[37]; /* UUIDv4 */
+    char title[STORE_NAME_MAX];
+    char alias[STORE_NAME_MAX]; /* "" when none; unique when set */
+    char description[STORE_DESC_MAX];
+    int64_t created_us;
+};
+/* CTIX_ECONFLICT if the id or the alias is taken. */
+CTIX_MUST_CHECK enum ctix_rc store_collection_add(struct store *st,
+                                                  const struct store_collection *c);
+/* Looks up by id, then by alias. CTIX_ENOTFOUND when neither matches. */
+CTIX_MUST_CHECK enum ctix_rc store_collection_get(struct store *st, const char *id_or_alias,
+                                                  struct store_collection *out);
+/* *out is a new array ordered by creation (a stable order), free(). */
+CTIX_MUST_CHECK enum ctix_rc store_collection_list(struct store *st,
+                                                   struct store_collection **out, size_t *n);
+
+/* ---- grants: per-collection read and write rights of an organisation ---- */
+/* Sets both rights exactly (false,false removes the grant). */
+CTIX_MUST_CHECK enum ctix_rc store_grant_set(struct store *st, const char *coll_id, int64_t org_id,
+                                             bool can_read, bool can_write);
+/* No grant reads as false,false (deny by default). */
+CTIX_MUST_CHECK enum ctix_rc store_grant_get(struct store *st, const char *coll_id, int64_t org_id,
+                                             bool *can_read, bool *can_write);
+
+/* ---- API keys: only the SHA-256 of a token is ever stored ---- */
+struct store_key {
+    int64_t id;
+    int64_t org_id;
+    char role[STORE_ROLE_MAX];
+    char name[STORE_NAME_MAX];
+    int64_t created_us;
+    bool revoked;
+    unsigned char hash[STORE_HASH_LEN];
+};
+CTIX_MUST_CHECK enum ctix_rc store_key_add(struct store *st, int64_t org_id, const char *role,
+                                           const char *name,
+                                           const unsigned char hash[STORE_HASH_LEN], int64_t *id);
+/* Finds the key whose hash equals hash. CTIX_ENOTFOUND if none. */
+CTIX_MUST_CHECK enum ctix_rc store_key_find(struct store *st,
+                                            const unsigned char hash[STORE_HASH_LEN],
+                                            struct store_key *out);
+CTIX_MUST_CHECK enum ctix_rc store_key_list(struct store *st, struct store_key **out, size_t *n);
+CTIX_MUST_CHECK enum ctix_rc store_key_revoke(struct store *st, int64_t id);
+
+/* ---- objects ---- */
+struct store_obj_in {
+    const char *id;
+    const char *type;
+    const char *spec_version;
+    /* The version string as written in the object (modified, else created), or NULL: the store
+     * then uses the date_added of the first copy stored, and a later copy with the same id is a
+     * duplicate (SCOs without created/modified). */
+    const char *version;
+    const char *version_key; /* stix_version_key() of version, or NULL with version */
+    const char *json;
+    size_t json_len;
+    int tlp; /* enum stix_tlp, kept for policy/ */
+};
+
+enum store_put_result {
+    STORE_PUT_STORED,
+    STORE_PUT_DUPLICATE, /* the same id and version with the same JSON was already stored */
+    STORE_PUT_CONFLICT,  /* the same id and version with different JSON: the first one is kept */
+};
+
+/* Stores n objects in one transaction. results[i] (n entries) says what happened to objs[i];
+ * date_added (NULL or n entries) gets the date_added of each new or existing version.
+ * Either every object is processed and CTIX_OK returned, or nothing is stored. */
+CTIX_MUST_CHECK enum ctix_rc store_objs_put(struct store *st, const char *coll_id,
+                                            const struct store_obj_in *objs, size_t n,
+                                            enum store_put_result *results, int64_t *date_added);
+
+enum store_vsel {
+    STORE_V_LAST = 1,  /* the version with the greatest version_key (the default) */
+    STORE_V_FIRST = 2, /* the smallest */
+    STORE_V_ALL = 4,   /* every version */
+};
+
+struct store_query {
+    const char *coll_id;
+    const char *object_id;   /* one object's versions only; NULL for the whole collection */
+    int64_t added_after_us;  /* strictly after; < 0 for no bound */
+    size_t limit;            /* at most this many rows (> 0) */
+    const char *const *ids;  /* match[id]: OR-ed, n_ids = 0 for all */
+    size_t n_ids;
+    const char *const *types; /* match[type] */
+    size_t n_types;
+    const char *const *spec_versions; /* match[spec_version]; none = every spec version */
+    size_t n_spec_versions;
+    unsigned vsel;                     /* STORE_V_* bits; 0 with n_versions = 0 means LAST */
+    const char *const *version_keys;   /* exact versions, as stix_version_key() */
+    size_t n_versions;
+    bool want_json; /* false: row.json is NULL (manifest and versions need no bodies) */
+};
+
+struct store_row {
+    const char *id;
+    const char *type;
+    const char *version; /* as stored: the object's own string, or the date_added form */
+    const char *spec_version;
+    int64_t date_added_us;
+    int tlp;
+    const char *json; /* NULL unless want_json */
+    size_t json_len;
+};
+
+/* Called once per row in date_added order; the row is borrowed for the call only. A return other
+ * than CTIX_OK stops the query and is returned by store_objs_query(). */
+typedef enum ctix_rc (*store_row_cb)(void *ctx, const struct store_row *row);
+
+/* Runs q: rows of coll_id that pass every filter, in ascending date_added order, at most q->limit.
+ * *more is set when at least one further row matches. */
+CTIX_MUST_CHECK enum ctix_rc store_objs_query(struct store *st, const struct store_query *q,
+                                              store_row_cb cb, void *ctx, bool *more);
+
+/* Deletes the versions of object_id in coll_id that q selects (q->object_id is ignored; its
+ * vsel/version_keys/spec_versions apply; vsel 0 and no versions = all versions). *n_deleted gets
+ * the count; CTIX_ENOTFOUND when the object has no version in the collection. One transaction. */
+CTIX_MUST_CHECK enum ctix_rc store_obj_delete(struct store *st, const char *coll_id,
+                                              const char *object_id, const struct store_query *q,
+                                              size_t *n_deleted);
+
+/* Number of stored versions in a collection (all versions). */
+CTIX_MUST_CHECK enum ctix_rc store_objs_count(struct store *st, const char *coll_id, int64_t *n);
+
+/* ---- TAXII status resources, kept as the JSON the API serves ---- */
+CTIX_MUST_CHECK enum ctix_rc store_status_put(struct store *st, const char *status_id,
+                                              int64_t org_id, const char *json, size_t len);
+/* *json is a new NUL-terminated string (free()); *org_id the organisation that posted. */
+CTIX_MUST_CHECK enum ctix_rc store_status_get(struct store *st, const char *status_id,
+                                              int64_t *org_id, char **json, size_t *len);
+
+#endif

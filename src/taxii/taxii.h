@@ -1,0 +1,121 @@
+/* taxii: the TAXII 2.1 API — discovery, API root, collections, objects (GET, POST), one object
+ * (GET, DELETE), manifest, versions, status, and the error resource for every failure.
+ *
+ * taxii/ sees a request as plain data (struct taxii_request) and fills a struct taxii_response; it
+ * does no socket I/O, so every endpoint can be tested and fuzzed without a server. The http/ layer
+ * calls taxii_request_begin() as soon as the headers are in — so that authentication, rights, media
+ * types and max_content_length are judged before any body byte is buffered — and then
+ * taxii_request_handle() with the whole body. Reads splice the stored JSON into the envelope: a
+ * read parses no object. */
+#ifndef CTIX_TAXII_H
+#define CTIX_TAXII_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/base.h"
+#include "store/store.h"
+
+#define TAXII_MEDIA_TYPE "application/taxii+json;version=2.1"
+#define TAXII_STIX_MEDIA_TYPE "application/stix+json;version=2.1"
+
+struct taxii_config {
+    const char *title;       /* discovery title */
+    const char *description; /* may be NULL */
+    const char *contact;     /* may be NULL */
+    const char *api_root;    /* path segment of the one API root, e.g. "api" → /api/ */
+    size_t max_content_length;
+    size_t max_page;     /* a page never holds more records than this, whatever limit asks */
+    size_t default_page; /* records per page without limit */
+};
+
+struct taxii_server;
+
+/* st is borrowed and must outlive the server. */
+CTIX_MUST_CHECK enum ctix_rc taxii_server_new(struct store *st, const struct taxii_config *cfg,
+                                              struct taxii_server **out);
+void taxii_server_free(struct taxii_server *srv);
+
+struct taxii_request {
+    const char *method;        /* "GET", "HEAD", "POST", "DELETE", … */
+    const char *path;          /* percent-decoded path, without the query */
+    const char *query;         /* raw query string after '?', or NULL */
+    const char *accept;        /* header values, NULL when absent */
+    const char *content_type;
+    const char *authorization;
+    int64_t content_length;    /* -1 when the header is absent (chunked) */
+    const char *body;          /* NULL in taxii_request_begin() */
+    size_t body_len;
+};
+
+struct taxii_response {
+    int status;
+    struct buf body;                /* JSON, or empty */
+    const char *content_type;       /* static string, NULL when there is no body */
+    char date_first[28];            /* X-TAXII-Date-Added-First, "" when absent */
+    char date_last[28];             /* X-TAXII-Date-Added-Last */
+    bool www_authenticate;          /* add WWW-Authenticate: Basic realm="ctix", Bearer */
+    char org[STORE_NAME_MAX];       /* who asked, for the access log ("-" when anonymous) */
+};
+
+void taxii_response_init(struct taxii_response *resp);
+void taxii_response_cleanup(struct taxii_response *resp);
+
+/* Judges everything that can be judged from the request line and headers. Returns true when the
+ * request goes on: *max_body is then how many body bytes may be read (0 when no body is expected;
+ * a body longer than max_content_length must make the caller answer with taxii_error_too_big()).
+ * Returns false when resp holds the final answer (an error). */
+bool taxii_request_begin(struct taxii_server *srv, const struct taxii_request *req,
+                         struct taxii_response *resp, size_t *max_body);
+
+/* Handles a request whose taxii_request_begin() returned true, with its whole body. */
+void taxii_request_handle(struct taxii_server *srv, const struct taxii_request *req,
+                          struct taxii_response *resp);
+
+/* Fills resp with the TAXII error resource: {"title":…, "description":…, "http_status":"…"}. */
+void taxii_error_reply(struct taxii_response *resp, int status, const char *title,
+                       const char *description);
+/* The 413 answer for a body that went past max_content_length while being read. */
+void taxii_error_too_big(struct taxii_server *srv, struct taxii_response *resp);
+
+/* ---- query strings (exposed for tests and fuzzing) ---- */
+
+#define TAXII_QUERY_MAX_VALUES 1000
+
+struct taxii_query {
+    bool has_added_after;
+    int64_t added_after_us;
+    bool has_limit;
+    uint64_t limit;
+    char *next; /* as given, NULL when absent */
+    /* match[...] lists, each value NUL-terminated inside one allocation; NULL/0 when absent. */
+    char **ids;
+    size_t n_ids;
+    char **types;
+    size_t n_types;
+    char **spec_versions;
+    size_t n_spec_versions;
+    unsigned vsel;       /* STORE_V_* */
+    char **version_keys; /* exact timestamps, normalised with stix_version_key() */
+    size_t n_versions;
+    bool has_version;
+};
+
+/* Parses a raw query string ("a=b&c=d", percent-encoded). Rejects a malformed value, a repeated
+ * parameter, an empty list entry, "all" combined with anything, a repeated version, more than
+ * TAXII_QUERY_MAX_VALUES values. allowed is a bit set of TAXII_Q_* naming the parameters the
+ * endpoint accepts; others are CTIX_EINVAL except unknown match[...] fields, which are ignored.
+ * On failure diag says which parameter and why. taxii_query_cleanup() always. */
+#define TAXII_Q_ADDED_AFTER  0x01
+#define TAXII_Q_LIMIT        0x02
+#define TAXII_Q_NEXT         0x04
+#define TAXII_Q_ID           0x08
+#define TAXII_Q_TYPE         0x10
+#define TAXII_Q_VERSION      0x20
+#define TAXII_Q_SPEC_VERSION 0x40
+CTIX_MUST_CHECK enum ctix_rc taxii_query_parse(const char *query, size_t len, unsigned allowed,
+                                               struct taxii_query *out, struct ctix_diag *diag);
+void taxii_query_cleanup(struct taxii_query *q);
+
+#endif
