@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "base/base.h"
 #include "store/store.h"
 
@@ -78,6 +80,30 @@ void taxii_error_reply(struct taxii_response *resp, int status, const char *titl
                        const char *description);
 /* The 413 answer for a body that went past max_content_length while being read. */
 void taxii_error_too_big(struct taxii_server *srv, struct taxii_response *resp);
+
+/* ---- adding objects: the one ingest path, shared by POST …/objects/ and `ctix import` ---- */
+
+enum taxii_add_outcome { TAXII_ADD_STORED, TAXII_ADD_DUPLICATE, TAXII_ADD_FAILED };
+
+struct taxii_add_item {
+    char id[300];                /* the object's id, or "" when it has none */
+    char version[STORE_VER_MAX]; /* modified, else created, else the server-assigned version */
+    enum taxii_add_outcome outcome;
+    char message[256];           /* why it failed ("created: …"), or "" */
+};
+
+struct taxii_add_counts {
+    size_t total, stored, duplicates, failed;
+};
+
+/* Validates every element of the JSON array objects as a STIX 2.1 object and stores the valid ones
+ * in coll_id in one transaction. items (json_array_size(objects) entries) says what happened to
+ * each; invalid objects are failures with a message naming the property and the rule, and do not
+ * stop the others. Returns CTIX_OK when the transaction committed (even if some objects failed),
+ * or the store's error (then nothing was stored). */
+CTIX_MUST_CHECK enum ctix_rc taxii_objects_add(struct store *st, const char *coll_id,
+                                               json_t *objects, struct taxii_add_item *items,
+                                               struct taxii_add_counts *counts);
 
 /* ---- query strings (exposed for tests and fuzzing) ---- */
 
