@@ -19,7 +19,7 @@
 #include "base/base.h"
 #include "store/store.h"
 
-#define TAXII_MEDIA_TYPE "application/taxii+json;version=2.1"
+#define TAXII_MEDIA_TYPE      "application/taxii+json;version=2.1"
 #define TAXII_STIX_MEDIA_TYPE "application/stix+json;version=2.1"
 
 struct taxii_config {
@@ -33,6 +33,7 @@ struct taxii_config {
 };
 
 struct taxii_server;
+struct taxii_req_state;
 
 /* st is borrowed and must outlive the server. */
 CTIX_MUST_CHECK enum ctix_rc taxii_server_new(struct store *st, const struct taxii_config *cfg,
@@ -40,25 +41,29 @@ CTIX_MUST_CHECK enum ctix_rc taxii_server_new(struct store *st, const struct tax
 void taxii_server_free(struct taxii_server *srv);
 
 struct taxii_request {
-    const char *method;        /* "GET", "HEAD", "POST", "DELETE", … */
-    const char *path;          /* percent-decoded path, without the query */
-    const char *query;         /* raw query string after '?', or NULL */
-    const char *accept;        /* header values, NULL when absent */
+    const char *method; /* "GET", "HEAD", "POST", "DELETE", … */
+    const char *path;   /* percent-decoded path, without the query */
+    const char *query;  /* raw query string after '?', or NULL */
+    const char *accept; /* header values, NULL when absent */
     const char *content_type;
     const char *authorization;
-    int64_t content_length;    /* -1 when the header is absent (chunked) */
-    const char *body;          /* NULL in taxii_request_begin() */
+    int64_t content_length; /* -1 when the header is absent (chunked) */
+    const char *body;       /* NULL in taxii_request_begin() */
     size_t body_len;
 };
 
 struct taxii_response {
     int status;
-    struct buf body;                /* JSON, or empty */
-    const char *content_type;       /* static string, NULL when there is no body */
-    char date_first[28];            /* X-TAXII-Date-Added-First, "" when absent */
-    char date_last[28];             /* X-TAXII-Date-Added-Last */
-    bool www_authenticate;          /* add WWW-Authenticate: Basic realm="ctix", Bearer */
-    char org[STORE_NAME_MAX];       /* who asked, for the access log ("-" when anonymous) */
+    struct buf body;          /* JSON, or empty */
+    const char *content_type; /* static string, NULL when there is no body */
+    char date_first[28];      /* X-TAXII-Date-Added-First, "" when absent */
+    char date_last[28];       /* X-TAXII-Date-Added-Last */
+    bool www_authenticate;    /* add WWW-Authenticate: Basic realm="ctix", Bearer */
+    char org[STORE_NAME_MAX]; /* who asked, for the access log ("-" when anonymous) */
+    /* Private to taxii/: what taxii_request_begin() judged (principal, collection, rights, parsed
+     * query), so that taxii_request_handle() does not authenticate twice. Freed by
+     * taxii_response_cleanup(). */
+    struct taxii_req_state *state;
 };
 
 void taxii_response_init(struct taxii_response *resp);
@@ -89,7 +94,7 @@ struct taxii_add_item {
     char id[300];                /* the object's id, or "" when it has none */
     char version[STORE_VER_MAX]; /* modified, else created, else the server-assigned version */
     enum taxii_add_outcome outcome;
-    char message[256];           /* why it failed ("created: …"), or "" */
+    char message[256]; /* why it failed ("created: …"), or "" */
 };
 
 struct taxii_add_counts {

@@ -1,0 +1,946 @@
+/* The TAXII 2.1 endpoints (§C2): routing, the checks of §C6 in order, and the resources. A request
+ * is judged once in taxii_request_begin() (route, method, media types, key, collection, rights,
+ * size, filters) and served in taxii_request_handle(); what begin learnt travels in resp->state.
+ * Reads splice the stored JSON bytes into the envelope and parse nothing. */
+#include "taxii/taxii.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "taxii/taxii_int.h"
+
+#define PATH_MAX_LEN 2048
+
+enum route {
+    R_HEALTH,
+    R_DISCOVERY,
+    R_ROOT,
+    R_STATUS,
+    R_COLLECTIONS,
+    R_COLLECTION,
+    R_OBJECTS,
+    R_OBJECT,
+    R_MANIFEST,
+    R_VERSIONS,
+};
+
+enum { M_GET = 1, M_HEAD = 2, M_POST = 4, M_DELETE = 8 };
+
+#define Q_LIST (TAXII_Q_ADDED_AFTER | TAXII_Q_LIMIT | TAXII_Q_NEXT)
+#define Q_ALL  (Q_LIST | TAXII_Q_ID | TAXII_Q_TYPE | TAXII_Q_VERSION | TAXII_Q_SPEC_VERSION)
+
+/* What each endpoint accepts (§C2 and §C4's per-endpoint filters). */
+static const struct route_info {
+    const char *name;
+    unsigned methods;
+    bool in_collection;
+    unsigned q_get;    /* filters on GET/HEAD */
+    unsigned q_delete; /* filters on DELETE */
+    char endpoint;     /* cursor scope of the paginated endpoints */
+} routes[] = {
+    [R_HEALTH] = {"healthz", M_GET | M_HEAD, false, 0, 0, 0},
+    [R_DISCOVERY] = {"discovery", M_GET | M_HEAD, false, 0, 0, 0},
+    [R_ROOT] = {"api-root", M_GET | M_HEAD, false, 0, 0, 0},
+    [R_STATUS] = {"status", M_GET | M_HEAD, false, 0, 0, 0},
+    [R_COLLECTIONS] = {"collections", M_GET | M_HEAD, false, 0, 0, 0},
+    [R_COLLECTION] = {"collection", M_GET | M_HEAD, true, 0, 0, 0},
+    [R_OBJECTS] = {"objects", M_GET | M_HEAD | M_POST, true, Q_ALL, 0, 'o'},
+    [R_OBJECT] = {"object", M_GET | M_HEAD | M_DELETE, true,
+                  Q_LIST | TAXII_Q_VERSION | TAXII_Q_SPEC_VERSION,
+                  TAXII_Q_VERSION | TAXII_Q_SPEC_VERSION, 'g'},
+    [R_MANIFEST] = {"manifest", M_GET | M_HEAD, true, Q_ALL, 0, 'm'},
+    [R_VERSIONS] = {"versions", M_GET | M_HEAD, true, Q_LIST | TAXII_Q_SPEC_VERSION, 0, 'v'},
+};
+
+/* The error titles, one per status this API answers with. */
+static const struct {
+    int status;
+    const char *title;
+} error_titles[] = {
+    {400, "Bad Request"},
+    {401, "Unauthorized"},
+    {403, "Forbidden"},
+    {404, "Not Found"},
+    {405, "Method Not Allowed"},
+    {406, "Not Acceptable"},
+    {413, "Payload Too Large"},
+    {415, "Unsupported Media Type"},
+    {422, "Unprocessable Entity"},
+    {500, "Internal Server Error"},
+};
+
+struct taxii_server {
+    struct store *st;
+    struct taxii_config cfg; /* strings below are owned copies */
+    unsigned char secret[TAXII_SECRET_LEN];
+};
+
+struct taxii_req_state {
+    enum route route;
+    unsigned method;
+    bool ready; /* begin() accepted the request */
+    struct auth_principal who;
+    struct store_collection coll;
+    bool can_read, can_write;
+    char coll_ref[STORE_NAME_MAX];
+    char object_id[STIX_ID_MAX];
+    char status_id[40];
+    struct taxii_query q;
+    int64_t after_us; /* lower bound from added_after or next, -1 for none */
+    size_t limit;
+};
+
+/* ---- responses ---- */
+
+void taxii_response_init(struct taxii_response *resp)
+{
+    memset(resp, 0, sizeof(*resp));
+    buf_init(&resp->body, TAXII_RESP_MAX);
+    ctix_strlcpy(resp->org, "-", sizeof(resp->org));
+}
+
+static void state_free(struct taxii_req_state *s)
+{
+    if (s == NULL)
+        return;
+    taxii_query_cleanup(&s->q);
+    free(s);
+}
+
+void taxii_response_cleanup(struct taxii_response *resp)
+{
+    buf_cleanup(&resp->body);
+    state_free(resp->state);
+    resp->state = NULL;
+}
+
+void taxii_error_reply(struct taxii_response *resp, int status, const char *title,
+                       const char *description)
+{
+    char code[8];
+    enum ctix_rc rc;
+
+    snprintf(code, sizeof(code), "%d", status);
+    buf_reset(&resp->body);
+    resp->status = status;
+    resp->date_first[0] = '\0';
+    resp->date_last[0] = '\0';
+    resp->www_authenticate = status == 401;
+    rc = buf_appends(&resp->body, "{\"title\":");
+    if (rc == CTIX_OK)
+        rc = buf_append_json_str(&resp->body, title, strlen(title));
+    if (rc == CTIX_OK && description != NULL) {
+        rc = buf_appends(&resp->body, ",\"description\":");
+        if (rc == CTIX_OK)
+            rc = buf_append_json_str(&resp->body, description, strlen(description));
+    }
+    if (rc == CTIX_OK)
+        rc = buf_appendf(&resp->body, ",\"http_status\":\"%s\"}", code);
+    if (rc != CTIX_OK) {
+        /* Out of memory while reporting: the status line alone still tells the truth. */
+        buf_cleanup(&resp->body);
+        resp->content_type = NULL;
+        return;
+    }
+    resp->content_type = TAXII_MEDIA_TYPE;
+}
+
+/* taxii_error_reply() with the title every response of that status carries. */
+static void reply_error(struct taxii_response *resp, int status, const char *description)
+{
+    const char *title = "Error";
+
+    for (size_t i = 0; i < CTIX_ARRAY_LEN(error_titles); i++) {
+        if (error_titles[i].status == status)
+            title = error_titles[i].title;
+    }
+    taxii_error_reply(resp, status, title, description);
+}
+
+/* An unexpected failure of a lower layer: never leak its details to the client. */
+static void reply_rc(struct taxii_response *resp, enum ctix_rc rc)
+{
+    if (rc == CTIX_ENOTFOUND)
+        reply_error(resp, 404, "no such resource");
+    else if (rc == CTIX_ETOOBIG)
+        reply_error(resp, 413, "the response or request is too large");
+    else
+        reply_error(resp, 500, ctix_strerror(rc));
+}
+
+void taxii_error_too_big(struct taxii_server *srv, struct taxii_response *resp)
+{
+    char desc[128];
+
+    snprintf(desc, sizeof(desc), "the body is larger than max_content_length (%zu bytes)",
+             srv->cfg.max_content_length);
+    reply_error(resp, 413, desc);
+}
+
+static void reply_json(struct taxii_response *resp, int status)
+{
+    resp->status = status;
+    resp->content_type = TAXII_MEDIA_TYPE;
+}
+
+/* ---- server ---- */
+
+static bool hex_decode(const char *s, unsigned char *out, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned v = 0;
+
+        for (int k = 0; k < 2; k++) {
+            char c = s[2 * i + (size_t)k];
+
+            if (c >= '0' && c <= '9')
+                v = v * 16 + (unsigned)(c - '0');
+            else if (c >= 'a' && c <= 'f')
+                v = v * 16 + (unsigned)(c - 'a' + 10);
+            else
+                return false;
+        }
+        out[i] = (unsigned char)v;
+    }
+    return s[2 * n] == '\0';
+}
+
+/* The HMAC key of next tokens: made once per node and kept, so tokens survive a restart and
+ * every process serving the same store accepts the others' tokens. */
+static enum ctix_rc secret_load(struct store *st, unsigned char key[TAXII_SECRET_LEN])
+{
+    char hex[2 * TAXII_SECRET_LEN + 1];
+    enum ctix_rc rc = store_meta_get(st, "next_secret", hex, sizeof(hex));
+
+    if (rc == CTIX_OK && hex_decode(hex, key, TAXII_SECRET_LEN))
+        goto out;
+    if (rc != CTIX_OK && rc != CTIX_ENOTFOUND && rc != CTIX_ETOOBIG)
+        goto out;
+    rc = ctix_random(key, TAXII_SECRET_LEN);
+    if (rc != CTIX_OK)
+        goto out;
+    ctix_hex(key, TAXII_SECRET_LEN, hex);
+    rc = store_meta_set(st, "next_secret", hex);
+out:
+    return rc;
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s != NULL ? strdup(s) : NULL;
+}
+
+static void config_free(struct taxii_config *c)
+{
+    free((char *)c->title);
+    free((char *)c->description);
+    free((char *)c->contact);
+    free((char *)c->api_root);
+}
+
+enum ctix_rc taxii_server_new(struct store *st, const struct taxii_config *cfg,
+                              struct taxii_server **out)
+{
+    struct taxii_server *srv = NULL;
+    enum ctix_rc rc = CTIX_EINVAL;
+
+    if (st == NULL || cfg == NULL || cfg->title == NULL || cfg->api_root == NULL ||
+        cfg->api_root[0] == '\0' || strchr(cfg->api_root, '/') != NULL ||
+        strcmp(cfg->api_root, "taxii2") == 0 || cfg->max_content_length == 0 || cfg->max_page == 0)
+        goto out;
+    srv = calloc(1, sizeof(*srv));
+    if (srv == NULL) {
+        rc = CTIX_ENOMEM;
+        goto out;
+    }
+    srv->st = st;
+    srv->cfg = *cfg;
+    srv->cfg.title = dup_or_null(cfg->title);
+    srv->cfg.description = dup_or_null(cfg->description);
+    srv->cfg.contact = dup_or_null(cfg->contact);
+    srv->cfg.api_root = dup_or_null(cfg->api_root);
+    if (srv->cfg.title == NULL || srv->cfg.api_root == NULL ||
+        (cfg->description != NULL && srv->cfg.description == NULL) ||
+        (cfg->contact != NULL && srv->cfg.contact == NULL)) {
+        rc = CTIX_ENOMEM;
+        goto out;
+    }
+    if (srv->cfg.default_page == 0 || srv->cfg.default_page > srv->cfg.max_page)
+        srv->cfg.default_page = srv->cfg.max_page;
+    rc = secret_load(st, srv->secret);
+    if (rc != CTIX_OK)
+        goto out;
+    *out = srv;
+    srv = NULL;
+out:
+    taxii_server_free(srv);
+    return rc;
+}
+
+void taxii_server_free(struct taxii_server *srv)
+{
+    if (srv == NULL)
+        return;
+    config_free(&srv->cfg);
+    free(srv);
+}
+
+/* ---- routing ---- */
+
+static unsigned method_bit(const char *m)
+{
+    if (m == NULL)
+        return 0;
+    if (strcmp(m, "GET") == 0)
+        return M_GET;
+    if (strcmp(m, "HEAD") == 0)
+        return M_HEAD;
+    if (strcmp(m, "POST") == 0)
+        return M_POST;
+    if (strcmp(m, "DELETE") == 0)
+        return M_DELETE;
+    return 0;
+}
+
+/* Maps a path to a route and its parameters. Every TAXII URL ends with '/' (§C1). */
+static bool route_parse(const struct taxii_server *srv, const char *path, struct taxii_req_state *s)
+{
+    char copy[PATH_MAX_LEN], *seg[8];
+    size_t len, n = 0;
+    bool ok = false;
+
+    if (path == NULL || path[0] != '/')
+        goto out;
+    if (strcmp(path, "/healthz") == 0 || strcmp(path, "/healthz/") == 0) {
+        s->route = R_HEALTH;
+        ok = true;
+        goto out;
+    }
+    len = strlen(path);
+    if (len < 2 || len >= sizeof(copy) || path[len - 1] != '/')
+        goto out;
+    memcpy(copy, path + 1, len - 1);
+    copy[len - 2] = '\0'; /* drop the trailing '/' */
+    for (char *p = copy;;) {
+        char *slash = strchr(p, '/');
+
+        if (*p == '/' || *p == '\0' || n == CTIX_ARRAY_LEN(seg))
+            goto out; /* empty segment, or deeper than any endpoint */
+        seg[n++] = p;
+        if (slash == NULL)
+            break;
+        *slash = '\0';
+        p = slash + 1;
+    }
+    if (n == 1 && strcmp(seg[0], "taxii2") == 0) {
+        s->route = R_DISCOVERY;
+        ok = true;
+        goto out;
+    }
+    if (strcmp(seg[0], srv->cfg.api_root) != 0)
+        goto out;
+    if (n == 1) {
+        s->route = R_ROOT;
+        ok = true;
+    } else if (n == 3 && strcmp(seg[1], "status") == 0) {
+        s->route = R_STATUS;
+        ok = strlen(seg[2]) < sizeof(s->status_id);
+        ctix_strlcpy(s->status_id, seg[2], sizeof(s->status_id));
+    } else if (strcmp(seg[1], "collections") == 0) {
+        if (n >= 3) {
+            if (strlen(seg[2]) >= sizeof(s->coll_ref))
+                goto out;
+            ctix_strlcpy(s->coll_ref, seg[2], sizeof(s->coll_ref));
+        }
+        if (n >= 5) {
+            if (strlen(seg[4]) >= sizeof(s->object_id))
+                goto out;
+            ctix_strlcpy(s->object_id, seg[4], sizeof(s->object_id));
+        }
+        ok = true;
+        if (n == 2)
+            s->route = R_COLLECTIONS;
+        else if (n == 3)
+            s->route = R_COLLECTION;
+        else if (n == 4 && strcmp(seg[3], "objects") == 0)
+            s->route = R_OBJECTS;
+        else if (n == 4 && strcmp(seg[3], "manifest") == 0)
+            s->route = R_MANIFEST;
+        else if (n == 5 && strcmp(seg[3], "objects") == 0)
+            s->route = R_OBJECT;
+        else if (n == 6 && strcmp(seg[3], "objects") == 0 && strcmp(seg[5], "versions") == 0)
+            s->route = R_VERSIONS;
+        else
+            ok = false;
+    }
+out:
+    return ok;
+}
+
+/* ---- begin: every check that needs no body, in the order of §C6 ---- */
+
+static bool check_collection(struct taxii_server *srv, struct taxii_req_state *s,
+                             struct taxii_response *resp)
+{
+    enum ctix_rc rc = store_collection_get(srv->st, s->coll_ref, &s->coll);
+    bool ok = false;
+
+    if (rc == CTIX_ENOTFOUND) {
+        reply_error(resp, 404, "no such collection");
+        goto out;
+    }
+    if (rc == CTIX_OK)
+        rc = auth_rights(srv->st, &s->who, s->coll.id, &s->can_read, &s->can_write);
+    if (rc != CTIX_OK) {
+        reply_rc(resp, rc == CTIX_ENOTFOUND ? CTIX_EIO : rc);
+        goto out;
+    }
+    /* Without any right the requester may not learn that the collection exists. */
+    if (!s->can_read && !s->can_write) {
+        reply_error(resp, 404, "no such collection");
+        goto out;
+    }
+    if (s->method == M_POST && !s->can_write) {
+        reply_error(resp, 403, "no write access to this collection");
+        goto out;
+    }
+    if (s->method == M_DELETE) {
+        if (!s->can_read || !s->can_write || !auth_may_delete(&s->who, s->can_read, s->can_write)) {
+            reply_error(resp, 403, "may not delete from this collection");
+            goto out;
+        }
+    }
+    if ((s->method & (M_GET | M_HEAD)) && !s->can_read && s->route != R_COLLECTION) {
+        reply_error(resp, 403, "no read access to this collection");
+        goto out;
+    }
+    ok = true;
+out:
+    return ok;
+}
+
+static bool check_query(struct taxii_server *srv, const struct taxii_request *req,
+                        struct taxii_req_state *s, struct taxii_response *resp)
+{
+    const struct route_info *ri = &routes[s->route];
+    unsigned allowed = s->method == M_DELETE ? ri->q_delete : s->method == M_POST ? 0 : ri->q_get;
+    struct ctix_diag d;
+    char desc[400];
+    enum ctix_rc rc;
+    bool ok = false;
+
+    ctix_diag_clear(&d);
+    rc = taxii_query_parse(req->query, req->query != NULL ? strlen(req->query) : 0, allowed, &s->q,
+                           &d);
+    if (rc == CTIX_EINVAL) {
+        snprintf(desc, sizeof(desc), "%s%s%s", d.where, d.where[0] != '\0' ? ": " : "", d.msg);
+        reply_error(resp, 400, desc);
+        goto out;
+    }
+    if (rc != CTIX_OK) {
+        reply_rc(resp, rc);
+        goto out;
+    }
+    s->after_us = s->q.has_added_after ? s->q.added_after_us : -1;
+    if (s->q.next != NULL) {
+        struct taxii_cursor_scope scope = {s->coll.id, ri->endpoint, s->object_id, &s->q};
+        int64_t cur;
+
+        if (taxii__cursor_decode(srv->secret, &scope, s->q.next, &cur) != CTIX_OK) {
+            reply_error(resp, 400, "next: not a token issued for this request and its filters");
+            goto out;
+        }
+        if (cur > s->after_us)
+            s->after_us = cur;
+    }
+    s->limit = srv->cfg.default_page;
+    if (s->q.has_limit)
+        s->limit = s->q.limit < srv->cfg.max_page ? (size_t)s->q.limit : srv->cfg.max_page;
+    ok = true;
+out:
+    return ok;
+}
+
+bool taxii_request_begin(struct taxii_server *srv, const struct taxii_request *req,
+                         struct taxii_response *resp, size_t *max_body)
+{
+    struct taxii_req_state *s;
+    enum ctix_rc rc;
+    bool ok = false;
+
+    *max_body = 0;
+    state_free(resp->state);
+    resp->state = s = calloc(1, sizeof(*s));
+    if (s == NULL) {
+        reply_rc(resp, CTIX_ENOMEM);
+        goto out;
+    }
+    if (!route_parse(srv, req->path, s)) {
+        reply_error(resp, 404, "no such endpoint");
+        goto out;
+    }
+    s->method = method_bit(req->method);
+    if (!(routes[s->route].methods & s->method)) {
+        reply_error(resp, 405, "method not allowed on this endpoint");
+        goto out;
+    }
+    if (s->route == R_HEALTH) {
+        ok = true;
+        goto out;
+    }
+    if (!taxii__accept_ok(req->accept)) {
+        reply_error(resp, 406, "Accept must include " TAXII_MEDIA_TYPE);
+        goto out;
+    }
+    rc = auth_authenticate(srv->st, req->authorization, &s->who);
+    if (rc == CTIX_EDENIED) {
+        reply_error(resp, 401, "a valid API key is required");
+        goto out;
+    }
+    if (rc != CTIX_OK) {
+        reply_rc(resp, rc);
+        goto out;
+    }
+    ctix_strlcpy(resp->org, s->who.org_name, sizeof(resp->org));
+    if (routes[s->route].in_collection && !check_collection(srv, s, resp))
+        goto out;
+    if (s->method == M_POST) {
+        if (!taxii__content_type_ok(req->content_type)) {
+            reply_error(resp, 415, "Content-Type must be " TAXII_MEDIA_TYPE);
+            goto out;
+        }
+        if (req->content_length >= 0 &&
+            (uint64_t)req->content_length > srv->cfg.max_content_length) {
+            taxii_error_too_big(srv, resp);
+            goto out;
+        }
+        *max_body = srv->cfg.max_content_length;
+    }
+    if (!check_query(srv, req, s, resp))
+        goto out;
+    ok = true;
+out:
+    if (s != NULL)
+        s->ready = ok;
+    return ok;
+}
+
+/* ---- resources ---- */
+
+static enum ctix_rc put_str_field(struct buf *b, const char *sep_name, const char *v)
+{
+    enum ctix_rc rc = buf_appends(b, sep_name);
+
+    if (rc == CTIX_OK)
+        rc = buf_append_json_str(b, v, strlen(v));
+    return rc;
+}
+
+static enum ctix_rc serve_discovery(struct taxii_server *srv, struct buf *b)
+{
+    const struct taxii_config *c = &srv->cfg;
+    enum ctix_rc rc = put_str_field(b, "{\"title\":", c->title);
+
+    if (rc == CTIX_OK && c->description != NULL)
+        rc = put_str_field(b, ",\"description\":", c->description);
+    if (rc == CTIX_OK && c->contact != NULL)
+        rc = put_str_field(b, ",\"contact\":", c->contact);
+    if (rc == CTIX_OK)
+        rc = buf_appendf(b, ",\"default\":\"/%s/\",\"api_roots\":[\"/%s/\"]}", c->api_root,
+                         c->api_root);
+    return rc;
+}
+
+static enum ctix_rc serve_root(struct taxii_server *srv, struct buf *b)
+{
+    const struct taxii_config *c = &srv->cfg;
+    enum ctix_rc rc = put_str_field(b, "{\"title\":", c->title);
+
+    if (rc == CTIX_OK && c->description != NULL)
+        rc = put_str_field(b, ",\"description\":", c->description);
+    if (rc == CTIX_OK)
+        rc = buf_appendf(b, ",\"versions\":[\"" TAXII_MEDIA_TYPE "\"],\"max_content_length\":%zu}",
+                         c->max_content_length);
+    return rc;
+}
+
+static enum ctix_rc put_collection(struct buf *b, const struct store_collection *c, bool r, bool w)
+{
+    enum ctix_rc rc = put_str_field(b, "{\"id\":", c->id);
+
+    if (rc == CTIX_OK)
+        rc = put_str_field(b, ",\"title\":", c->title);
+    if (rc == CTIX_OK && c->description[0] != '\0')
+        rc = put_str_field(b, ",\"description\":", c->description);
+    if (rc == CTIX_OK && c->alias[0] != '\0')
+        rc = put_str_field(b, ",\"alias\":", c->alias);
+    if (rc == CTIX_OK)
+        rc = buf_appendf(
+            b, ",\"can_read\":%s,\"can_write\":%s,\"media_types\":[\"" TAXII_STIX_MEDIA_TYPE "\"]}",
+            r ? "true" : "false", w ? "true" : "false");
+    return rc;
+}
+
+static enum ctix_rc serve_collections(struct taxii_server *srv, struct taxii_req_state *s,
+                                      struct buf *b)
+{
+    struct store_collection *list = NULL;
+    size_t n = 0, shown = 0;
+    enum ctix_rc rc = store_collection_list(srv->st, &list, &n);
+
+    if (rc != CTIX_OK)
+        goto out;
+    rc = buf_append(b, "{", 1);
+    for (size_t i = 0; i < n && rc == CTIX_OK; i++) {
+        bool r, w;
+
+        rc = auth_rights(srv->st, &s->who, list[i].id, &r, &w);
+        if (rc != CTIX_OK || (!r && !w))
+            continue;
+        rc = buf_appends(b, shown == 0 ? "\"collections\":[" : ",");
+        if (rc == CTIX_OK)
+            rc = put_collection(b, &list[i], r, w);
+        shown++;
+    }
+    if (rc == CTIX_OK)
+        rc = buf_appends(b, shown > 0 ? "]}" : "}");
+out:
+    free(list);
+    return rc;
+}
+
+static enum ctix_rc serve_status(struct taxii_server *srv, struct taxii_req_state *s,
+                                 struct taxii_response *resp)
+{
+    char *json = NULL;
+    size_t len = 0;
+    int64_t org = 0;
+    enum ctix_rc rc = CTIX_ENOTFOUND;
+
+    if (!ctix_uuid_valid(s->status_id, false))
+        goto out;
+    rc = store_status_get(srv->st, s->status_id, &org, &json, &len);
+    if (rc != CTIX_OK)
+        goto out;
+    /* Another organisation's status would tell what it posted: it does not exist for them. */
+    if (org != s->who.org_id && s->who.role != AUTH_ROLE_ADMIN) {
+        rc = CTIX_ENOTFOUND;
+        goto out;
+    }
+    rc = buf_append(&resp->body, json, len);
+out:
+    free(json);
+    return rc;
+}
+
+/* One page of a list endpoint, built row by row while the store walks its index. */
+struct page {
+    struct buf *b;
+    enum route route;
+    size_t n;
+    int64_t first_us, last_us;
+};
+
+static enum ctix_rc page_row(void *ctx, const struct store_row *row)
+{
+    struct page *p = ctx;
+    struct buf *b = p->b;
+    enum ctix_rc rc;
+
+    if (p->n == 0) {
+        p->first_us = row->date_added_us;
+        rc = buf_appends(b, p->route == R_VERSIONS ? "\"versions\":[" : "\"objects\":[");
+    } else {
+        rc = buf_append(b, ",", 1);
+    }
+    p->n++;
+    p->last_us = row->date_added_us;
+    if (rc != CTIX_OK)
+        goto out;
+    switch (p->route) {
+    case R_OBJECTS:
+    case R_OBJECT:
+        rc = row->json != NULL ? buf_append(b, row->json, row->json_len) : CTIX_EIO;
+        break;
+    case R_VERSIONS:
+        rc = buf_append_json_str(b, row->version, strlen(row->version));
+        break;
+    default: {
+        char ts[28];
+
+        ctix_ts_format_us(row->date_added_us, ts);
+        rc = put_str_field(b, "{\"id\":", row->id);
+        if (rc == CTIX_OK)
+            rc = buf_appendf(b, ",\"date_added\":\"%s\"", ts);
+        if (rc == CTIX_OK)
+            rc = put_str_field(b, ",\"version\":", row->version);
+        if (rc == CTIX_OK)
+            rc = buf_appendf(b, ",\"media_type\":\"application/stix+json;version=%s\"}",
+                             row->spec_version != NULL ? row->spec_version : "2.1");
+        break;
+    }
+    }
+out:
+    return rc;
+}
+
+static enum ctix_rc serve_page(struct taxii_server *srv, struct taxii_req_state *s,
+                               struct taxii_response *resp)
+{
+    const struct taxii_query *q = &s->q;
+    struct page p = {&resp->body, s->route, 0, 0, 0};
+    struct store_query sq = {
+        .coll_id = s->coll.id,
+        .object_id = s->route == R_OBJECT || s->route == R_VERSIONS ? s->object_id : NULL,
+        .added_after_us = s->after_us,
+        .limit = s->limit,
+        .ids = (const char *const *)q->ids,
+        .n_ids = q->n_ids,
+        .types = (const char *const *)q->types,
+        .n_types = q->n_types,
+        .spec_versions = (const char *const *)q->spec_versions,
+        .n_spec_versions = q->n_spec_versions,
+        .vsel = s->route == R_VERSIONS ? STORE_V_ALL : q->vsel,
+        .version_keys = (const char *const *)q->version_keys,
+        .n_versions = q->n_versions,
+        .want_json = s->route == R_OBJECTS || s->route == R_OBJECT,
+    };
+    bool more = false;
+    enum ctix_rc rc = buf_append(&resp->body, "{", 1);
+
+    if (rc == CTIX_OK)
+        rc = store_objs_query(srv->st, &sq, page_row, &p, &more);
+    if (rc != CTIX_OK)
+        goto out;
+    /* One object's endpoints: an object with no matching version does not exist, except on a
+     * later page, where "more, then an empty page" is legal (objects deleted meanwhile). */
+    if (p.n == 0 && q->next == NULL && (s->route == R_OBJECT || s->route == R_VERSIONS)) {
+        rc = CTIX_ENOTFOUND;
+        goto out;
+    }
+    if (p.n > 0)
+        rc = buf_append(&resp->body, "],", 2);
+    if (rc == CTIX_OK)
+        rc = buf_appendf(&resp->body, "\"more\":%s", more ? "true" : "false");
+    if (rc == CTIX_OK && more && p.n > 0) {
+        struct taxii_cursor_scope scope = {s->coll.id, routes[s->route].endpoint, s->object_id, q};
+        char tok[TAXII_NEXT_MAX];
+
+        rc = taxii__cursor_encode(srv->secret, &scope, p.last_us, tok);
+        if (rc == CTIX_OK)
+            rc = buf_appendf(&resp->body, ",\"next\":\"%s\"", tok);
+    }
+    if (rc == CTIX_OK)
+        rc = buf_append(&resp->body, "}", 1);
+    if (rc == CTIX_OK && p.n > 0) {
+        ctix_ts_format_us(p.first_us, resp->date_first);
+        ctix_ts_format_us(p.last_us, resp->date_last);
+    }
+out:
+    return rc;
+}
+
+static enum ctix_rc serve_delete(struct taxii_server *srv, struct taxii_req_state *s)
+{
+    const struct taxii_query *q = &s->q;
+    struct store_query sq = {
+        .coll_id = s->coll.id,
+        .added_after_us = -1,
+        .limit = 1,
+        .spec_versions = (const char *const *)q->spec_versions,
+        .n_spec_versions = q->n_spec_versions,
+        .vsel = q->vsel,
+        .version_keys = (const char *const *)q->version_keys,
+        .n_versions = q->n_versions,
+    };
+    size_t n = 0;
+
+    return store_obj_delete(srv->st, s->coll.id, s->object_id, &sq, &n);
+}
+
+static enum ctix_rc put_details(struct buf *b, const char *name, const struct taxii_add_item *items,
+                                size_t n, bool failures, size_t count)
+{
+    enum ctix_rc rc = buf_appendf(b, ",\"%s_count\":%zu", name, count);
+    size_t shown = 0;
+
+    for (size_t i = 0; i < n && count > 0 && rc == CTIX_OK; i++) {
+        if ((items[i].outcome == TAXII_ADD_FAILED) != failures)
+            continue;
+        rc = buf_appendf(b, shown == 0 ? ",\"%ss\":[" : ",", name);
+        if (rc == CTIX_OK)
+            rc = put_str_field(b, "{\"id\":", items[i].id);
+        if (rc == CTIX_OK)
+            rc = put_str_field(b, ",\"version\":", items[i].version);
+        if (rc == CTIX_OK && items[i].message[0] != '\0')
+            rc = put_str_field(b, ",\"message\":", items[i].message);
+        if (rc == CTIX_OK)
+            rc = buf_append(b, "}", 1);
+        shown++;
+    }
+    if (rc == CTIX_OK && shown > 0)
+        rc = buf_append(b, "]", 1);
+    return rc;
+}
+
+/* POST: parse the envelope, store, answer 202 with a complete status resource. */
+static void serve_post(struct taxii_server *srv, struct taxii_req_state *s,
+                       const struct taxii_request *req, struct taxii_response *resp)
+{
+    struct taxii_add_item *items = NULL;
+    struct taxii_add_counts cnt;
+    json_error_t jerr;
+    json_t *root = NULL, *objects, *empty = NULL;
+    char status_id[37], ts[28], desc[300];
+    size_t n;
+    enum ctix_rc rc;
+
+    if (req->body_len > srv->cfg.max_content_length) {
+        taxii_error_too_big(srv, resp);
+        goto out;
+    }
+    root = json_loadb(req->body != NULL ? req->body : "", req->body_len, JSON_REJECT_DUPLICATES,
+                      &jerr);
+    if (root == NULL) {
+        snprintf(desc, sizeof(desc), "the body is not JSON: line %d column %d: %s", jerr.line,
+                 jerr.column, jerr.text);
+        reply_error(resp, 400, desc);
+        goto out;
+    }
+    if (!json_is_object(root)) {
+        reply_error(resp, 400, "the body is not a TAXII envelope (a JSON object)");
+        goto out;
+    }
+    objects = json_object_get(root, "objects");
+    if (objects == NULL) {
+        /* An envelope's objects are optional: an empty envelope adds nothing. */
+        objects = empty = json_array();
+        if (empty == NULL) {
+            reply_rc(resp, CTIX_ENOMEM);
+            goto out;
+        }
+    }
+    if (!json_is_array(objects)) {
+        reply_error(resp, 422, "objects is not a list");
+        goto out;
+    }
+    n = json_array_size(objects);
+    for (size_t i = 0; i < n; i++) {
+        if (!json_is_object(json_array_get(objects, i))) {
+            snprintf(desc, sizeof(desc), "objects/%zu is not a JSON object", i);
+            reply_error(resp, 422, desc);
+            goto out;
+        }
+    }
+    if (n > TAXII_POST_MAX_OBJ) {
+        snprintf(desc, sizeof(desc), "more than %d objects in one envelope", TAXII_POST_MAX_OBJ);
+        reply_error(resp, 413, desc);
+        goto out;
+    }
+    items = calloc(n > 0 ? n : 1, sizeof(*items));
+    if (items == NULL) {
+        reply_rc(resp, CTIX_ENOMEM);
+        goto out;
+    }
+    ctix_ts_format_us(ctix_now_us(), ts);
+    rc = taxii_objects_add(srv->st, s->coll.id, objects, items, &cnt);
+    if (rc == CTIX_OK)
+        rc = ctix_uuid4(status_id);
+    if (rc != CTIX_OK) {
+        reply_rc(resp, rc == CTIX_ENOTFOUND ? CTIX_EIO : rc);
+        goto out;
+    }
+    rc = buf_appendf(&resp->body,
+                     "{\"id\":\"%s\",\"status\":\"complete\",\"request_timestamp\":\"%s\","
+                     "\"total_count\":%zu",
+                     status_id, ts, cnt.total);
+    if (rc == CTIX_OK)
+        rc = put_details(&resp->body, "success", items, n, false, cnt.stored + cnt.duplicates);
+    if (rc == CTIX_OK)
+        rc = put_details(&resp->body, "failure", items, n, true, cnt.failed);
+    if (rc == CTIX_OK)
+        rc = buf_appends(&resp->body, ",\"pending_count\":0}");
+    if (rc == CTIX_OK)
+        rc = store_status_put(srv->st, status_id, s->who.org_id, resp->body.data, resp->body.len);
+    if (rc != CTIX_OK) {
+        reply_rc(resp, rc == CTIX_ENOTFOUND ? CTIX_EIO : rc);
+        goto out;
+    }
+    ctix_log(CTIX_LOG_INFO, "taxii",
+             "event=add coll=%s org=%s total=%zu stored=%zu duplicates=%zu failed=%zu", s->coll.id,
+             s->who.org_name, cnt.total, cnt.stored, cnt.duplicates, cnt.failed);
+    reply_json(resp, 202);
+out:
+    free(items);
+    json_decref(empty);
+    json_decref(root);
+}
+
+void taxii_request_handle(struct taxii_server *srv, const struct taxii_request *req,
+                          struct taxii_response *resp)
+{
+    struct taxii_req_state *s = resp->state;
+    enum ctix_rc rc = CTIX_OK;
+    size_t max_body;
+
+    /* A caller that skipped begin() gets the same judgement here. */
+    if (s == NULL || !s->ready) {
+        if (s != NULL || !taxii_request_begin(srv, req, resp, &max_body))
+            return;
+        s = resp->state;
+    }
+    buf_reset(&resp->body);
+    switch (s->route) {
+    case R_HEALTH:
+        rc = buf_appends(&resp->body, "{\"status\":\"ok\"}");
+        resp->status = 200;
+        resp->content_type = "application/json";
+        break;
+    case R_DISCOVERY:
+        rc = serve_discovery(srv, &resp->body);
+        reply_json(resp, 200);
+        break;
+    case R_ROOT:
+        rc = serve_root(srv, &resp->body);
+        reply_json(resp, 200);
+        break;
+    case R_STATUS:
+        rc = serve_status(srv, s, resp);
+        reply_json(resp, 200);
+        break;
+    case R_COLLECTIONS:
+        rc = serve_collections(srv, s, &resp->body);
+        reply_json(resp, 200);
+        break;
+    case R_COLLECTION:
+        rc = put_collection(&resp->body, &s->coll, s->can_read, s->can_write);
+        reply_json(resp, 200);
+        break;
+    case R_OBJECTS:
+        if (s->method == M_POST) {
+            serve_post(srv, s, req, resp);
+            goto out;
+        }
+        /* fall through */
+    case R_MANIFEST:
+    case R_VERSIONS:
+        rc = serve_page(srv, s, resp);
+        reply_json(resp, 200);
+        break;
+    case R_OBJECT:
+        if (s->method == M_DELETE) {
+            rc = serve_delete(srv, s);
+            resp->status = 200;
+            resp->content_type = NULL;
+            break;
+        }
+        rc = serve_page(srv, s, resp);
+        reply_json(resp, 200);
+        break;
+    }
+    if (rc != CTIX_OK)
+        reply_rc(resp, rc);
+out:
+    return;
+}
