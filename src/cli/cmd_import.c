@@ -1,0 +1,173 @@
+/* `ctix import`: STIX bundles and TAXII envelopes from files into a collection, through the same
+ * ingest path as POST …/objects/ (taxii_objects_add), so an object that the API would refuse is
+ * refused here too, with the same message. */
+#include "cli/cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "stix/stix.h"
+#include "taxii/taxii.h"
+
+#define IMPORT_FILE_MAX (1024u * 1024 * 1024) /* 1 GiB: the whole file is parsed in memory */
+#define IMPORT_BATCH    1000                  /* objects per store transaction */
+
+static const struct cli_opt opts[] = {
+    {"data", CLI_OPT_VALUE},
+    {"collection", CLI_OPT_VALUE},
+};
+
+struct import_totals {
+    size_t stored, present, rejected;
+};
+
+/* One batch: objects[off, off+n) of the file's array, in one transaction. */
+static enum ctix_rc import_batch(struct store *st, const char *coll_id, const char *file,
+                                 json_t *objects, size_t off, size_t n,
+                                 struct taxii_add_item *items, struct import_totals *t)
+{
+    struct taxii_add_counts counts;
+    json_t *batch = json_array();
+    enum ctix_rc rc = CTIX_ENOMEM;
+
+    memset(&counts, 0, sizeof(counts));
+    if (batch == NULL)
+        goto out;
+    for (size_t i = 0; i < n; i++) {
+        if (json_array_append(batch, json_array_get(objects, off + i)) != 0)
+            goto out;
+    }
+    rc = taxii_objects_add(st, coll_id, batch, items, &counts);
+    if (rc != CTIX_OK)
+        goto out;
+    for (size_t i = 0; i < n; i++) {
+        if (items[i].outcome != TAXII_ADD_FAILED)
+            continue;
+        if (items[i].id[0] != '\0')
+            cli_error_file(file, 0, 0, "objects[%zu] %s: %s", off + i, items[i].id,
+                           items[i].message);
+        else
+            cli_error_file(file, 0, 0, "objects[%zu]: %s", off + i, items[i].message);
+    }
+    t->stored += counts.stored;
+    t->present += counts.duplicates;
+    t->rejected += counts.failed;
+out:
+    json_decref(batch);
+    return rc;
+}
+
+/* Returns false when the file failed as a whole (unreadable, not JSON, store error). */
+static bool import_file(struct store *st, const char *coll_id, const char *file,
+                        struct taxii_add_item *items, struct import_totals *t)
+{
+    struct ctix_diag d;
+    char *text = NULL;
+    size_t len = 0, n;
+    json_t *objects = NULL;
+    enum ctix_rc rc;
+    bool ok = false, progress = isatty(STDERR_FILENO) == 1;
+
+    ctix_diag_clear(&d);
+    rc = ctix_file_read(strcmp(file, "-") == 0 ? "/dev/stdin" : file, IMPORT_FILE_MAX, &text, &len,
+                        &d);
+    if (rc != CTIX_OK) {
+        cli_error_file(file, 0, 0, "%s", rc == CTIX_ETOOBIG ? "larger than 1 GiB" : d.msg);
+        goto out;
+    }
+    rc = stix_container_parse(text, len, &objects, &d);
+    free(text);
+    text = NULL;
+    if (rc != CTIX_OK) {
+        cli_error_file(file, d.line, d.col, "%s", d.msg[0] != '\0' ? d.msg : ctix_strerror(rc));
+        goto out;
+    }
+    n = json_array_size(objects);
+    for (size_t off = 0; off < n; off += IMPORT_BATCH) {
+        size_t k = n - off < IMPORT_BATCH ? n - off : IMPORT_BATCH;
+
+        rc = import_batch(st, coll_id, file, objects, off, k, items, t);
+        if (rc != CTIX_OK) {
+            if (progress)
+                fputs("\r\033[K", stderr);
+            cli_error_file(file, 0, 0,
+                           "cannot store objects[%zu..%zu]: %s (earlier batches "
+                           "stay stored)",
+                           off, off + k - 1, ctix_strerror(rc));
+            goto out;
+        }
+        if (progress)
+            fprintf(stderr, "\r\033[K%s: %zu/%zu objects", file, off + k, n);
+    }
+    if (progress)
+        fputs("\r\033[K", stderr);
+    ok = true;
+out:
+    free(text);
+    json_decref(objects);
+    return ok;
+}
+
+int cmd_import(int argc, char **argv)
+{
+    struct cli_args a;
+    struct store *st = NULL;
+    struct store_collection *c = NULL;
+    struct taxii_add_item *items = NULL;
+    char err[256];
+    const char *dir, *coll;
+    enum ctix_rc rc;
+    int ret = CLI_EXIT_USAGE;
+
+    if (cli_args_parse(opts, CTIX_ARRAY_LEN(opts), argc, argv, &a, err, sizeof(err)) != CTIX_OK) {
+        ret = cli_usage_error("import", "%s", err);
+        goto out;
+    }
+    dir = cli_data_dir(&a);
+    coll = cli_args_get(&a, "collection");
+    if (dir == NULL || coll == NULL) {
+        ret =
+            cli_usage_error("import", "missing %s", dir == NULL ? "--data DIR" : "--collection ID");
+        goto out;
+    }
+    if (a.n_pos == 0) {
+        ret = cli_usage_error("import", "missing FILE (\"-\" reads standard input)");
+        goto out;
+    }
+    ret = cli_store_open("import", dir, &st);
+    if (ret != CLI_EXIT_OK)
+        goto out;
+    ret = CLI_EXIT_FAIL;
+    c = malloc(sizeof(*c));
+    items = calloc(IMPORT_BATCH, sizeof(*items));
+    if (c == NULL || items == NULL) {
+        cli_error("import", "out of memory");
+        goto out;
+    }
+    rc = store_collection_get(st, coll, c);
+    if (rc != CTIX_OK) {
+        cli_error("import", "%s '%s'",
+                  rc == CTIX_ENOTFOUND ? "no collection" : "cannot read collection", coll);
+        goto out;
+    }
+    ret = CLI_EXIT_OK;
+    for (size_t i = 0; i < a.n_pos; i++) {
+        struct import_totals t = {0, 0, 0};
+
+        if (!import_file(st, c->id, a.pos[i], items, &t))
+            ret = CLI_EXIT_FAIL;
+        if (t.rejected > 0)
+            ret = CLI_EXIT_FAIL;
+        printf("%s: %zu stored, %zu already present, %zu rejected\n", a.pos[i], t.stored, t.present,
+               t.rejected);
+        fflush(stdout);
+    }
+out:
+    free(items);
+    free(c);
+    store_close(st);
+    cli_args_cleanup(&a);
+    return ret;
+}

@@ -1,0 +1,173 @@
+/* `ctix serve`: the TAXII 2.1 server in the foreground until SIGTERM or SIGINT.
+ *
+ * The signals are blocked before any thread starts, so every libmicrohttpd thread inherits the
+ * mask and only the main thread, waiting in sigwait(), ever sees them: shutdown then runs as
+ * ordinary code (stop the daemon, which lets running requests finish; free taxii; close the
+ * store), never inside a signal handler. */
+#include "cli/cli.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "http/http.h"
+#include "taxii/taxii.h"
+
+#define SERVE_MAX_CONTENT_DEFAULT (16u * 1024 * 1024)
+#define SERVE_MAX_CONTENT_MAX     (1024u * 1024 * 1024)
+#define SERVE_THREADS_MAX         256
+#define SERVE_API_ROOT            "api"
+#define SERVE_MAX_PAGE            1000
+#define SERVE_DEFAULT_PAGE        100
+
+static const struct cli_opt opts[] = {
+    {"data", CLI_OPT_VALUE},
+    {"listen", CLI_OPT_VALUE},
+    {"tls-cert", CLI_OPT_VALUE},
+    {"tls-key", CLI_OPT_VALUE},
+    {"insecure", CLI_OPT_FLAG},
+    {"threads", CLI_OPT_VALUE},
+    {"max-content-length", CLI_OPT_VALUE},
+    {"title", CLI_OPT_VALUE},
+};
+
+int cmd_serve(int argc, char **argv)
+{
+    struct cli_args a;
+    struct http_config hc;
+    struct taxii_config tc;
+    struct store *st = NULL;
+    struct taxii_server *taxii = NULL;
+    struct http_server *http = NULL;
+    struct ctix_diag d;
+    sigset_t sigs;
+    char err[256], host[HTTP_HOST_MAX], node[STORE_NAME_MAX], title[STORE_NAME_MAX + 16];
+    const char *dir, *listen, *v;
+    uint64_t n;
+    uint16_t port;
+    int sig = 0, ret = CLI_EXIT_USAGE;
+    enum ctix_rc rc;
+
+    memset(&hc, 0, sizeof(hc));
+    memset(&tc, 0, sizeof(tc));
+    ctix_diag_clear(&d);
+    if (cli_args_parse(opts, CTIX_ARRAY_LEN(opts), argc, argv, &a, err, sizeof(err)) != CTIX_OK) {
+        ret = cli_usage_error("serve", "%s", err);
+        goto out;
+    }
+    dir = cli_data_dir(&a);
+    listen = cli_args_get(&a, "listen");
+    if (dir == NULL || listen == NULL) {
+        ret = cli_usage_error("serve", "missing %s",
+                              dir == NULL ? "--data DIR" : "--listen HOST:PORT");
+        goto out;
+    }
+    if (a.n_pos != 0) {
+        ret = cli_usage_error("serve", "unexpected argument '%s'", a.pos[0]);
+        goto out;
+    }
+    if (http_listen_parse(listen, host, &port, &d) != CTIX_OK) {
+        ret = cli_usage_error("serve", "--listen %s", d.msg);
+        goto out;
+    }
+    hc.host = host;
+    hc.port = port;
+    hc.tls_cert_file = cli_args_get(&a, "tls-cert");
+    hc.tls_key_file = cli_args_get(&a, "tls-key");
+    if ((hc.tls_cert_file == NULL) != (hc.tls_key_file == NULL)) {
+        ret = cli_usage_error("serve", "--tls-cert and --tls-key go together");
+        goto out;
+    }
+    if (hc.tls_cert_file == NULL && !http_host_is_loopback(host) && !cli_args_has(&a, "insecure")) {
+        ret = cli_usage_error("serve",
+                              "refusing plain HTTP on non-loopback address %s: API keys would "
+                              "cross the network in clear; give --tls-cert and --tls-key, or "
+                              "--insecure if a TLS proxy sits in front",
+                              host);
+        goto out;
+    }
+    v = cli_args_get(&a, "threads");
+    if (v != NULL) {
+        if (!ctix_parse_u64(v, SERVE_THREADS_MAX, &n) || n == 0) {
+            ret = cli_usage_error("serve", "--threads: a number from 1 to %d", SERVE_THREADS_MAX);
+            goto out;
+        }
+        hc.threads = (unsigned)n;
+    }
+    tc.max_content_length = SERVE_MAX_CONTENT_DEFAULT;
+    v = cli_args_get(&a, "max-content-length");
+    if (v != NULL) {
+        if (!ctix_parse_u64(v, SERVE_MAX_CONTENT_MAX, &n) || n == 0) {
+            ret = cli_usage_error("serve", "--max-content-length: a number of bytes from 1 to %u",
+                                  SERVE_MAX_CONTENT_MAX);
+            goto out;
+        }
+        tc.max_content_length = (size_t)n;
+    }
+    v = cli_args_get(&a, "title");
+    if (v != NULL && !cli_name_valid(v)) {
+        ret = cli_usage_error("serve", "--title: 1 to %d characters without control characters",
+                              STORE_NAME_MAX - 1);
+        goto out;
+    }
+
+    ret = cli_store_open("serve", dir, &st);
+    if (ret != CLI_EXIT_OK)
+        goto out;
+    ret = CLI_EXIT_FAIL;
+    if (v != NULL)
+        ctix_strlcpy(title, v, sizeof(title));
+    else if (store_meta_get(st, "node_org", node, sizeof(node)) == CTIX_OK)
+        snprintf(title, sizeof(title), "ctix node %s", node);
+    else
+        ctix_strlcpy(title, "ctix node", sizeof(title));
+    tc.title = title;
+    tc.api_root = SERVE_API_ROOT;
+    tc.max_page = SERVE_MAX_PAGE;
+    tc.default_page = SERVE_DEFAULT_PAGE;
+    rc = taxii_server_new(st, &tc, &taxii);
+    if (rc != CTIX_OK) {
+        cli_error("serve", "cannot set up the TAXII server: %s", ctix_strerror(rc));
+        goto out;
+    }
+
+    /* Before any thread exists (see the top of this file). A client that hangs up mid-response
+     * must not kill the process either. */
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    if (pthread_sigmask(SIG_BLOCK, &sigs, NULL) != 0) {
+        cli_error("serve", "cannot block signals");
+        goto out;
+    }
+    signal(SIGPIPE, SIG_IGN);
+
+    rc = http_server_start(&hc, taxii, &http, &d);
+    if (rc != CTIX_OK) {
+        cli_error("serve", "%s", d.msg[0] != '\0' ? d.msg : ctix_strerror(rc));
+        goto out;
+    }
+    port = http_server_port(http);
+    printf("ctix: listening on %s://%s%s%s:%u/taxii2/\n",
+           hc.tls_cert_file != NULL ? "https" : "http", strchr(host, ':') != NULL ? "[" : "", host,
+           strchr(host, ':') != NULL ? "]" : "", (unsigned)port);
+    if (fflush(stdout) != 0) {
+        cli_error("serve", "cannot write to stdout");
+        goto out;
+    }
+    ctix_log(CTIX_LOG_INFO, "cli", "serving host=%s port=%u tls=%s data=%s", host, (unsigned)port,
+             hc.tls_cert_file != NULL ? "yes" : "no", dir);
+    if (sigwait(&sigs, &sig) != 0)
+        sig = SIGTERM; /* only EINVAL, which the set above rules out */
+    ctix_log(CTIX_LOG_INFO, "cli", "stopping signal=%s", sig == SIGINT ? "INT" : "TERM");
+    ret = CLI_EXIT_OK;
+out:
+    http_server_stop(http);
+    taxii_server_free(taxii);
+    store_close(st);
+    if (ret == CLI_EXIT_OK)
+        ctix_log(CTIX_LOG_INFO, "cli", "stopped");
+    cli_args_cleanup(&a);
+    return ret;
+}

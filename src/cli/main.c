@@ -1,0 +1,233 @@
+/* ctix: the command table, help and dispatch. Every sub-command is one row here: its function
+ * (cmd_<name>.c), its usage line(s) and its help text, so that `ctix help`, `ctix help CMD`,
+ * `ctix CMD --help` and usage errors all read the same words (and man/ctix.1 repeats them). */
+#include "cli/cli.h"
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <openssl/crypto.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int cmd_help(int argc, char **argv);
+static int cmd_version(int argc, char **argv);
+
+struct cli_cmd {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *usage;   /* one or more usage lines, without "usage: " */
+    const char *summary; /* one line for `ctix help` */
+    const char *help;    /* the rest of `ctix help CMD` */
+    bool self_help;      /* the command prints its own help when given --help */
+};
+
+#define DATA_HELP "  --data DIR            the node's data directory (default: $CTIX_DATA)\n"
+
+static const struct cli_cmd commands[] = {
+    {"init", cmd_init, "ctix init --data DIR --org NAME",
+     "create a data directory and the node's own organisation",
+     DATA_HELP "  --org NAME            the organisation that runs this node\n"
+               "Creates DIR if needed and an empty store in it, adds organisation NAME and\n"
+               "records it as the node's own. Refuses a directory that is already initialised.\n",
+     false},
+    {"org", cmd_org, "ctix org add --data DIR NAME\n       ctix org list --data DIR",
+     "add or list organisations",
+     DATA_HELP "add NAME adds an organisation (a partner agency, a CII owner, a peer node);\n"
+               "list prints every organisation with its creation time.\n",
+     false},
+    {"collection", cmd_collection,
+     "ctix collection add --data DIR --title TITLE [--id UUID] [--alias A] [--description D]\n"
+     "       ctix collection list --data DIR",
+     "add or list TAXII collections",
+     DATA_HELP "  --title TITLE         the collection's title\n"
+               "  --id UUID             its id (default: a new random UUIDv4)\n"
+               "  --alias A             a short unique name usable instead of the id\n"
+               "                        (letters, digits, '.', '_', '-')\n"
+               "  --description D       a description\n"
+               "add prints only the collection's id on stdout; list prints id, alias, number of\n"
+               "stored object versions and title.\n",
+     false},
+    {"grant", cmd_grant,
+     "ctix grant --data DIR --collection ID --org NAME (--read|--write|--read --write) [--revoke]",
+     "give an organisation read or write rights on a collection (or take them away)",
+     DATA_HELP "  --collection ID       the collection (id or alias)\n"
+               "  --org NAME            the organisation\n"
+               "  --read, --write       the rights to add (or, with --revoke, to remove)\n"
+               "  --revoke              remove the rights given instead of adding them\n"
+               "Rights not named are left as they are. Prints the rights the organisation now "
+               "has.\n",
+     false},
+    {"key", cmd_key,
+     "ctix key add --data DIR --org NAME --role ROLE [--name LABEL]\n"
+     "       ctix key list --data DIR\n"
+     "       ctix key revoke --data DIR ID",
+     "create, list or revoke API keys",
+     DATA_HELP "  --org NAME            the organisation the key belongs to\n"
+               "  --role ROLE           admin, analyst, reader, peer or reporter\n"
+               "  --name LABEL          a label to recognise the key by\n"
+               "add prints only the new token on stdout: it is shown once, the node keeps only\n"
+               "its SHA-256. list prints id, organisation, role, label, creation time and\n"
+               "whether the key is revoked (never a token or a hash). revoke ID disables a key.\n",
+     false},
+    {"serve", cmd_serve,
+     "ctix serve --data DIR --listen HOST:PORT [--tls-cert FILE --tls-key FILE] [--insecure]\n"
+     "                  [--threads N] [--max-content-length BYTES] [--title TITLE]",
+     "run the TAXII 2.1 server",
+     DATA_HELP
+     "  --listen HOST:PORT    address to listen on: an IPv4 address, [IPv6] or localhost;\n"
+     "                        port 0 picks a free port\n"
+     "  --tls-cert FILE       PEM certificate (chain) for HTTPS\n"
+     "  --tls-key FILE        PEM private key for HTTPS\n"
+     "  --insecure            allow plain HTTP on a non-loopback address\n"
+     "  --threads N           worker threads (default: one per core)\n"
+     "  --max-content-length BYTES\n"
+     "                        largest request body accepted (default 16777216)\n"
+     "  --title TITLE         the discovery title\n"
+     "When ready, prints one line on stdout: \"ctix: listening on URL\" where URL is the\n"
+     "discovery URL (http://HOST:PORT/taxii2/, https with TLS). The API root is /api/.\n"
+     "Stops on SIGTERM or SIGINT after running requests finish. Access log on stderr.\n",
+     false},
+    {"import", cmd_import, "ctix import --data DIR --collection ID FILE...",
+     "store the objects of STIX bundles or TAXII envelopes in a collection",
+     DATA_HELP "  --collection ID       the collection (id or alias)\n"
+               "Each FILE (\"-\" for standard input) holds a STIX bundle or a TAXII envelope.\n"
+               "Every object is validated; valid ones are stored, invalid ones reported as\n"
+               "\"FILE: objects[INDEX] ID: reason\" on stderr. Prints per file\n"
+               "\"FILE: N stored, N already present, N rejected\". Exits 1 if any object was\n"
+               "rejected or any file could not be read or parsed.\n",
+     false},
+    {"export", cmd_export, "ctix export --data DIR --collection ID [--type TYPE]...",
+     "write every stored object version of a collection as a STIX bundle",
+     DATA_HELP
+     "  --collection ID       the collection (id or alias)\n"
+     "  --type TYPE           only objects of this type (repeatable)\n"
+     "Writes {\"type\":\"bundle\",\"id\":\"bundle--UUID\",\"objects\":[...]} on stdout with\n"
+     "every stored version in the order it was added, each exactly as stored.\n",
+     false},
+    {"demo-data", cmd_demo_data, "ctix demo-data [OPTIONS]",
+     "fill a data directory with demonstration data", "", true},
+    {"help", cmd_help, "ctix help [COMMAND]", "show help for ctix or one command", "", false},
+    {"version", cmd_version, "ctix version", "print the version of ctix and its libraries", "",
+     false},
+};
+
+static const struct cli_cmd *cmd_find(const char *name)
+{
+    for (size_t i = 0; i < CTIX_ARRAY_LEN(commands); i++) {
+        if (strcmp(commands[i].name, name) == 0)
+            return &commands[i];
+    }
+    return NULL;
+}
+
+static void print_overview(FILE *f)
+{
+    fprintf(f, "usage: ctix COMMAND [OPTIONS] [ARGS]\n\n"
+               "ctix is a STIX 2.1 store and TAXII 2.1 server for threat-intelligence exchange.\n\n"
+               "Commands:\n");
+    for (size_t i = 0; i < CTIX_ARRAY_LEN(commands); i++)
+        fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\nRun 'ctix help COMMAND' or 'ctix COMMAND --help' for a command's options.\n"
+               "Exit status: 0 success, 1 failure, 2 usage error. See ctix(1).\n");
+}
+
+static void print_cmd_help(const struct cli_cmd *c)
+{
+    printf("usage: %s\n\n%s.\n", c->usage, c->summary);
+    if (c->help[0] != '\0')
+        printf("\n%s", c->help);
+}
+
+static int cmd_help(int argc, char **argv)
+{
+    const struct cli_cmd *c;
+
+    if (argc < 2) {
+        print_overview(stdout);
+        return CLI_EXIT_OK;
+    }
+    if (argc > 2)
+        return cli_usage_error("help", "too many arguments");
+    c = cmd_find(argv[1]);
+    if (c == NULL)
+        return cli_usage_error("help", "unknown command '%s'", argv[1]);
+    if (c->self_help) {
+        char *hargv[] = {argv[1], "--help", NULL};
+
+        return c->run(2, hargv);
+    }
+    print_cmd_help(c);
+    return CLI_EXIT_OK;
+}
+
+static int cmd_version(int argc, char **argv)
+{
+    (void)argv;
+    if (argc > 1)
+        return cli_usage_error("version", "takes no arguments");
+    printf("ctix %s\n", CTIX_VERSION);
+    printf("libmicrohttpd %s (TLS %s), jansson %s, SQLite %s, %s\n", MHD_get_version(),
+           MHD_is_feature_supported(MHD_FEATURE_TLS) == MHD_YES ? "yes" : "no",
+           jansson_version_str(), sqlite3_libversion(), OpenSSL_version(OPENSSL_VERSION));
+    return CLI_EXIT_OK;
+}
+
+/* True when argv asks for help before any "--": the help is printed by main, so every command
+ * gets --help without code of its own. */
+static bool wants_help(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0)
+            return false;
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            return true;
+    }
+    return false;
+}
+
+static void log_setup(void)
+{
+    static const char *levels[] = {"debug", "info", "warn", "error", "off"};
+    const char *lvl = getenv("CTIX_LOG_LEVEL");
+    const char *filter = getenv("CTIX_LOG");
+
+    for (size_t i = 0; lvl != NULL && i < CTIX_ARRAY_LEN(levels); i++) {
+        if (strcmp(lvl, levels[i]) == 0)
+            ctix_log_set_level((enum ctix_log_level)i);
+    }
+    if (filter != NULL)
+        ctix_log_set_filter(filter);
+}
+
+int main(int argc, char **argv)
+{
+    const struct cli_cmd *c;
+    const char *name;
+
+    log_setup();
+    if (argc < 2) {
+        print_overview(stderr);
+        return CLI_EXIT_USAGE;
+    }
+    name = argv[1];
+    if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0) {
+        print_overview(stdout);
+        return CLI_EXIT_OK;
+    }
+    if (strcmp(name, "--version") == 0)
+        return cmd_version(1, argv + 1);
+    c = cmd_find(name);
+    if (c == NULL) {
+        cli_error(NULL, "unknown command '%s'", name);
+        fprintf(stderr, "Run 'ctix help' for the list of commands.\n");
+        return CLI_EXIT_USAGE;
+    }
+    cli_usage_set(c->usage);
+    if (c->run != cmd_help && !c->self_help && wants_help(argc - 1, argv + 1)) {
+        print_cmd_help(c);
+        return CLI_EXIT_OK;
+    }
+    return c->run(argc - 1, argv + 1);
+}
