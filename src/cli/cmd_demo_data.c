@@ -624,10 +624,7 @@ static void site_name(struct demo_gen *g, json_t *seen, bool gov, char *out, siz
 {
     for (unsigned attempt = 0;; attempt++) {
         const char *suffix = site_suffixes[rng_below(&g->rng, CTIX_ARRAY_LEN(site_suffixes))];
-        if (gov && json_array_size(seen) == 0) {
-            /* The classic: the real portal's name under a parent that is not the government's. */
-            snprintf(out, n, "portal.gov.example");
-        } else if (gov) {
+        if (gov) {
             const char *svc = gov_services[rng_below(&g->rng, CTIX_ARRAY_LEN(gov_services))];
             switch (rng_below(&g->rng, 4)) {
             case 0: /* portal.gov.example: the real one's shape under the wrong parent */
