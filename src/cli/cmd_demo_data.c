@@ -624,7 +624,10 @@ static void site_name(struct demo_gen *g, json_t *seen, bool gov, char *out, siz
 {
     for (unsigned attempt = 0;; attempt++) {
         const char *suffix = site_suffixes[rng_below(&g->rng, CTIX_ARRAY_LEN(site_suffixes))];
-        if (gov) {
+        if (gov && json_array_size(seen) == 0) {
+            /* The classic: the real portal's name under a parent that is not the government's. */
+            snprintf(out, n, "portal.gov.example");
+        } else if (gov) {
             const char *svc = gov_services[rng_below(&g->rng, CTIX_ARRAY_LEN(gov_services))];
             switch (rng_below(&g->rng, 4)) {
             case 0: /* portal.gov.example: the real one's shape under the wrong parent */
@@ -1021,14 +1024,13 @@ int cmd_demo_data(int argc, char **argv)
         goto out;
     }
     fprintf(stderr,
-            "demo-data: %zu objects stored in collection %s%s%s%s (%zu were already there); "
-            "seed %" PRIu64 ", %" PRIu64 " C2 servers, %.1f s\n",
-            in.total.stored, sc.id, sc.alias[0] != '\0' ? " (" : "", sc.alias,
-            sc.alias[0] != '\0' ? ")" : "", in.total.duplicates, seed, n_servers,
-            (double)(ctix_mono_us() - start) / 1e6);
+            "demo-data: %zu objects stored in collection %s%s%s, %zu already there; seed %" PRIu64
+            ", %" PRIu64 " C2 servers, %.1f s\n",
+            in.total.stored, sc.id, sc.alias[0] != '\0' ? " alias " : "", sc.alias,
+            in.total.duplicates, seed, n_servers, (double)(ctix_mono_us() - start) / 1e6);
     fprintf(stderr,
-            "demo-data: by TLP: clear %zu, green %zu, amber %zu, amber+strict %zu, red %zu, "
-            "unmarked %zu\n",
+            "demo-data: by TLP: clear %zu, green %zu, amber %zu, amber+strict %zu, red %zu; "
+            "%zu marking definitions\n",
             in.by_tlp[STIX_TLP_CLEAR], in.by_tlp[STIX_TLP_GREEN], in.by_tlp[STIX_TLP_AMBER],
             in.by_tlp[STIX_TLP_AMBER_STRICT], in.by_tlp[STIX_TLP_RED], in.by_tlp[STIX_TLP_NONE]);
     status = CLI_EXIT_OK;
