@@ -8,7 +8,8 @@
  *             types and the announced length; a refusal is queued at once and the body never read.
  *   next calls: body chunks (plain or chunked) are appended to a buffer capped at max_body.
  *   last call (*upload_data_size == 0): taxii_request_handle(), then the response is queued.
- * A request that announces no body is answered on the first call, saving a round through MHD. */
+ * Even a request without a body is answered on that last call: libmicrohttpd 0.9.75 closes the
+ * connection after any response queued on the first call, which would cost keep-alive. */
 #include "http/http.h"
 
 #include <arpa/inet.h>
@@ -46,7 +47,8 @@ struct http_req {
     int64_t start_us;
     bool begun;
     bool too_big;
-    bool failed; /* out of memory while buffering the body */
+    bool failed;  /* out of memory while buffering the body */
+    bool refused; /* taxii_request_begin() said no; resp is the answer */
     size_t max_body;
     size_t discarded;
     struct taxii_request treq;
@@ -176,11 +178,12 @@ out:
     return ret;
 }
 
-/* Fills r->treq from the request line and headers. False when Content-Length is malformed. */
+/* Fills r->treq from the request line and headers. False when Content-Length is malformed.
+ * *has_body tells whether a body follows (a positive length, or chunked). */
 static bool request_fill(struct MHD_Connection *conn, struct http_req *r, const char *url,
                          const char *method, bool *has_body)
 {
-    const char *cl, *te;
+    const char *cl;
     uint64_t n;
 
     r->treq.method = method;
@@ -192,8 +195,8 @@ static bool request_fill(struct MHD_Connection *conn, struct http_req *r, const 
         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
     r->treq.content_length = -1;
     cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    te = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
-    *has_body = te != NULL;
+    *has_body = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                            MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL;
     if (cl != NULL) {
         if (!ctix_parse_u64(cl, INT64_MAX, &n))
             return false;
@@ -220,22 +223,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             taxii_error_reply(&r->resp, 400, "Bad Request", "malformed Content-Length header");
             return reply(conn, r);
         }
-        if (!taxii_request_begin(s->taxii, &r->treq, &r->resp, &r->max_body))
-            return reply(conn, r);
-        buf_init(&r->body, r->max_body);
-        if (!has_body) {
-            r->treq.body = "";
-            r->treq.body_len = 0;
-            taxii_request_handle(s->taxii, &r->treq, &r->resp);
-            return reply(conn, r);
+        if (!taxii_request_begin(s->taxii, &r->treq, &r->resp, &r->max_body)) {
+            /* With a body coming, answer now so it is never read (MHD then closes the
+             * connection); without one, answer on the last call and keep the connection. */
+            if (has_body)
+                return reply(conn, r);
+            r->refused = true;
         }
+        buf_init(&r->body, r->max_body);
         return MHD_YES;
     }
     if (*upload_data_size > 0) {
         size_t n = *upload_data_size;
 
         *upload_data_size = 0;
-        if (!r->too_big && !r->failed) {
+        if (!r->too_big && !r->failed && !r->refused) {
             enum ctix_rc rc = buf_append(&r->body, upload_data, n);
 
             if (rc == CTIX_ETOOBIG) {
@@ -251,6 +253,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         r->discarded += n;
         return r->discarded > HTTP_DISCARD_MAX ? MHD_NO : MHD_YES;
     }
+    if (r->refused)
+        return reply(conn, r); /* resp holds taxii_request_begin()'s answer */
     if (r->too_big) {
         taxii_error_too_big(s->taxii, &r->resp);
     } else if (r->failed) {
@@ -371,11 +375,13 @@ enum ctix_rc http_server_start(const struct http_config *cfg, struct taxii_serve
         bool v6 = (flags & MHD_USE_IPv6) != 0;
 
         rc = CTIX_EIO;
-        ctix_diag_set(diag, NULL, "cannot serve on %s%s%s:%u: %s", v6 ? "[" : "", cfg->host,
+        /* MHD's own words, plus what usually causes them. */
+        ctix_diag_set(diag, NULL, "cannot serve on %s%s%s:%u: %s%s%s%s", v6 ? "[" : "", cfg->host,
                       v6 ? "]" : "", (unsigned)cfg->port,
                       s->start_error[0] != '\0' ? s->start_error
-                      : tls                     ? "check the address, the certificate and the key"
-                                                : "address in use or not available");
+                                                : "address in use or not available",
+                      tls ? " (is " : "", tls ? cfg->tls_cert_file : "",
+                      tls ? " a PEM certificate and the key file its private key?)" : "", "");
         goto out;
     }
     info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
