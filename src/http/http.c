@@ -381,7 +381,7 @@ enum ctix_rc http_server_start(const struct http_config *cfg, struct taxii_serve
                       s->start_error[0] != '\0' ? s->start_error
                                                 : "address in use or not available",
                       tls ? " (is " : "", tls ? cfg->tls_cert_file : "",
-                      tls ? " a PEM certificate and the key file its private key?)" : "", "");
+                      tls ? " a PEM certificate and the key file its private key?)" : "");
         goto out;
     }
     info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
