@@ -1,0 +1,256 @@
+/* store.c: the public store functions. Each checks what every backend would otherwise check again
+ * (NULL pointers, lengths that would not fit the fixed-size out structs) and calls the backend
+ * through st->ops, so that nothing above store/ knows which database runs. */
+#include "store/store.h"
+
+#include <string.h>
+
+#include <jansson.h>
+
+#include "store/store_int.h"
+
+/* "postgres://…" or "postgresql://…" will select pg.c once it exists. */
+static bool is_pg_url(const char *where)
+{
+    return strncmp(where, "postgres://", 11) == 0 || strncmp(where, "postgresql://", 13) == 0;
+}
+
+static bool fits(const char *s, size_t max)
+{
+    return s != NULL && strlen(s) < max;
+}
+
+enum ctix_rc store_open(const char *data_dir, bool create, struct store **out,
+                        struct ctix_diag *diag)
+{
+    enum ctix_rc rc = CTIX_EINVAL;
+
+    if (data_dir == NULL || data_dir[0] == '\0' || out == NULL) {
+        ctix_diag_set(diag, NULL, "no data directory given");
+        goto out;
+    }
+    if (is_pg_url(data_dir)) {
+        ctix_diag_set(diag, NULL, "this ctix was built without the PostgreSQL store");
+        rc = CTIX_ENOTFOUND;
+        goto out;
+    }
+    rc = store__sqlite_ops.open(data_dir, create, out, diag);
+out:
+    return rc;
+}
+
+void store_close(struct store *st)
+{
+    if (st != NULL) {
+        st->ops->close(st);
+    }
+}
+
+enum ctix_rc store_meta_set(struct store *st, const char *key, const char *value)
+{
+    bool bad = st == NULL || key == NULL || key[0] == '\0' || value == NULL;
+
+    return bad ? CTIX_EINVAL : st->ops->meta_set(st, key, value);
+}
+
+enum ctix_rc store_meta_get(struct store *st, const char *key, char *out, size_t n)
+{
+    bool bad = st == NULL || key == NULL || out == NULL || n == 0;
+
+    return bad ? CTIX_EINVAL : st->ops->meta_get(st, key, out, n);
+}
+
+enum ctix_rc store_org_add(struct store *st, const char *name, int64_t *id)
+{
+    bool bad = st == NULL || !fits(name, STORE_NAME_MAX) || name[0] == '\0';
+
+    return bad ? CTIX_EINVAL : st->ops->org_add(st, name, id);
+}
+
+enum ctix_rc store_org_get(struct store *st, const char *name, struct store_org *out)
+{
+    bool bad = st == NULL || name == NULL || out == NULL;
+
+    return bad ? CTIX_EINVAL : st->ops->org_get(st, name, out);
+}
+
+enum ctix_rc store_org_get_by_id(struct store *st, int64_t id, struct store_org *out)
+{
+    bool bad = st == NULL || out == NULL;
+
+    return bad ? CTIX_EINVAL : st->ops->org_get_by_id(st, id, out);
+}
+
+enum ctix_rc store_org_list(struct store *st, struct store_org **out, size_t *n)
+{
+    bool bad = st == NULL || out == NULL || n == NULL;
+
+    return bad ? CTIX_EINVAL : st->ops->org_list(st, out, n);
+}
+
+enum ctix_rc store_collection_add(struct store *st, const struct store_collection *c)
+{
+    /* The struct's arrays bound every field; an unterminated one is a caller bug we refuse. */
+    bool bad = st == NULL || c == NULL || c->id[0] == '\0' ||
+               memchr(c->id, 0, sizeof(c->id)) == NULL ||
+               memchr(c->title, 0, sizeof(c->title)) == NULL ||
+               memchr(c->alias, 0, sizeof(c->alias)) == NULL ||
+               memchr(c->description, 0, sizeof(c->description)) == NULL;
+
+    return bad ? CTIX_EINVAL : st->ops->collection_add(st, c);
+}
+
+enum ctix_rc store_collection_get(struct store *st, const char *id_or_alias,
+                                  struct store_collection *out)
+{
+    bool bad = st == NULL || id_or_alias == NULL || out == NULL;
+
+    return bad ? CTIX_EINVAL : st->ops->collection_get(st, id_or_alias, out);
+}
+
+enum ctix_rc store_collection_list(struct store *st, struct store_collection **out, size_t *n)
+{
+    bool bad = st == NULL || out == NULL || n == NULL;
+
+    return bad ? CTIX_EINVAL : st->ops->collection_list(st, out, n);
+}
+
+enum ctix_rc store_grant_set(struct store *st, const char *coll_id, int64_t org_id, bool can_read,
+                             bool can_write)
+{
+    bool bad = st == NULL || coll_id == NULL;
+
+    return bad ? CTIX_EINVAL : st->ops->grant_set(st, coll_id, org_id, can_read, can_write);
+}
+
+enum ctix_rc store_grant_get(struct store *st, const char *coll_id, int64_t org_id, bool *can_read,
+                             bool *can_write)
+{
+    bool bad = st == NULL || coll_id == NULL || can_read == NULL || can_write == NULL;
+
+    return bad ? CTIX_EINVAL : st->ops->grant_get(st, coll_id, org_id, can_read, can_write);
+}
+
+enum ctix_rc store_key_add(struct store *st, int64_t org_id, const char *role, const char *name,
+                           const unsigned char hash[STORE_HASH_LEN], int64_t *id)
+{
+    bool bad =
+        st == NULL || !fits(role, STORE_ROLE_MAX) || !fits(name, STORE_NAME_MAX) || hash == NULL;
+
+    return bad ? CTIX_EINVAL : st->ops->key_add(st, org_id, role, name, hash, id);
+}
+
+enum ctix_rc store_key_find(struct store *st, const unsigned char hash[STORE_HASH_LEN],
+                            struct store_key *out)
+{
+    bool bad = st == NULL || hash == NULL || out == NULL;
+
+    return bad ? CTIX_EINVAL : st->ops->key_find(st, hash, out);
+}
+
+enum ctix_rc store_key_list(struct store *st, struct store_key **out, size_t *n)
+{
+    bool bad = st == NULL || out == NULL || n == NULL;
+
+    return bad ? CTIX_EINVAL : st->ops->key_list(st, out, n);
+}
+
+enum ctix_rc store_key_revoke(struct store *st, int64_t id)
+{
+    bool bad = st == NULL;
+
+    return bad ? CTIX_EINVAL : st->ops->key_revoke(st, id);
+}
+
+enum ctix_rc store_objs_put(struct store *st, const char *coll_id, const struct store_obj_in *objs,
+                            size_t n, enum store_put_result *results, int64_t *date_added)
+{
+    /* Each object is checked by the backend inside the transaction, so that a bad one in the
+     * middle of a batch also shows that nothing of the batch is kept. */
+    bool bad = st == NULL || coll_id == NULL || (n > 0 && objs == NULL);
+
+    return bad ? CTIX_EINVAL : st->ops->objs_put(st, coll_id, objs, n, results, date_added);
+}
+
+static bool list_ok(const char *const *v, size_t n)
+{
+    bool ok = n == 0 || v != NULL;
+
+    for (size_t i = 0; ok && i < n; i++) {
+        ok = v[i] != NULL;
+    }
+    return ok;
+}
+
+static bool query_ok(const struct store_query *q)
+{
+    return list_ok(q->ids, q->n_ids) && list_ok(q->types, q->n_types) &&
+           list_ok(q->spec_versions, q->n_spec_versions) && list_ok(q->version_keys, q->n_versions);
+}
+
+enum ctix_rc store_objs_query(struct store *st, const struct store_query *q, store_row_cb cb,
+                              void *ctx, bool *more)
+{
+    bool ignored;
+    bool bad = st == NULL || q == NULL || q->coll_id == NULL || q->limit == 0 || cb == NULL ||
+               !query_ok(q);
+
+    return bad ? CTIX_EINVAL : st->ops->objs_query(st, q, cb, ctx, more != NULL ? more : &ignored);
+}
+
+enum ctix_rc store_obj_delete(struct store *st, const char *coll_id, const char *object_id,
+                              const struct store_query *q, size_t *n_deleted)
+{
+    size_t ignored;
+    bool bad = st == NULL || coll_id == NULL || object_id == NULL || (q != NULL && !query_ok(q));
+
+    return bad ? CTIX_EINVAL
+               : st->ops->obj_delete(st, coll_id, object_id, q,
+                                     n_deleted != NULL ? n_deleted : &ignored);
+}
+
+enum ctix_rc store_objs_count(struct store *st, const char *coll_id, int64_t *n)
+{
+    bool bad = st == NULL || coll_id == NULL || n == NULL;
+
+    return bad ? CTIX_EINVAL : st->ops->objs_count(st, coll_id, n);
+}
+
+enum ctix_rc store_status_put(struct store *st, const char *status_id, int64_t org_id,
+                              const char *json, size_t len)
+{
+    bool bad = st == NULL || status_id == NULL || status_id[0] == '\0' || json == NULL;
+
+    return bad ? CTIX_EINVAL : st->ops->status_put(st, status_id, org_id, json, len);
+}
+
+enum ctix_rc store_status_get(struct store *st, const char *status_id, int64_t *org_id, char **json,
+                              size_t *len)
+{
+    int64_t ignored_org;
+    size_t ignored_len;
+    bool bad = st == NULL || status_id == NULL || json == NULL;
+
+    return bad ? CTIX_EINVAL
+               : st->ops->status_get(st, status_id, org_id != NULL ? org_id : &ignored_org, json,
+                                     len != NULL ? len : &ignored_len);
+}
+
+bool store__json_same(const char *a, size_t a_len, const char *b, size_t b_len)
+{
+    json_t *ja = NULL;
+    json_t *jb = NULL;
+    bool same = false;
+
+    if (a_len == b_len && memcmp(a, b, a_len) == 0) {
+        same = true;
+        goto out;
+    }
+    ja = json_loadb(a, a_len, JSON_DECODE_ANY, NULL);
+    jb = json_loadb(b, b_len, JSON_DECODE_ANY, NULL);
+    same = ja != NULL && jb != NULL && json_equal(ja, jb);
+out:
+    json_decref(ja);
+    json_decref(jb);
+    return same;
+}
