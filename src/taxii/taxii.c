@@ -759,8 +759,9 @@ static enum ctix_rc serve_delete(struct taxii_server *srv, struct taxii_req_stat
     return store_obj_delete(srv->st, s->coll.id, s->object_id, &sq, &n);
 }
 
-static enum ctix_rc put_details(struct buf *b, const char *name, const struct taxii_add_item *items,
-                                size_t n, bool failures, size_t count)
+static enum ctix_rc put_details(struct buf *b, const char *name, const char *list,
+                                const struct taxii_add_item *items, size_t n, bool failures,
+                                size_t count)
 {
     enum ctix_rc rc = buf_appendf(b, ",\"%s_count\":%zu", name, count);
     size_t shown = 0;
@@ -768,7 +769,7 @@ static enum ctix_rc put_details(struct buf *b, const char *name, const struct ta
     for (size_t i = 0; i < n && count > 0 && rc == CTIX_OK; i++) {
         if ((items[i].outcome == TAXII_ADD_FAILED) != failures)
             continue;
-        rc = buf_appendf(b, shown == 0 ? ",\"%ss\":[" : ",", name);
+        rc = shown == 0 ? buf_appendf(b, ",\"%s\":[", list) : buf_append(b, ",", 1);
         if (rc == CTIX_OK)
             rc = put_str_field(b, "{\"id\":", items[i].id);
         if (rc == CTIX_OK)
@@ -856,9 +857,10 @@ static void serve_post(struct taxii_server *srv, struct taxii_req_state *s,
                      "\"total_count\":%zu",
                      status_id, ts, cnt.total);
     if (rc == CTIX_OK)
-        rc = put_details(&resp->body, "success", items, n, false, cnt.stored + cnt.duplicates);
+        rc = put_details(&resp->body, "success", "successes", items, n, false,
+                         cnt.stored + cnt.duplicates);
     if (rc == CTIX_OK)
-        rc = put_details(&resp->body, "failure", items, n, true, cnt.failed);
+        rc = put_details(&resp->body, "failure", "failures", items, n, true, cnt.failed);
     if (rc == CTIX_OK)
         rc = buf_appends(&resp->body, ",\"pending_count\":0}");
     if (rc == CTIX_OK)
