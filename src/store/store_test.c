@@ -10,6 +10,7 @@
 
 #include <ftw.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1118,7 +1119,7 @@ enum { W_BATCHES = 40, W_BATCH = 25, N_READERS = 4 };
 
 struct thr {
     struct store *st;
-    volatile bool *done;
+    atomic_bool *done;
     int reads;
     bool failed;
 };
@@ -1184,7 +1185,7 @@ static void test_threads(void **state)
     struct env *e = *state;
     pthread_t rt[N_READERS], wt;
     struct thr r[N_READERS], w;
-    volatile bool done = false;
+    atomic_bool done = false;
     bool ok;
 
     memset(&w, 0, sizeof(w));
