@@ -200,7 +200,8 @@ static enum ctix_rc obj_append(struct buf *b, const json_t *j)
     {
         keys[i++] = key;
     }
-    qsort(keys, n, sizeof(*keys), key_cmp);
+    if (n > 1)
+        qsort(keys, n, sizeof(*keys), key_cmp);
     rc = buf_append(b, "{", 1);
     for (i = 0; i < n && rc == CTIX_OK; i++) {
         if (i > 0)

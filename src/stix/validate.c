@@ -686,25 +686,34 @@ struct vctx {
     char path[128];
 };
 
+/* Appends "/s" (or "s" at the root), truncating at the buffer's end; returns the old length.
+ * On every member of every object, so no printf. */
 static size_t path_push(struct vctx *c, const char *s)
 {
-    size_t old = c->plen;
-    int n =
-        snprintf(c->path + c->plen, sizeof(c->path) - c->plen, "%s%s", c->plen > 0 ? "/" : "", s);
+    size_t old = c->plen, room, n = strlen(s);
 
-    if (n > 0)
-        c->plen += (size_t)n;
-    if (c->plen >= sizeof(c->path))
-        c->plen = sizeof(c->path) - 1;
+    if (c->plen > 0 && c->plen < sizeof(c->path) - 1)
+        c->path[c->plen++] = '/';
+    room = sizeof(c->path) - 1 - c->plen;
+    if (n > room)
+        n = room;
+    memcpy(c->path + c->plen, s, n);
+    c->plen += n;
+    c->path[c->plen] = '\0';
     return old;
 }
 
 static size_t path_pushi(struct vctx *c, size_t i)
 {
     char tmp[24];
+    size_t n = sizeof(tmp) - 1;
 
-    snprintf(tmp, sizeof(tmp), "%zu", i);
-    return path_push(c, tmp);
+    tmp[n] = '\0';
+    do {
+        tmp[--n] = (char)('0' + i % 10);
+        i /= 10;
+    } while (i > 0 && n > 0);
+    return path_push(c, tmp + n);
 }
 
 static void path_pop(struct vctx *c, size_t old)
@@ -1633,6 +1642,7 @@ static enum ctix_rc check_members(struct vctx *c, const json_t *j, const struct 
     const char *key;
     const json_t *v;
     size_t i, n_specific = 0;
+    uint64_t seen_p = 0, seen_c = 0; /* members found, by table index: no lookups afterwards */
     enum ctix_rc rc = CTIX_OK;
 
     json_object_foreach((json_t *)j, key, v)
@@ -1648,8 +1658,10 @@ static enum ctix_rc check_members(struct vctx *c, const json_t *j, const struct 
             cm = common_find(key);
         if (p != NULL) {
             n_specific++;
+            seen_p |= (uint64_t)1 << (p - props);
             rc = check_value(c, v, p);
         } else if (cm != NULL) {
+            seen_c |= (uint64_t)1 << (cm - commons);
             if (cm->use[cat] == '-')
                 rc = fail(c, "not allowed on %s", cat_names[cat]);
             else
@@ -1673,12 +1685,12 @@ static enum ctix_rc check_members(struct vctx *c, const json_t *j, const struct 
             return rc;
     }
     for (i = 0; i < CTIX_ARRAY_LEN(commons); i++) {
-        if (commons[i].use[cat] == 'R' && json_object_get(j, commons[i].p.name) == NULL)
+        if (commons[i].use[cat] == 'R' && !(seen_c & ((uint64_t)1 << i)))
             return fail_at(c, commons[i].p.name, "required property is missing");
     }
-    for (; props != NULL && props->name != NULL; props++) {
-        if (props->req && json_object_get(j, props->name) == NULL)
-            return fail_at(c, props->name, "required property is missing");
+    for (i = 0; props != NULL && props[i].name != NULL; i++) {
+        if (props[i].req && !(seen_p & ((uint64_t)1 << i)))
+            return fail_at(c, props[i].name, "required property is missing");
     }
     if (ts != NULL && ts->needs_one && n_specific == 0)
         return fail(c, "%s needs at least one of its properties", ts->type);
