@@ -29,11 +29,11 @@
 
 #define DB_FILE     "ctix.db"
 #define BUSY_MS     10000
-#define DYN_CACHE   16          /* dynamic query statements kept per connection */
-#define SQL_MAX     (1u << 20)  /* cap of a built query text */
-#define MAX_PARAMS  32000       /* SQLite's default SQLITE_MAX_VARIABLE_NUMBER is 32766 */
-#define VKEY_LEN    30          /* stix_version_key() form: "YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ" */
-#define READER_MMAP (256 << 20) /* reads map the file instead of copying pages */
+#define DYN_CACHE   16         /* dynamic query statements kept per connection */
+#define SQL_MAX     (1u << 20) /* cap of a built query text */
+#define MAX_PARAMS  32000      /* SQLite's default SQLITE_MAX_VARIABLE_NUMBER is 32766 */
+#define VKEY_LEN    30         /* stix_version_key() form: "YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ" */
+#define READER_MMAP (1 << 30)  /* reads map the file instead of copying pages */
 
 /* ---- schema: migrations[i] brings user_version i to i + 1 ---- */
 
@@ -141,15 +141,18 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_KEY_LIST] = "SELECT " KEY_COLS " FROM keys ORDER BY id",
     [S_KEY_REVOKE] = "UPDATE keys SET revoked = 1 WHERE id = ?",
     [S_OBJ_MAX_ADDED] = "SELECT max(date_added) FROM objects WHERE cid = ?",
-    [S_OBJ_MINMAX] = "SELECT min(version_key), max(version_key) FROM objects"
-                     " WHERE cid = ? AND id = ?",
+    /* Two index seeks: the smallest and the greatest version, with their rows. */
+    [S_OBJ_MINMAX] = "SELECT mn.rid, mn.version_key, mx.rid, mx.version_key FROM"
+                     " (SELECT rid, version_key FROM objects WHERE cid = ?1 AND id = ?2"
+                     "  ORDER BY version_key LIMIT 1) AS mn,"
+                     " (SELECT rid, version_key FROM objects WHERE cid = ?1 AND id = ?2"
+                     "  ORDER BY version_key DESC LIMIT 1) AS mx",
     [S_OBJ_FIND] = "SELECT json, date_added FROM objects"
                    " WHERE cid = ? AND id = ? AND version_key = ?",
     [S_OBJ_FIND_LAST] = "SELECT json, date_added FROM objects"
                         " WHERE cid = ? AND id = ? AND is_last = 1",
-    [S_OBJ_CLEAR_LAST] = "UPDATE objects SET is_last = 0 WHERE cid = ? AND id = ? AND is_last = 1",
-    [S_OBJ_CLEAR_FIRST] = "UPDATE objects SET is_first = 0"
-                          " WHERE cid = ? AND id = ? AND is_first = 1",
+    [S_OBJ_CLEAR_LAST] = "UPDATE objects SET is_last = 0 WHERE rid = ?",
+    [S_OBJ_CLEAR_FIRST] = "UPDATE objects SET is_first = 0 WHERE rid = ?",
     [S_OBJ_INSERT] = "INSERT INTO objects(cid, id, version, version_key, type, spec_version,"
                      " date_added, tlp, is_last, is_first, json)"
                      " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -1163,6 +1166,7 @@ static bool obj_in_ok(const struct store_obj_in *o)
 
 struct existing {
     bool any;                    /* the id has at least one version */
+    int64_t min_rid, max_rid;    /* their rows */
     char min[STORE_VER_MAX + 1]; /* smallest and greatest version_key when any */
     char max[STORE_VER_MAX + 1];
 };
@@ -1177,11 +1181,14 @@ static enum ctix_rc obj_minmax(struct conn *c, int64_t cid, const char *id, stru
         sqlite3_bind_int64(q, 1, cid);
         bind_str(q, 2, id);
         rc = step_one(c, q, "obj_minmax");
-        if (rc == CTIX_OK && sqlite3_column_type(q, 1) != SQLITE_NULL) {
+        if (rc == CTIX_OK) {
             e->any = true;
-            col_copy(q, 0, e->min, sizeof(e->min));
-            col_copy(q, 1, e->max, sizeof(e->max));
+            e->min_rid = sqlite3_column_int64(q, 0);
+            col_copy(q, 1, e->min, sizeof(e->min));
+            e->max_rid = sqlite3_column_int64(q, 2);
+            col_copy(q, 3, e->max, sizeof(e->max));
         }
+        rc = rc == CTIX_ENOTFOUND ? CTIX_OK : rc; /* a new id */
         sqlite3_reset(q);
     }
     return rc;
@@ -1220,14 +1227,13 @@ out:
     return rc;
 }
 
-static enum ctix_rc flag_clear(struct conn *c, enum stmt_id id, int64_t cid, const char *obj_id)
+static enum ctix_rc flag_clear(struct conn *c, enum stmt_id id, int64_t rid)
 {
     sqlite3_stmt *q = NULL;
     enum ctix_rc rc = stmt_get(c, id, &q);
 
     if (rc == CTIX_OK) {
-        sqlite3_bind_int64(q, 1, cid);
-        bind_str(q, 2, obj_id);
+        sqlite3_bind_int64(q, 1, rid);
         rc = stmt_run(c, q, "obj_flags");
     }
     return rc;
@@ -1277,10 +1283,10 @@ static enum ctix_rc obj_put(struct sq_store *s, struct coll_clock *k, const stru
     is_last = !e.any || strcmp(version_key, e.max) > 0;
     is_first = !e.any || strcmp(version_key, e.min) < 0;
     if (e.any && is_last) {
-        rc = flag_clear(c, S_OBJ_CLEAR_LAST, k->cid, o->id);
+        rc = flag_clear(c, S_OBJ_CLEAR_LAST, e.max_rid);
     }
     if (rc == CTIX_OK && e.any && is_first) {
-        rc = flag_clear(c, S_OBJ_CLEAR_FIRST, k->cid, o->id);
+        rc = flag_clear(c, S_OBJ_CLEAR_FIRST, e.min_rid);
     }
     if (rc == CTIX_OK) {
         rc = stmt_get(c, S_OBJ_INSERT, &q);
