@@ -54,8 +54,11 @@ static int collection_add(struct store *st, const struct cli_args *a)
     c->created_us = ctix_now_us();
     rc = store_collection_add(st, c);
     if (rc == CTIX_ECONFLICT) {
-        cli_error("collection", "a collection with id %s%s%s already exists", c->id,
-                  alias != NULL ? " or alias " : "", alias != NULL ? alias : "");
+        if (id == NULL)
+            cli_error("collection", "alias '%s' is already taken", alias != NULL ? alias : "");
+        else
+            cli_error("collection", "id %s%s%s is already taken", c->id,
+                      alias != NULL ? " or alias " : "", alias != NULL ? alias : "");
         goto out;
     }
     if (rc != CTIX_OK) {

@@ -3,6 +3,7 @@
  * `ctix CMD --help` and usage errors all read the same words (and man/ctix.1 repeats them). */
 #include "cli/cli.h"
 
+#include <ctype.h>
 #include <jansson.h>
 #include <microhttpd.h>
 #include <openssl/crypto.h>
@@ -133,11 +134,27 @@ static void print_overview(FILE *f)
                "Exit status: 0 success, 1 failure, 2 usage error. See ctix(1).\n");
 }
 
+/* The help text lists options (lines indented by two spaces) and then prose: a blank line goes
+ * between the two so that the table above stays free of layout. */
 static void print_cmd_help(const struct cli_cmd *c)
 {
-    printf("usage: %s\n\n%s.\n", c->usage, c->summary);
-    if (c->help[0] != '\0')
-        printf("\n%s", c->help);
+    const char *p = c->help;
+    bool in_opts = false;
+
+    printf("usage: %s\n\n%c%s.\n", c->usage, toupper((unsigned char)c->summary[0]), c->summary + 1);
+    if (*p != '\0')
+        putchar('\n');
+    while (*p != '\0') {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl != NULL ? (size_t)(nl - p) + 1 : strlen(p);
+        bool opt = p[0] == ' ';
+
+        if (in_opts && !opt)
+            putchar('\n');
+        in_opts = opt;
+        fwrite(p, 1, n, stdout);
+        p += n;
+    }
 }
 
 static int cmd_help(int argc, char **argv)
