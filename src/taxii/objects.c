@@ -18,8 +18,14 @@ static void copy_str_prop(const json_t *el, const char *name, char *out, size_t 
 
 static void item_fail(struct taxii_add_item *it, const struct ctix_diag *d)
 {
+    size_t wl = strlen(d->where);
+
     it->outcome = TAXII_ADD_FAILED;
-    if (d->where[0] != '\0') {
+    /* stix/ messages already begin with the property ("created: …"); others get it prefixed. */
+    if (wl == 0 || (strncmp(d->msg, d->where, wl) == 0 && d->msg[wl] == ':'))
+        ctix_strlcpy(it->message, d->msg[0] != '\0' ? d->msg : "invalid object",
+                     sizeof(it->message));
+    else {
         /* "where: msg", cut to fit: the property name matters most, so it comes first. */
         size_t n = ctix_strlcpy(it->message, d->where, sizeof(it->message));
 
@@ -27,9 +33,7 @@ static void item_fail(struct taxii_add_item *it, const struct ctix_diag *d)
             memcpy(it->message + n, ": ", 3);
             ctix_strlcpy(it->message + n + 2, d->msg, sizeof(it->message) - n - 2);
         }
-    } else
-        ctix_strlcpy(it->message, d->msg[0] != '\0' ? d->msg : "invalid object",
-                     sizeof(it->message));
+    }
 }
 
 enum ctix_rc taxii_objects_add(struct store *st, const char *coll_id, json_t *objects,

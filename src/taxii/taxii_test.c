@@ -849,7 +849,7 @@ static void test_ingest_api(void **state)
 {
     struct fx *f = *state;
     json_t *arr = json_array();
-    struct taxii_add_item items[3];
+    struct taxii_add_item items[4];
     struct taxii_add_counts cnt;
     char id[80], o[600];
 
@@ -861,10 +861,19 @@ static void test_ingest_api(void **state)
                                      "77cd-5a82-a950-b5bc3caf07c4\",\"value\":\"198.51.100.3\"}",
                                      0, NULL));
     json_array_append_new(arr, json_string("not an object"));
+    /* a bad created: the message names the property once, then the rule */
+    json_array_append_new(arr, json_loads("{\"type\":\"malware\",\"spec_version\":\"2.1\","
+                                          "\"id\":\"malware--0c7b5b88-8ff7-4a4d-aa9d-feb398cd0061\","
+                                          "\"created\":\"2016-01-20T12:31:12Z\",\"modified\":"
+                                          "\"2016-01-20T12:31:12.123Z\",\"is_family\":false}",
+                                          0, NULL));
     assert_int_equal(taxii_objects_add(f->st, f->c2, arr, items, &cnt), CTIX_OK);
-    assert_int_equal(cnt.total, 3);
+    assert_int_equal(cnt.total, 4);
+    assert_int_equal(items[3].outcome, TAXII_ADD_FAILED);
+    assert_non_null(strstr(items[3].message, "created: "));
+    assert_null(strstr(items[3].message, "created: created"));
     assert_int_equal(cnt.stored, 2);
-    assert_int_equal(cnt.failed, 1);
+    assert_int_equal(cnt.failed, 2);
     assert_int_equal(items[0].outcome, TAXII_ADD_STORED);
     assert_string_equal(items[0].id, id);
     /* an SCO without created/modified is versioned by its date_added */
