@@ -47,8 +47,9 @@ struct http_req {
     int64_t start_us;
     bool begun;
     bool too_big;
-    bool failed;  /* out of memory while buffering the body */
-    bool refused; /* taxii_request_begin() said no; resp is the answer */
+    bool failed;      /* out of memory while buffering the body */
+    bool refused;     /* taxii_request_begin() said no; resp is the answer */
+    bool nul_in_path; /* "%00" in the raw path: MHD's decoding would cut the path there */
     size_t max_body;
     size_t discarded;
     struct taxii_request treq;
@@ -88,6 +89,12 @@ static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *conn)
     if (q != NULL) {
         memcpy(r->query, q + 1, qlen + 1);
         r->treq.query = r->query;
+    }
+    for (const char *p = uri; *p != '\0' && *p != '?'; p++) {
+        if (p[0] == '%' && p[1] == '0' && p[2] == '0') {
+            r->nul_in_path = true;
+            break;
+        }
     }
     taxii_response_init(&r->resp);
     buf_init(&r->body, 0);
@@ -223,13 +230,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             taxii_error_reply(&r->resp, 400, "Bad Request", "malformed Content-Length header");
             return reply(conn, r);
         }
-        if (!taxii_request_begin(s->taxii, &r->treq, &r->resp, &r->max_body)) {
+        if (r->nul_in_path) {
+            taxii_error_reply(&r->resp, 400, "Bad Request", "the path holds an encoded NUL (%00)");
+            r->refused = true;
+        } else if (!taxii_request_begin(s->taxii, &r->treq, &r->resp, &r->max_body)) {
             /* With a body coming, answer now so it is never read (MHD then closes the
              * connection); without one, answer on the last call and keep the connection. */
-            if (has_body)
-                return reply(conn, r);
             r->refused = true;
         }
+        if (r->refused && has_body)
+            return reply(conn, r);
         buf_init(&r->body, r->max_body);
         return MHD_YES;
     }
