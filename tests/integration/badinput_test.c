@@ -115,24 +115,28 @@ static void still_serving(void)
 /* Sends q and checks: error resource with status a (or b), store unchanged, server alive. */
 static void bad(const struct h_req *q, long a, long b)
 {
+    const char *m = q->method ? q->method : (q->body ? "POST" : "GET");
+    char why[300] = "";
     char *before = snapshot();
     struct h_resp r;
+    char h[256];
     if (!h_http(&W->srv, q, &r))
-        fail_msg("%s %s: no HTTP answer (%s)", q->method ? q->method : "GET", q->path, r.error);
-    if (!h_is_error(&r, a, b))
-        fail_msg("%s %s: wrong answer (see above)", q->method ? q->method : "GET", q->path);
-    if (a == 401 || b == 401) {
-        char h[256];
-        if (r.status == 401 && !h_header(&r, "WWW-Authenticate", h, sizeof h))
-            fail_msg("401 without WWW-Authenticate: %s", r.headers);
-    }
+        snprintf(why, sizeof why, "no HTTP answer (%s)", r.error);
+    else if (!h_is_error(&r, a, b))
+        snprintf(why, sizeof why, "wrong answer (see above)");
+    else if (r.status == 401 && !h_header(&r, "WWW-Authenticate", h, sizeof h))
+        snprintf(why, sizeof why, "401 without WWW-Authenticate");
     h_resp_cleanup(&r);
     char *after = snapshot();
-    if (strcmp(before, after) != 0)
-        fail_msg("%s %s changed the store:\nbefore %s\nafter %s", q->method ? q->method : "GET",
-                 q->path, before, after);
+    bool same = strcmp(before, after) == 0;
+    if (!same)
+        fprintf(stderr, "store before: %s\nstore after: %s\n", before, after);
     free(before);
     free(after);
+    if (why[0] != '\0')
+        fail_msg("%s %s: %s", m, q->path, why);
+    if (!same)
+        fail_msg("%s %s changed the store", m, q->path);
     still_serving();
 }
 
@@ -313,11 +317,19 @@ static void test_malformed_ids_in_paths(void **state)
     bad_getf(404, 400, "/api/collections/%s/objects/--%s/", W->coll, W->coll);
     bad_getf(404, 400, "/api/collections/%s/objects/not-an-id/versions/", W->coll);
     bad_getf(404, 400, "/api/status/not-a-uuid/");
-    bad_getf(404, 400, "/api/collections/%s/objects/%%00/", W->coll);
     char path[300];
     snprintf(path, sizeof path, "/api/collections/%s/objects/not-an-id/", W->coll);
     struct h_req d = {.method = "DELETE", .path = path, .token = W->admin};
     bad(&d, 404, 400);
+}
+
+/* A NUL byte in the path must not cut it short into another, valid path. */
+static void test_nul_in_path(void **state)
+{
+    (void)state;
+    bad_getf(404, 400, "/api/collections/%s/objects/%%00/", W->coll);
+    bad_getf(404, 400, "/api/collections/%s/objects/%s/%%00x/", W->coll, W->seed_id);
+    bad_getf(404, 400, "/api/collections/%s%%00/", W->coll);
 }
 
 static void test_unknown_things(void **state)
@@ -473,6 +485,7 @@ int main(void)
         cmocka_unit_test(test_wrong_content_type),
         cmocka_unit_test(test_wrong_accept),
         cmocka_unit_test(test_malformed_ids_in_paths),
+        cmocka_unit_test(test_nul_in_path),
         cmocka_unit_test(test_unknown_things),
         cmocka_unit_test(test_bad_query_parameters),
         cmocka_unit_test(test_forged_next),
