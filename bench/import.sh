@@ -25,6 +25,13 @@ done
         sort
 } >"$WORK/files"
 nfiles=$(wc -l <"$WORK/files")
+# The file list as the positional parameters (one path a line).
+IFS='
+'
+set -f
+set -- $(cat "$WORK/files")
+set +f
+unset IFS
 nobj=$(xargs python3 bench/compare.py --count <"$WORK/files")
 echo "import: $nfiles files, $nobj objects, $RUNS fresh imports"
 
@@ -33,8 +40,7 @@ run=1
 while [ $run -le "$RUNS" ]; do
     node_init "$WORK/data"
     t0=$(now)
-    xargs "$CTIX" import --data "$WORK/data" --collection "$COLL" <"$WORK/files" \
-        >"$WORK/import.log" 2>&1
+    "$CTIX" import --data "$WORK/data" --collection "$COLL" "$@" >"$WORK/import.log" 2>&1
     rc=$?
     t1=$(now)
     r=$(awk -v a="$t0" -v b="$t1" -v n="$nobj" 'BEGIN { printf "%.0f", n / (b - a) }')
@@ -43,8 +49,13 @@ while [ $run -le "$RUNS" ]; do
     rates="$rates $r"
     run=$((run + 1))
 done
-echo "  last ctix import output (tail):"
-tail -n 4 "$WORK/import.log" | sed 's/^/    /'
+# ctix import says "FILE: N stored, N already present, N rejected" per file, and why it rejects.
+awk '/: [0-9]+ stored, [0-9]+ already present, [0-9]+ rejected$/ {
+        n = split($0, w, " "); s += w[n - 6]; d += w[n - 4]; r += w[n - 1]; f++ }
+    END { printf "  ctix import (last run): %d stored, %d already present, %d rejected in %d files\n",
+        s, d, r, f }' "$WORK/import.log"
+grep -v ': [0-9]* stored, [0-9]* already present, [0-9]* rejected$' "$WORK/import.log" |
+    sed 's/^/    /'
 echo "import: median $(median $rates) objects/s over$rates"
 
 "$CTIX" export --data "$WORK/data" --collection "$COLL" >"$WORK/export.json" ||

@@ -82,6 +82,7 @@ if not first:
     sys.exit("the collection is empty")
 t0 = parse(first[0]["date_added"])
 fmt = "%Y-%m-%dT%H:%M:%S.%fZ"
+SAMPLES = 2000
 # The last date_added, by bisection: the node may have been prepared long ago.
 lo, hi = t0, datetime.datetime.utcnow() + datetime.timedelta(days=1)
 while hi - lo > datetime.timedelta(milliseconds=1):
@@ -93,8 +94,8 @@ while hi - lo > datetime.timedelta(milliseconds=1):
 t1 = lo
 vals = set()
 # Up to 99% of the span: the page after each value is full (reads.sh checks one).
-for i in range(400):
-    t = t0 + (t1 - t0) * (0.99 * i / 400)
+for i in range(SAMPLES):
+    t = t0 + (t1 - t0) * (0.99 * i / SAMPLES)
     recs = manifest("limit=1&added_after=" + t.strftime(fmt))
     if recs:
         vals.add(recs[0]["date_added"])
@@ -174,6 +175,18 @@ wrkrun() {
 }
 
 rm -f "$WORK/ctix.txt" "$WORK/nginx.txt"
+# The largest RssAnon (heap, stacks) seen every 0.2 s while wrk runs: VmHWM also counts the pages of
+# the database file that SQLite maps, which are page cache rather than memory of the process.
+(
+    max=0
+    while kill -0 "$SERVE_PID" 2>/dev/null; do
+        a=$(awk '/^RssAnon:/ { print $2 }' "/proc/$SERVE_PID/status" 2>/dev/null)
+        [ -n "$a" ] && [ "$a" -gt "$max" ] && max=$a && echo "$max" >"$WORK/anon_max"
+        sleep 0.2
+    done
+) &
+SAMPLER_PID=$!
+BENCH_PIDS="$BENCH_PIDS $SAMPLER_PID"
 echo "reads: wrk -t2 -c32 -d$DURATION --latency, $ROUNDS rounds (pages/s p50_ms p99_ms non2xx)"
 r=1
 while [ $r -le "$ROUNDS" ]; do
@@ -182,18 +195,26 @@ while [ $r -le "$ROUNDS" ]; do
     r=$((r + 1))
 done
 rss=$(peak_rss_kb "$SERVE_PID")
+split=$(awk '/^RssAnon:/ { a = $2 } /^RssFile:/ { f = $2 } /^Threads:/ { t = $2 }
+    END { printf "RssAnon %.1f MB, RssFile %d MB, %d threads", a / 1024, f / 1024, t }' \
+    "/proc/$SERVE_PID/status")
 serve_stop
+stop_pid "$SAMPLER_PID"
+anon=$(cat "$WORK/anon_max" 2>/dev/null || echo 0)
 stop_pid "$NGINX_PID"
 
 col() { awk -v c="$2" '{ print $c }' "$WORK/$1.txt"; }
 c_rps=$(median $(col ctix 1)); c_p50=$(median $(col ctix 2)); c_p99=$(median $(col ctix 3))
 n_rps=$(median $(col nginx 1)); n_p50=$(median $(col nginx 2)); n_p99=$(median $(col nginx 3))
 bad=$(awk '{ s += $4 } END { print s + 0 }' "$WORK/ctix.txt")
-echo "reads ctix:  $c_rps pages/s  p50 ${c_p50} ms  p99 ${c_p99} ms  peak RSS $((rss / 1024)) MB  non-2xx $bad"
+echo "reads ctix:  $c_rps pages/s  p50 ${c_p50} ms  p99 ${c_p99} ms  non-2xx $bad"
+echo "reads ctix peak RSS (VmHWM): $((rss / 1024)) MB, peak RssAnon ${anon} kB;" \
+    "at the end: $split"
 echo "reads nginx: $n_rps pages/s  p50 ${n_p50} ms  p99 ${n_p99} ms"
-awk -v c="$c_rps" -v n="$n_rps" -v p99="$c_p99" -v rss="$rss" 'BEGIN {
+awk -v c="$c_rps" -v n="$n_rps" -v p99="$c_p99" -v rss="$rss" -v anon="$anon" 'BEGIN {
     printf "reads ratio ctix/nginx: %.3f (1/%.1f)\n", c / n, n / c
-    printf "targets: pages/s >= 5000 %s, p99 < 20 ms %s, RSS < 200 MB %s, >= 1/4 nginx %s\n",
-        (c >= 5000) ? "met" : "MISSED", (p99 < 20) ? "met" : "MISSED",
-        (rss < 200 * 1024) ? "met" : "MISSED", (c * 4 >= n) ? "met" : "MISSED"
+    printf "targets: pages/s >= 5000 %s, p99 < 20 ms %s, RSS < 200 MB %s by VmHWM (%s by RssAnon)," \
+        " >= 1/4 nginx %s\n", (c >= 5000) ? "met" : "MISSED", (p99 < 20) ? "met" : "MISSED",
+        (rss < 200 * 1024) ? "met" : "MISSED", (anon < 200 * 1024) ? "met" : "missed",
+        (c * 4 >= n) ? "met" : "MISSED"
 }'
