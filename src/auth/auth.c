@@ -4,6 +4,8 @@
 
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
+#include <pthread.h>
+#include <stdlib.h>
 
 /* Random bytes behind a token: 256 bits, as design.md's security model asks. */
 #define TOKEN_RAND_LEN 32
@@ -193,17 +195,13 @@ static size_t trimmed_len(const char *s)
     return n;
 }
 
-enum ctix_rc auth_authenticate(struct store *st, const char *authorization,
-                               struct auth_principal *out)
+/* Takes the token out of an Authorization value and hashes it; false when malformed. */
+static bool header_token_hash(const char *authorization, unsigned char hash[STORE_HASH_LEN])
 {
     char cred[BASIC_MAX_B64], tok[AUTH_TOKEN_MAX];
-    unsigned char hash[STORE_HASH_LEN];
-    struct store_key key;
-    struct store_org org;
-    enum auth_role role;
     const char *rest;
     size_t n, tlen = 0;
-    enum ctix_rc rc = CTIX_EDENIED;
+    bool ok = false;
 
     if (authorization == NULL)
         goto out;
@@ -236,7 +234,21 @@ enum ctix_rc auth_authenticate(struct store *st, const char *authorization,
     if (!token_well_formed(tok, tlen))
         goto out;
     auth_token_hash(tok, hash);
-    rc = store_key_find(st, hash, &key);
+    ok = true;
+out:
+    OPENSSL_cleanse(tok, sizeof(tok));
+    OPENSSL_cleanse(cred, sizeof(cred));
+    return ok;
+}
+
+static enum ctix_rc lookup_hash(struct store *st, const unsigned char hash[STORE_HASH_LEN],
+                                struct auth_principal *out)
+{
+    struct store_key key;
+    struct store_org org;
+    enum auth_role role;
+    enum ctix_rc rc = store_key_find(st, hash, &key);
+
     if (rc == CTIX_ENOTFOUND) {
         rc = CTIX_EDENIED;
         goto out;
@@ -260,8 +272,89 @@ enum ctix_rc auth_authenticate(struct store *st, const char *authorization,
     ctix_strlcpy(out->org_name, org.name, sizeof(out->org_name));
     out->role = role;
 out:
-    OPENSSL_cleanse(tok, sizeof(tok));
-    OPENSSL_cleanse(cred, sizeof(cred));
+    return rc;
+}
+
+enum ctix_rc auth_authenticate(struct store *st, const char *authorization,
+                               struct auth_principal *out)
+{
+    unsigned char hash[STORE_HASH_LEN];
+
+    if (!header_token_hash(authorization, hash))
+        return CTIX_EDENIED;
+    return lookup_hash(st, hash, out);
+}
+
+/* ---- the cache of recently authenticated keys ---- */
+
+#define CACHE_SLOTS                                                                                \
+    256 /* direct-mapped by the first byte of the hash: a collision only costs a                   \
+         * store lookup */
+
+struct cache_slot {
+    unsigned char hash[STORE_HASH_LEN];
+    int64_t expires_us; /* 0: empty */
+    struct auth_principal who;
+};
+
+struct auth_cache {
+    pthread_mutex_t lock;
+    int64_t ttl_us;
+    struct cache_slot slot[CACHE_SLOTS];
+};
+
+enum ctix_rc auth_cache_new(int64_t ttl_us, struct auth_cache **out)
+{
+    struct auth_cache *c = calloc(1, sizeof(*c));
+
+    if (c == NULL)
+        return CTIX_ENOMEM;
+    pthread_mutex_init(&c->lock, NULL);
+    c->ttl_us = ttl_us;
+    *out = c;
+    return CTIX_OK;
+}
+
+void auth_cache_free(struct auth_cache *c)
+{
+    if (c == NULL)
+        return;
+    pthread_mutex_destroy(&c->lock);
+    OPENSSL_cleanse(c->slot, sizeof(c->slot));
+    free(c);
+}
+
+enum ctix_rc auth_authenticate_cached(struct auth_cache *c, struct store *st,
+                                      const char *authorization, struct auth_principal *out)
+{
+    unsigned char hash[STORE_HASH_LEN];
+    struct cache_slot *sl;
+    int64_t now = ctix_mono_us();
+    bool hit = false;
+    enum ctix_rc rc;
+
+    if (!header_token_hash(authorization, hash))
+        return CTIX_EDENIED;
+    if (c == NULL || c->ttl_us <= 0)
+        return lookup_hash(st, hash, out);
+    sl = &c->slot[hash[0]];
+    pthread_mutex_lock(&c->lock);
+    if (sl->expires_us > now && CRYPTO_memcmp(sl->hash, hash, STORE_HASH_LEN) == 0) {
+        *out = sl->who;
+        hit = true;
+    }
+    pthread_mutex_unlock(&c->lock);
+    if (hit)
+        return CTIX_OK;
+    /* Only successes are kept: an unknown or revoked key reaches the store every time. */
+    rc = lookup_hash(st, hash, out);
+    if (rc == CTIX_OK) {
+        pthread_mutex_lock(&c->lock);
+        memcpy(sl->hash, hash, STORE_HASH_LEN);
+        sl->who = *out;
+        sl->expires_us = now + c->ttl_us;
+        pthread_mutex_unlock(&c->lock);
+    }
     return rc;
 }
 

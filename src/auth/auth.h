@@ -44,6 +44,18 @@ CTIX_MUST_CHECK enum ctix_rc auth_key_create(struct store *st, const char *org_n
 CTIX_MUST_CHECK enum ctix_rc auth_authenticate(struct store *st, const char *authorization,
                                                struct auth_principal *out);
 
+/* A short-lived cache of authenticated keys, so that a busy client does not cost a store lookup
+ * per request. Only successful authentications are kept; a key revoked with `ctix key revoke`
+ * (another process) stops working within ttl_us. Thread-safe. */
+struct auth_cache;
+CTIX_MUST_CHECK enum ctix_rc auth_cache_new(int64_t ttl_us, struct auth_cache **out);
+void auth_cache_free(struct auth_cache *c);
+/* As auth_authenticate(), answering from c when the same key succeeded less than ttl_us ago.
+ * c may be NULL (no cache). */
+CTIX_MUST_CHECK enum ctix_rc auth_authenticate_cached(struct auth_cache *c, struct store *st,
+                                                      const char *authorization,
+                                                      struct auth_principal *out);
+
 /* The rights of p on a collection: the organisation's grant limited by the role. */
 CTIX_MUST_CHECK enum ctix_rc auth_rights(struct store *st, const struct auth_principal *p,
                                          const char *coll_id, bool *can_read, bool *can_write);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <openssl/evp.h>
@@ -225,6 +226,40 @@ static void test_matrix(void **state)
     assert_false(w);
 }
 
+/* The cache answers a known key from memory for ttl, never caches a refusal, and a revoked key
+ * stops working once its entry expires. */
+static void test_cache(void **state)
+{
+    struct fx *f = *state;
+    char tok[AUTH_TOKEN_MAX], h[2048], bad[2048];
+    struct auth_principal p;
+    struct auth_cache *c = NULL;
+    int64_t id = 0;
+
+    assert_int_equal(auth_key_create(f->st, "SG-CSA", AUTH_ROLE_ANALYST, "a", tok, &id), CTIX_OK);
+    snprintf(h, sizeof(h), "Bearer %s", tok);
+    assert_int_equal(auth_cache_new(200000, &c), CTIX_OK);
+    assert_int_equal(auth_authenticate_cached(c, f->st, h, &p), CTIX_OK);
+    assert_int_equal(p.key_id, id);
+    assert_string_equal(p.org_name, "SG-CSA");
+    assert_int_equal(store_key_revoke(f->st, id), CTIX_OK);
+    /* within ttl: still the cached answer; the uncached path already refuses */
+    memset(&p, 0, sizeof(p));
+    assert_int_equal(auth_authenticate_cached(c, f->st, h, &p), CTIX_OK);
+    assert_int_equal(p.role, AUTH_ROLE_ANALYST);
+    assert_int_equal(auth_authenticate(f->st, h, &p), CTIX_EDENIED);
+    usleep(250000);
+    assert_int_equal(auth_authenticate_cached(c, f->st, h, &p), CTIX_EDENIED);
+    /* a wrong key never borrows a cached entry */
+    snprintf(bad, sizeof(bad), "Bearer %.*sAAAA", (int)strlen(tok) - 4, tok);
+    assert_int_equal(auth_authenticate_cached(c, f->st, bad, &p), CTIX_EDENIED);
+    assert_int_equal(auth_authenticate_cached(c, f->st, NULL, &p), CTIX_EDENIED);
+    /* no cache at all */
+    assert_int_equal(auth_authenticate_cached(NULL, f->st, h, &p), CTIX_EDENIED);
+    auth_cache_free(c);
+    auth_cache_free(NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -233,6 +268,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_create_form, setup, teardown),
         cmocka_unit_test_setup_teardown(test_authenticate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_matrix, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cache, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
