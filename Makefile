@@ -12,7 +12,7 @@ BUILD   ?= build/$(if $(SAN),san,rel)
 
 # Debian package for each pkg-config name, for `make deps`.
 DEBS     = pkg-config gcc make libmicrohttpd-dev libjansson-dev libsqlite3-dev libssl-dev \
-           libcmocka-dev libcurl4-openssl-dev zstd curl
+           libcmocka-dev libcurl4-openssl-dev zstd curl openssl
 
 SANFLAGS = $(if $(SAN),-fsanitize=$(SAN) -fno-omit-frame-pointer -fno-sanitize-recover=all)
 CPPFLAGS = -Isrc -D_GNU_SOURCE -MMD -MP
