@@ -93,7 +93,8 @@ int64_t ctix_mono_us(void);
 CTIX_MUST_CHECK enum ctix_rc ctix_random(void *p, size_t n);
 /* Writes a lowercase RFC 4122 version 4 UUID (36 chars + NUL). */
 CTIX_MUST_CHECK enum ctix_rc ctix_uuid4(char out[37]);
-/* True when s is a UUID in 8-4-4-4-12 hex form (any case); v4only also checks version and variant. */
+/* True when s is a UUID in 8-4-4-4-12 hex form (any case); v4only also checks version and variant.
+ */
 bool ctix_uuid_valid(const char *s, bool v4only);
 
 /* ---- strings and files ---- */

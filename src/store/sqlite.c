@@ -33,7 +33,7 @@
 #define SQL_MAX     (1u << 20) /* cap of a built query text */
 #define MAX_PARAMS  32000      /* SQLite's default SQLITE_MAX_VARIABLE_NUMBER is 32766 */
 #define VKEY_LEN    30         /* stix_version_key() form: "YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ" */
-#define READER_MMAP 0 /* see conn_open() */
+#define READER_MMAP 0          /* see conn_open() */
 
 /* ---- schema: migrations[i] brings user_version i to i + 1 ---- */
 

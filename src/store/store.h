@@ -18,11 +18,11 @@
 
 #include "base/base.h"
 
-#define STORE_NAME_MAX  256
-#define STORE_DESC_MAX  2048
-#define STORE_VER_MAX   64  /* a version string: a STIX timestamp */
-#define STORE_ROLE_MAX  16
-#define STORE_HASH_LEN  32  /* SHA-256 of an API key */
+#define STORE_NAME_MAX 256
+#define STORE_DESC_MAX 2048
+#define STORE_VER_MAX  64 /* a version string: a STIX timestamp */
+#define STORE_ROLE_MAX 16
+#define STORE_HASH_LEN 32 /* SHA-256 of an API key */
 
 struct store;
 
@@ -67,8 +67,8 @@ CTIX_MUST_CHECK enum ctix_rc store_collection_add(struct store *st,
 CTIX_MUST_CHECK enum ctix_rc store_collection_get(struct store *st, const char *id_or_alias,
                                                   struct store_collection *out);
 /* *out is a new array ordered by creation (a stable order), free(). */
-CTIX_MUST_CHECK enum ctix_rc store_collection_list(struct store *st,
-                                                   struct store_collection **out, size_t *n);
+CTIX_MUST_CHECK enum ctix_rc store_collection_list(struct store *st, struct store_collection **out,
+                                                   size_t *n);
 
 /* ---- grants: per-collection read and write rights of an organisation ---- */
 /* Sets both rights exactly (false,false removes the grant). */
@@ -92,9 +92,8 @@ CTIX_MUST_CHECK enum ctix_rc store_key_add(struct store *st, int64_t org_id, con
                                            const char *name,
                                            const unsigned char hash[STORE_HASH_LEN], int64_t *id);
 /* Finds the key whose hash equals hash. CTIX_ENOTFOUND if none. */
-CTIX_MUST_CHECK enum ctix_rc store_key_find(struct store *st,
-                                            const unsigned char hash[STORE_HASH_LEN],
-                                            struct store_key *out);
+CTIX_MUST_CHECK enum ctix_rc
+store_key_find(struct store *st, const unsigned char hash[STORE_HASH_LEN], struct store_key *out);
 CTIX_MUST_CHECK enum ctix_rc store_key_list(struct store *st, struct store_key **out, size_t *n);
 CTIX_MUST_CHECK enum ctix_rc store_key_revoke(struct store *st, int64_t id);
 
@@ -134,17 +133,17 @@ enum store_vsel {
 
 struct store_query {
     const char *coll_id;
-    const char *object_id;   /* one object's versions only; NULL for the whole collection */
-    int64_t added_after_us;  /* strictly after; < 0 for no bound */
-    size_t limit;            /* at most this many rows (> 0) */
-    const char *const *ids;  /* match[id]: OR-ed, n_ids = 0 for all */
+    const char *object_id;  /* one object's versions only; NULL for the whole collection */
+    int64_t added_after_us; /* strictly after; < 0 for no bound */
+    size_t limit;           /* at most this many rows (> 0) */
+    const char *const *ids; /* match[id]: OR-ed, n_ids = 0 for all */
     size_t n_ids;
     const char *const *types; /* match[type] */
     size_t n_types;
     const char *const *spec_versions; /* match[spec_version]; none = every spec version */
     size_t n_spec_versions;
-    unsigned vsel;                     /* STORE_V_* bits; 0 with n_versions = 0 means LAST */
-    const char *const *version_keys;   /* exact versions, as stix_version_key() */
+    unsigned vsel;                   /* STORE_V_* bits; 0 with n_versions = 0 means LAST */
+    const char *const *version_keys; /* exact versions, as stix_version_key() */
     size_t n_versions;
     bool want_json; /* false: row.json is NULL (manifest and versions need no bodies) */
 };
