@@ -2,23 +2,11 @@
  * serialisation back to compact JSON. */
 #include "stix/stix.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "stix/stix_int.h"
-
-/* Duplicate member names are ambiguous (which one is the object's value?): refuse them. */
-#define LOAD_FLAGS JSON_REJECT_DUPLICATES
-
-static void json_diag(struct ctix_diag *diag, const json_error_t *err)
-{
-    ctix_diag_set(diag, NULL, "JSON syntax error at line %d column %d: %s", err->line, err->column,
-                  err->text);
-    if (diag != NULL) {
-        diag->line = err->line > 0 ? (unsigned)err->line : 0;
-        diag->col = err->column > 0 ? (unsigned)err->column : 0;
-    }
-}
 
 enum ctix_rc stix_obj_from_json(json_t *j, struct stix_obj **out, struct ctix_diag *diag)
 {
@@ -58,14 +46,13 @@ out:
 enum ctix_rc stix_obj_parse(const char *buf, size_t len, struct stix_obj **out,
                             struct ctix_diag *diag)
 {
-    json_error_t err;
-    json_t *j = json_loadb(buf, len, LOAD_FLAGS, &err);
-    enum ctix_rc rc = CTIX_EINVAL;
+    json_t *j = NULL;
+    /* Duplicate member names are ambiguous (which one is the object's value?): the parser refuses
+     * them. */
+    enum ctix_rc rc = stix_json_parse(buf, len, &j, diag);
 
-    if (j == NULL) {
-        json_diag(diag, &err);
+    if (rc != CTIX_OK)
         goto out;
-    }
     rc = stix_obj_from_json(j, out, diag);
 out:
     json_decref(j);
@@ -92,15 +79,21 @@ char *stix_obj_to_json(const struct stix_obj *o, size_t *len)
 enum ctix_rc stix_container_parse(const char *buf, size_t len, json_t **objects,
                                   struct ctix_diag *diag)
 {
-    json_error_t err;
-    json_t *j = json_loadb(buf, len, LOAD_FLAGS, &err), *objs;
-    const char *type;
-    enum ctix_rc rc = CTIX_EINVAL;
+    return stix_container_parse_spans(buf, len, objects, NULL, diag);
+}
 
-    if (j == NULL) {
-        json_diag(diag, &err);
+enum ctix_rc stix_container_parse_spans(const char *buf, size_t len, json_t **objects,
+                                        struct stix_span **spans, struct ctix_diag *diag)
+{
+    json_t *j = NULL, *objs;
+    struct stix_span *sp = NULL;
+    size_t n_sp = 0;
+    const char *type;
+    enum ctix_rc rc = stix__json_parse(buf, len, &j, spans != NULL ? &sp : NULL, &n_sp, diag);
+
+    if (rc != CTIX_OK)
         goto out;
-    }
+    rc = CTIX_EINVAL;
     if (!json_is_object(j)) {
         ctix_diag_set(diag, NULL, "container: not a JSON object");
         goto out;
@@ -141,7 +134,14 @@ enum ctix_rc stix_container_parse(const char *buf, size_t len, json_t **objects,
         if (*objects == NULL)
             rc = CTIX_ENOMEM;
     }
+    if (rc == CTIX_OK && spans != NULL) {
+        /* The parser records exactly the elements of the array *objects refers to. */
+        assert(n_sp == json_array_size(*objects));
+        *spans = sp;
+        sp = NULL;
+    }
 out:
+    free(sp);
     json_decref(j);
     return rc;
 }

@@ -65,12 +65,13 @@ CTIX_MUST_CHECK enum ctix_rc stix_obj_from_json(json_t *j, struct stix_obj **out
 
 void stix_obj_free(struct stix_obj *o);
 
-/* Compact JSON of the object, keys in input order. Returns a new string (free()) or NULL when out of
- * memory; *len (if not NULL) gets its length. */
+/* Compact JSON of the object, keys in input order. Returns a new string (free()) or NULL when out
+ * of memory; *len (if not NULL) gets its length. */
 char *stix_obj_to_json(const struct stix_obj *o, size_t *len);
 
-/* Normalised sort key of a STIX timestamp: "YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ" (30 chars + NUL), so that
- * byte order is time order and "…12.1Z" equals "…12.100Z". CTIX_EINVAL if ts is not a timestamp. */
+/* Normalised sort key of a STIX timestamp: "YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ" (30 chars + NUL), so
+ * that byte order is time order and "…12.1Z" equals "…12.100Z". CTIX_EINVAL if ts is not a
+ * timestamp. */
 CTIX_MUST_CHECK enum ctix_rc stix_version_key(const char *ts, char out[31]);
 
 /* Reads a container of objects: a STIX bundle {"type":"bundle","id":…,"objects":[…]} or a TAXII
@@ -79,6 +80,34 @@ CTIX_MUST_CHECK enum ctix_rc stix_version_key(const char *ts, char out[31]);
  * syntax errors). */
 CTIX_MUST_CHECK enum ctix_rc stix_container_parse(const char *buf, size_t len, json_t **objects,
                                                   struct ctix_diag *diag);
+
+/* ---- fast JSON (json.c) ---- */
+
+/* Parses JSON text (RFC 8259, strict) into a jansson value. Accepts and rejects exactly what
+ * json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY) does: any top-level value,
+ * duplicate member names, \u0000, invalid UTF-8, integers outside int64, reals that overflow and
+ * nesting deeper than 2048 are errors. On success *out is a new reference; on failure *out is
+ * untouched and diag gets "JSON syntax error at line L column C: what" with line and col set
+ * (1-based, col in characters). CTIX_EINVAL, or CTIX_ENOMEM. */
+CTIX_MUST_CHECK enum ctix_rc stix_json_parse(const char *buf, size_t len, json_t **out,
+                                             struct ctix_diag *diag);
+
+/* A byte range of the input text. */
+struct stix_span {
+    size_t off, len;
+};
+
+/* stix_container_parse, and when spans is not NULL *spans gets a new array (free()) with one
+ * entry per element of *objects: where that element's text is in buf (NULL when there are none).
+ * On failure *objects and *spans are untouched. */
+CTIX_MUST_CHECK enum ctix_rc stix_container_parse_spans(const char *buf, size_t len,
+                                                        json_t **objects, struct stix_span **spans,
+                                                        struct ctix_diag *diag);
+
+/* A copy of the valid JSON text p[0..len) without the whitespace outside strings; strings are
+ * copied byte for byte (escapes untouched). Returns a new NUL-terminated string (free()) and its
+ * length in *out_len (if not NULL), or NULL when out of memory. */
+char *stix_json_compact(const char *p, size_t len, size_t *out_len);
 
 /* ---- identifiers, types, timestamps ---- */
 

@@ -27,4 +27,10 @@ CTIX_MUST_CHECK enum ctix_rc stix__canonical_append(struct buf *b, const json_t 
 /* True when validate.c's type table is sorted for bsearch and complete (the unit test asks). */
 bool stix__tspecs_sorted(void);
 
+/* stix_json_parse that also records the spans of the elements of the root object's "objects"
+ * array when spans is not NULL: *spans (free()) and *n_spans are set on success only (json.c). */
+CTIX_MUST_CHECK enum ctix_rc stix__json_parse(const char *buf, size_t len, json_t **out,
+                                              struct stix_span **spans, size_t *n_spans,
+                                              struct ctix_diag *diag);
+
 #endif
