@@ -6,6 +6,9 @@
  * escapes to jansson straight from the input, and decodes escaped ones into a reused scratch
  * buffer. It accepts and rejects exactly what json_loadb(JSON_REJECT_DUPLICATES | JSON_DECODE_ANY)
  * does (json_test.c and json_fuzz.c compare the two), so the rest of ctix sees the same values.
+ * One deliberate exception: jansson 2.14 drops a NUL byte that directly follows a number or a
+ * literal (its look-ahead buffer takes 0 for "empty"), so it accepts "7\0" and "[true\0]"; RFC
+ * 8259 allows no NUL outside strings, and neither does this parser.
  *
  * Nesting uses an explicit stack, never recursion: depth is bounded by MAX_DEPTH like jansson's
  * JSON_PARSER_MAX_DEPTH, where a value's depth is the number of containers around it plus one. */

@@ -86,9 +86,10 @@ CTIX_MUST_CHECK enum ctix_rc stix_container_parse(const char *buf, size_t len, j
 /* Parses JSON text (RFC 8259, strict) into a jansson value. Accepts and rejects exactly what
  * json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY) does: any top-level value,
  * duplicate member names, \u0000, invalid UTF-8, integers outside int64, reals that overflow and
- * nesting deeper than 2048 are errors. On success *out is a new reference; on failure *out is
- * untouched and diag gets "JSON syntax error at line L column C: what" with line and col set
- * (1-based, col in characters). CTIX_EINVAL, or CTIX_ENOMEM. */
+ * nesting deeper than 2048 are errors. (Except that a NUL byte after a number or literal, which
+ * jansson 2.14 silently skips, is an error here.) On success *out is a new reference; on failure
+ * *out is untouched and diag gets "JSON syntax error at line L column C: what" with line and col
+ * set (1-based, col in characters). CTIX_EINVAL, or CTIX_ENOMEM. */
 CTIX_MUST_CHECK enum ctix_rc stix_json_parse(const char *buf, size_t len, json_t **out,
                                              struct ctix_diag *diag);
 
