@@ -126,6 +126,8 @@ int cmd_serve(int argc, char **argv)
     tc.api_root = SERVE_API_ROOT;
     tc.max_page = SERVE_MAX_PAGE;
     tc.default_page = SERVE_DEFAULT_PAGE;
+    /* Two seconds: `ctix key revoke` and `ctix grant --revoke` bite within that. */
+    tc.cache_ttl_us = 2000000;
     rc = taxii_server_new(st, &tc, &taxii);
     if (rc != CTIX_OK) {
         cli_error("serve", "cannot set up the TAXII server: %s", ctix_strerror(rc));

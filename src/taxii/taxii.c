@@ -4,6 +4,7 @@
  * Reads splice the stored JSON bytes into the envelope and parse nothing. */
 #include "taxii/taxii.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,10 +71,24 @@ static const struct {
     {500, "Internal Server Error"},
 };
 
+/* Recently judged (collection reference, key) pairs: the collection and the key's rights on it. */
+#define RIGHTS_SLOTS 64
+
+struct rights_slot {
+    char coll_ref[STORE_NAME_MAX];
+    int64_t key_id;
+    int64_t expires_us; /* 0: empty */
+    struct store_collection coll;
+    bool can_read, can_write;
+};
+
 struct taxii_server {
     struct store *st;
     struct taxii_config cfg; /* strings below are owned copies */
     unsigned char secret[TAXII_SECRET_LEN];
+    struct auth_cache *keys;
+    pthread_mutex_t rights_lock;
+    struct rights_slot rights[RIGHTS_SLOTS];
 };
 
 struct taxii_req_state {
@@ -256,6 +271,7 @@ enum ctix_rc taxii_server_new(struct store *st, const struct taxii_config *cfg,
     }
     srv->st = st;
     srv->cfg = *cfg;
+    pthread_mutex_init(&srv->rights_lock, NULL);
     srv->cfg.title = dup_or_null(cfg->title);
     srv->cfg.description = dup_or_null(cfg->description);
     srv->cfg.contact = dup_or_null(cfg->contact);
@@ -269,6 +285,8 @@ enum ctix_rc taxii_server_new(struct store *st, const struct taxii_config *cfg,
     if (srv->cfg.default_page == 0 || srv->cfg.default_page > srv->cfg.max_page)
         srv->cfg.default_page = srv->cfg.max_page;
     rc = secret_load(st, srv->secret);
+    if (rc == CTIX_OK)
+        rc = auth_cache_new(cfg->cache_ttl_us, &srv->keys);
     if (rc != CTIX_OK)
         goto out;
     *out = srv;
@@ -283,6 +301,8 @@ void taxii_server_free(struct taxii_server *srv)
     if (srv == NULL)
         return;
     config_free(&srv->cfg);
+    auth_cache_free(srv->keys);
+    pthread_mutex_destroy(&srv->rights_lock);
     free(srv);
 }
 
@@ -380,20 +400,68 @@ out:
 
 /* ---- begin: every check that needs no body, in the order of §C6 ---- */
 
+static unsigned rights_slot_of(const char *coll_ref, int64_t key_id)
+{
+    unsigned h = 2166136261u;
+
+    for (const char *p = coll_ref; *p != '\0'; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    h = (h ^ (unsigned)key_id) * 16777619u;
+    return h % RIGHTS_SLOTS;
+}
+
+/* The collection s->coll_ref and the requester's rights on it, from the cache when fresh. */
+static enum ctix_rc collection_rights(struct taxii_server *srv, struct taxii_req_state *s)
+{
+    struct rights_slot *sl = &srv->rights[rights_slot_of(s->coll_ref, s->who.key_id)];
+    int64_t now = ctix_mono_us();
+    bool hit = false;
+    enum ctix_rc rc;
+
+    if (srv->cfg.cache_ttl_us > 0) {
+        pthread_mutex_lock(&srv->rights_lock);
+        if (sl->expires_us > now && sl->key_id == s->who.key_id &&
+            strcmp(sl->coll_ref, s->coll_ref) == 0) {
+            s->coll = sl->coll;
+            s->can_read = sl->can_read;
+            s->can_write = sl->can_write;
+            hit = true;
+        }
+        pthread_mutex_unlock(&srv->rights_lock);
+        if (hit)
+            return CTIX_OK;
+    }
+    rc = store_collection_get(srv->st, s->coll_ref, &s->coll);
+    if (rc == CTIX_OK) {
+        rc = auth_rights(srv->st, &s->who, s->coll.id, &s->can_read, &s->can_write);
+        if (rc == CTIX_ENOTFOUND)
+            rc = CTIX_EIO; /* the collection vanished under us */
+    }
+    if (rc == CTIX_OK && srv->cfg.cache_ttl_us > 0) {
+        pthread_mutex_lock(&srv->rights_lock);
+        ctix_strlcpy(sl->coll_ref, s->coll_ref, sizeof(sl->coll_ref));
+        sl->key_id = s->who.key_id;
+        sl->coll = s->coll;
+        sl->can_read = s->can_read;
+        sl->can_write = s->can_write;
+        sl->expires_us = now + srv->cfg.cache_ttl_us;
+        pthread_mutex_unlock(&srv->rights_lock);
+    }
+    return rc;
+}
+
 static bool check_collection(struct taxii_server *srv, struct taxii_req_state *s,
                              struct taxii_response *resp)
 {
-    enum ctix_rc rc = store_collection_get(srv->st, s->coll_ref, &s->coll);
+    enum ctix_rc rc = collection_rights(srv, s);
     bool ok = false;
 
     if (rc == CTIX_ENOTFOUND) {
         reply_error(resp, 404, "no such collection");
         goto out;
     }
-    if (rc == CTIX_OK)
-        rc = auth_rights(srv->st, &s->who, s->coll.id, &s->can_read, &s->can_write);
     if (rc != CTIX_OK) {
-        reply_rc(resp, rc == CTIX_ENOTFOUND ? CTIX_EIO : rc);
+        reply_rc(resp, rc);
         goto out;
     }
     /* Without any right the requester may not learn that the collection exists. */
@@ -493,7 +561,7 @@ bool taxii_request_begin(struct taxii_server *srv, const struct taxii_request *r
         reply_error(resp, 406, "Accept must include " TAXII_MEDIA_TYPE);
         goto out;
     }
-    rc = auth_authenticate(srv->st, req->authorization, &s->who);
+    rc = auth_authenticate_cached(srv->keys, srv->st, req->authorization, &s->who);
     if (rc == CTIX_EDENIED) {
         reply_error(resp, 401, "a valid API key is required");
         goto out;

@@ -30,6 +30,9 @@ struct taxii_config {
     size_t max_content_length;
     size_t max_page;     /* a page never holds more records than this, whatever limit asks */
     size_t default_page; /* records per page without limit */
+    /* How long an authenticated key and a collection's rights may be answered from memory
+     * (0: never). Grants and revocations made by another process take effect within it. */
+    int64_t cache_ttl_us;
 };
 
 struct taxii_server;

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -28,6 +29,7 @@ struct fx {
     struct store *st;
     struct taxii_server *srv;
     char tok[N_WHO][AUTH_TOKEN_MAX];
+    int64_t key_id[N_WHO];
     char c1[37], c2[37], c3[37]; /* c1 alias "shared", c2 JP's, c3 nobody's grants */
 };
 
@@ -35,7 +37,7 @@ static struct fx *F;
 
 static void mk_key(struct fx *f, enum who w, const char *org, enum auth_role role)
 {
-    assert_int_equal(auth_key_create(f->st, org, role, "t", f->tok[w], NULL), CTIX_OK);
+    assert_int_equal(auth_key_create(f->st, org, role, "t", f->tok[w], &f->key_id[w]), CTIX_OK);
 }
 
 static void mk_coll(struct fx *f, char id[37], const char *title, const char *alias)
@@ -862,11 +864,12 @@ static void test_ingest_api(void **state)
                                      0, NULL));
     json_array_append_new(arr, json_string("not an object"));
     /* a bad created: the message names the property once, then the rule */
-    json_array_append_new(arr, json_loads("{\"type\":\"malware\",\"spec_version\":\"2.1\","
-                                          "\"id\":\"malware--0c7b5b88-8ff7-4a4d-aa9d-feb398cd0061\","
-                                          "\"created\":\"2016-01-20T12:31:12Z\",\"modified\":"
-                                          "\"2016-01-20T12:31:12.123Z\",\"is_family\":false}",
-                                          0, NULL));
+    json_array_append_new(arr,
+                          json_loads("{\"type\":\"malware\",\"spec_version\":\"2.1\","
+                                     "\"id\":\"malware--0c7b5b88-8ff7-4a4d-aa9d-feb398cd0061\","
+                                     "\"created\":\"2016-01-20T12:31:12Z\",\"modified\":"
+                                     "\"2016-01-20T12:31:12.123Z\",\"is_family\":false}",
+                                     0, NULL));
     assert_int_equal(taxii_objects_add(f->st, f->c2, arr, items, &cnt), CTIX_OK);
     assert_int_equal(cnt.total, 4);
     assert_int_equal(items[3].outcome, TAXII_ADD_FAILED);
@@ -885,6 +888,37 @@ static void test_ingest_api(void **state)
     json_decref(arr);
 }
 
+/* With a cache, a grant taken away bites once the cached rights expire, and a key revoked by
+ * another process stops working then too; a collection's rights are cached per key. */
+static void test_rights_cache(void **state)
+{
+    struct fx *f = *state;
+    struct taxii_config cfg = {.title = "cached",
+                               .api_root = "api",
+                               .max_content_length = MAXCL,
+                               .max_page = 5,
+                               .cache_ttl_us = 200000};
+    struct taxii_server *keep = f->srv, *cached = NULL;
+    struct store_org jp;
+
+    assert_int_equal(taxii_server_new(f->st, &cfg, &cached), CTIX_OK);
+    f->srv = cached;
+    assert_int_equal(store_org_get(f->st, "JP", &jp), CTIX_OK);
+    expect_status(&(struct call){"GET", path_of(f->c2, "objects/"), .who = JP}, 200);
+    /* JP's analyst and SG's analyst share nothing in the cache */
+    expect_status(&(struct call){"GET", path_of(f->c2, "objects/"), .who = ANALYST}, 404);
+    assert_int_equal(store_grant_set(f->st, f->c2, jp.id, false, false), CTIX_OK);
+    expect_status(&(struct call){"GET", path_of(f->c2, "objects/"), .who = JP}, 200);
+    usleep(250000);
+    expect_status(&(struct call){"GET", path_of(f->c2, "objects/"), .who = JP}, 404);
+    expect_status(&(struct call){"GET", path_of(f->c1, ""), .who = PEER}, 200);
+    assert_int_equal(store_key_revoke(f->st, f->key_id[PEER]), CTIX_OK);
+    usleep(250000);
+    expect_status(&(struct call){"GET", path_of(f->c1, ""), .who = PEER}, 401);
+    f->srv = keep;
+    taxii_server_free(cached);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -899,6 +933,7 @@ int main(void)
         T(test_delete),
         T(test_server_config),
         T(test_ingest_api),
+        T(test_rights_cache),
     };
     ctix_log_set_level(CTIX_LOG_WARN);
     return cmocka_run_group_tests(tests, NULL, NULL);
