@@ -710,7 +710,11 @@ enum ctix_rc stix__json_parse(const char *buf, size_t len, json_t **out, struct 
         unsigned line, col;
 
         line_col(ps.buf, ps.err_at, &line, &col);
-        ctix_diag_set(diag, NULL, "JSON syntax error at line %u column %u: %s", line, col, ps.err);
+        if (ps.rc == CTIX_ENOMEM)
+            ctix_diag_set(diag, NULL, "out of memory");
+        else
+            ctix_diag_set(diag, NULL, "JSON syntax error at line %u column %u: %s", line, col,
+                          ps.err);
         if (diag != NULL) {
             diag->line = line;
             diag->col = col;

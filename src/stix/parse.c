@@ -126,17 +126,17 @@ enum ctix_rc stix_container_parse_spans(const char *buf, size_t len, json_t **ob
         ctix_diag_set(diag, "objects", "objects: must be a list");
         goto out;
     }
-    rc = CTIX_OK;
-    if (objs != NULL) {
-        *objects = json_incref(objs);
-    } else {
-        *objects = json_array();
-        if (*objects == NULL)
-            rc = CTIX_ENOMEM;
+    objs = objs != NULL ? json_incref(objs) : json_array();
+    if (objs == NULL) {
+        ctix_diag_set(diag, NULL, "out of memory");
+        rc = CTIX_ENOMEM;
+        goto out;
     }
-    if (rc == CTIX_OK && spans != NULL) {
+    rc = CTIX_OK;
+    *objects = objs;
+    if (spans != NULL) {
         /* The parser records exactly the elements of the array *objects refers to. */
-        assert(n_sp == json_array_size(*objects));
+        assert(n_sp == json_array_size(objs));
         *spans = sp;
         sp = NULL;
     }
