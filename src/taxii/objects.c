@@ -39,6 +39,13 @@ static void item_fail(struct taxii_add_item *it, const struct ctix_diag *d)
 enum ctix_rc taxii_objects_add(struct store *st, const char *coll_id, json_t *objects,
                                struct taxii_add_item *items, struct taxii_add_counts *counts)
 {
+    return taxii_objects_add_spans(st, coll_id, objects, NULL, NULL, items, counts);
+}
+
+enum ctix_rc taxii_objects_add_spans(struct store *st, const char *coll_id, json_t *objects,
+                                     const char *text, const struct stix_span *spans,
+                                     struct taxii_add_item *items, struct taxii_add_counts *counts)
+{
     size_t n = json_array_size(objects), k = 0;
     struct stix_obj **objs = NULL;
     struct store_obj_in *in = NULL;
@@ -71,15 +78,20 @@ enum ctix_rc taxii_objects_add(struct store *st, const char *coll_id, json_t *ob
         struct ctix_diag d;
         size_t len = 0;
 
-        memset(it, 0, sizeof(*it));
+        /* Only what the status needs is cleared: items are large and most get overwritten. */
+        it->id[0] = '\0';
+        it->version[0] = '\0';
+        it->message[0] = '\0';
+        it->outcome = TAXII_ADD_STORED;
         ctix_diag_clear(&d);
-        copy_str_prop(el, "id", it->id, sizeof(it->id));
-        copy_str_prop(el, "created", it->version, sizeof(it->version));
-        copy_str_prop(el, "modified", it->version, sizeof(it->version));
         rc = stix_obj_from_json(el, &objs[i], &d);
         if (rc == CTIX_ENOMEM)
             goto out;
         if (rc != CTIX_OK) {
+            /* Even an invalid object is named in the status by what it claims to be. */
+            copy_str_prop(el, "id", it->id, sizeof(it->id));
+            copy_str_prop(el, "created", it->version, sizeof(it->version));
+            copy_str_prop(el, "modified", it->version, sizeof(it->version));
             objs[i] = NULL;
             item_fail(it, &d);
             rc = CTIX_OK;
@@ -87,10 +99,14 @@ enum ctix_rc taxii_objects_add(struct store *st, const char *coll_id, json_t *ob
         }
         if (objs[i]->version != NULL && stix_version_key(objs[i]->version, keys[k]) != CTIX_OK) {
             ctix_diag_set(&d, "modified", "not a STIX timestamp");
+            ctix_strlcpy(it->id, objs[i]->id, sizeof(it->id));
             item_fail(it, &d);
             continue;
         }
-        texts[k] = stix_obj_to_json(objs[i], &len);
+        if (spans != NULL)
+            texts[k] = stix_json_compact(text + spans[i].off, spans[i].len, &len);
+        else
+            texts[k] = stix_obj_to_json(objs[i], &len);
         if (texts[k] == NULL) {
             rc = CTIX_ENOMEM;
             goto out;

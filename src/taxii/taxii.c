@@ -775,8 +775,11 @@ static enum ctix_rc serve_page(struct taxii_server *srv, struct taxii_req_state 
         .want_json = s->route == R_OBJECTS || s->route == R_OBJECT,
     };
     bool more = false;
-    enum ctix_rc rc = buf_append(&resp->body, "{", 1);
+    /* Room for a typical page up front: growing by doubling copies a 60 KB page twice over. */
+    enum ctix_rc rc = buf_grow(&resp->body, sq.want_json ? s->limit * 768 : s->limit * 160);
 
+    if (rc == CTIX_OK)
+        rc = buf_append(&resp->body, "{", 1);
     if (rc == CTIX_OK)
         rc = store_objs_query(srv->st, &sq, page_row, &p, &more);
     if (rc != CTIX_OK)
@@ -859,9 +862,11 @@ static void serve_post(struct taxii_server *srv, struct taxii_req_state *s,
 {
     struct taxii_add_item *items = NULL;
     struct taxii_add_counts cnt;
-    json_error_t jerr;
-    json_t *root = NULL, *objects, *empty = NULL;
-    char status_id[37], ts[28], desc[300];
+    struct stix_span *spans = NULL;
+    struct ctix_diag d;
+    json_t *objects = NULL;
+    const char *body;
+    char status_id[37], ts[28], desc[400];
     size_t n;
     enum ctix_rc rc;
 
@@ -869,29 +874,20 @@ static void serve_post(struct taxii_server *srv, struct taxii_req_state *s,
         taxii_error_too_big(srv, resp);
         goto out;
     }
-    root = json_loadb(req->body != NULL ? req->body : "", req->body_len, JSON_REJECT_DUPLICATES,
-                      &jerr);
-    if (root == NULL) {
-        snprintf(desc, sizeof(desc), "the body is not JSON: line %d column %d: %s", jerr.line,
-                 jerr.column, jerr.text);
-        reply_error(resp, 400, desc);
+    ctix_diag_clear(&d);
+    body = req->body != NULL ? req->body : "";
+    rc = stix_container_parse_spans(body, req->body_len, &objects, &spans, &d);
+    if (rc == CTIX_ENOMEM) {
+        reply_rc(resp, rc);
         goto out;
     }
-    if (!json_is_object(root)) {
-        reply_error(resp, 400, "the body is not a TAXII envelope (a JSON object)");
-        goto out;
-    }
-    objects = json_object_get(root, "objects");
-    if (objects == NULL) {
-        /* An envelope's objects are optional: an empty envelope adds nothing. */
-        objects = empty = json_array();
-        if (empty == NULL) {
-            reply_rc(resp, CTIX_ENOMEM);
-            goto out;
-        }
-    }
-    if (!json_is_array(objects)) {
-        reply_error(resp, 422, "objects is not a list");
+    if (rc != CTIX_OK) {
+        /* Not JSON, or not a JSON object: a bad request. JSON of the wrong shape (objects not a
+         * list, a single object instead of an envelope): unprocessable. */
+        bool shape = d.line == 0 && d.where[0] != '\0';
+
+        snprintf(desc, sizeof(desc), "the body is not a TAXII envelope: %s", d.msg);
+        reply_error(resp, shape ? 422 : 400, desc);
         goto out;
     }
     n = json_array_size(objects);
@@ -907,13 +903,13 @@ static void serve_post(struct taxii_server *srv, struct taxii_req_state *s,
         reply_error(resp, 413, desc);
         goto out;
     }
-    items = calloc(n > 0 ? n : 1, sizeof(*items));
+    items = malloc((n > 0 ? n : 1) * sizeof(*items)); /* taxii_objects_add fills each */
     if (items == NULL) {
         reply_rc(resp, CTIX_ENOMEM);
         goto out;
     }
     ctix_ts_format_us(ctix_now_us(), ts);
-    rc = taxii_objects_add(srv->st, s->coll.id, objects, items, &cnt);
+    rc = taxii_objects_add_spans(srv->st, s->coll.id, objects, body, spans, items, &cnt);
     if (rc == CTIX_OK)
         rc = ctix_uuid4(status_id);
     if (rc != CTIX_OK) {
@@ -943,8 +939,8 @@ static void serve_post(struct taxii_server *srv, struct taxii_req_state *s,
     reply_json(resp, 202);
 out:
     free(items);
-    json_decref(empty);
-    json_decref(root);
+    free(spans);
+    json_decref(objects);
 }
 
 void taxii_request_handle(struct taxii_server *srv, const struct taxii_request *req,

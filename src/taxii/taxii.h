@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include "base/base.h"
+#include "stix/stix.h"
 #include "store/store.h"
 
 #define TAXII_MEDIA_TYPE      "application/taxii+json;version=2.1"
@@ -112,6 +113,16 @@ struct taxii_add_counts {
 CTIX_MUST_CHECK enum ctix_rc taxii_objects_add(struct store *st, const char *coll_id,
                                                json_t *objects, struct taxii_add_item *items,
                                                struct taxii_add_counts *counts);
+
+/* taxii_objects_add() for objects parsed with stix_container_parse_spans() from text: each object
+ * is stored as its own received text (whitespace outside strings removed) instead of being
+ * serialised again, which is both faster and truer to what the producer sent. spans has
+ * json_array_size(objects) entries, all inside text. */
+CTIX_MUST_CHECK enum ctix_rc taxii_objects_add_spans(struct store *st, const char *coll_id,
+                                                     json_t *objects, const char *text,
+                                                     const struct stix_span *spans,
+                                                     struct taxii_add_item *items,
+                                                     struct taxii_add_counts *counts);
 
 /* ---- query strings (exposed for tests and fuzzing) ---- */
 
