@@ -168,6 +168,11 @@ static enum ctix_rc buf_reserve(struct buf *b, size_t n)
     return CTIX_OK;
 }
 
+enum ctix_rc buf_grow(struct buf *b, size_t n)
+{
+    return buf_reserve(b, n);
+}
+
 enum ctix_rc buf_append(struct buf *b, const void *p, size_t n)
 {
     enum ctix_rc rc = buf_reserve(b, n);

@@ -61,6 +61,9 @@ void buf_init(struct buf *b, size_t max);
 /* Frees the memory; b can be reused after buf_init() or directly (it is left empty, same max). */
 void buf_cleanup(struct buf *b);
 void buf_reset(struct buf *b); /* len = 0, keeps memory */
+/* Makes room for n more bytes at once (CTIX_ETOOBIG past max), so that a known size costs one
+ * allocation instead of a series of doublings and copies. */
+CTIX_MUST_CHECK enum ctix_rc buf_grow(struct buf *b, size_t n);
 CTIX_MUST_CHECK enum ctix_rc buf_append(struct buf *b, const void *p, size_t n);
 CTIX_MUST_CHECK enum ctix_rc buf_appends(struct buf *b, const char *s);
 CTIX_MUST_CHECK enum ctix_rc buf_appendf(struct buf *b, const char *fmt, ...) CTIX_PRINTF(2, 3);

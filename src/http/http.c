@@ -241,6 +241,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (r->refused && has_body)
             return reply(conn, r);
         buf_init(&r->body, r->max_body);
+        if (r->treq.content_length > 0 && (uint64_t)r->treq.content_length <= r->max_body) {
+            /* A declared length is allocated once; a wrong one is caught by the appends. */
+            enum ctix_rc grown = buf_grow(&r->body, (size_t)r->treq.content_length);
+
+            (void)grown;
+        }
         return MHD_YES;
     }
     if (*upload_data_size > 0) {
