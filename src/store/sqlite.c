@@ -328,9 +328,11 @@ static enum ctix_rc conn_open(const char *path, bool writer, struct conn **out,
         char sql[64];
 
         /* No mmap: mapped pages count in the server's resident size and a 1 GB store would
-         * look like a 1 GB process. Reads copy pages through a small per-connection cache
-         * and the kernel's page cache instead, which measured about as fast. */
-        snprintf(sql, sizeof(sql), "PRAGMA mmap_size=%d; PRAGMA cache_size=-8192;", READER_MMAP);
+         * look like a 1 GB process. Reads copy pages through a 32 MB cache per connection (one
+         * per worker thread) and the kernel's page cache instead: with 1,000,000 objects that
+         * served 6,700-7,500 pages/s at 78 MB resident, where 8 MB caches gave 4,800-6,400
+         * and a 1 GB mmap 5,900 at 490 MB. */
+        snprintf(sql, sizeof(sql), "PRAGMA mmap_size=%d; PRAGMA cache_size=-32768;", READER_MMAP);
         rc = exec_sql(c->db, sql, "pragma");
     }
     if (rc != CTIX_OK) {
