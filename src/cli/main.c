@@ -83,7 +83,7 @@ static const struct cli_cmd commands[] = {
      "  --tls-cert FILE       PEM certificate (chain) for HTTPS\n"
      "  --tls-key FILE        PEM private key for HTTPS\n"
      "  --insecure            allow plain HTTP on a non-loopback address\n"
-     "  --threads N           worker threads (default: two per core)\n"
+     "  --threads N           worker threads (default: one per core)\n"
      "  --max-content-length BYTES\n"
      "                        largest request body accepted (default 16777216)\n"
      "  --title TITLE         the discovery title\n"

@@ -321,10 +321,11 @@ enum ctix_rc http_server_start(const struct http_config *cfg, struct taxii_serve
     struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
     struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
-    /* Two per core: a request that waits (a WAL fsync, a page read the cache missed) leaves its
-     * core to another. With 2 cores, 4 threads served 7,800 pages/s where 2 served 6,700, and
-     * ingest gained too. */
-    unsigned threads = cfg->threads != 0 ? cfg->threads : 2 * cores();
+    /* One per core. More threads than cores let ingest overlap its WAL fsyncs (4 threads on 2
+     * cores: ~50,000 objects/s over 4 connections instead of ~44,000), but preempted readers then
+     * queue behind each other: reads fell from 8,700 to 7,100 pages/s and p99 rose from 8 to
+     * 38 ms. Reads are the common load; a node that mostly ingests can ask for --threads. */
+    unsigned threads = cfg->threads != 0 ? cfg->threads : cores();
     bool tls = cfg->tls_cert_file != NULL || cfg->tls_key_file != NULL;
     const union MHD_DaemonInfo *info;
 

@@ -16,7 +16,7 @@ struct http_config {
     uint16_t port;             /* 0 picks a free port (tests) */
     const char *tls_cert_file; /* PEM; both NULL for plain HTTP */
     const char *tls_key_file;
-    unsigned threads; /* worker threads; 0 = two per core */
+    unsigned threads; /* worker threads; 0 = one per core */
 };
 
 struct http_server;
