@@ -1555,9 +1555,26 @@ static enum ctix_rc wal_sync(struct sq_store *s)
  * concurrent envelopes share one. Measured: the lock is held ~17% less per envelope. The price:
  * a reader may see an envelope some milliseconds before it is on disk (never one that is
  * acknowledged and not on disk). */
+static enum ctix_rc status_insert(struct conn *c, const char *status_id, int64_t org_id,
+                                  const char *json, size_t len)
+{
+    sqlite3_stmt *q = NULL;
+    enum ctix_rc rc = len > INT_MAX ? CTIX_ETOOBIG : stmt_get(c, S_STATUS_PUT, &q);
+
+    if (rc == CTIX_OK) {
+        bind_str(q, 1, status_id);
+        sqlite3_bind_int64(q, 2, org_id);
+        sqlite3_bind_text(q, 3, json, (int)len, SQLITE_STATIC);
+        sqlite3_bind_int64(q, 4, ctix_now_us());
+        rc = stmt_run(c, q, "status_put");
+    }
+    return rc;
+}
+
 static enum ctix_rc sq_objs_put(struct store *st, const char *coll_id,
                                 const struct store_obj_in *objs, size_t n,
-                                enum store_put_result *results, int64_t *date_added)
+                                enum store_put_result *results, int64_t *date_added,
+                                const struct store_status_in *status)
 {
     struct sq_store *s = sq(st);
     struct conn *c = writer_get(s);
@@ -1587,6 +1604,17 @@ static enum ctix_rc sq_objs_put(struct store *st, const char *coll_id,
         if (date_added != NULL) {
             date_added[i] = added;
         }
+    }
+    if (rc == CTIX_OK && status != NULL) {
+        const char *json = NULL;
+        size_t len = 0;
+
+        rc = status->fn(status->ctx, results, date_added, &json, &len);
+        if (rc == CTIX_OK) {
+            rc = json != NULL ? status_insert(c, status->status_id, status->org_id, json, len)
+                              : CTIX_EINVAL;
+        }
+        stored = true; /* the status must be durable with the reply too */
     }
     if (k != NULL) {
         rc = tx_end(c, rc);
@@ -1894,23 +1922,8 @@ static enum ctix_rc sq_status_put(struct store *st, const char *status_id, int64
 {
     struct sq_store *s = sq(st);
     struct conn *c = writer_get(s);
-    sqlite3_stmt *q = NULL;
-    enum ctix_rc rc = len > INT_MAX ? CTIX_ETOOBIG : stmt_get(c, S_STATUS_PUT, &q);
+    enum ctix_rc rc = status_insert(c, status_id, org_id, json, len);
 
-    if (rc == CTIX_OK) {
-        bind_str(q, 1, status_id);
-        sqlite3_bind_int64(q, 2, org_id);
-        sqlite3_bind_text(q, 3, json, (int)len, SQLITE_STATIC);
-        sqlite3_bind_int64(q, 4, ctix_now_us());
-        /* A status reports objects whose own commit was already synced (FULL). The status itself
-         * need not cost a second fsync: with NORMAL it reaches the disk with the next synced
-         * commit or checkpoint, and a process crash loses nothing (WAL in the page cache);
-         * only a power cut in that window could lose the report, never the objects. */
-        exec_sql(c->db, "PRAGMA synchronous=NORMAL", "pragma");
-        rc = stmt_run(c, q, "status_put");
-        if (exec_sql(c->db, "PRAGMA synchronous=FULL", "pragma") != CTIX_OK && rc == CTIX_OK)
-            rc = CTIX_EIO;
-    }
     writer_put(s);
     return rc;
 }

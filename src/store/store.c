@@ -165,11 +165,21 @@ enum ctix_rc store_key_revoke(struct store *st, int64_t id)
 enum ctix_rc store_objs_put(struct store *st, const char *coll_id, const struct store_obj_in *objs,
                             size_t n, enum store_put_result *results, int64_t *date_added)
 {
+    return store_objs_put_status(st, coll_id, objs, n, results, date_added, NULL);
+}
+
+enum ctix_rc store_objs_put_status(struct store *st, const char *coll_id,
+                                   const struct store_obj_in *objs, size_t n,
+                                   enum store_put_result *results, int64_t *date_added,
+                                   const struct store_status_in *status)
+{
     /* Each object is checked by the backend inside the transaction, so that a bad one in the
      * middle of a batch also shows that nothing of the batch is kept. */
-    bool bad = st == NULL || coll_id == NULL || (n > 0 && objs == NULL);
+    bool bad = st == NULL || coll_id == NULL || (n > 0 && objs == NULL) ||
+               (status != NULL && (status->status_id == NULL || status->status_id[0] == '\0' ||
+                                   status->fn == NULL || results == NULL || date_added == NULL));
 
-    return bad ? CTIX_EINVAL : st->ops->objs_put(st, coll_id, objs, n, results, date_added);
+    return bad ? CTIX_EINVAL : st->ops->objs_put(st, coll_id, objs, n, results, date_added, status);
 }
 
 static bool list_ok(const char *const *v, size_t n)

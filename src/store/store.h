@@ -168,6 +168,29 @@ typedef enum ctix_rc (*store_row_cb)(void *ctx, const struct store_row *row);
 CTIX_MUST_CHECK enum ctix_rc store_objs_query(struct store *st, const struct store_query *q,
                                               store_row_cb cb, void *ctx, bool *more);
 
+/* A status resource written in the same transaction as the objects it reports, so that a POST
+ * costs one commit and one turn of the write lock. Inside store_objs_put_status(), after every
+ * object was processed and before the commit, fn gets the results and date_added of all n
+ * objects and returns the status JSON (*json, *len, kept by the caller until the call returns);
+ * an error from fn rolls everything back. */
+typedef enum ctix_rc (*store_status_fn)(void *ctx, const enum store_put_result *results,
+                                        const int64_t *date_added, const char **json, size_t *len);
+
+struct store_status_in {
+    const char *status_id;
+    int64_t org_id;
+    store_status_fn fn;
+    void *ctx;
+};
+
+/* store_objs_put() plus the status resource status (NULL: none). results and date_added must not
+ * be NULL when status is given. */
+CTIX_MUST_CHECK enum ctix_rc store_objs_put_status(struct store *st, const char *coll_id,
+                                                   const struct store_obj_in *objs, size_t n,
+                                                   enum store_put_result *results,
+                                                   int64_t *date_added,
+                                                   const struct store_status_in *status);
+
 /* Deletes the versions of object_id in coll_id that q selects (q->object_id is ignored; its
  * vsel/version_keys/spec_versions apply; vsel 0 and no versions = all versions). *n_deleted gets
  * the count; CTIX_ENOTFOUND when the object has no version in the collection. One transaction. */

@@ -42,7 +42,8 @@ struct store_ops {
     enum ctix_rc (*key_revoke)(struct store *st, int64_t id);
 
     enum ctix_rc (*objs_put)(struct store *st, const char *coll_id, const struct store_obj_in *objs,
-                             size_t n, enum store_put_result *results, int64_t *date_added);
+                             size_t n, enum store_put_result *results, int64_t *date_added,
+                             const struct store_status_in *status);
     enum ctix_rc (*objs_query)(struct store *st, const struct store_query *q, store_row_cb cb,
                                void *ctx, bool *more);
     enum ctix_rc (*obj_delete)(struct store *st, const char *coll_id, const char *object_id,

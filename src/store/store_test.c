@@ -506,6 +506,71 @@ static void test_status(void **state)
     free(json);
 }
 
+/* A status written with the objects: the callback sees every result, and its failure takes the
+ * objects back out with it. */
+struct status_ctx {
+    size_t calls;
+    enum store_put_result first;
+    int64_t first_added;
+    bool fail;
+    char json[128];
+};
+
+static enum ctix_rc status_fn(void *ctx, const enum store_put_result *res, const int64_t *added,
+                              const char **json, size_t *len)
+{
+    struct status_ctx *c = ctx;
+
+    c->calls++;
+    c->first = res[0];
+    c->first_added = added[0];
+    snprintf(c->json, sizeof(c->json), "{\"status\":\"complete\",\"first\":%d}", (int)res[0]);
+    *json = c->json;
+    *len = strlen(c->json);
+    return c->fail ? CTIX_EIO : CTIX_OK;
+}
+
+static void test_put_with_status(void **state)
+{
+    struct env *e = *state;
+    struct obj a, b;
+    enum store_put_result res[2];
+    int64_t added[2];
+    struct status_ctx c = {0};
+    struct store_status_in st = {"st-1", 42, status_fn, &c};
+    char *json = NULL;
+    size_t len = 0;
+    int64_t org = 0;
+
+    obj_make(&a, "indicator", 1, 3, "2.1", "");
+    obj_make(&b, "indicator", 2, 3, "2.1", "");
+    assert_int_equal(store_objs_put_status(e->st, COLL, &a.in, 1, res, added, &st), CTIX_OK);
+    assert_int_equal(c.calls, 1);
+    assert_int_equal(c.first, STORE_PUT_STORED);
+    assert_true(c.first_added > 0);
+    assert_int_equal(store_status_get(e->st, "st-1", &org, &json, &len), CTIX_OK);
+    assert_int_equal(org, 42);
+    assert_string_equal(json, "{\"status\":\"complete\",\"first\":0}");
+    free(json);
+    assert_int_equal(count(e->st, COLL), 1);
+
+    /* the callback fails: neither b nor the status are kept */
+    c.fail = true;
+    st.status_id = "st-2";
+    assert_int_equal(store_objs_put_status(e->st, COLL, &b.in, 1, res, added, &st), CTIX_EIO);
+    assert_int_equal(count(e->st, COLL), 1);
+    assert_int_equal(store_status_get(e->st, "st-2", &org, &json, &len), CTIX_ENOTFOUND);
+
+    /* an envelope with nothing to store still leaves its status */
+    c.fail = false;
+    st.status_id = "st-3";
+    assert_int_equal(store_objs_put_status(e->st, COLL, NULL, 0, res, added, &st), CTIX_OK);
+    assert_int_equal(store_status_get(e->st, "st-3", &org, &json, &len), CTIX_OK);
+    free(json);
+    /* a status needs its results arrays */
+    assert_int_equal(store_objs_put_status(e->st, COLL, &b.in, 1, NULL, added, &st), CTIX_EINVAL);
+}
+
 /* ---- putting objects ---- */
 
 static void test_put_date_added_increasing(void **state)
@@ -1276,6 +1341,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_grants, setup, teardown),
         cmocka_unit_test_setup_teardown(test_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(test_status, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_put_with_status, setup, teardown),
         cmocka_unit_test_setup_teardown(test_put_date_added_increasing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_put_duplicate_and_conflict, setup, teardown),
         cmocka_unit_test_setup_teardown(test_put_sco_without_version, setup, teardown),

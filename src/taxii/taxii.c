@@ -830,32 +830,6 @@ static enum ctix_rc serve_delete(struct taxii_server *srv, struct taxii_req_stat
     return store_obj_delete(srv->st, s->coll.id, s->object_id, &sq, &n);
 }
 
-static enum ctix_rc put_details(struct buf *b, const char *name, const char *list,
-                                const struct taxii_add_item *items, size_t n, bool failures,
-                                size_t count)
-{
-    enum ctix_rc rc = buf_appendf(b, ",\"%s_count\":%zu", name, count);
-    size_t shown = 0;
-
-    for (size_t i = 0; i < n && count > 0 && rc == CTIX_OK; i++) {
-        if ((items[i].outcome == TAXII_ADD_FAILED) != failures)
-            continue;
-        rc = shown == 0 ? buf_appendf(b, ",\"%s\":[", list) : buf_append(b, ",", 1);
-        if (rc == CTIX_OK)
-            rc = put_str_field(b, "{\"id\":", items[i].id);
-        if (rc == CTIX_OK)
-            rc = put_str_field(b, ",\"version\":", items[i].version);
-        if (rc == CTIX_OK && items[i].message[0] != '\0')
-            rc = put_str_field(b, ",\"message\":", items[i].message);
-        if (rc == CTIX_OK)
-            rc = buf_append(b, "}", 1);
-        shown++;
-    }
-    if (rc == CTIX_OK && shown > 0)
-        rc = buf_append(b, "]", 1);
-    return rc;
-}
-
 /* POST: parse the envelope, store, answer 202 with a complete status resource. */
 static void serve_post(struct taxii_server *srv, struct taxii_req_state *s,
                        const struct taxii_request *req, struct taxii_response *resp)
@@ -909,27 +883,14 @@ static void serve_post(struct taxii_server *srv, struct taxii_req_state *s,
         goto out;
     }
     ctix_ts_format_us(ctix_now_us(), ts);
-    rc = taxii_objects_add_spans(srv->st, s->coll.id, objects, body, spans, items, &cnt);
-    if (rc == CTIX_OK)
-        rc = ctix_uuid4(status_id);
-    if (rc != CTIX_OK) {
-        reply_rc(resp, rc == CTIX_ENOTFOUND ? CTIX_EIO : rc);
-        goto out;
+    rc = ctix_uuid4(status_id);
+    if (rc == CTIX_OK) {
+        struct taxii__status_req sreq = {status_id, s->who.org_id, ts, &resp->body};
+
+        rc = taxii__objects_add(srv->st, s->coll.id, objects, body, spans, items, &cnt, &sreq);
     }
-    rc = buf_appendf(&resp->body,
-                     "{\"id\":\"%s\",\"status\":\"complete\",\"request_timestamp\":\"%s\","
-                     "\"total_count\":%zu",
-                     status_id, ts, cnt.total);
-    if (rc == CTIX_OK)
-        rc = put_details(&resp->body, "success", "successes", items, n, false,
-                         cnt.stored + cnt.duplicates);
-    if (rc == CTIX_OK)
-        rc = put_details(&resp->body, "failure", "failures", items, n, true, cnt.failed);
-    if (rc == CTIX_OK)
-        rc = buf_appends(&resp->body, ",\"pending_count\":0}");
-    if (rc == CTIX_OK)
-        rc = store_status_put(srv->st, status_id, s->who.org_id, resp->body.data, resp->body.len);
     if (rc != CTIX_OK) {
+        buf_reset(&resp->body);
         reply_rc(resp, rc == CTIX_ENOTFOUND ? CTIX_EIO : rc);
         goto out;
     }

@@ -36,4 +36,20 @@ CTIX_MUST_CHECK enum ctix_rc taxii__cursor_decode(const unsigned char key[TAXII_
                                                   const struct taxii_cursor_scope *scope,
                                                   const char *token, int64_t *cursor_us);
 
+/* ---- adding objects (objects.c) ---- */
+/* The status resource of a POST, built and stored in the same transaction as its objects. */
+struct taxii__status_req {
+    const char *status_id;
+    int64_t org_id;
+    const char *request_ts; /* microsecond timestamp of the request */
+    struct buf *out;        /* receives the status JSON (the 202's body) */
+};
+
+/* taxii_objects_add_spans() (text and spans may be NULL: objects are serialised again); with
+ * sreq, the status resource is written to sreq->out and stored with the objects. */
+CTIX_MUST_CHECK enum ctix_rc
+taxii__objects_add(struct store *st, const char *coll_id, json_t *objects, const char *text,
+                   const struct stix_span *spans, struct taxii_add_item *items,
+                   struct taxii_add_counts *counts, const struct taxii__status_req *sreq);
+
 #endif
