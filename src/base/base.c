@@ -220,31 +220,38 @@ enum ctix_rc buf_append_json_str(struct buf *b, const char *s, size_t n)
 
     for (i = 0; i < n && rc == CTIX_OK; i++) {
         unsigned char c = (unsigned char)s[i];
-        char esc[7];
-        size_t elen = 0;
+        char esc[6] = {'\\', 0, 0, 0, 0, 0};
+        size_t elen = 2;
 
-        if (c == '"' || c == '\\') {
-            esc[0] = '\\';
+        switch (c) {
+        case '"':
+        case '\\':
             esc[1] = (char)c;
-            elen = 2;
-        } else if (c == '\n') {
-            memcpy(esc, "\\n", 2);
-            elen = 2;
-        } else if (c == '\r') {
-            memcpy(esc, "\\r", 2);
-            elen = 2;
-        } else if (c == '\t') {
-            memcpy(esc, "\\t", 2);
-            elen = 2;
-        } else if (c < 0x20) {
+            break;
+        case '\b':
+            esc[1] = 'b';
+            break;
+        case '\f':
+            esc[1] = 'f';
+            break;
+        case '\n':
+            esc[1] = 'n';
+            break;
+        case '\r':
+            esc[1] = 'r';
+            break;
+        case '\t':
+            esc[1] = 't';
+            break;
+        default:
+            if (c >= 0x20) {
+                run++;
+                continue;
+            }
             memcpy(esc, "\\u00", 4);
             esc[4] = hex[c >> 4];
             esc[5] = hex[c & 15];
             elen = 6;
-        }
-        if (elen == 0) {
-            run++;
-            continue;
         }
         rc = buf_append(b, s + i - run, run);
         run = 0;
@@ -463,14 +470,21 @@ enum ctix_rc ctix_random(void *p, size_t n)
 enum ctix_rc ctix_uuid4(char out[37])
 {
     unsigned char b[16];
-    char hex[33];
     enum ctix_rc rc = ctix_random(b, sizeof(b));
 
     if (rc != CTIX_OK)
         return rc;
     b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
     b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-    ctix_hex(b, sizeof(b), hex);
+    ctix_uuid_format(b, out);
+    return CTIX_OK;
+}
+
+void ctix_uuid_format(const unsigned char b[16], char out[37])
+{
+    char hex[33];
+
+    ctix_hex(b, 16, hex);
     memcpy(out, hex, 8);
     out[8] = '-';
     memcpy(out + 9, hex + 8, 4);
@@ -481,7 +495,17 @@ enum ctix_rc ctix_uuid4(char out[37])
     out[23] = '-';
     memcpy(out + 24, hex + 20, 12);
     out[36] = '\0';
-    return CTIX_OK;
+}
+
+int ctix_hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
 }
 
 static bool ishex(char c)

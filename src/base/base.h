@@ -67,7 +67,8 @@ CTIX_MUST_CHECK enum ctix_rc buf_grow(struct buf *b, size_t n);
 CTIX_MUST_CHECK enum ctix_rc buf_append(struct buf *b, const void *p, size_t n);
 CTIX_MUST_CHECK enum ctix_rc buf_appends(struct buf *b, const char *s);
 CTIX_MUST_CHECK enum ctix_rc buf_appendf(struct buf *b, const char *fmt, ...) CTIX_PRINTF(2, 3);
-/* Appends s[0..n) as a JSON string literal, quotes included. */
+/* Appends s[0..n) as a JSON string literal, quotes included, escaped as RFC 8785 (JCS) wants:
+ * \" \\ \b \f \n \r \t, other control characters as \u00xx, everything else as it is. */
 CTIX_MUST_CHECK enum ctix_rc buf_append_json_str(struct buf *b, const char *s, size_t n);
 /* Returns the data (NUL-terminated, free() it) and leaves b empty; NULL when out of memory. */
 char *buf_steal(struct buf *b);
@@ -96,6 +97,8 @@ int64_t ctix_mono_us(void);
 CTIX_MUST_CHECK enum ctix_rc ctix_random(void *p, size_t n);
 /* Writes a lowercase RFC 4122 version 4 UUID (36 chars + NUL). */
 CTIX_MUST_CHECK enum ctix_rc ctix_uuid4(char out[37]);
+/* Writes the 16 bytes b as a lowercase 8-4-4-4-12 UUID (36 chars + NUL). */
+void ctix_uuid_format(const unsigned char b[16], char out[37]);
 /* True when s is a UUID in 8-4-4-4-12 hex form (any case); v4only also checks version and variant.
  */
 bool ctix_uuid_valid(const char *s, bool v4only);
@@ -108,6 +111,8 @@ bool ctix_parse_u64(const char *s, uint64_t max, uint64_t *out);
 /* Reads a whole file, at most max bytes (CTIX_ETOOBIG past it). *out is NUL-terminated, free(). */
 CTIX_MUST_CHECK enum ctix_rc ctix_file_read(const char *path, size_t max, char **out, size_t *len,
                                             struct ctix_diag *diag);
+/* The value of one hex digit (either case), or -1. */
+int ctix_hexval(char c);
 /* Lowercase hex of n bytes into out (2n+1 bytes). */
 void ctix_hex(const void *p, size_t n, char *out);
 

@@ -67,59 +67,6 @@ static int key_cmp(const void *a, const void *b)
     return 1;
 }
 
-static enum ctix_rc str_append(struct buf *b, const char *s, size_t n)
-{
-    static const char hex[] = "0123456789abcdef";
-    enum ctix_rc rc = buf_append(b, "\"", 1);
-    size_t i, run = 0;
-
-    for (i = 0; i < n && rc == CTIX_OK; i++) {
-        unsigned char c = (unsigned char)s[i];
-        char esc[6] = {'\\', 0, 0, 0, 0, 0};
-        size_t elen = 2;
-
-        switch (c) {
-        case '"':
-        case '\\':
-            esc[1] = (char)c;
-            break;
-        case '\b':
-            esc[1] = 'b';
-            break;
-        case '\f':
-            esc[1] = 'f';
-            break;
-        case '\n':
-            esc[1] = 'n';
-            break;
-        case '\r':
-            esc[1] = 'r';
-            break;
-        case '\t':
-            esc[1] = 't';
-            break;
-        default:
-            if (c >= 0x20) {
-                run++;
-                continue;
-            }
-            memcpy(esc, "\\u00", 4);
-            esc[4] = hex[c >> 4];
-            esc[5] = hex[c & 15];
-            elen = 6;
-        }
-        rc = buf_append(b, s + i - run, run);
-        run = 0;
-        if (rc == CTIX_OK)
-            rc = buf_append(b, esc, elen);
-    }
-    if (rc == CTIX_OK)
-        rc = buf_append(b, s + n - run, run);
-    if (rc == CTIX_OK)
-        rc = buf_append(b, "\"", 1);
-    return rc;
-}
-
 /* ECMAScript Number::toString: the shortest digit string that reads back as d, then plain
  * notation for decimal exponents -7 < n <= 21 and exponential notation outside. */
 static enum ctix_rc num_append(struct buf *b, double d)
@@ -207,7 +154,7 @@ static enum ctix_rc obj_append(struct buf *b, const json_t *j)
         if (i > 0)
             rc = buf_append(b, ",", 1);
         if (rc == CTIX_OK)
-            rc = str_append(b, keys[i], strlen(keys[i]));
+            rc = buf_append_json_str(b, keys[i], strlen(keys[i]));
         if (rc == CTIX_OK)
             rc = buf_append(b, ":", 1);
         if (rc == CTIX_OK)
@@ -241,7 +188,7 @@ enum ctix_rc stix__canonical_append(struct buf *b, const json_t *j)
             rc = buf_append(b, "]", 1);
         break;
     case JSON_STRING:
-        rc = str_append(b, json_string_value(j), json_string_length(j));
+        rc = buf_append_json_str(b, json_string_value(j), json_string_length(j));
         break;
     case JSON_INTEGER: {
         json_int_t v = json_integer_value(j);

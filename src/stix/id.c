@@ -242,7 +242,6 @@ static enum ctix_rc uuid5(const char *name, size_t len, char out[37])
                                          0x9c, 0x01, 0xfe, 0xd2, 0x33, 0x15, 0xa9, 0xb7};
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned mdlen = 0;
-    char hex[33];
     enum ctix_rc rc = CTIX_ENOMEM;
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 
@@ -254,17 +253,7 @@ static enum ctix_rc uuid5(const char *name, size_t len, char out[37])
         goto out;
     md[6] = (unsigned char)((md[6] & 0x0f) | 0x50);
     md[8] = (unsigned char)((md[8] & 0x3f) | 0x80);
-    ctix_hex(md, 16, hex);
-    memcpy(out, hex, 8);
-    out[8] = '-';
-    memcpy(out + 9, hex + 8, 4);
-    out[13] = '-';
-    memcpy(out + 14, hex + 12, 4);
-    out[18] = '-';
-    memcpy(out + 19, hex + 16, 4);
-    out[23] = '-';
-    memcpy(out + 24, hex + 20, 12);
-    out[36] = '\0';
+    ctix_uuid_format(md, out);
     rc = CTIX_OK;
 out:
     EVP_MD_CTX_free(ctx);

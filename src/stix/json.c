@@ -148,17 +148,6 @@ static size_t utf8_len(const unsigned char *p, const unsigned char *end)
     return n;
 }
 
-static int hex_val(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* The value of the 4 hex digits after "\u" at p, or -1. */
 static long hex4(const char *p, const char *end)
 {
@@ -167,7 +156,7 @@ static long hex4(const char *p, const char *end)
     if (end - p < 4)
         return -1;
     for (int i = 0; i < 4; i++) {
-        int h = hex_val((unsigned char)p[i]);
+        int h = ctix_hexval(p[i]);
 
         if (h < 0)
             return -1;

@@ -578,20 +578,11 @@ static enum ctix_rc user_version(struct conn *c, int *out)
 static bool unhex(const char *h, unsigned char *out, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        unsigned v = 0;
+        int hi = ctix_hexval(h[2 * i]), lo = hi < 0 ? -1 : ctix_hexval(h[2 * i + 1]);
 
-        for (int k = 0; k < 2; k++) {
-            char ch = h[2 * i + (size_t)k];
-
-            v <<= 4;
-            if (ch >= '0' && ch <= '9')
-                v |= (unsigned)(ch - '0');
-            else if (ch >= 'a' && ch <= 'f')
-                v |= (unsigned)(ch - 'a' + 10);
-            else
-                return false;
-        }
-        out[i] = (unsigned char)v;
+        if (lo < 0)
+            return false;
+        out[i] = (unsigned char)(hi << 4 | lo);
     }
     return h[2 * n] == '\0';
 }

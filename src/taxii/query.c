@@ -34,17 +34,6 @@ static const struct {
     [P_SPEC_VERSION] = {"match[spec_version]", TAXII_Q_SPEC_VERSION},
 };
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Percent-decodes s[0..n) into b ('+' is a space, as in HTML forms). A bad escape or a decoded
  * NUL is malformed. */
 static enum ctix_rc pct_decode(const char *s, size_t n, struct buf *b)
@@ -75,8 +64,8 @@ static enum ctix_rc pct_decode(const char *s, size_t n, struct buf *b)
             i++;
             continue;
         }
-        hi = i + 2 < n ? hexval(s[i + 1]) : -1;
-        lo = i + 2 < n ? hexval(s[i + 2]) : -1;
+        hi = i + 2 < n ? ctix_hexval(s[i + 1]) : -1;
+        lo = i + 2 < n ? ctix_hexval(s[i + 2]) : -1;
         if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
             rc = CTIX_EINVAL;
             break;
