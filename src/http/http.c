@@ -53,7 +53,7 @@ struct http_server {
     struct http_req *qhead, *qtail; /* guarded by qlock */
     bool stopping;                  /* guarded by qlock: no more queueing */
     pthread_t *workers;
-    unsigned n_workers;
+    unsigned n_workers; /* written under qlock while MHD already runs */
 };
 
 struct http_req {
@@ -482,7 +482,10 @@ enum ctix_rc http_server_start(const struct http_config *cfg, struct taxii_serve
     for (unsigned i = 0; s->workers != NULL && i < threads; i++) {
         if (pthread_create(&s->workers[i], NULL, worker_main, s) != 0)
             break;
+        /* MHD's threads already run and read this in work_queue(). */
+        pthread_mutex_lock(&s->qlock);
         s->n_workers++;
+        pthread_mutex_unlock(&s->qlock);
     }
     rc = CTIX_OK;
 out:
