@@ -185,7 +185,9 @@ static enum MHD_Result reply(struct MHD_Connection *conn, struct http_req *r)
         (resp->date_last[0] != '\0' &&
          MHD_add_response_header(mr, "X-TAXII-Date-Added-Last", resp->date_last) != MHD_YES) ||
         (resp->www_authenticate && MHD_add_response_header(mr, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
-                                                           HTTP_WWW_AUTHENTICATE) != MHD_YES)) {
+                                                           HTTP_WWW_AUTHENTICATE) != MHD_YES) ||
+        (resp->allow[0] != '\0' &&
+         MHD_add_response_header(mr, MHD_HTTP_HEADER_ALLOW, resp->allow) != MHD_YES)) {
         MHD_destroy_response(mr);
         goto out;
     }

@@ -550,6 +550,12 @@ bool taxii_request_begin(struct taxii_server *srv, const struct taxii_request *r
     }
     s->method = method_bit(req->method);
     if (!(routes[s->route].methods & s->method)) {
+        unsigned m = routes[s->route].methods;
+
+        snprintf(resp->allow, sizeof(resp->allow), "%s%s%s%s", m & M_GET ? "GET, " : "",
+                 m & M_HEAD ? "HEAD, " : "", m & M_POST ? "POST, " : "",
+                 m & M_DELETE ? "DELETE, " : "");
+        resp->allow[strlen(resp->allow) - 2] = '\0'; /* every route allows some method */
         reply_error(resp, 405, "method not allowed on this endpoint");
         goto out;
     }

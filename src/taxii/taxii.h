@@ -63,6 +63,7 @@ struct taxii_response {
     char date_first[28];      /* X-TAXII-Date-Added-First, "" when absent */
     char date_last[28];       /* X-TAXII-Date-Added-Last */
     bool www_authenticate;    /* add WWW-Authenticate: Basic realm="ctix", Bearer */
+    char allow[32];           /* the Allow header of a 405 ("GET, HEAD, POST"), "" otherwise */
     char org[STORE_NAME_MAX]; /* who asked, for the access log ("-" when anonymous) */
     /* Private to taxii/: what taxii_request_begin() judged (principal, collection, rights, parsed
      * query), so that taxii_request_handle() does not authenticate twice. Freed by

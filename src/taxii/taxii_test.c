@@ -293,6 +293,19 @@ static void test_health_discovery_root(void **state)
     expect_status(&(struct call){"PUT", "/api/collections/", .who = JP}, 405);
     expect_status(&(struct call){"DELETE", "/taxii2/", .who = JP}, 405);
     expect_status(&(struct call){"POST", path_of(f->c1, "manifest/"), "", "{}", JP}, 405);
+    /* a 405 says what the endpoint takes */
+    {
+        struct taxii_response resp;
+
+        assert_int_equal(run(&(struct call){"PUT", path_of(f->c1, "objects/"), .who = JP}, &resp),
+                         405);
+        assert_string_equal(resp.allow, "GET, HEAD, POST");
+        taxii_response_cleanup(&resp);
+        assert_int_equal(run(&(struct call){"GET", path_of(f->c2, "objects/x/"), .who = JP}, &resp),
+                         404);
+        assert_string_equal(resp.allow, "");
+        taxii_response_cleanup(&resp);
+    }
 }
 
 static bool has_coll(json_t *list, const char *id, int r, int w)
