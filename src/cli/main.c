@@ -71,7 +71,8 @@ static const struct cli_cmd commands[] = {
                "  --name LABEL          a label to recognise the key by\n"
                "add prints only the new token on stdout: it is shown once, the node keeps only\n"
                "its SHA-256. list prints id, organisation, role, label, creation time and\n"
-               "whether the key is revoked (never a token or a hash). revoke ID disables a key.\n",
+               "whether the key is revoked (never a token or a hash). revoke ID disables a key\n"
+               "(a running server notices within two seconds).\n",
      false},
     {"serve", cmd_serve,
      "ctix serve --data DIR --listen HOST:PORT [--tls-cert FILE --tls-key FILE] [--insecure]\n"
