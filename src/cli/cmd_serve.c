@@ -29,6 +29,7 @@ static const struct cli_opt opts[] = {
     {"insecure", CLI_OPT_FLAG},
     {"threads", CLI_OPT_VALUE},
     {"max-content-length", CLI_OPT_VALUE},
+    {"body-budget", CLI_OPT_VALUE},
     {"title", CLI_OPT_VALUE},
 };
 
@@ -104,6 +105,14 @@ int cmd_serve(int argc, char **argv)
             goto out;
         }
         tc.max_content_length = (size_t)n;
+    }
+    v = cli_args_get(&a, "body-budget");
+    if (v != NULL) {
+        if (!ctix_parse_u64(v, SIZE_MAX / 2, &n) || n == 0) {
+            ret = cli_usage_error("serve", "--body-budget: a positive number of bytes");
+            goto out;
+        }
+        hc.body_budget = (size_t)n;
     }
     v = cli_args_get(&a, "title");
     if (v != NULL && !cli_name_valid(v)) {

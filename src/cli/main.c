@@ -76,7 +76,8 @@ static const struct cli_cmd commands[] = {
      false},
     {"serve", cmd_serve,
      "ctix serve --data DIR --listen HOST:PORT [--tls-cert FILE --tls-key FILE] [--insecure]\n"
-     "                  [--threads N] [--max-content-length BYTES] [--title TITLE]",
+     "                  [--threads N] [--max-content-length BYTES] [--body-budget BYTES]\n"
+     "                  [--title TITLE]",
      "run the TAXII 2.1 server",
      DATA_HELP
      "  --listen HOST:PORT    address to listen on: an IPv4 address, [IPv6] or localhost;\n"
@@ -87,6 +88,8 @@ static const struct cli_cmd commands[] = {
      "  --threads N           worker threads (default: one per core)\n"
      "  --max-content-length BYTES\n"
      "                        largest request body accepted (default 16777216)\n"
+     "  --body-budget BYTES   request bodies held in memory at once, all clients together;\n"
+     "                        past it a new body gets 503 (default 536870912)\n"
      "  --title TITLE         the discovery title\n"
      "When ready, prints one line on stdout: \"ctix: listening on URL\" where URL is the\n"
      "discovery URL (http://HOST:PORT/taxii2/, https with TLS). The API root is /api/.\n"

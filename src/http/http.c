@@ -31,6 +31,7 @@
 #define HTTP_CONN_MEMORY      (64 * 1024) /* per connection: request line, headers, read buffer */
 #define HTTP_BACKLOG          1024
 #define HTTP_DISCARD_MAX      (64u * 1024 * 1024) /* past the cap, drop the connection after this */
+#define HTTP_BODY_BUDGET      ((size_t)512 * 1024 * 1024)
 #define HTTP_LOG_PATH_MAX     512
 #define HTTP_TLS_PRIORITIES   "NORMAL:-VERS-TLS1.0:-VERS-TLS1.1"
 #define HTTP_WWW_AUTHENTICATE "Basic realm=\"ctix\", Bearer"
@@ -39,6 +40,10 @@ struct http_req;
 
 struct http_server {
     struct MHD_Daemon *daemon;
+    /* Bytes of request bodies reserved by requests in flight: without a bound, clients holding
+     * thousands of connections open with large bodies would exhaust memory. */
+    atomic_size_t body_bytes;
+    size_t body_budget;
     struct taxii_server *taxii;
     uint16_t port;
     char *cert, *key; /* PEM text, kept for the daemon's lifetime */
@@ -66,6 +71,9 @@ struct http_req {
     bool failed;      /* out of memory while buffering the body */
     bool refused;     /* taxii_request_begin() said no; resp is the answer */
     bool nul_in_path; /* "%00" in the raw path: MHD's decoding would cut the path there */
+    bool busy;        /* the body budget was spent: answer 503 */
+    struct http_server *srv;
+    size_t reserved; /* bytes of srv->body_bytes this request holds */
     size_t max_body;
     size_t discarded;
     struct taxii_request treq;
@@ -127,6 +135,8 @@ static void request_completed(void *cls, struct MHD_Connection *conn, void **req
     (void)toe;
     if (r == NULL)
         return;
+    if (r->srv != NULL)
+        atomic_fetch_sub(&r->srv->body_bytes, r->reserved);
     taxii_response_cleanup(&r->resp);
     buf_cleanup(&r->body);
     free(r);
@@ -282,6 +292,21 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+/* Reserves n more body bytes for r; false when that would pass the budget while other bodies
+ * are in flight (one body alone is always allowed: max_content_length caps it). */
+static bool body_reserve(struct http_server *s, struct http_req *r, size_t n)
+{
+    size_t cur = atomic_load(&s->body_bytes);
+
+    do {
+        if (cur != 0 && cur != r->reserved && (cur > s->body_budget || n > s->body_budget - cur))
+            return false;
+    } while (!atomic_compare_exchange_weak(&s->body_bytes, &cur, cur + n));
+    r->srv = s;
+    r->reserved += n;
+    return true;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **req_cls)
@@ -307,6 +332,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
              * connection); without one, answer on the last call and keep the connection. */
             r->refused = true;
         }
+        if (!r->refused && has_body && r->max_body > 0 && r->treq.content_length > 0 &&
+            (uint64_t)r->treq.content_length <= r->max_body &&
+            !body_reserve(s, r, (size_t)r->treq.content_length)) {
+            taxii_error_reply(&r->resp, 503, "Service Unavailable",
+                              "too many request bodies in flight: retry shortly");
+            r->refused = true;
+        }
         if (r->refused && has_body)
             return reply(conn, r);
         buf_init(&r->body, r->max_body);
@@ -322,7 +354,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         size_t n = *upload_data_size;
 
         *upload_data_size = 0;
-        if (!r->too_big && !r->failed && !r->refused) {
+        if (!r->too_big && !r->failed && !r->refused && !r->busy && r->body.len + n > r->reserved &&
+            r->body.len + n <= r->max_body && !body_reserve(s, r, r->body.len + n - r->reserved)) {
+            /* A chunked body (no Content-Length) reserves as it comes. */
+            r->busy = true;
+            buf_cleanup(&r->body);
+        }
+        if (!r->too_big && !r->failed && !r->refused && !r->busy) {
             enum ctix_rc rc = buf_append(&r->body, upload_data, n);
 
             if (rc == CTIX_ETOOBIG) {
@@ -340,7 +378,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     if (r->refused || r->queued)
         return reply(conn, r); /* resp holds taxii_request_begin()'s or a worker's answer */
-    if (r->too_big) {
+    if (r->busy) {
+        taxii_error_reply(&r->resp, 503, "Service Unavailable",
+                          "too many request bodies in flight: retry shortly");
+    } else if (r->too_big) {
         taxii_error_too_big(s->taxii, &r->resp);
     } else if (r->failed) {
         taxii_error_reply(&r->resp, 500, "Internal Server Error", "out of memory");
@@ -431,6 +472,8 @@ enum ctix_rc http_server_start(const struct http_config *cfg, struct taxii_serve
         goto out;
     }
     s->taxii = taxii;
+    s->body_budget = cfg->body_budget != 0 ? cfg->body_budget : HTTP_BODY_BUDGET;
+    atomic_init(&s->body_bytes, 0);
     pthread_mutex_init(&s->qlock, NULL);
     pthread_cond_init(&s->qcond, NULL);
     atomic_init(&s->starting, true);

@@ -17,6 +17,10 @@ struct http_config {
     const char *tls_cert_file; /* PEM; both NULL for plain HTTP */
     const char *tls_key_file;
     unsigned threads; /* worker threads; 0 = one per core */
+    /* Request bodies held in memory at once, all connections together (0: 512 MiB). A body that
+     * would pass it gets 503 before it is read, unless it is the only one: each body is also
+     * capped by the API root's max_content_length. */
+    size_t body_budget;
 };
 
 struct http_server;

@@ -9,10 +9,14 @@
 
 #include <cmocka.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "harness.h"
 
@@ -36,7 +40,8 @@ static struct world *W;
 static int setup(void **state)
 {
     static struct world w;
-    static const char *const extra[] = {"--max-content-length", "4096", NULL};
+    static const char *const extra[] = {"--max-content-length", "4096", "--body-budget", "6000",
+                                        NULL};
     struct h_node *n = &w.node;
     memset(&w, 0, sizeof w);
     if (!h_node_init(n, "node") || !h_node_org(n, "alpha") || !h_node_org(n, "beta") ||
@@ -255,6 +260,64 @@ static void test_at_the_limit_is_accepted(void **state)
     H_ASSERT_TAXII(&r, 200);
     assert_int_equal(json_integer_value(json_object_get(r.json, "max_content_length")), MAX_LEN);
     h_resp_cleanup(&r);
+}
+
+/* A raw connection to the server, for a request whose body arrives in parts. */
+static int raw_connect(void)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)W->srv.port)};
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+    assert_true(fd >= 0);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    return fd;
+}
+
+static void raw_send(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+
+        assert_true(w > 0);
+        p += w;
+        n -= (size_t)w;
+    }
+}
+
+/* While one body is being read, another that would pass --body-budget gets 503 without being
+ * read; once the first is done the second goes through. Memory for bodies is bounded whatever
+ * the number of connections. */
+static void test_body_budget(void **state)
+{
+    char head[1024], reply[256];
+    char *first = padded_envelope(4000), *second = padded_envelope(3000);
+    int fd = raw_connect();
+    ssize_t got;
+    struct h_resp r;
+
+    (void)state;
+    snprintf(head, sizeof head,
+             "POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: %s\r\nContent-Type: %s\r\n"
+             "Authorization: Bearer %s\r\nContent-Length: 4000\r\n\r\n",
+             W->objects_path, H_TAXII, H_TAXII, W->alpha);
+    raw_send(fd, head, strlen(head));
+    raw_send(fd, first, 100); /* the server now holds 4,000 bytes of budget for it */
+    usleep(300 * 1000);
+    bad_post(W->alpha, second, 503, 0);
+    raw_send(fd, first + 100, 3900);
+    got = read(fd, reply, sizeof reply - 1);
+    assert_true(got > 12);
+    reply[got] = '\0';
+    if (strncmp(reply, "HTTP/1.1 202", 12) != 0)
+        fail_msg("the first body got: %.60s", reply);
+    close(fd);
+    /* released: the second body is taken now */
+    assert_true(h_post(&W->srv, W->alpha, W->objects_path, second, &r));
+    H_ASSERT_TAXII(&r, 202);
+    h_resp_cleanup(&r);
+    free(first);
+    free(second);
 }
 
 static void test_wrong_content_type(void **state)
@@ -493,6 +556,7 @@ int main(void)
         cmocka_unit_test(test_authorization),
         /* Last: it adds objects. */
         cmocka_unit_test(test_at_the_limit_is_accepted),
+        cmocka_unit_test(test_body_budget),
     };
     return cmocka_run_group_tests_name("badinput", tests, setup, teardown);
 }
