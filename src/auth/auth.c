@@ -195,8 +195,7 @@ static size_t trimmed_len(const char *s)
     return n;
 }
 
-/* Takes the token out of an Authorization value and hashes it; false when malformed. */
-static bool header_token_hash(const char *authorization, unsigned char hash[STORE_HASH_LEN])
+bool auth_header_parse(const char *authorization, unsigned char hash[STORE_HASH_LEN])
 {
     char cred[BASIC_MAX_B64], tok[AUTH_TOKEN_MAX];
     const char *rest;
@@ -280,7 +279,7 @@ enum ctix_rc auth_authenticate(struct store *st, const char *authorization,
 {
     unsigned char hash[STORE_HASH_LEN];
 
-    if (!header_token_hash(authorization, hash))
+    if (!auth_header_parse(authorization, hash))
         return CTIX_EDENIED;
     return lookup_hash(st, hash, out);
 }
@@ -333,7 +332,7 @@ enum ctix_rc auth_authenticate_cached(struct auth_cache *c, struct store *st,
     bool hit = false;
     enum ctix_rc rc;
 
-    if (!header_token_hash(authorization, hash))
+    if (!auth_header_parse(authorization, hash))
         return CTIX_EDENIED;
     if (c == NULL || c->ttl_us <= 0)
         return lookup_hash(st, hash, out);

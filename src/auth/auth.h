@@ -63,6 +63,11 @@ CTIX_MUST_CHECK enum ctix_rc auth_rights(struct store *st, const struct auth_pri
 /* DELETE needs both rights and a role that may delete (admin, analyst). */
 bool auth_may_delete(const struct auth_principal *p, bool can_read, bool can_write);
 
+/* Takes the token out of an Authorization header value ("Bearer TOKEN" or "Basic base64(user:
+ * TOKEN)", strict base64, bounded lengths) and hashes it; false when malformed. The input is
+ * untrusted: fuzzed by src/auth/header_fuzz.c. */
+bool auth_header_parse(const char *authorization, unsigned char hash[STORE_HASH_LEN]);
+
 /* SHA-256 of a token, as the store keeps it. */
 void auth_token_hash(const char *token, unsigned char out[STORE_HASH_LEN]);
 
