@@ -497,6 +497,18 @@ void ctix_uuid_format(const unsigned char b[16], char out[37])
     out[36] = '\0';
 }
 
+bool ctix_unhex(const char *h, unsigned char *out, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        int hi = ctix_hexval(h[2 * i]), lo = hi < 0 ? -1 : ctix_hexval(h[2 * i + 1]);
+
+        if (lo < 0)
+            return false;
+        out[i] = (unsigned char)(hi << 4 | lo);
+    }
+    return h[2 * n] == '\0';
+}
+
 int ctix_hexval(char c)
 {
     if (c >= '0' && c <= '9')

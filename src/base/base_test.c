@@ -271,6 +271,17 @@ static void test_strings_diag(void **state)
     assert_string_equal(small, "abc");
     ctix_hex(bytes, sizeof(bytes), hex);
     assert_string_equal(hex, "00abedff");
+    {
+        unsigned char back[4];
+
+        assert_true(ctix_unhex("00ABedff", back, sizeof(back)));
+        assert_memory_equal(back, bytes, sizeof(bytes));
+        assert_false(ctix_unhex("00abedf", back, sizeof(back)));   /* short */
+        assert_false(ctix_unhex("00abedff0", back, sizeof(back))); /* long */
+        assert_false(ctix_unhex("00abegff", back, sizeof(back)));  /* not hex */
+        assert_int_equal(ctix_hexval('F'), 15);
+        assert_int_equal(ctix_hexval('g'), -1);
+    }
     ctix_diag_set(&d, "a/b", "bad %s", "thing");
     assert_string_equal(d.where, "a/b");
     assert_string_equal(d.msg, "bad thing");

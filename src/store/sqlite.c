@@ -575,18 +575,6 @@ static enum ctix_rc user_version(struct conn *c, int *out)
 }
 
 /* Brings the schema to SCHEMA_VERSION in one transaction (a new file starts at 0). */
-static bool unhex(const char *h, unsigned char *out, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        int hi = ctix_hexval(h[2 * i]), lo = hi < 0 ? -1 : ctix_hexval(h[2 * i + 1]);
-
-        if (lo < 0)
-            return false;
-        out[i] = (unsigned char)(hi << 4 | lo);
-    }
-    return h[2 * n] == '\0';
-}
-
 /* The id hash key: made once, inside the schema transaction so that two processes opening a new
  * store at once cannot each pick their own. */
 static enum ctix_rc idh_key_load(struct conn *c, unsigned char key[16])
@@ -619,7 +607,7 @@ static enum ctix_rc idh_key_load(struct conn *c, unsigned char key[16])
         rc = db_fail(c->db, src, "idh_key");
     } else {
         v = (const char *)sqlite3_column_text(q, 0);
-        rc = v != NULL && unhex(v, key, 16) ? CTIX_OK : CTIX_EIO;
+        rc = v != NULL && ctix_unhex(v, key, 16) ? CTIX_OK : CTIX_EIO;
     }
     sqlite3_finalize(q);
     return rc;

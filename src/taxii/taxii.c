@@ -201,26 +201,6 @@ static void reply_json(struct taxii_response *resp, int status)
 
 /* ---- server ---- */
 
-static bool hex_decode(const char *s, unsigned char *out, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        unsigned v = 0;
-
-        for (int k = 0; k < 2; k++) {
-            char c = s[2 * i + (size_t)k];
-
-            if (c >= '0' && c <= '9')
-                v = v * 16 + (unsigned)(c - '0');
-            else if (c >= 'a' && c <= 'f')
-                v = v * 16 + (unsigned)(c - 'a' + 10);
-            else
-                return false;
-        }
-        out[i] = (unsigned char)v;
-    }
-    return s[2 * n] == '\0';
-}
-
 /* The HMAC key of next tokens: made once per node and kept, so tokens survive a restart and
  * every process serving the same store accepts the others' tokens. */
 static enum ctix_rc secret_load(struct store *st, unsigned char key[TAXII_SECRET_LEN])
@@ -228,7 +208,7 @@ static enum ctix_rc secret_load(struct store *st, unsigned char key[TAXII_SECRET
     char hex[2 * TAXII_SECRET_LEN + 1];
     enum ctix_rc rc = store_meta_get(st, "next_secret", hex, sizeof(hex));
 
-    if (rc == CTIX_OK && hex_decode(hex, key, TAXII_SECRET_LEN))
+    if (rc == CTIX_OK && ctix_unhex(hex, key, TAXII_SECRET_LEN))
         goto out;
     if (rc != CTIX_OK && rc != CTIX_ENOTFOUND && rc != CTIX_ETOOBIG)
         goto out;
