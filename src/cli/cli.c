@@ -68,6 +68,49 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
     return CLI_EXIT_USAGE;
 }
 
+int cli_subcommand_begin(const char *cmd, const char *const *subs, const struct cli_opt *opts,
+                         size_t n_opts, int argc, char **argv, struct cli_args *a, const char **dir)
+{
+    char names[128] = "", err[256];
+    int n = 0, which = -1;
+
+    memset(a, 0, sizeof(*a));
+    while (subs[n] != NULL)
+        n++;
+    /* "add or list", "add, list or revoke" */
+    for (int i = 0; i < n; i++) {
+        size_t len = strlen(names);
+
+        snprintf(names + len, sizeof(names) - len, "%s%s",
+                 i == 0       ? ""
+                 : i == n - 1 ? " or "
+                              : ", ",
+                 subs[i]);
+    }
+    if (argc < 2) {
+        cli_usage_error(cmd, "missing sub-command (%s)", names);
+        return -1;
+    }
+    for (int i = 0; i < n && which < 0; i++) {
+        if (strcmp(argv[1], subs[i]) == 0)
+            which = i;
+    }
+    if (which < 0) {
+        cli_usage_error(cmd, "unknown sub-command '%s' (%s)", argv[1], names);
+        return -1;
+    }
+    if (cli_args_parse(opts, n_opts, argc - 1, argv + 1, a, err, sizeof(err)) != CTIX_OK) {
+        cli_usage_error(cmd, "%s", err);
+        return -1;
+    }
+    *dir = cli_data_dir(a);
+    if (*dir == NULL) {
+        cli_usage_error(cmd, "missing --data DIR");
+        return -1;
+    }
+    return which;
+}
+
 const char *cli_data_dir(const struct cli_args *a)
 {
     const char *d = cli_args_get(a, "data");

@@ -91,6 +91,13 @@ size_t cli_args_list(const struct cli_args *a, const char *name, const char *con
 
 /* --data, else $CTIX_DATA, else NULL. */
 const char *cli_data_dir(const struct cli_args *a);
+/* The start of a command with sub-commands (`ctix org add …`): picks argv[1] among subs
+ * (NULL-terminated), parses the rest against opts into *a and requires a data directory (*dir).
+ * Returns the index of the sub-command in subs, or -1 after printing the usage error (the
+ * command then exits CLI_EXIT_USAGE). cli_args_cleanup(a) in every case. */
+int cli_subcommand_begin(const char *cmd, const char *const *subs, const struct cli_opt *opts,
+                         size_t n_opts, int argc, char **argv, struct cli_args *a,
+                         const char **dir);
 /* Opens the store of an initialised data directory; prints the error and returns CLI_EXIT_FAIL
  * when it cannot. */
 int cli_store_open(const char *cmd, const char *dir, struct store **out);

@@ -89,38 +89,17 @@ int cmd_key(int argc, char **argv)
 {
     struct cli_args a;
     struct store *st = NULL;
-    char err[256];
-    const char *dir, *org = NULL, *role_s, *label;
+    static const char *const subs[] = {"add", "list", "revoke", NULL}; /* enum key_sub's order */
+    const char *dir = NULL, *org = NULL, *role_s, *label;
     enum auth_role role = AUTH_ROLE_READER;
     enum key_sub sub;
     uint64_t id = 0;
-    int ret = CLI_EXIT_USAGE;
+    int ret = CLI_EXIT_USAGE, which;
 
-    memset(&a, 0, sizeof(a));
-    if (argc < 2) {
-        ret = cli_usage_error("key", "missing sub-command (add, list or revoke)");
+    which = cli_subcommand_begin("key", subs, opts, CTIX_ARRAY_LEN(opts), argc, argv, &a, &dir);
+    if (which < 0)
         goto out;
-    }
-    if (strcmp(argv[1], "add") == 0) {
-        sub = KEY_ADD;
-    } else if (strcmp(argv[1], "list") == 0) {
-        sub = KEY_LIST;
-    } else if (strcmp(argv[1], "revoke") == 0) {
-        sub = KEY_REVOKE;
-    } else {
-        ret = cli_usage_error("key", "unknown sub-command '%s' (add, list or revoke)", argv[1]);
-        goto out;
-    }
-    if (cli_args_parse(opts, CTIX_ARRAY_LEN(opts), argc - 1, argv + 1, &a, err, sizeof(err)) !=
-        CTIX_OK) {
-        ret = cli_usage_error("key", "%s", err);
-        goto out;
-    }
-    dir = cli_data_dir(&a);
-    if (dir == NULL) {
-        ret = cli_usage_error("key", "missing --data DIR");
-        goto out;
-    }
+    sub = (enum key_sub)which;
     org = cli_args_get(&a, "org");
     role_s = cli_args_get(&a, "role");
     label = cli_args_get(&a, "name");

@@ -52,32 +52,15 @@ int cmd_org(int argc, char **argv)
 {
     struct cli_args a;
     struct store *st = NULL;
-    char err[256];
-    const char *dir, *sub;
-    int ret = CLI_EXIT_USAGE;
+    static const char *const subs[] = {"add", "list", NULL};
+    const char *dir = NULL;
+    int ret = CLI_EXIT_USAGE, which;
     bool add;
 
-    memset(&a, 0, sizeof(a));
-    if (argc < 2) {
-        ret = cli_usage_error("org", "missing sub-command (add or list)");
+    which = cli_subcommand_begin("org", subs, opts, CTIX_ARRAY_LEN(opts), argc, argv, &a, &dir);
+    if (which < 0)
         goto out;
-    }
-    sub = argv[1];
-    add = strcmp(sub, "add") == 0;
-    if (!add && strcmp(sub, "list") != 0) {
-        ret = cli_usage_error("org", "unknown sub-command '%s' (add or list)", sub);
-        goto out;
-    }
-    if (cli_args_parse(opts, CTIX_ARRAY_LEN(opts), argc - 1, argv + 1, &a, err, sizeof(err)) !=
-        CTIX_OK) {
-        ret = cli_usage_error("org", "%s", err);
-        goto out;
-    }
-    dir = cli_data_dir(&a);
-    if (dir == NULL) {
-        ret = cli_usage_error("org", "missing --data DIR");
-        goto out;
-    }
+    add = which == 0;
     if (add && a.n_pos != 1) {
         ret = cli_usage_error(
             "org", "%s", a.n_pos == 0 ? "org add: missing NAME" : "org add: one NAME at a time");
