@@ -6,18 +6,19 @@ SAN     ?=
 WARN     = -std=c11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
            -Wmissing-prototypes -Wvla
 OPT     ?= -O2 -g
-PKGS     = libmicrohttpd jansson sqlite3 libcrypto
+PKGS     = libmicrohttpd jansson sqlite3 libcrypto libpcre2-8
 TESTPKGS = cmocka libcurl
 BUILD   ?= build/$(if $(SAN),san,rel)
 
 # Debian package for each pkg-config name, for `make deps`.
 DEBS     = pkg-config gcc make libmicrohttpd-dev libjansson-dev libsqlite3-dev libssl-dev \
-           libcmocka-dev libcurl4-openssl-dev zstd curl openssl
+           libpcre2-dev libunistring-dev libcmocka-dev libcurl4-openssl-dev zstd curl openssl
 
 SANFLAGS = $(if $(SAN),-fsanitize=$(SAN) -fno-omit-frame-pointer -fno-sanitize-recover=all)
 CPPFLAGS = -Isrc -D_GNU_SOURCE -MMD -MP
 CFLAGS   = $(WARN) $(OPT) $(SANFLAGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+# libunistring (NFC normalisation for LIKE and MATCHES) ships no pkg-config file.
+LDLIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lunistring -lpthread -lm
 TLDLIBS  = $(shell pkg-config --libs $(TESTPKGS) 2>/dev/null) $(LDLIBS)
 LDFLAGS  = $(SANFLAGS)
 
@@ -73,9 +74,10 @@ MODDEPS_base   = base
 MODDEPS_stix   = stix base
 MODDEPS_store  = store base
 MODDEPS_auth   = auth store base
+MODDEPS_pattern = pattern stix base
 MODDEPS_policy = policy stix base
-MODDEPS_taxii  = taxii auth store stix base
-MODDEPS_http   = http taxii auth store stix base
+MODDEPS_taxii  = taxii auth store pattern stix base
+MODDEPS_http   = http taxii auth store pattern stix base
 modsrc  = $(foreach m,$(or $(MODDEPS_$(1)),$(patsubst src/%/,%,$(wildcard src/*/))),\
             $(filter src/$(m)/%,$(LIBSRC)))
 modobjs = $(foreach m,$(or $(MODDEPS_$(1)),$(patsubst src/%/,%,$(wildcard src/*/))),\

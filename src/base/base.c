@@ -630,3 +630,91 @@ void ctix_hex(const void *p, size_t n, char *out)
     }
     out[2 * n] = '\0';
 }
+
+/* ---- arenas ---- */
+
+struct arena_chunk {
+    struct arena_chunk *next;
+    size_t cap, off;
+    max_align_t data[]; /* aligns the first allocation for any type */
+};
+
+#define ARENA_MIN   256u
+#define ARENA_MAX   65536u
+#define ARENA_ALIGN (_Alignof(max_align_t))
+
+void arena_init(struct arena *a)
+{
+    a->head = NULL;
+    a->used = 0;
+}
+
+void arena_cleanup(struct arena *a)
+{
+    struct arena_chunk *c = a->head;
+    while (c) {
+        struct arena_chunk *next = c->next;
+        free(c);
+        c = next;
+    }
+    a->head = NULL;
+    a->used = 0;
+}
+
+void *arena_alloc(struct arena *a, size_t n)
+{
+    void *p = NULL;
+    struct arena_chunk *c = a->head;
+    size_t need;
+
+    if (n > SIZE_MAX / 2)
+        goto out;
+    need = (n + ARENA_ALIGN - 1) & ~(ARENA_ALIGN - 1);
+    if (need == 0)
+        need = ARENA_ALIGN;
+    if (!c || c->cap - c->off < need) {
+        size_t cap = c ? c->cap * 2 : ARENA_MIN;
+        if (cap > ARENA_MAX)
+            cap = ARENA_MAX;
+        if (cap < need)
+            cap = need;
+        struct arena_chunk *nc = malloc(sizeof(*nc) + cap);
+        if (!nc)
+            goto out;
+        nc->cap = cap;
+        nc->off = 0;
+        /* A big one-off allocation goes behind the current chunk, so the space left in that chunk
+         * keeps serving small requests. */
+        if (c && need > ARENA_MAX / 2 && c->cap - c->off >= ARENA_ALIGN) {
+            nc->next = c->next;
+            c->next = nc;
+        } else {
+            nc->next = c;
+            a->head = nc;
+        }
+        c = nc;
+    }
+    p = (char *)c->data + c->off;
+    c->off += need;
+    a->used += need;
+out:
+    return p;
+}
+
+void *arena_zalloc(struct arena *a, size_t n)
+{
+    void *p = arena_alloc(a, n);
+    if (p)
+        memset(p, 0, n);
+    return p;
+}
+
+char *arena_strndup(struct arena *a, const char *s, size_t n)
+{
+    char *p = arena_alloc(a, n + 1);
+    if (p) {
+        memcpy(p, s, n);
+        p[n] = '\0';
+    }
+    return p;
+}

@@ -97,6 +97,23 @@ int64_t ctix_mono_us(void);
 CTIX_MUST_CHECK enum ctix_rc ctix_random(void *p, size_t n);
 /* Writes a lowercase RFC 4122 version 4 UUID (36 chars + NUL). */
 CTIX_MUST_CHECK enum ctix_rc ctix_uuid4(char out[37]);
+/* ---- arenas ---- */
+/* A region allocator for things that live and die together (a parsed pattern, one request's
+ * scratch): allocation is a pointer bump, freeing is one call. Chunks grow geometrically from
+ * 256 bytes up to 64 KiB; a request larger than a chunk gets a chunk of its own. */
+struct arena {
+    struct arena_chunk *head;
+    size_t used; /* bytes handed out, for memory accounting */
+};
+
+void arena_init(struct arena *a);
+void arena_cleanup(struct arena *a); /* frees every allocation; a can be used again */
+/* n bytes aligned for any type, or NULL when out of memory (or n is absurd). Not zeroed. */
+void *arena_alloc(struct arena *a, size_t n);
+void *arena_zalloc(struct arena *a, size_t n);
+/* A NUL-terminated copy of s[0..n), or NULL. */
+char *arena_strndup(struct arena *a, const char *s, size_t n);
+
 /* Writes the 16 bytes b as a lowercase 8-4-4-4-12 UUID (36 chars + NUL). */
 void ctix_uuid_format(const unsigned char b[16], char out[37]);
 /* True when s is a UUID in 8-4-4-4-12 hex form (any case); v4only also checks version and variant.

@@ -297,6 +297,39 @@ static void test_strings_diag(void **state)
     assert_int_equal(ctix_file_read("Makefile", 10, &data, &len, &d), CTIX_ETOOBIG);
 }
 
+static void test_arena(void **state)
+{
+    (void)state;
+    struct arena a;
+    arena_init(&a);
+    char *s = arena_strndup(&a, "hello, world", 5);
+    assert_string_equal(s, "hello");
+    /* Many small allocations keep their contents and alignment across chunk boundaries. */
+    long *v[2000];
+    for (int i = 0; i < 2000; i++) {
+        v[i] = arena_alloc(&a, sizeof(long) * 3);
+        assert_non_null(v[i]);
+        assert_int_equal((uintptr_t)v[i] % _Alignof(max_align_t), 0);
+        v[i][0] = i;
+        v[i][2] = -i;
+    }
+    /* A big one-off allocation does not waste the current chunk. */
+    unsigned char *big = arena_zalloc(&a, 1u << 20);
+    assert_non_null(big);
+    assert_int_equal(big[0] | big[(1u << 20) - 1], 0);
+    char *after = arena_strndup(&a, "tail", 4);
+    assert_string_equal(after, "tail");
+    for (int i = 0; i < 2000; i++)
+        assert_true(v[i][0] == i && v[i][2] == -i);
+    assert_string_equal(s, "hello");
+    assert_true(a.used >= (1u << 20) + 2000 * 3 * sizeof(long));
+    assert_null(arena_alloc(&a, SIZE_MAX - 8));
+    arena_cleanup(&a);
+    assert_int_equal(a.used, 0);
+    assert_non_null(arena_alloc(&a, 1)); /* usable again after cleanup */
+    arena_cleanup(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -304,6 +337,7 @@ int main(void)
         cmocka_unit_test(test_buf),        cmocka_unit_test(test_json_str),
         cmocka_unit_test(test_uuid),       cmocka_unit_test(test_parse_u64),
         cmocka_unit_test(test_log_filter), cmocka_unit_test(test_strings_diag),
+        cmocka_unit_test(test_arena),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
