@@ -144,4 +144,155 @@ bool pattern__cidr_parse(const char *s, size_t len, struct pat_cidr *out);
 /* True when network a lies inside network b (equal counts), same family. */
 bool pattern__cidr_within(const struct pat_cidr *a, const struct pat_cidr *b);
 
+/* ---- lexer (lex.c), used by the parser ---- */
+
+enum pat_tok_kind {
+    PAT_T_EOF,
+    PAT_T_LBRACK, /* [ */
+    PAT_T_RBRACK, /* ] */
+    PAT_T_LPAREN, /* ( */
+    PAT_T_RPAREN, /* ) */
+    PAT_T_COLON,
+    PAT_T_DOT,
+    PAT_T_COMMA,
+    PAT_T_STAR,
+    PAT_T_EQ, /* = or == */
+    PAT_T_NE, /* != or <> */
+    PAT_T_LT,
+    PAT_T_LE,
+    PAT_T_GT,
+    PAT_T_GE,
+    /* keywords (uppercase, reserved) */
+    PAT_T_AND,
+    PAT_T_OR,
+    PAT_T_NOT,
+    PAT_T_FOLLOWEDBY,
+    PAT_T_LIKE,
+    PAT_T_MATCHES,
+    PAT_T_ISSUPERSET,
+    PAT_T_ISSUBSET,
+    PAT_T_EXISTS,
+    PAT_T_LAST,
+    PAT_T_IN,
+    PAT_T_START,
+    PAT_T_STOP,
+    PAT_T_SECONDS,
+    PAT_T_WITHIN,
+    PAT_T_REPEATS,
+    PAT_T_TIMES,
+    PAT_T_TRUE,
+    PAT_T_FALSE,
+    PAT_T_IDENT, /* [a-zA-Z_][a-zA-Z0-9_-]*, hyphen says whether a '-' occurs */
+    PAT_T_INT,   /* [+-]digits, no leading zero */
+    PAT_T_FLOAT, /* [+-][digits].digits */
+    PAT_T_STR,   /* '...': p/n span the quotes; escapes checked, not resolved */
+    PAT_T_HEX,   /* h'..': even number of hex digits checked */
+    PAT_T_BIN,   /* b'..': base64 form checked */
+    PAT_T_TS,    /* t'..': form and field ranges checked (not the day of the month) */
+};
+
+struct pat_tok {
+    enum pat_tok_kind kind;
+    const char *p; /* the token's text, p[0..n) */
+    size_t n;
+    uint32_t line, col; /* 1-based, col in characters */
+    bool hyphen;        /* PAT_T_IDENT containing '-' */
+};
+
+struct pat_lexer {
+    const char *s, *cur, *end;
+    uint32_t line, col; /* of cur */
+};
+
+void pattern__lex_init(struct pat_lexer *lx, const char *s, size_t len);
+/* The next token into *t, skipping whitespace and comments. CTIX_EINVAL with diag (where
+ * "pattern", line/col of the offending character) on a lexical error or invalid UTF-8. */
+CTIX_MUST_CHECK enum ctix_rc pattern__lex_next(struct pat_lexer *lx, struct pat_tok *t,
+                                               struct ctix_diag *diag);
+/* A short text for messages: "'foo'" (truncated), "end of pattern". Writes into out[n]. */
+void pattern__tok_describe(const struct pat_tok *t, char *out, size_t n);
+/* The keyword's spelling for PAT_T_AND..PAT_T_FALSE, else NULL. */
+const char *pattern__keyword_name(enum pat_tok_kind k);
+/* True when s[0..n) is a keyword or true/false (so it must be quoted as a property name). */
+bool pattern__is_keyword(const char *s, size_t n);
+/* Decodes one UTF-8 sequence at p (p < end): its length, or 0 when invalid (overlong,
+ * surrogate, above U+10FFFF, truncated). */
+size_t pattern__utf8_decode(const unsigned char *p, const unsigned char *end, uint32_t *cp);
+
+/* ---- STIX 2.1 SCO definitions for PATTERN_STRICT (sco.c) ---- */
+
+/* Checks cmp's object type, property path and operand against the SCO definitions. False with
+ * msg set (and *at_lit true when the operand rather than the path is at fault). */
+bool pattern__sco_check(const struct pat_cmp *cmp, bool *at_lit, char *msg, size_t msg_len);
+
+/* ---- printing (print.c) ---- */
+
+/* Appends the canonical, fully parenthesised text of p: it parses back to the same tree, and
+ * printing that tree again gives the same text. */
+CTIX_MUST_CHECK enum ctix_rc pattern__print(const struct pattern *p, struct buf *out);
+/* Appends one object path as a pattern writes it ("file:hashes.'SHA-256'"). */
+CTIX_MUST_CHECK enum ctix_rc pattern__print_path(const struct pat_path *path, struct buf *out);
+
+/* ---- observations (obs.c), read by the evaluator and the index ---- */
+
+/* One SCO of one observation. */
+struct pobs_sco {
+    const char *type; /* the object's "type" (borrowed from obj) */
+    const char *key;  /* what *_ref values name: its id (2.1) or its local key "0"… (2.0) */
+    json_t *obj;      /* a reference held by the pattern_obs */
+};
+
+/* One observed-data: number_observed instances sharing [first_us, last_us]. */
+struct pobs {
+    const char *id; /* "" when the object has none */
+    int64_t first_us, last_us;
+    uint64_t n_inst;
+    struct pobs_sco *scos; /* sorted by type (stable), so the roots of one type are contiguous */
+    uint32_t n_scos;
+    uint32_t *by_key; /* indexes into scos sorted by key, for *_ref resolution */
+};
+
+/* Where one type occurs: observation obs, scos[start .. start+n). */
+struct pobs_at {
+    uint32_t obs, start, n;
+};
+
+struct pobs_type {
+    const char *type;
+    struct pobs_at *at; /* ascending obs */
+    uint32_t n_at;
+};
+
+struct pattern_obs {
+    struct arena arena;
+    json_t **held; /* every reference taken (malloc'd array) */
+    size_t n_held;
+    struct pobs *obs;
+    size_t n_obs;
+    struct pobs_type *types; /* sorted by name (strcmp) */
+    size_t n_types;
+    uint64_t total_inst; /* sum of n_inst, saturated */
+};
+
+/* The occurrences of a type in o, or NULL. (obs.c) */
+const struct pobs_type *pattern__obs_type(const struct pattern_obs *o, const char *type);
+/* The SCO of observation ob that a *_ref value names, or NULL. (obs.c) */
+const struct pobs_sco *pattern__obs_ref(const struct pobs *ob, const char *key);
+
+/* ---- evaluation (eval.c) ---- */
+
+#define PATTERN_EVAL_BUDGET 10000000u /* search and path-walk steps before CTIX_ETOOBIG */
+
+/* pattern_eval with an explicit step budget (tests use small ones). */
+CTIX_MUST_CHECK enum ctix_rc pattern__eval_budget(const struct pattern *p,
+                                                  const struct pattern_obs *o, uint64_t budget,
+                                                  struct pattern_result *res,
+                                                  struct ctix_diag *diag);
+/* LIKE over code points: % any run, _ one code point, whole value; both sides already NFC. */
+bool pattern__like(const char *s, size_t n, const char *pat, size_t pn);
+/* Decodes a *_hex (hex digits, either case, even length) or *_bin (padded base64) string into
+ * out (room for n bytes at least); false when malformed. */
+bool pattern__unhex(const char *s, size_t n, uint8_t *out, size_t *out_len);
+bool pattern__unbase64(const char *s, size_t n, uint8_t *out, size_t *out_len);
+
 #endif
