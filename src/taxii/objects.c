@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pattern/pattern.h"
 #include "taxii/taxii_int.h"
 
 /* Copies a string property of a (maybe invalid) object, so a failure still names what it was. */
@@ -34,6 +35,39 @@ static void item_fail(struct taxii_add_item *it, const struct ctix_diag *d)
             ctix_strlcpy(it->message + n + 2, d->msg, sizeof(it->message) - n - 2);
         }
     }
+}
+
+/* An indicator whose pattern_type is "stix" must carry a pattern that parses and fits the STIX
+ * 2.1 SCO definitions (PATTERN_STRICT): a pattern that can never match anything is refused at
+ * the door rather than handed to every consumer. CTIX_OK for other objects; CTIX_EINVAL with d
+ * saying where in the pattern; CTIX_ENOMEM. */
+static enum ctix_rc pattern_check(const struct stix_obj *o, struct ctix_diag *d)
+{
+    const json_t *pt, *pat;
+    struct pattern *p = NULL;
+    struct ctix_diag pd;
+    enum ctix_rc rc = CTIX_OK;
+
+    if (strcmp(o->type, "indicator") != 0)
+        goto out;
+    pt = json_object_get(o->json, "pattern_type");
+    pat = json_object_get(o->json, "pattern");
+    if (!json_is_string(pt) || strcmp(json_string_value(pt), "stix") != 0 || !json_is_string(pat))
+        goto out;
+    ctix_diag_clear(&pd);
+    rc = pattern_parse(json_string_value(pat), json_string_length(pat), PATTERN_STRICT, &p, &pd);
+    if (rc == CTIX_ENOMEM)
+        goto out;
+    if (rc != CTIX_OK) {
+        rc = CTIX_EINVAL;
+        if (pd.line > 1)
+            ctix_diag_set(d, "pattern", "pattern: line %u column %u: %s", pd.line, pd.col, pd.msg);
+        else
+            ctix_diag_set(d, "pattern", "pattern: column %u: %s", pd.col, pd.msg);
+    }
+out:
+    pattern_free(p);
+    return rc;
 }
 
 enum ctix_rc taxii_objects_add(struct store *st, const char *coll_id, json_t *objects,
@@ -227,6 +261,17 @@ enum ctix_rc taxii__objects_add(struct store *st, const char *coll_id, json_t *o
             copy_str_prop(el, "created", it->version, sizeof(it->version));
             copy_str_prop(el, "modified", it->version, sizeof(it->version));
             objs[i] = NULL;
+            item_fail(it, &d);
+            rc = CTIX_OK;
+            continue;
+        }
+        rc = pattern_check(objs[i], &d);
+        if (rc == CTIX_ENOMEM)
+            goto out;
+        if (rc != CTIX_OK) {
+            ctix_strlcpy(it->id, objs[i]->id, sizeof(it->id));
+            if (objs[i]->version != NULL)
+                ctix_strlcpy(it->version, objs[i]->version, sizeof(it->version));
             item_fail(it, &d);
             rc = CTIX_OK;
             continue;
