@@ -163,6 +163,9 @@ static void test_tlp(void **state)
         {TLP2_AMBER_STRICT, STIX_TLP_AMBER_STRICT, "amber+strict"},
         {TLP2_RED, STIX_TLP_RED, "red"},
         {"marking-definition--" U1, STIX_TLP_NONE, "none"},
+        /* UUIDs are case-insensitive: an upper-case RED id is still RED. */
+        {"marking-definition--E828B379-4E03-4974-9AC4-E53A884C97C1", STIX_TLP_RED, "red"},
+        {"MARKING-DEFINITION--e828b379-4e03-4974-9ac4-e53a884c97c1", STIX_TLP_RED, "red"},
     };
     json_t *j;
     size_t i;

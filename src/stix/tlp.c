@@ -3,6 +3,7 @@
 #include "stix/stix.h"
 
 #include <string.h>
+#include <strings.h>
 
 static const struct {
     const char *id;
@@ -28,7 +29,9 @@ enum stix_tlp stix_tlp_of_marking(const char *marking_id)
     if (marking_id == NULL)
         return STIX_TLP_NONE;
     for (i = 0; i < CTIX_ARRAY_LEN(tlp_ids); i++) {
-        if (strcmp(marking_id, tlp_ids[i].id) == 0)
+        /* UUIDs are valid in either case, so "…E828B379…" is TLP:RED too: a case-sensitive
+         * compare would store it as unmarked and serve it under the (laxer) default. */
+        if (strcasecmp(marking_id, tlp_ids[i].id) == 0)
             return tlp_ids[i].tlp;
     }
     return STIX_TLP_NONE;
