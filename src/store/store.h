@@ -42,6 +42,9 @@ struct store_org {
     int64_t id;
     char name[STORE_NAME_MAX];
     int64_t created_us;
+    /* A registered client (constituent) of this node's own organisation — a CII owner of a
+     * national CERT: received AMBER may reach it (TLP 2.0 "and its clients"). */
+    bool client;
 };
 /* CTIX_ECONFLICT if the name exists. *id (if not NULL) gets the new id. */
 CTIX_MUST_CHECK enum ctix_rc store_org_add(struct store *st, const char *name, int64_t *id);
@@ -51,6 +54,8 @@ CTIX_MUST_CHECK enum ctix_rc store_org_get_by_id(struct store *st, int64_t id,
                                                  struct store_org *out);
 /* *out is a new array of *n entries ordered by name (free()). */
 CTIX_MUST_CHECK enum ctix_rc store_org_list(struct store *st, struct store_org **out, size_t *n);
+/* Marks or unmarks an organisation as a client of this node's organisation. */
+CTIX_MUST_CHECK enum ctix_rc store_org_set_client(struct store *st, int64_t org_id, bool client);
 
 /* ---- collections ---- */
 struct store_collection {
@@ -110,6 +115,18 @@ struct store_obj_in {
     const char *json;
     size_t json_len;
     int tlp; /* enum stix_tlp, kept for policy/ */
+    /* Federation (zero for objects originated here): the peer it was received from, and what its
+     * signature check said (enum store_prov). */
+    int64_t origin;
+    int prov;
+};
+
+/* Where a stored version came from and what the check of its publisher's signature said. */
+enum store_prov {
+    STORE_PROV_LOCAL = 0,   /* originated on this node (and signed by it) */
+    STORE_PROV_VERIFIED,    /* received; the publisher's signature verified */
+    STORE_PROV_PENDING,     /* received; its attestation has not arrived yet */
+    STORE_PROV_QUARANTINED, /* received; bad signature or unknown publisher: never served on */
 };
 
 enum store_put_result {
@@ -146,6 +163,12 @@ struct store_query {
     const char *const *version_keys; /* exact versions, as stix_version_key() */
     size_t n_versions;
     bool want_json; /* false: row.json is NULL (manifest and versions need no bodies) */
+    /* Only rows whose prov is in the mask (bit 1 << enum store_prov); 0 = any. */
+    unsigned prov_mask;
+    /* Policy: rows for which filter returns false are skipped as if absent — they count neither
+     * toward limit nor toward *more, so a page never reveals a withheld row. NULL = all. */
+    bool (*filter)(void *filter_ctx, const struct store_row *row);
+    void *filter_ctx;
 };
 
 struct store_row {
@@ -157,6 +180,8 @@ struct store_row {
     int tlp;
     const char *json; /* NULL unless want_json */
     size_t json_len;
+    int64_t origin; /* 0 = local, else the peer id */
+    int prov;       /* enum store_prov */
 };
 
 /* Called once per row in date_added order; the row is borrowed for the call only. A return other
@@ -198,6 +223,12 @@ CTIX_MUST_CHECK enum ctix_rc store_obj_delete(struct store *st, const char *coll
                                               const char *object_id, const struct store_query *q,
                                               size_t *n_deleted);
 
+/* Sets the prov of one stored version (version_key as stix_version_key(), or NULL for every
+ * version of the object). CTIX_ENOTFOUND when nothing matched. */
+CTIX_MUST_CHECK enum ctix_rc store_obj_prov_set(struct store *st, const char *coll_id,
+                                                const char *object_id, const char *version_key,
+                                                int prov);
+
 /* Number of stored versions in a collection (all versions). */
 CTIX_MUST_CHECK enum ctix_rc store_objs_count(struct store *st, const char *coll_id, int64_t *n);
 
@@ -207,5 +238,109 @@ CTIX_MUST_CHECK enum ctix_rc store_status_put(struct store *st, const char *stat
 /* *json is a new NUL-terminated string (free()); *org_id the organisation that posted. */
 CTIX_MUST_CHECK enum ctix_rc store_status_get(struct store *st, const char *status_id,
                                               int64_t *org_id, char **json, size_t *len);
+
+/* ---- federation: peers, pull cursors, trust, outbox ---- */
+
+#define STORE_URL_MAX    1024
+#define STORE_TOKEN_MAX  256
+#define STORE_PUBKEY_MAX 128
+
+struct store_peer {
+    int64_t id;
+    char name[STORE_NAME_MAX];
+    int64_t org_id;              /* the peer's organisation on this node (its keys belong to it) */
+    char url[STORE_URL_MAX];     /* the peer's API root, e.g. https://jp.example/api/ */
+    char token[STORE_TOKEN_MAX]; /* what we present to it: a secret, never logged or printed */
+    char pubkey[STORE_PUBKEY_MAX]; /* its node's Ed25519 public key, prov/ text form */
+    int max_tlp;                   /* enum stix_tlp: the agreement — the most we send its org */
+    int64_t created_us;
+    /* status, kept by sync/ */
+    int64_t last_ok_us, last_err_us; /* 0 = never */
+    char last_err[256];
+    int64_t n_errors, n_received, n_sent, n_quarantined;
+    int64_t lag_objects, lag_us; /* behind the peer, as of the last pass */
+};
+
+/* CTIX_ECONFLICT if the name is taken; *id gets the new id. Status fields are ignored. */
+CTIX_MUST_CHECK enum ctix_rc store_peer_add(struct store *st, const struct store_peer *p,
+                                            int64_t *id);
+CTIX_MUST_CHECK enum ctix_rc store_peer_get(struct store *st, const char *name,
+                                            struct store_peer *out);
+CTIX_MUST_CHECK enum ctix_rc store_peer_get_by_id(struct store *st, int64_t id,
+                                                  struct store_peer *out);
+/* Peers of an organisation (an org may run several nodes): *out new array, free(). */
+CTIX_MUST_CHECK enum ctix_rc store_peer_list(struct store *st, struct store_peer **out, size_t *n);
+/* Removes the peer, its collections, cursors and queued pushes. CTIX_ENOTFOUND. */
+CTIX_MUST_CHECK enum ctix_rc store_peer_remove(struct store *st, const char *name);
+/* Writes the status fields of p (by p->id). */
+CTIX_MUST_CHECK enum ctix_rc store_peer_status_set(struct store *st, const struct store_peer *p);
+
+enum store_dir { STORE_DIR_PULL = 1, STORE_DIR_PUSH = 2 };
+
+/* One collection exchanged with a peer. For a pull, the remote collection's objects go into the
+ * local collection of the same id, and cursor_us is the peer's date_added of the last object
+ * stored (-1 = from the beginning): the next pass asks for added_after = cursor_us. */
+struct store_peer_coll {
+    int64_t peer_id;
+    char coll_id[37];
+    int dir; /* enum store_dir */
+    int64_t cursor_us;
+};
+/* Idempotent (an existing pair keeps its cursor). */
+CTIX_MUST_CHECK enum ctix_rc store_peer_coll_add(struct store *st, int64_t peer_id,
+                                                 const char *coll_id, int dir);
+CTIX_MUST_CHECK enum ctix_rc store_peer_coll_list(struct store *st, int64_t peer_id,
+                                                  struct store_peer_coll **out, size_t *n);
+
+/* A pulled page: stores objs into coll_id (as store_objs_put) and moves the cursor of
+ * (peer_id, coll_id, pull) to cursor_us in the same transaction, so that a crash leaves either
+ * both or neither — nothing lost, nothing stored twice. */
+struct store_cursor_in {
+    int64_t peer_id;
+    int64_t cursor_us;
+};
+CTIX_MUST_CHECK enum ctix_rc store_objs_put_pull(struct store *st, const char *coll_id,
+                                                 const struct store_obj_in *objs, size_t n,
+                                                 enum store_put_result *results,
+                                                 int64_t *date_added,
+                                                 const struct store_cursor_in *cursor);
+
+/* Publishers whose signed objects we accept, also through a third node: (organisation name,
+ * public key). A peer's own key is trusted for its organisation without an entry here. */
+struct store_trust {
+    char org[STORE_NAME_MAX];
+    char pubkey[STORE_PUBKEY_MAX];
+    int64_t created_us;
+};
+/* Idempotent. */
+CTIX_MUST_CHECK enum ctix_rc store_trust_add(struct store *st, const char *org, const char *pubkey);
+CTIX_MUST_CHECK enum ctix_rc store_trust_list(struct store *st, struct store_trust **out,
+                                              size_t *n);
+
+/* The durable push queue: an envelope waiting to be POSTed to a peer's collection. */
+struct store_outbox {
+    int64_t id;
+    int64_t peer_id;
+    char coll_id[37];
+    char *json; /* the envelope; owned by the array returned (freed by store_outbox_free) */
+    size_t json_len;
+    int attempts;
+    int64_t next_us; /* not before */
+    char last_err[256];
+};
+CTIX_MUST_CHECK enum ctix_rc store_outbox_add(struct store *st, int64_t peer_id,
+                                              const char *coll_id, const char *json, size_t len,
+                                              int64_t *id);
+/* Entries of peer_id (0 = all) due at now_us, oldest first, at most limit. */
+CTIX_MUST_CHECK enum ctix_rc store_outbox_due(struct store *st, int64_t peer_id, int64_t now_us,
+                                              size_t limit, struct store_outbox **out, size_t *n);
+void store_outbox_free(struct store_outbox *arr, size_t n);
+/* Delivered: removes it. */
+CTIX_MUST_CHECK enum ctix_rc store_outbox_done(struct store *st, int64_t id);
+/* Failed again: attempts + 1, next try at next_us, the error kept. */
+CTIX_MUST_CHECK enum ctix_rc store_outbox_retry(struct store *st, int64_t id, int64_t next_us,
+                                                const char *err);
+/* Entries waiting for peer_id (0 = all). */
+CTIX_MUST_CHECK enum ctix_rc store_outbox_count(struct store *st, int64_t peer_id, int64_t *n);
 
 #endif
