@@ -148,6 +148,8 @@ enum store_vsel {
     STORE_V_ALL = 4,   /* every version */
 };
 
+struct store_row; /* below: the filter callback of a query sees one */
+
 struct store_query {
     const char *coll_id;
     const char *object_id;  /* one object's versions only; NULL for the whole collection */
