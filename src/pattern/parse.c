@@ -690,7 +690,8 @@ static enum ctix_rc check_cmp(struct parser *ps, struct pat_cmp *c, uint32_t lli
     char msg[200];
     bool at_lit = false;
 
-    if (c->op != PAT_OP_EXISTS) {
+    /* Equality only: LIKE, MATCHES and ordering take partial hashes on purpose. */
+    if (c->op == PAT_OP_EQ || c->op == PAT_OP_NE || c->op == PAT_OP_IN) {
         rc = check_hash(ps, c, &c->lit, lline, lcol);
         if (rc != CTIX_OK)
             goto out;
@@ -1100,6 +1101,12 @@ static enum ctix_rc parse_qualified(struct parser *ps, struct pat_oexpr **out)
     unsigned seen = 0, bit;
     enum pat_oexpr_kind kind;
 
+    /* The reference validator refuses a kind twice only in a chain that starts at a simple
+     * [...]: "[a] WITHIN 5 SECONDS WITHIN 6 SECONDS" is invalid, while both
+     * "([a] WITHIN 5 SECONDS) WITHIN 6 SECONDS" and "([a]) WITHIN 5 SECONDS WITHIN 6 SECONDS"
+     * are valid (its PASS cases). */
+    bool simple = ps->tok.kind == PAT_T_LBRACK;
+
     rc = parse_primary(ps, &e);
     while (rc == CTIX_OK) {
         if (ps->tok.kind == PAT_T_WITHIN) {
@@ -1114,7 +1121,7 @@ static enum ctix_rc parse_qualified(struct parser *ps, struct pat_oexpr **out)
         } else {
             break;
         }
-        if (seen & bit) {
+        if (simple && (seen & bit)) {
             rc = fail_at(ps, CTIX_EINVAL, ps->tok.line, ps->tok.col,
                          "duplicate %.*s qualifier (put the expression in parentheses to "
                          "qualify it again)",
