@@ -29,6 +29,7 @@ int cmd_serve(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_demo_data(int argc, char **argv);
+int cmd_pattern(int argc, char **argv);
 
 /* ---- errors: the one place that formats them ---- */
 

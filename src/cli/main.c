@@ -112,6 +112,24 @@ static const struct cli_cmd commands[] = {
      "Writes {\"type\":\"bundle\",\"id\":\"bundle--UUID\",\"objects\":[...]} on stdout with\n"
      "every stored version in the order it was added, each exactly as stored.\n",
      false},
+    {"pattern", cmd_pattern,
+     "ctix pattern check [--syntax] PATTERN\n"
+     "       ctix pattern match PATTERN OBSERVED.json...\n"
+     "       ctix pattern indicators --data DIR --collection ID OBSERVED.json...",
+     "check STIX patterns, match them against observations",
+     "  --syntax              check: only the grammar and constants, as the OASIS validator\n"
+     "                        (default: also STIX 2.1 object types and properties, as "
+     "ingest)\n" DATA_HELP "  --collection ID       indicators: the collection (id or alias)\n"
+     "PATTERN is the pattern text as one argument, or \"-\" to read it from standard input.\n"
+     "check prints \"valid\" (exit 0), or \"pattern:LINE:COL: message\", the line and a caret\n"
+     "under the column on stderr (exit 1).\n"
+     "match evaluates PATTERN (grammar checked only) over the observed-data in the STIX\n"
+     "bundles OBSERVED.json (merged), as the OASIS matcher does; prints \"matched\" and the\n"
+     "ids of the observed-data bound, one a line (exit 0), or \"not matched\" (exit 1).\n"
+     "indicators prints \"ID<TAB>NAME<TAB>PATTERN\" for each indicator of the collection\n"
+     "(latest versions, pattern_type stix, not revoked) the observations match, through the\n"
+     "match index (exit 0; 1 when none). Errors in match and indicators exit 2.\n",
+     false},
     {"demo-data", cmd_demo_data, "ctix demo-data [OPTIONS]",
      "fill a data directory with demonstration data", "", true},
     {"help", cmd_help, "ctix help [COMMAND]", "show help for ctix or one command", "", false},
