@@ -104,6 +104,9 @@ CTIX_MUST_CHECK enum ctix_rc prov_pubkey_parse(const char *s, struct prov_pubkey
                                                struct ctix_diag *diag);
 bool prov_pubkey_equal(const struct prov_pubkey *a, const struct prov_pubkey *b);
 
+/* "openssl" or "libsodium": which library does the Ed25519 work (for benchmarks and logs). */
+const char *prov_backend(void);
+
 /* ---- trust: which keys this node believes, and whose they are ---- */
 
 /* Answers whether key is trusted: CTIX_OK and org (PROV_ORG_MAX bytes) set to the local

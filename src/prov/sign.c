@@ -47,13 +47,14 @@ struct prov_key {
 
 /* ---- hashing ---- */
 
-static EVP_MD *sha256_md;
-static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+static EVP_MD *sha256_md, *sha1_md;
+static pthread_once_t md_once = PTHREAD_ONCE_INIT;
 
 /* Fetched once: EVP_sha256() would fetch the implementation again on every digest. */
-static void sha256_init(void)
+static void md_init(void)
 {
     sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+    sha1_md = EVP_MD_fetch(NULL, "SHA1", NULL);
 }
 
 struct part {
@@ -67,7 +68,7 @@ static enum ctix_rc sha256_parts(const struct part *parts, size_t n, unsigned ch
     unsigned len = 0;
     enum ctix_rc rc = CTIX_ENOMEM;
 
-    pthread_once(&sha256_once, sha256_init);
+    pthread_once(&md_once, md_init);
     if (sha256_md == NULL)
         goto out;
     ctx = EVP_MD_CTX_new();
@@ -258,6 +259,15 @@ out:
     EVP_MD_CTX_free(ctx);
     EVP_PKEY_free(pkey);
     return rc;
+#endif
+}
+
+const char *prov_backend(void)
+{
+#ifdef CTIX_HAVE_SODIUM
+    return "libsodium";
+#else
+    return "openssl";
 #endif
 }
 
@@ -691,9 +701,10 @@ static enum ctix_rc att_id(const char *keytext, enum prov_statement st, const ch
     const char *sname = statement_names[st];
     enum ctix_rc rc = CTIX_ENOMEM;
 
-    if (ctx == NULL)
+    pthread_once(&md_once, md_init);
+    if (ctx == NULL || sha1_md == NULL)
         goto out;
-    if (EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) != 1 || EVP_DigestUpdate(ctx, ns, 16) != 1 ||
+    if (EVP_DigestInit_ex(ctx, sha1_md, NULL) != 1 || EVP_DigestUpdate(ctx, ns, 16) != 1 ||
         EVP_DigestUpdate(ctx, keytext, strlen(keytext) + 1) != 1 ||
         EVP_DigestUpdate(ctx, sname, strlen(sname) + 1) != 1 ||
         EVP_DigestUpdate(ctx, ref, strlen(ref) + 1) != 1 ||
