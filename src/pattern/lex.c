@@ -10,26 +10,27 @@
 static const struct {
     const char *name;
     enum pat_tok_kind kind;
+    size_t len;
 } keywords[] = {
-    {"AND", PAT_T_AND},
-    {"OR", PAT_T_OR},
-    {"NOT", PAT_T_NOT},
-    {"FOLLOWEDBY", PAT_T_FOLLOWEDBY},
-    {"LIKE", PAT_T_LIKE},
-    {"MATCHES", PAT_T_MATCHES},
-    {"ISSUPERSET", PAT_T_ISSUPERSET},
-    {"ISSUBSET", PAT_T_ISSUBSET},
-    {"EXISTS", PAT_T_EXISTS},
-    {"LAST", PAT_T_LAST},
-    {"IN", PAT_T_IN},
-    {"START", PAT_T_START},
-    {"STOP", PAT_T_STOP},
-    {"SECONDS", PAT_T_SECONDS},
-    {"WITHIN", PAT_T_WITHIN},
-    {"REPEATS", PAT_T_REPEATS},
-    {"TIMES", PAT_T_TIMES},
-    {"true", PAT_T_TRUE},
-    {"false", PAT_T_FALSE},
+    {"AND", PAT_T_AND, 3},
+    {"OR", PAT_T_OR, 2},
+    {"NOT", PAT_T_NOT, 3},
+    {"FOLLOWEDBY", PAT_T_FOLLOWEDBY, 10},
+    {"LIKE", PAT_T_LIKE, 4},
+    {"MATCHES", PAT_T_MATCHES, 7},
+    {"ISSUPERSET", PAT_T_ISSUPERSET, 10},
+    {"ISSUBSET", PAT_T_ISSUBSET, 8},
+    {"EXISTS", PAT_T_EXISTS, 6},
+    {"LAST", PAT_T_LAST, 4},
+    {"IN", PAT_T_IN, 2},
+    {"START", PAT_T_START, 5},
+    {"STOP", PAT_T_STOP, 4},
+    {"SECONDS", PAT_T_SECONDS, 7},
+    {"WITHIN", PAT_T_WITHIN, 6},
+    {"REPEATS", PAT_T_REPEATS, 7},
+    {"TIMES", PAT_T_TIMES, 5},
+    {"true", PAT_T_TRUE, 4},
+    {"false", PAT_T_FALSE, 5},
 };
 
 void pattern__lex_init(struct pat_lexer *lx, const char *s, size_t len)
@@ -157,6 +158,11 @@ static enum ctix_rc skip_space(struct pat_lexer *lx, struct ctix_diag *diag)
             lx->cur++;
             lx->line++;
             lx->col = 1;
+        } else if (c < 0x80 && c != '/') { /* ASCII needs no decoding */
+            if (!is_space(c))
+                break;
+            lx->cur++;
+            lx->col++;
         } else if (c == '/' && lx->end - lx->cur >= 2 && lx->cur[1] == '/') {
             advance(lx, 2);
             while (lx->cur < lx->end && *lx->cur != '\n' && *lx->cur != '\r') {
@@ -247,6 +253,11 @@ static enum ctix_rc lex_string(struct pat_lexer *lx, struct ctix_diag *diag)
             lx->cur++;
             lx->line++;
             lx->col = 1;
+            continue;
+        }
+        if ((unsigned char)*lx->cur < 0x80) { /* the common case, without decoding */
+            lx->cur++;
+            lx->col++;
             continue;
         }
         rc = check_utf8(lx, &cp, &n, diag);
@@ -429,10 +440,13 @@ static enum ctix_rc lex_ident(struct pat_lexer *lx, struct pat_tok *t, struct ct
         goto out;
     }
     t->kind = PAT_T_IDENT;
-    for (size_t i = 0; i < CTIX_ARRAY_LEN(keywords); i++) {
-        if (strlen(keywords[i].name) == t->n && memcmp(keywords[i].name, lx->cur, t->n) == 0) {
-            t->kind = keywords[i].kind;
-            break;
+    /* Keywords are uppercase, plus true and false: most names need no lookup. */
+    if ((*lx->cur >= 'A' && *lx->cur <= 'Z') || *lx->cur == 't' || *lx->cur == 'f') {
+        for (size_t i = 0; i < CTIX_ARRAY_LEN(keywords); i++) {
+            if (keywords[i].len == t->n && memcmp(keywords[i].name, lx->cur, t->n) == 0) {
+                t->kind = keywords[i].kind;
+                break;
+            }
         }
     }
     advance(lx, t->n);
@@ -566,7 +580,7 @@ const char *pattern__keyword_name(enum pat_tok_kind k)
 bool pattern__is_keyword(const char *s, size_t n)
 {
     for (size_t i = 0; i < CTIX_ARRAY_LEN(keywords); i++) {
-        if (strlen(keywords[i].name) == n && memcmp(keywords[i].name, s, n) == 0)
+        if (keywords[i].len == n && memcmp(keywords[i].name, s, n) == 0)
             return true;
     }
     return false;

@@ -533,11 +533,11 @@ bool pattern__sco_check(const struct pat_cmp *cmp, bool *at_lit, char *msg, size
 
         if (cur == T_ANY || cur == T_REF)
             return true; /* open from here */
-        path_text(path, i, where, sizeof(where));
         switch (cur) {
         case T_LIST:
         case T_REFS:
             if (key) {
+                path_text(path, i, where, sizeof(where));
                 snprintf(msg, msg_len, "%s is a list: index it ([n] or [*]) before '.%.40s'", where,
                          st->key);
                 return false;
@@ -550,6 +550,7 @@ bool pattern__sco_check(const struct pat_cmp *cmp, bool *at_lit, char *msg, size
         case T_DICT:
         case T_HASHES:
             if (!key && st->kind != PAT_STEP_ANY) {
+                path_text(path, i, where, sizeof(where));
                 snprintf(msg, msg_len, "%s is a dictionary, not a list", where);
                 return false;
             }
@@ -558,6 +559,7 @@ bool pattern__sco_check(const struct pat_cmp *cmp, bool *at_lit, char *msg, size
             break;
         case T_EXT:
             if (!key) {
+                path_text(path, i, where, sizeof(where));
                 snprintf(msg, msg_len, "%s is a dictionary, not a list", where);
                 return false;
             }
@@ -572,6 +574,7 @@ bool pattern__sco_check(const struct pat_cmp *cmp, bool *at_lit, char *msg, size
             break;
         case T_OBJ:
             if (!key) {
+                path_text(path, i, where, sizeof(where));
                 snprintf(msg, msg_len, "%s is an object, not a list", where);
                 return false;
             }
@@ -579,6 +582,7 @@ bool pattern__sco_check(const struct pat_cmp *cmp, bool *at_lit, char *msg, size
             if (pr == NULL) {
                 if (strncmp(st->key, "x_", 2) == 0)
                     return true;
+                path_text(path, i, where, sizeof(where));
                 snprintf(msg, msg_len, "%s has no property '%.60s'", where, st->key);
                 return false;
             }
@@ -587,6 +591,7 @@ bool pattern__sco_check(const struct pat_cmp *cmp, bool *at_lit, char *msg, size
             sub = pr->sub;
             break;
         default:
+            path_text(path, i, where, sizeof(where));
             snprintf(msg, msg_len, "%s is %s: it has no %s", where, type_name(cur),
                      key ? "properties" : "elements");
             return false;
@@ -594,10 +599,10 @@ bool pattern__sco_check(const struct pat_cmp *cmp, bool *at_lit, char *msg, size
     }
     if (cmp->op == PAT_OP_EXISTS || cur == T_ANY || cur == T_REF || cur == T_REFS)
         return true;
-    path_text(path, path->n_steps, where, sizeof(where));
     if (cur == T_LIST) /* compared element by element, as the matchers do */
         cur = elem;
     if (cur == T_DICT || cur == T_HASHES || cur == T_EXT || cur == T_OBJ) {
+        path_text(path, path->n_steps, where, sizeof(where));
         snprintf(msg, msg_len, "%s is %s: compare one of its properties (or use EXISTS)", where,
                  type_name(cur));
         return false;
@@ -612,6 +617,7 @@ bool pattern__sco_check(const struct pat_cmp *cmp, bool *at_lit, char *msg, size
     if (operand_ok(cur, cmp->op, k))
         return true;
     *at_lit = true;
+    path_text(path, path->n_steps, where, sizeof(where));
     if (cmp->op == PAT_OP_LIKE || cmp->op == PAT_OP_MATCHES || cmp->op == PAT_OP_ISSUBSET ||
         cmp->op == PAT_OP_ISSUPERSET)
         snprintf(msg, msg_len, "%s is %s, %s cannot be used on it", where, type_name(cur),
