@@ -278,6 +278,27 @@ static const char *literal_end(const char *p, const char *end)
     return p < end && *p == '\'' ? p : NULL;
 }
 
+/* The body of h'..', b'..' or t'..' holds only ASCII when valid; invalid UTF-8 in it is
+ * reported as such, at its own column. */
+static enum ctix_rc check_ascii_body(struct pat_lexer *lx, const char *body, const char *close,
+                                     struct ctix_diag *diag)
+{
+    uint32_t col = lx->col + 2, cp;
+    char msg[64];
+
+    for (const char *p = body; p < close;) {
+        size_t n =
+            pattern__utf8_decode((const unsigned char *)p, (const unsigned char *)close, &cp);
+        if (n == 0) {
+            snprintf(msg, sizeof(msg), "invalid UTF-8 (byte 0x%02X)", (unsigned char)*p);
+            return lex_error(lx, lx->line, col, diag, msg);
+        }
+        p += n;
+        col++;
+    }
+    return CTIX_OK;
+}
+
 static enum ctix_rc lex_hex(struct pat_lexer *lx, const char *body, const char *close,
                             struct ctix_diag *diag)
 {
@@ -423,6 +444,9 @@ static enum ctix_rc lex_ident(struct pat_lexer *lx, struct pat_tok *t, struct ct
             rc = lex_error(lx, lx->line, lx->col, diag, msg);
             goto out;
         }
+        rc = check_ascii_body(lx, p + 1, close, diag);
+        if (rc != CTIX_OK)
+            goto out;
         if (*lx->cur == 'h') {
             t->kind = PAT_T_HEX;
             rc = lex_hex(lx, p + 1, close, diag);

@@ -245,6 +245,9 @@ static const struct pcase cases[] = {
     BAD("[a:b = 1] /* \xfe */", "invalid UTF-8", 14),
     BAD("[a:b = 1] // \x80", "invalid UTF-8", 14),
     BAD("[a:b = 1] \xe2\x80", "invalid UTF-8", 11),
+    BAD("[a:b = h'00\xff']", "invalid UTF-8 (byte 0xFF)", 12),
+    BAD("[a:b = t'\xc3\xa9\xc3']", "invalid UTF-8 (byte 0xC3)", 11),
+    BAD("[a:b = b'\xc3\xa9" "AA']", "invalid base64 character", 8),
     BAD("[a:b = '\xc3\xa9\xc3\xa9' \x80]", "invalid UTF-8", 13),
     /* ---- precedence and associativity ---- */
     OK("[a:b=1] OR [a:b=2] AND [a:b=3]", "([a:b = 1] OR ([a:b = 2] AND [a:b = 3]))"),
