@@ -72,6 +72,33 @@ static const char *const migrations[] = {
     "CREATE INDEX objects_type ON objects(cid, type, date_added);"
     "CREATE TABLE status(id TEXT PRIMARY KEY, org_id INTEGER NOT NULL, json TEXT NOT NULL,"
     " updated_us INTEGER NOT NULL) WITHOUT ROWID;",
+
+    /* 2: federation. Every stored version has an origin (0 = this node, else a peer id; not a
+     * foreign key: objects outlive the peer they came from) and a prov (enum store_prov). */
+    "ALTER TABLE objects ADD COLUMN origin INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE objects ADD COLUMN prov INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE orgs ADD COLUMN client INTEGER NOT NULL DEFAULT 0;"
+    /* AUTOINCREMENT: a removed peer's id is never handed out again, so that the origin of the
+     * objects it sent never names a newer peer. token is a secret: never logged. */
+    "CREATE TABLE peers(id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL UNIQUE,"
+    " org_id INTEGER NOT NULL REFERENCES orgs(id), url TEXT NOT NULL, token TEXT NOT NULL,"
+    " pubkey TEXT NOT NULL, max_tlp INTEGER NOT NULL, created_us INTEGER NOT NULL,"
+    " last_ok_us INTEGER NOT NULL DEFAULT 0, last_err_us INTEGER NOT NULL DEFAULT 0,"
+    " last_err TEXT NOT NULL DEFAULT '', n_errors INTEGER NOT NULL DEFAULT 0,"
+    " n_received INTEGER NOT NULL DEFAULT 0, n_sent INTEGER NOT NULL DEFAULT 0,"
+    " n_quarantined INTEGER NOT NULL DEFAULT 0, lag_objects INTEGER NOT NULL DEFAULT 0,"
+    " lag_us INTEGER NOT NULL DEFAULT 0);"
+    /* coll_id is text, not a collections key: a pushed-to collection lives on the peer only. */
+    "CREATE TABLE peer_colls(peer_id INTEGER NOT NULL REFERENCES peers(id),"
+    " coll_id TEXT NOT NULL, dir INTEGER NOT NULL, cursor_us INTEGER NOT NULL DEFAULT -1,"
+    " PRIMARY KEY(peer_id, coll_id, dir)) WITHOUT ROWID;"
+    "CREATE TABLE trust(org TEXT NOT NULL, pubkey TEXT NOT NULL, created_us INTEGER NOT NULL,"
+    " PRIMARY KEY(org, pubkey)) WITHOUT ROWID;"
+    "CREATE TABLE outbox(id INTEGER PRIMARY KEY, peer_id INTEGER NOT NULL REFERENCES peers(id),"
+    " coll_id TEXT NOT NULL, json TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
+    " next_us INTEGER NOT NULL DEFAULT 0, last_err TEXT NOT NULL DEFAULT '',"
+    " created_us INTEGER NOT NULL);"
+    "CREATE INDEX outbox_peer ON outbox(peer_id, id);",
 };
 #define SCHEMA_VERSION ((int)CTIX_ARRAY_LEN(migrations))
 
@@ -112,11 +139,36 @@ enum stmt_id {
     S_OBJ_COUNT,
     S_STATUS_PUT,
     S_STATUS_GET,
+    S_ORG_SET_CLIENT,
+    S_OBJ_PROV_SET,
+    S_PEER_ADD,
+    S_PEER_GET,
+    S_PEER_GET_ID,
+    S_PEER_LIST,
+    S_PEER_ID,
+    S_PEER_DEL_COLLS,
+    S_PEER_DEL_OUTBOX,
+    S_PEER_DEL,
+    S_PEER_STATUS,
+    S_PCOLL_ADD,
+    S_PCOLL_LIST,
+    S_PCOLL_CURSOR,
+    S_TRUST_ADD,
+    S_TRUST_LIST,
+    S_OUTBOX_ADD,
+    S_OUTBOX_DUE,
+    S_OUTBOX_DONE,
+    S_OUTBOX_RETRY,
+    S_OUTBOX_COUNT,
     S_COUNT
 };
 
 #define COLL_COLS "id, title, coalesce(alias, ''), description, created_us"
 #define KEY_COLS  "id, org_id, role, name, created_us, revoked, hash"
+#define ORG_COLS  "id, name, created_us, client"
+#define PEER_COLS                                                                                  \
+    "id, name, org_id, url, token, pubkey, max_tlp, created_us, last_ok_us, last_err_us,"          \
+    " last_err, n_errors, n_received, n_sent, n_quarantined, lag_objects, lag_us"
 
 static const char *const stmt_sql[S_COUNT] = {
     [S_BEGIN] = "BEGIN IMMEDIATE",
@@ -126,9 +178,9 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_META_SET] = "INSERT INTO meta(key, value) VALUES(?, ?)"
                    " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
     [S_ORG_ADD] = "INSERT INTO orgs(name, created_us) VALUES(?, ?)",
-    [S_ORG_GET] = "SELECT id, name, created_us FROM orgs WHERE name = ?",
-    [S_ORG_GET_ID] = "SELECT id, name, created_us FROM orgs WHERE id = ?",
-    [S_ORG_LIST] = "SELECT id, name, created_us FROM orgs ORDER BY name",
+    [S_ORG_GET] = "SELECT " ORG_COLS " FROM orgs WHERE name = ?",
+    [S_ORG_GET_ID] = "SELECT " ORG_COLS " FROM orgs WHERE id = ?",
+    [S_ORG_LIST] = "SELECT " ORG_COLS " FROM orgs ORDER BY name",
     /* An alias must not shadow another collection's id, nor an id another's alias. */
     [S_COLL_TAKEN] = "SELECT 1 FROM collections WHERE id = ?1 OR alias = ?1"
                      " OR (?2 <> '' AND (id = ?2 OR alias = ?2))",
@@ -160,8 +212,8 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_OBJ_CLEAR_LAST] = "UPDATE objects SET is_last = 0 WHERE rid = ?",
     [S_OBJ_CLEAR_FIRST] = "UPDATE objects SET is_first = 0 WHERE rid = ?",
     [S_OBJ_INSERT] = "INSERT INTO objects(cid, id, version, version_key, type, spec_version,"
-                     " date_added, tlp, is_last, is_first, json, idh)"
-                     " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                     " date_added, tlp, is_last, is_first, json, idh, origin, prov)"
+                     " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     /* After a delete: only the rows whose flags change are written. */
     [S_OBJ_FLAGS] = "UPDATE objects SET is_last = (version_key = m.mx),"
                     " is_first = (version_key = m.mn)"
@@ -175,6 +227,38 @@ static const char *const stmt_sql[S_COUNT] = {
                      " ON CONFLICT(id) DO UPDATE SET org_id = excluded.org_id,"
                      " json = excluded.json, updated_us = excluded.updated_us",
     [S_STATUS_GET] = "SELECT org_id, json FROM status WHERE id = ?",
+    [S_ORG_SET_CLIENT] = "UPDATE orgs SET client = ? WHERE id = ?",
+    /* ?4 NULL: every version of the object. */
+    [S_OBJ_PROV_SET] = "UPDATE objects SET prov = ?5 WHERE cid = ?1 AND idh = ?3 AND id = ?2"
+                       " AND (?4 IS NULL OR version_key = ?4)",
+    [S_PEER_ADD] = "INSERT INTO peers(name, org_id, url, token, pubkey, max_tlp, created_us)"
+                   " VALUES(?, ?, ?, ?, ?, ?, ?)",
+    [S_PEER_GET] = "SELECT " PEER_COLS " FROM peers WHERE name = ?",
+    [S_PEER_GET_ID] = "SELECT " PEER_COLS " FROM peers WHERE id = ?",
+    [S_PEER_LIST] = "SELECT " PEER_COLS " FROM peers ORDER BY name",
+    [S_PEER_ID] = "SELECT id FROM peers WHERE name = ?",
+    [S_PEER_DEL_COLLS] = "DELETE FROM peer_colls WHERE peer_id = ?",
+    [S_PEER_DEL_OUTBOX] = "DELETE FROM outbox WHERE peer_id = ?",
+    [S_PEER_DEL] = "DELETE FROM peers WHERE id = ?",
+    [S_PEER_STATUS] = "UPDATE peers SET last_ok_us = ?2, last_err_us = ?3, last_err = ?4,"
+                      " n_errors = ?5, n_received = ?6, n_sent = ?7, n_quarantined = ?8,"
+                      " lag_objects = ?9, lag_us = ?10 WHERE id = ?1",
+    [S_PCOLL_ADD] = "INSERT INTO peer_colls(peer_id, coll_id, dir) VALUES(?, ?, ?)"
+                    " ON CONFLICT DO NOTHING",
+    [S_PCOLL_LIST] = "SELECT peer_id, coll_id, dir, cursor_us FROM peer_colls"
+                     " WHERE ?1 = 0 OR peer_id = ?1 ORDER BY peer_id, coll_id, dir",
+    [S_PCOLL_CURSOR] = "UPDATE peer_colls SET cursor_us = ?3"
+                       " WHERE peer_id = ?1 AND coll_id = ?2 AND dir = ?4",
+    [S_TRUST_ADD] = "INSERT INTO trust(org, pubkey, created_us) VALUES(?, ?, ?)"
+                    " ON CONFLICT DO NOTHING",
+    [S_TRUST_LIST] = "SELECT org, pubkey, created_us FROM trust ORDER BY org, pubkey",
+    [S_OUTBOX_ADD] = "INSERT INTO outbox(peer_id, coll_id, json, created_us) VALUES(?, ?, ?, ?)",
+    [S_OUTBOX_DUE] = "SELECT id, peer_id, coll_id, json, attempts, next_us, last_err FROM outbox"
+                     " WHERE (?1 = 0 OR peer_id = ?1) AND next_us <= ?2 ORDER BY id LIMIT ?3",
+    [S_OUTBOX_DONE] = "DELETE FROM outbox WHERE id = ?",
+    [S_OUTBOX_RETRY] = "UPDATE outbox SET attempts = attempts + 1, next_us = ?2, last_err = ?3"
+                       " WHERE id = ?1",
+    [S_OUTBOX_COUNT] = "SELECT count(*) FROM outbox WHERE ?1 = 0 OR peer_id = ?1",
 };
 
 struct dyn_stmt {
@@ -851,6 +935,7 @@ static void org_row(sqlite3_stmt *q, struct store_org *out)
     out->id = sqlite3_column_int64(q, 0);
     col_copy(q, 1, out->name, sizeof(out->name));
     out->created_us = sqlite3_column_int64(q, 2);
+    out->client = sqlite3_column_int(q, 3) != 0;
 }
 
 /* Runs a one-row lookup by name or id and fills an org. */
@@ -892,8 +977,9 @@ static enum ctix_rc sq_org_get_by_id(struct store *st, int64_t id, struct store_
     return org_lookup(sq(st), NULL, id, out);
 }
 
-/* Collects every row of a list statement into a new array of elem-sized entries. */
-static enum ctix_rc list_rows(struct sq_store *s, enum stmt_id id, size_t elem,
+/* Collects every row of a list statement into a new array of elem-sized entries. arg, if not
+ * NULL, is bound to ?1. */
+static enum ctix_rc list_rows(struct sq_store *s, enum stmt_id id, const int64_t *arg, size_t elem,
                               void (*fill)(sqlite3_stmt *q, void *dst), void **out, size_t *n)
 {
     struct conn *c = NULL;
@@ -905,6 +991,9 @@ static enum ctix_rc list_rows(struct sq_store *s, enum stmt_id id, size_t elem,
 
     if (rc == CTIX_OK) {
         rc = stmt_get(c, id, &q);
+    }
+    if (rc == CTIX_OK && arg != NULL) {
+        sqlite3_bind_int64(q, 1, *arg);
     }
     while (rc == CTIX_OK && (src = sqlite3_step(q)) == SQLITE_ROW) {
         if (len == cap) {
@@ -945,11 +1034,30 @@ static void org_fill(sqlite3_stmt *q, void *dst)
 static enum ctix_rc sq_org_list(struct store *st, struct store_org **out, size_t *n)
 {
     void *arr = NULL;
-    enum ctix_rc rc = list_rows(sq(st), S_ORG_LIST, sizeof(**out), org_fill, &arr, n);
+    enum ctix_rc rc = list_rows(sq(st), S_ORG_LIST, NULL, sizeof(**out), org_fill, &arr, n);
 
     if (rc == CTIX_OK) {
         *out = arr;
     }
+    return rc;
+}
+
+static enum ctix_rc sq_org_set_client(struct store *st, int64_t org_id, bool client)
+{
+    struct sq_store *s = sq(st);
+    struct conn *c = writer_get(s);
+    sqlite3_stmt *q = NULL;
+    enum ctix_rc rc = stmt_get(c, S_ORG_SET_CLIENT, &q);
+
+    if (rc == CTIX_OK) {
+        sqlite3_bind_int(q, 1, client);
+        sqlite3_bind_int64(q, 2, org_id);
+        rc = stmt_run(c, q, "org_set_client");
+    }
+    if (rc == CTIX_OK && sqlite3_changes(c->db) == 0) {
+        rc = CTIX_ENOTFOUND;
+    }
+    writer_put(s);
     return rc;
 }
 
@@ -1028,7 +1136,7 @@ static enum ctix_rc sq_collection_get(struct store *st, const char *id_or_alias,
 static enum ctix_rc sq_collection_list(struct store *st, struct store_collection **out, size_t *n)
 {
     void *arr = NULL;
-    enum ctix_rc rc = list_rows(sq(st), S_COLL_LIST, sizeof(**out), coll_row, &arr, n);
+    enum ctix_rc rc = list_rows(sq(st), S_COLL_LIST, NULL, sizeof(**out), coll_row, &arr, n);
 
     if (rc == CTIX_OK) {
         *out = arr;
@@ -1186,7 +1294,7 @@ static enum ctix_rc sq_key_find(struct store *st, const unsigned char hash[STORE
 static enum ctix_rc sq_key_list(struct store *st, struct store_key **out, size_t *n)
 {
     void *arr = NULL;
-    enum ctix_rc rc = list_rows(sq(st), S_KEY_LIST, sizeof(**out), key_row, &arr, n);
+    enum ctix_rc rc = list_rows(sq(st), S_KEY_LIST, NULL, sizeof(**out), key_row, &arr, n);
 
     if (rc == CTIX_OK) {
         *out = arr;
@@ -1335,7 +1443,8 @@ static bool obj_in_ok(const struct store_obj_in *o)
 
     return o->id != NULL && o->id[0] != '\0' && o->type != NULL && o->type[0] != '\0' &&
            o->spec_version != NULL && o->json != NULL && o->json_len > 0 &&
-           o->json_len <= INT_MAX && (o->version_key != NULL) == versioned &&
+           o->json_len <= INT_MAX && (o->version_key != NULL) == versioned && o->origin >= 0 &&
+           o->prov >= STORE_PROV_LOCAL && o->prov <= STORE_PROV_QUARANTINED &&
            (!versioned ||
             (strlen(o->version) < STORE_VER_MAX && strlen(o->version_key) < STORE_VER_MAX));
 }
@@ -1499,6 +1608,8 @@ static enum ctix_rc obj_put(struct sq_store *s, struct coll_clock *k, const stru
         sqlite3_bind_int(q, 10, is_first);
         sqlite3_bind_text(q, 11, o->json, (int)o->json_len, SQLITE_STATIC);
         sqlite3_bind_int64(q, 12, idh);
+        sqlite3_bind_int64(q, 13, o->origin);
+        sqlite3_bind_int(q, 14, o->prov);
         rc = stmt_run(c, q, "obj_insert");
         *res = STORE_PUT_STORED;
     }
@@ -1550,10 +1661,32 @@ static enum ctix_rc status_insert(struct conn *c, const char *status_id, int64_t
     return rc;
 }
 
+/* The pull cursor of (peer, coll_id); CTIX_ENOTFOUND when the peer does not pull that
+ * collection (a page of a peer removed meanwhile is not stored). */
+static enum ctix_rc cursor_move(struct conn *c, const char *coll_id,
+                                const struct store_cursor_in *cursor)
+{
+    sqlite3_stmt *q = NULL;
+    enum ctix_rc rc = stmt_get(c, S_PCOLL_CURSOR, &q);
+
+    if (rc == CTIX_OK) {
+        sqlite3_bind_int64(q, 1, cursor->peer_id);
+        bind_str(q, 2, coll_id);
+        sqlite3_bind_int64(q, 3, cursor->cursor_us);
+        sqlite3_bind_int(q, 4, STORE_DIR_PULL);
+        rc = stmt_run(c, q, "cursor_move");
+    }
+    if (rc == CTIX_OK && sqlite3_changes(c->db) == 0) {
+        rc = CTIX_ENOTFOUND;
+    }
+    return rc;
+}
+
 static enum ctix_rc sq_objs_put(struct store *st, const char *coll_id,
                                 const struct store_obj_in *objs, size_t n,
                                 enum store_put_result *results, int64_t *date_added,
-                                const struct store_status_in *status)
+                                const struct store_status_in *status,
+                                const struct store_cursor_in *cursor)
 {
     struct sq_store *s = sq(st);
     struct conn *c = writer_get(s);
@@ -1566,6 +1699,12 @@ static enum ctix_rc sq_objs_put(struct store *st, const char *coll_id,
     }
     if (rc == CTIX_OK) {
         rc = tx_begin(c);
+    }
+    /* The cursor first: a failure at any later point rolls it back with the objects, and the
+     * commit must be synced even when the whole page was duplicates. */
+    if (rc == CTIX_OK && cursor != NULL) {
+        rc = cursor_move(c, coll_id, cursor);
+        stored = true;
     }
     for (size_t i = 0; rc == CTIX_OK && i < n; i++) {
         enum store_put_result res = STORE_PUT_STORED;
@@ -1693,6 +1832,30 @@ out:
     return rc;
 }
 
+/* " AND prov IN (…)" for a mask that excludes something. The values are inlined (they are ours,
+ * not the caller's text): each mask is one cached statement, and at most 15 exist. */
+static enum ctix_rc sql_prov(struct buf *sql, unsigned mask)
+{
+    const unsigned all = (1u << (STORE_PROV_QUARANTINED + 1)) - 1;
+    enum ctix_rc rc = CTIX_OK;
+    const char *sep = " AND prov IN (";
+
+    if ((mask & all) == 0 || (mask & all) == all) {
+        goto out;
+    }
+    for (int p = STORE_PROV_LOCAL; rc == CTIX_OK && p <= STORE_PROV_QUARANTINED; p++) {
+        if ((mask & (1u << p)) != 0) {
+            rc = buf_appendf(sql, "%s%d", sep, p);
+            sep = ",";
+        }
+    }
+    if (rc == CTIX_OK) {
+        rc = buf_appends(sql, ")");
+    }
+out:
+    return rc;
+}
+
 static void bind_lists(sqlite3_stmt *st, const struct binds *b, int *idx)
 {
     for (size_t l = 0; l < b->n_lists; l++) {
@@ -1734,7 +1897,7 @@ static enum ctix_rc sq_objs_query(struct store *st, const struct store_query *q,
             idhs[i] = id_hash(s, q->ids[i]);
     }
     rc = buf_appendf(&sql,
-                     "SELECT id, type, version, spec_version, date_added, tlp, %s"
+                     "SELECT id, type, version, spec_version, date_added, tlp, origin, prov, %s"
                      " FROM objects%s WHERE cid = (SELECT cid FROM collections WHERE id = ?)%s%s",
                      q->want_json ? "json" : "NULL",
                      q->object_id != NULL || q->n_ids > 0 ? " INDEXED BY objects_id" : "",
@@ -1742,6 +1905,9 @@ static enum ctix_rc sq_objs_query(struct store *st, const struct store_query *q,
                      q->added_after_us >= 0 ? " AND date_added > ?" : "");
     if (rc == CTIX_OK) {
         rc = sql_filters(q, idhs, false, &sql, &b);
+    }
+    if (rc == CTIX_OK) {
+        rc = sql_prov(&sql, q->prov_mask);
     }
     if (rc == CTIX_OK) {
         rc = buf_appends(&sql, " ORDER BY date_added LIMIT ?");
@@ -1766,28 +1932,40 @@ static enum ctix_rc sq_objs_query(struct store *st, const struct store_query *q,
         sqlite3_bind_int64(qs, idx++, q->added_after_us);
     }
     bind_lists(qs, &b, &idx);
-    sqlite3_bind_int64(qs, idx, limit + 1); /* one more row tells whether there is more */
+    /* One more row tells whether there is more. With a filter, rows it hides do not count, so
+     * the scan goes on (SQLite steps lazily: no bound costs nothing) until limit visible rows
+     * and one more were seen, or the end. */
+    sqlite3_bind_int64(qs, idx, q->filter != NULL ? -1 : limit + 1);
     while (rc == CTIX_OK && (src = sqlite3_step(qs)) == SQLITE_ROW) {
         struct store_row row;
 
-        if (n_rows == limit) {
-            *more = true;
+        if (q->filter == NULL && n_rows == limit) {
+            *more = true; /* known without reading the row */
             break;
         }
-        n_rows++;
         row.id = (const char *)sqlite3_column_text(qs, 0);
         row.type = (const char *)sqlite3_column_text(qs, 1);
         row.version = (const char *)sqlite3_column_text(qs, 2);
         row.spec_version = (const char *)sqlite3_column_text(qs, 3);
         row.date_added_us = sqlite3_column_int64(qs, 4);
         row.tlp = sqlite3_column_int(qs, 5);
-        row.json = q->want_json ? (const char *)sqlite3_column_text(qs, 6) : NULL;
-        row.json_len = row.json != NULL ? (size_t)sqlite3_column_bytes(qs, 6) : 0;
+        row.origin = sqlite3_column_int64(qs, 6);
+        row.prov = sqlite3_column_int(qs, 7);
+        row.json = q->want_json ? (const char *)sqlite3_column_text(qs, 8) : NULL;
+        row.json_len = row.json != NULL ? (size_t)sqlite3_column_bytes(qs, 8) : 0;
         if (row.id == NULL || row.type == NULL || row.version == NULL || row.spec_version == NULL ||
             (q->want_json && row.json == NULL)) {
             rc = CTIX_ENOMEM; /* sqlite returns NULL text only when a conversion ran out */
             break;
         }
+        if (q->filter != NULL && !q->filter(q->filter_ctx, &row)) {
+            continue; /* withheld: as if absent */
+        }
+        if (n_rows == limit) {
+            *more = true;
+            break;
+        }
+        n_rows++;
         rc = cb(ctx, &row);
     }
     if (rc == CTIX_OK && src != SQLITE_ROW && src != SQLITE_DONE) {
@@ -1943,6 +2121,447 @@ static enum ctix_rc sq_status_get(struct store *st, const char *status_id, int64
     return rc;
 }
 
+/* ---- provenance ---- */
+
+static enum ctix_rc sq_obj_prov_set(struct store *st, const char *coll_id, const char *object_id,
+                                    const char *version_key, int prov)
+{
+    struct sq_store *s = sq(st);
+    struct conn *c = writer_get(s);
+    sqlite3_stmt *q = NULL;
+    int64_t cid = 0;
+    enum ctix_rc rc = coll_cid(c, coll_id, &cid);
+
+    if (rc == CTIX_OK) {
+        rc = stmt_get(c, S_OBJ_PROV_SET, &q);
+    }
+    if (rc == CTIX_OK) {
+        sqlite3_bind_int64(q, 1, cid);
+        bind_str(q, 2, object_id);
+        sqlite3_bind_int64(q, 3, id_hash(s, object_id));
+        if (version_key != NULL) {
+            bind_str(q, 4, version_key);
+        } else {
+            sqlite3_bind_null(q, 4);
+        }
+        sqlite3_bind_int(q, 5, prov);
+        rc = stmt_run(c, q, "obj_prov_set");
+        sqlite3_clear_bindings(q); /* drop pointers to the caller's strings */
+    }
+    /* changes() counts the rows matched, also those whose prov was already prov. */
+    if (rc == CTIX_OK && sqlite3_changes(c->db) == 0) {
+        rc = CTIX_ENOTFOUND;
+    }
+    writer_put(s);
+    return rc;
+}
+
+/* ---- peers ---- */
+
+static enum ctix_rc sq_peer_add(struct store *st, const struct store_peer *p, int64_t *id)
+{
+    struct sq_store *s = sq(st);
+    struct conn *c = writer_get(s);
+    sqlite3_stmt *q = NULL;
+    enum ctix_rc rc = stmt_get(c, S_PEER_ADD, &q);
+
+    if (rc == CTIX_OK) {
+        bind_str(q, 1, p->name);
+        sqlite3_bind_int64(q, 2, p->org_id);
+        bind_str(q, 3, p->url);
+        bind_str(q, 4, p->token);
+        bind_str(q, 5, p->pubkey);
+        sqlite3_bind_int(q, 6, p->max_tlp);
+        sqlite3_bind_int64(q, 7, ctix_now_us());
+        rc = stmt_run(c, q, "peer_add"); /* name taken: ECONFLICT; unknown org: ENOTFOUND */
+        sqlite3_clear_bindings(q);       /* the token is not kept referenced */
+    }
+    if (rc == CTIX_OK && id != NULL) {
+        *id = sqlite3_last_insert_rowid(c->db);
+    }
+    writer_put(s);
+    return rc;
+}
+
+static void peer_row(sqlite3_stmt *q, void *dst)
+{
+    struct store_peer *out = dst;
+
+    memset(out, 0, sizeof(*out));
+    out->id = sqlite3_column_int64(q, 0);
+    col_copy(q, 1, out->name, sizeof(out->name));
+    out->org_id = sqlite3_column_int64(q, 2);
+    col_copy(q, 3, out->url, sizeof(out->url));
+    col_copy(q, 4, out->token, sizeof(out->token));
+    col_copy(q, 5, out->pubkey, sizeof(out->pubkey));
+    out->max_tlp = sqlite3_column_int(q, 6);
+    out->created_us = sqlite3_column_int64(q, 7);
+    out->last_ok_us = sqlite3_column_int64(q, 8);
+    out->last_err_us = sqlite3_column_int64(q, 9);
+    col_copy(q, 10, out->last_err, sizeof(out->last_err));
+    out->n_errors = sqlite3_column_int64(q, 11);
+    out->n_received = sqlite3_column_int64(q, 12);
+    out->n_sent = sqlite3_column_int64(q, 13);
+    out->n_quarantined = sqlite3_column_int64(q, 14);
+    out->lag_objects = sqlite3_column_int64(q, 15);
+    out->lag_us = sqlite3_column_int64(q, 16);
+}
+
+static enum ctix_rc sq_peer_get(struct store *st, const char *name, int64_t id,
+                                struct store_peer *out)
+{
+    struct sq_store *s = sq(st);
+    struct conn *c = NULL;
+    sqlite3_stmt *q = NULL;
+    enum ctix_rc rc = reader_get(s, &c);
+
+    if (rc == CTIX_OK) {
+        rc = stmt_get(c, name != NULL ? S_PEER_GET : S_PEER_GET_ID, &q);
+    }
+    if (rc == CTIX_OK) {
+        if (name != NULL) {
+            bind_str(q, 1, name);
+        } else {
+            sqlite3_bind_int64(q, 1, id);
+        }
+        rc = step_one(c, q, "peer_get");
+        if (rc == CTIX_OK) {
+            peer_row(q, out);
+        }
+        sqlite3_reset(q);
+    }
+    reader_put(s, c);
+    return rc;
+}
+
+static enum ctix_rc sq_peer_list(struct store *st, struct store_peer **out, size_t *n)
+{
+    void *arr = NULL;
+    enum ctix_rc rc = list_rows(sq(st), S_PEER_LIST, NULL, sizeof(**out), peer_row, &arr, n);
+
+    if (rc == CTIX_OK) {
+        *out = arr;
+    }
+    return rc;
+}
+
+/* Runs the fixed statement id with ?1 = v (a DELETE or UPDATE). */
+static enum ctix_rc run_id(struct conn *c, enum stmt_id id, int64_t v, const char *what)
+{
+    sqlite3_stmt *q = NULL;
+    enum ctix_rc rc = stmt_get(c, id, &q);
+
+    if (rc == CTIX_OK) {
+        sqlite3_bind_int64(q, 1, v);
+        rc = stmt_run(c, q, what);
+    }
+    return rc;
+}
+
+static enum ctix_rc sq_peer_remove(struct store *st, const char *name)
+{
+    struct sq_store *s = sq(st);
+    struct conn *c = writer_get(s);
+    sqlite3_stmt *q = NULL;
+    int64_t id = 0;
+    enum ctix_rc rc = tx_begin(c);
+    bool in_tx = rc == CTIX_OK;
+
+    if (rc == CTIX_OK) {
+        rc = stmt_get(c, S_PEER_ID, &q);
+    }
+    if (rc == CTIX_OK) {
+        bind_str(q, 1, name);
+        rc = step_one(c, q, "peer_remove");
+        if (rc == CTIX_OK) {
+            id = sqlite3_column_int64(q, 0);
+        }
+        sqlite3_reset(q);
+    }
+    /* Its collections and queued pushes go with it; its objects stay (their origin keeps the
+     * id, which AUTOINCREMENT never gives to another peer). */
+    if (rc == CTIX_OK) {
+        rc = run_id(c, S_PEER_DEL_COLLS, id, "peer_remove");
+    }
+    if (rc == CTIX_OK) {
+        rc = run_id(c, S_PEER_DEL_OUTBOX, id, "peer_remove");
+    }
+    if (rc == CTIX_OK) {
+        rc = run_id(c, S_PEER_DEL, id, "peer_remove");
+    }
+    if (in_tx) {
+        rc = tx_end(c, rc);
+    }
+    writer_put(s);
+    return rc;
+}
+
+static enum ctix_rc sq_peer_status_set(struct store *st, const struct store_peer *p)
+{
+    struct sq_store *s = sq(st);
+    struct conn *c = writer_get(s);
+    sqlite3_stmt *q = NULL;
+    enum ctix_rc rc = stmt_get(c, S_PEER_STATUS, &q);
+
+    if (rc == CTIX_OK) {
+        sqlite3_bind_int64(q, 1, p->id);
+        sqlite3_bind_int64(q, 2, p->last_ok_us);
+        sqlite3_bind_int64(q, 3, p->last_err_us);
+        bind_str(q, 4, p->last_err);
+        sqlite3_bind_int64(q, 5, p->n_errors);
+        sqlite3_bind_int64(q, 6, p->n_received);
+        sqlite3_bind_int64(q, 7, p->n_sent);
+        sqlite3_bind_int64(q, 8, p->n_quarantined);
+        sqlite3_bind_int64(q, 9, p->lag_objects);
+        sqlite3_bind_int64(q, 10, p->lag_us);
+        rc = stmt_run(c, q, "peer_status_set");
+        sqlite3_clear_bindings(q);
+    }
+    if (rc == CTIX_OK && sqlite3_changes(c->db) == 0) {
+        rc = CTIX_ENOTFOUND;
+    }
+    writer_put(s);
+    return rc;
+}
+
+static enum ctix_rc sq_peer_coll_add(struct store *st, int64_t peer_id, const char *coll_id,
+                                     int dir)
+{
+    struct sq_store *s = sq(st);
+    struct conn *c = writer_get(s);
+    sqlite3_stmt *q = NULL;
+    enum ctix_rc rc = stmt_get(c, S_PCOLL_ADD, &q);
+
+    if (rc == CTIX_OK) {
+        sqlite3_bind_int64(q, 1, peer_id);
+        bind_str(q, 2, coll_id);
+        sqlite3_bind_int(q, 3, dir);
+        rc = stmt_run(c, q, "peer_coll_add"); /* unknown peer: FOREIGNKEY → CTIX_ENOTFOUND */
+    }
+    writer_put(s);
+    return rc;
+}
+
+static void peer_coll_row(sqlite3_stmt *q, void *dst)
+{
+    struct store_peer_coll *out = dst;
+
+    memset(out, 0, sizeof(*out));
+    out->peer_id = sqlite3_column_int64(q, 0);
+    col_copy(q, 1, out->coll_id, sizeof(out->coll_id));
+    out->dir = sqlite3_column_int(q, 2);
+    out->cursor_us = sqlite3_column_int64(q, 3);
+}
+
+static enum ctix_rc sq_peer_coll_list(struct store *st, int64_t peer_id,
+                                      struct store_peer_coll **out, size_t *n)
+{
+    void *arr = NULL;
+    enum ctix_rc rc =
+        list_rows(sq(st), S_PCOLL_LIST, &peer_id, sizeof(**out), peer_coll_row, &arr, n);
+
+    if (rc == CTIX_OK) {
+        *out = arr;
+    }
+    return rc;
+}
+
+/* ---- trust ---- */
+
+static enum ctix_rc sq_trust_add(struct store *st, const char *org, const char *pubkey)
+{
+    struct sq_store *s = sq(st);
+    struct conn *c = writer_get(s);
+    sqlite3_stmt *q = NULL;
+    enum ctix_rc rc = stmt_get(c, S_TRUST_ADD, &q);
+
+    if (rc == CTIX_OK) {
+        bind_str(q, 1, org);
+        bind_str(q, 2, pubkey);
+        sqlite3_bind_int64(q, 3, ctix_now_us());
+        rc = stmt_run(c, q, "trust_add");
+    }
+    writer_put(s);
+    return rc;
+}
+
+static void trust_row(sqlite3_stmt *q, void *dst)
+{
+    struct store_trust *out = dst;
+
+    memset(out, 0, sizeof(*out));
+    col_copy(q, 0, out->org, sizeof(out->org));
+    col_copy(q, 1, out->pubkey, sizeof(out->pubkey));
+    out->created_us = sqlite3_column_int64(q, 2);
+}
+
+static enum ctix_rc sq_trust_list(struct store *st, struct store_trust **out, size_t *n)
+{
+    void *arr = NULL;
+    enum ctix_rc rc = list_rows(sq(st), S_TRUST_LIST, NULL, sizeof(**out), trust_row, &arr, n);
+
+    if (rc == CTIX_OK) {
+        *out = arr;
+    }
+    return rc;
+}
+
+/* ---- outbox ---- */
+
+static enum ctix_rc sq_outbox_add(struct store *st, int64_t peer_id, const char *coll_id,
+                                  const char *json, size_t len, int64_t *id)
+{
+    struct sq_store *s = sq(st);
+    struct conn *c = writer_get(s);
+    sqlite3_stmt *q = NULL;
+    enum ctix_rc rc = len > INT_MAX ? CTIX_ETOOBIG : stmt_get(c, S_OUTBOX_ADD, &q);
+
+    if (rc == CTIX_OK) {
+        sqlite3_bind_int64(q, 1, peer_id);
+        bind_str(q, 2, coll_id);
+        sqlite3_bind_text(q, 3, json, (int)len, SQLITE_STATIC);
+        sqlite3_bind_int64(q, 4, ctix_now_us());
+        rc = stmt_run(c, q, "outbox_add"); /* unknown peer: FOREIGNKEY → CTIX_ENOTFOUND */
+        sqlite3_clear_bindings(q);
+    }
+    if (rc == CTIX_OK && id != NULL) {
+        *id = sqlite3_last_insert_rowid(c->db);
+    }
+    writer_put(s);
+    return rc;
+}
+
+static enum ctix_rc sq_outbox_due(struct store *st, int64_t peer_id, int64_t now_us, size_t limit,
+                                  struct store_outbox **out, size_t *n)
+{
+    struct sq_store *s = sq(st);
+    struct conn *c = NULL;
+    sqlite3_stmt *q = NULL;
+    struct store_outbox *arr = NULL;
+    size_t len = 0, cap = 0;
+    enum ctix_rc rc = reader_get(s, &c);
+    int src = SQLITE_DONE;
+
+    if (rc == CTIX_OK) {
+        rc = stmt_get(c, S_OUTBOX_DUE, &q);
+    }
+    if (rc != CTIX_OK) {
+        goto out;
+    }
+    sqlite3_bind_int64(q, 1, peer_id);
+    sqlite3_bind_int64(q, 2, now_us);
+    sqlite3_bind_int64(q, 3, limit > (size_t)INT64_MAX ? INT64_MAX : (int64_t)limit);
+    while ((src = sqlite3_step(q)) == SQLITE_ROW) {
+        struct store_outbox *e;
+        const char *json = (const char *)sqlite3_column_text(q, 3);
+        size_t json_len = (size_t)sqlite3_column_bytes(q, 3);
+
+        if (len == cap) {
+            size_t ncap = cap == 0 ? 8 : cap * 2;
+            struct store_outbox *p = realloc(arr, ncap * sizeof(*p));
+
+            if (p == NULL) {
+                rc = CTIX_ENOMEM;
+                break;
+            }
+            arr = p;
+            cap = ncap;
+        }
+        e = &arr[len];
+        memset(e, 0, sizeof(*e));
+        e->json = json != NULL ? malloc(json_len + 1) : NULL;
+        if (e->json == NULL) {
+            rc = CTIX_ENOMEM;
+            break;
+        }
+        len++;
+        memcpy(e->json, json, json_len + 1);
+        e->json_len = json_len;
+        e->id = sqlite3_column_int64(q, 0);
+        e->peer_id = sqlite3_column_int64(q, 1);
+        col_copy(q, 2, e->coll_id, sizeof(e->coll_id));
+        e->attempts = sqlite3_column_int(q, 4);
+        e->next_us = sqlite3_column_int64(q, 5);
+        col_copy(q, 6, e->last_err, sizeof(e->last_err));
+    }
+    if (rc == CTIX_OK && src != SQLITE_DONE) {
+        rc = db_fail(c->db, src, "outbox_due");
+    }
+    sqlite3_reset(q);
+out:
+    reader_put(s, c);
+    if (rc == CTIX_OK) {
+        *out = arr;
+        *n = len;
+        arr = NULL;
+    }
+    store_outbox_free(arr, len);
+    return rc;
+}
+
+static enum ctix_rc sq_outbox_done(struct store *st, int64_t id)
+{
+    struct sq_store *s = sq(st);
+    struct conn *c = writer_get(s);
+    enum ctix_rc rc = run_id(c, S_OUTBOX_DONE, id, "outbox_done");
+
+    if (rc == CTIX_OK && sqlite3_changes(c->db) == 0) {
+        rc = CTIX_ENOTFOUND;
+    }
+    writer_put(s);
+    return rc;
+}
+
+static enum ctix_rc sq_outbox_retry(struct store *st, int64_t id, int64_t next_us, const char *err)
+{
+    struct sq_store *s = sq(st);
+    struct conn *c = writer_get(s);
+    sqlite3_stmt *q = NULL;
+    char msg[sizeof(((struct store_outbox *)0)->last_err)];
+    enum ctix_rc rc = stmt_get(c, S_OUTBOX_RETRY, &q);
+
+    /* Kept as long as the struct can show it: a peer's error text is its to make long. */
+    ctix_strlcpy(msg, err, sizeof(msg));
+    if (rc == CTIX_OK) {
+        sqlite3_bind_int64(q, 1, id);
+        sqlite3_bind_int64(q, 2, next_us);
+        sqlite3_bind_text(q, 3, msg, -1, SQLITE_TRANSIENT);
+        rc = stmt_run(c, q, "outbox_retry");
+    }
+    if (rc == CTIX_OK && sqlite3_changes(c->db) == 0) {
+        rc = CTIX_ENOTFOUND;
+    }
+    writer_put(s);
+    return rc;
+}
+
+static enum ctix_rc sq_outbox_count(struct store *st, int64_t peer_id, int64_t *n)
+{
+    struct sq_store *s = sq(st);
+    struct conn *c = NULL;
+    sqlite3_stmt *q = NULL;
+    enum ctix_rc rc = reader_get(s, &c);
+
+    if (rc == CTIX_OK) {
+        rc = stmt_get(c, S_OUTBOX_COUNT, &q);
+    }
+    if (rc == CTIX_OK) {
+        sqlite3_bind_int64(q, 1, peer_id);
+        rc = step_one(c, q, "outbox_count");
+        if (rc == CTIX_OK) {
+            *n = sqlite3_column_int64(q, 0);
+        }
+        sqlite3_reset(q);
+    }
+    reader_put(s, c);
+    return rc;
+}
+
+const char *store__sqlite_migration(size_t v)
+{
+    return v < CTIX_ARRAY_LEN(migrations) ? migrations[v] : NULL;
+}
+
 const struct store_ops store__sqlite_ops = {
     .name = "sqlite",
     .open = sq_open,
@@ -1968,4 +2587,20 @@ const struct store_ops store__sqlite_ops = {
     .objs_count = sq_objs_count,
     .status_put = sq_status_put,
     .status_get = sq_status_get,
+    .org_set_client = sq_org_set_client,
+    .obj_prov_set = sq_obj_prov_set,
+    .peer_add = sq_peer_add,
+    .peer_get = sq_peer_get,
+    .peer_list = sq_peer_list,
+    .peer_remove = sq_peer_remove,
+    .peer_status_set = sq_peer_status_set,
+    .peer_coll_add = sq_peer_coll_add,
+    .peer_coll_list = sq_peer_coll_list,
+    .trust_add = sq_trust_add,
+    .trust_list = sq_trust_list,
+    .outbox_add = sq_outbox_add,
+    .outbox_due = sq_outbox_due,
+    .outbox_done = sq_outbox_done,
+    .outbox_retry = sq_outbox_retry,
+    .outbox_count = sq_outbox_count,
 };

@@ -3,6 +3,7 @@
  * through st->ops, so that nothing above store/ knows which database runs. */
 #include "store/store.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -19,6 +20,20 @@ static bool fits(const char *s, size_t max)
 {
     return s != NULL && strlen(s) < max;
 }
+
+/* Not empty and shorter than max (room for the NUL of the fixed-size out structs). */
+static bool name_ok(const char *s, size_t max)
+{
+    return fits(s, max) && s[0] != '\0';
+}
+
+/* A fixed-size array field of a caller's struct is NUL-terminated. */
+#define TERMINATED(a) (memchr((a), 0, sizeof(a)) != NULL)
+
+/* enum stix_tlp's range (NONE … RED): store/ does not include stix/. */
+#define TLP_MAX 5
+
+#define PROV_ALL_MASK ((1u << (STORE_PROV_QUARANTINED + 1)) - 1)
 
 enum ctix_rc store_open(const char *data_dir, bool create, struct store **out,
                         struct ctix_diag *diag)
@@ -86,6 +101,13 @@ enum ctix_rc store_org_list(struct store *st, struct store_org **out, size_t *n)
     bool bad = st == NULL || out == NULL || n == NULL;
 
     return bad ? CTIX_EINVAL : st->ops->org_list(st, out, n);
+}
+
+enum ctix_rc store_org_set_client(struct store *st, int64_t org_id, bool client)
+{
+    bool bad = st == NULL;
+
+    return bad ? CTIX_EINVAL : st->ops->org_set_client(st, org_id, client);
 }
 
 enum ctix_rc store_collection_add(struct store *st, const struct store_collection *c)
@@ -179,7 +201,20 @@ enum ctix_rc store_objs_put_status(struct store *st, const char *coll_id,
                (status != NULL && (status->status_id == NULL || status->status_id[0] == '\0' ||
                                    status->fn == NULL || results == NULL || date_added == NULL));
 
-    return bad ? CTIX_EINVAL : st->ops->objs_put(st, coll_id, objs, n, results, date_added, status);
+    return bad ? CTIX_EINVAL
+               : st->ops->objs_put(st, coll_id, objs, n, results, date_added, status, NULL);
+}
+
+enum ctix_rc store_objs_put_pull(struct store *st, const char *coll_id,
+                                 const struct store_obj_in *objs, size_t n,
+                                 enum store_put_result *results, int64_t *date_added,
+                                 const struct store_cursor_in *cursor)
+{
+    bool bad = st == NULL || coll_id == NULL || (n > 0 && objs == NULL) || cursor == NULL ||
+               cursor->peer_id <= 0;
+
+    return bad ? CTIX_EINVAL
+               : st->ops->objs_put(st, coll_id, objs, n, results, date_added, NULL, cursor);
 }
 
 static bool list_ok(const char *const *v, size_t n)
@@ -203,7 +238,7 @@ enum ctix_rc store_objs_query(struct store *st, const struct store_query *q, sto
 {
     bool ignored;
     bool bad = st == NULL || q == NULL || q->coll_id == NULL || q->limit == 0 || cb == NULL ||
-               !query_ok(q);
+               !query_ok(q) || (q->prov_mask & ~PROV_ALL_MASK) != 0;
 
     return bad ? CTIX_EINVAL : st->ops->objs_query(st, q, cb, ctx, more != NULL ? more : &ignored);
 }
@@ -217,6 +252,16 @@ enum ctix_rc store_obj_delete(struct store *st, const char *coll_id, const char 
     return bad ? CTIX_EINVAL
                : st->ops->obj_delete(st, coll_id, object_id, q,
                                      n_deleted != NULL ? n_deleted : &ignored);
+}
+
+enum ctix_rc store_obj_prov_set(struct store *st, const char *coll_id, const char *object_id,
+                                const char *version_key, int prov)
+{
+    bool bad = st == NULL || coll_id == NULL || object_id == NULL || object_id[0] == '\0' ||
+               (version_key != NULL && !name_ok(version_key, STORE_VER_MAX)) ||
+               prov < STORE_PROV_LOCAL || prov > STORE_PROV_QUARANTINED;
+
+    return bad ? CTIX_EINVAL : st->ops->obj_prov_set(st, coll_id, object_id, version_key, prov);
 }
 
 enum ctix_rc store_objs_count(struct store *st, const char *coll_id, int64_t *n)
@@ -244,6 +289,141 @@ enum ctix_rc store_status_get(struct store *st, const char *status_id, int64_t *
     return bad ? CTIX_EINVAL
                : st->ops->status_get(st, status_id, org_id != NULL ? org_id : &ignored_org, json,
                                      len != NULL ? len : &ignored_len);
+}
+
+/* ---- federation ---- */
+
+static bool peer_ok(const struct store_peer *p)
+{
+    return p != NULL && TERMINATED(p->name) && p->name[0] != '\0' && TERMINATED(p->url) &&
+           p->url[0] != '\0' && TERMINATED(p->token) && TERMINATED(p->pubkey) &&
+           TERMINATED(p->last_err) && p->max_tlp >= 0 && p->max_tlp <= TLP_MAX;
+}
+
+enum ctix_rc store_peer_add(struct store *st, const struct store_peer *p, int64_t *id)
+{
+    bool bad = st == NULL || !peer_ok(p);
+
+    return bad ? CTIX_EINVAL : st->ops->peer_add(st, p, id);
+}
+
+enum ctix_rc store_peer_get(struct store *st, const char *name, struct store_peer *out)
+{
+    bool bad = st == NULL || name == NULL || out == NULL;
+
+    return bad ? CTIX_EINVAL : st->ops->peer_get(st, name, 0, out);
+}
+
+enum ctix_rc store_peer_get_by_id(struct store *st, int64_t id, struct store_peer *out)
+{
+    bool bad = st == NULL || out == NULL;
+
+    return bad ? CTIX_EINVAL : st->ops->peer_get(st, NULL, id, out);
+}
+
+enum ctix_rc store_peer_list(struct store *st, struct store_peer **out, size_t *n)
+{
+    bool bad = st == NULL || out == NULL || n == NULL;
+
+    return bad ? CTIX_EINVAL : st->ops->peer_list(st, out, n);
+}
+
+enum ctix_rc store_peer_remove(struct store *st, const char *name)
+{
+    bool bad = st == NULL || !name_ok(name, STORE_NAME_MAX);
+
+    return bad ? CTIX_EINVAL : st->ops->peer_remove(st, name);
+}
+
+enum ctix_rc store_peer_status_set(struct store *st, const struct store_peer *p)
+{
+    bool bad = st == NULL || p == NULL || !TERMINATED(p->last_err);
+
+    return bad ? CTIX_EINVAL : st->ops->peer_status_set(st, p);
+}
+
+static bool dir_ok(int dir)
+{
+    return dir == STORE_DIR_PULL || dir == STORE_DIR_PUSH;
+}
+
+enum ctix_rc store_peer_coll_add(struct store *st, int64_t peer_id, const char *coll_id, int dir)
+{
+    bool bad = st == NULL || !name_ok(coll_id, sizeof(((struct store_peer_coll *)0)->coll_id)) ||
+               !dir_ok(dir);
+
+    return bad ? CTIX_EINVAL : st->ops->peer_coll_add(st, peer_id, coll_id, dir);
+}
+
+enum ctix_rc store_peer_coll_list(struct store *st, int64_t peer_id, struct store_peer_coll **out,
+                                  size_t *n)
+{
+    bool bad = st == NULL || out == NULL || n == NULL;
+
+    return bad ? CTIX_EINVAL : st->ops->peer_coll_list(st, peer_id, out, n);
+}
+
+enum ctix_rc store_trust_add(struct store *st, const char *org, const char *pubkey)
+{
+    bool bad = st == NULL || !name_ok(org, STORE_NAME_MAX) || !name_ok(pubkey, STORE_PUBKEY_MAX);
+
+    return bad ? CTIX_EINVAL : st->ops->trust_add(st, org, pubkey);
+}
+
+enum ctix_rc store_trust_list(struct store *st, struct store_trust **out, size_t *n)
+{
+    bool bad = st == NULL || out == NULL || n == NULL;
+
+    return bad ? CTIX_EINVAL : st->ops->trust_list(st, out, n);
+}
+
+enum ctix_rc store_outbox_add(struct store *st, int64_t peer_id, const char *coll_id,
+                              const char *json, size_t len, int64_t *id)
+{
+    bool bad = st == NULL || !name_ok(coll_id, sizeof(((struct store_outbox *)0)->coll_id)) ||
+               json == NULL || len == 0;
+
+    return bad ? CTIX_EINVAL : st->ops->outbox_add(st, peer_id, coll_id, json, len, id);
+}
+
+enum ctix_rc store_outbox_due(struct store *st, int64_t peer_id, int64_t now_us, size_t limit,
+                              struct store_outbox **out, size_t *n)
+{
+    bool bad = st == NULL || peer_id < 0 || limit == 0 || out == NULL || n == NULL;
+
+    return bad ? CTIX_EINVAL : st->ops->outbox_due(st, peer_id, now_us, limit, out, n);
+}
+
+void store_outbox_free(struct store_outbox *arr, size_t n)
+{
+    if (arr == NULL) {
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        free(arr[i].json);
+    }
+    free(arr);
+}
+
+enum ctix_rc store_outbox_done(struct store *st, int64_t id)
+{
+    bool bad = st == NULL;
+
+    return bad ? CTIX_EINVAL : st->ops->outbox_done(st, id);
+}
+
+enum ctix_rc store_outbox_retry(struct store *st, int64_t id, int64_t next_us, const char *err)
+{
+    bool bad = st == NULL;
+
+    return bad ? CTIX_EINVAL : st->ops->outbox_retry(st, id, next_us, err != NULL ? err : "");
+}
+
+enum ctix_rc store_outbox_count(struct store *st, int64_t peer_id, int64_t *n)
+{
+    bool bad = st == NULL || peer_id < 0 || n == NULL;
+
+    return bad ? CTIX_EINVAL : st->ops->outbox_count(st, peer_id, n);
 }
 
 bool store__json_same(const char *a, size_t a_len, const char *b, size_t b_len)

@@ -54,7 +54,7 @@ CTIX_MUST_CHECK enum ctix_rc store_org_get_by_id(struct store *st, int64_t id,
                                                  struct store_org *out);
 /* *out is a new array of *n entries ordered by name (free()). */
 CTIX_MUST_CHECK enum ctix_rc store_org_list(struct store *st, struct store_org **out, size_t *n);
-/* Marks or unmarks an organisation as a client of this node's organisation. */
+/* Marks or unmarks an organisation as a client of this node's organisation. CTIX_ENOTFOUND. */
 CTIX_MUST_CHECK enum ctix_rc store_org_set_client(struct store *st, int64_t org_id, bool client);
 
 /* ---- collections ---- */
@@ -270,11 +270,12 @@ CTIX_MUST_CHECK enum ctix_rc store_peer_get(struct store *st, const char *name,
                                             struct store_peer *out);
 CTIX_MUST_CHECK enum ctix_rc store_peer_get_by_id(struct store *st, int64_t id,
                                                   struct store_peer *out);
-/* Peers of an organisation (an org may run several nodes): *out new array, free(). */
+/* Every peer, ordered by name (an organisation may run several nodes, each a peer): *out is a
+ * new array, free(). */
 CTIX_MUST_CHECK enum ctix_rc store_peer_list(struct store *st, struct store_peer **out, size_t *n);
 /* Removes the peer, its collections, cursors and queued pushes. CTIX_ENOTFOUND. */
 CTIX_MUST_CHECK enum ctix_rc store_peer_remove(struct store *st, const char *name);
-/* Writes the status fields of p (by p->id). */
+/* Writes the status fields of p (by p->id); the other fields are not changed. CTIX_ENOTFOUND. */
 CTIX_MUST_CHECK enum ctix_rc store_peer_status_set(struct store *st, const struct store_peer *p);
 
 enum store_dir { STORE_DIR_PULL = 1, STORE_DIR_PUSH = 2 };
@@ -288,15 +289,20 @@ struct store_peer_coll {
     int dir; /* enum store_dir */
     int64_t cursor_us;
 };
-/* Idempotent (an existing pair keeps its cursor). */
+/* Idempotent (an existing pair keeps its cursor); a new one starts at -1. dir must be a
+ * STORE_DIR_*; CTIX_ENOTFOUND for an unknown peer. */
 CTIX_MUST_CHECK enum ctix_rc store_peer_coll_add(struct store *st, int64_t peer_id,
                                                  const char *coll_id, int dir);
+/* The collections of peer_id (0 = of every peer), ordered by peer, collection and dir: *out is a
+ * new array, free(). */
 CTIX_MUST_CHECK enum ctix_rc store_peer_coll_list(struct store *st, int64_t peer_id,
                                                   struct store_peer_coll **out, size_t *n);
 
 /* A pulled page: stores objs into coll_id (as store_objs_put) and moves the cursor of
  * (peer_id, coll_id, pull) to cursor_us in the same transaction, so that a crash leaves either
- * both or neither — nothing lost, nothing stored twice. */
+ * both or neither — nothing lost, nothing stored twice. The objects' origin and prov are the
+ * callers' (store_obj_in). CTIX_ENOTFOUND, and nothing stored, when the peer does not pull coll_id
+ * (store_peer_coll_add), e.g. it was removed meanwhile. */
 struct store_cursor_in {
     int64_t peer_id;
     int64_t cursor_us;
@@ -330,16 +336,19 @@ struct store_outbox {
     int64_t next_us; /* not before */
     char last_err[256];
 };
+/* A new entry is due at once (next_us 0). CTIX_ENOTFOUND for an unknown peer. */
 CTIX_MUST_CHECK enum ctix_rc store_outbox_add(struct store *st, int64_t peer_id,
                                               const char *coll_id, const char *json, size_t len,
                                               int64_t *id);
-/* Entries of peer_id (0 = all) due at now_us, oldest first, at most limit. */
+/* Entries of peer_id (0 = all) due at now_us (next_us <= now_us), oldest first, at most limit
+ * (> 0): *out is a new array of *n entries, store_outbox_free(). */
 CTIX_MUST_CHECK enum ctix_rc store_outbox_due(struct store *st, int64_t peer_id, int64_t now_us,
                                               size_t limit, struct store_outbox **out, size_t *n);
 void store_outbox_free(struct store_outbox *arr, size_t n);
-/* Delivered: removes it. */
+/* Delivered: removes it. CTIX_ENOTFOUND. */
 CTIX_MUST_CHECK enum ctix_rc store_outbox_done(struct store *st, int64_t id);
-/* Failed again: attempts + 1, next try at next_us, the error kept. */
+/* Failed again: attempts + 1, next try at next_us, the error kept (its first 255 bytes; NULL
+ * for none). CTIX_ENOTFOUND. */
 CTIX_MUST_CHECK enum ctix_rc store_outbox_retry(struct store *st, int64_t id, int64_t next_us,
                                                 const char *err);
 /* Entries waiting for peer_id (0 = all). */

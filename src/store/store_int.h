@@ -23,6 +23,7 @@ struct store_ops {
     enum ctix_rc (*org_get)(struct store *st, const char *name, struct store_org *out);
     enum ctix_rc (*org_get_by_id)(struct store *st, int64_t id, struct store_org *out);
     enum ctix_rc (*org_list)(struct store *st, struct store_org **out, size_t *n);
+    enum ctix_rc (*org_set_client)(struct store *st, int64_t org_id, bool client);
 
     enum ctix_rc (*collection_add)(struct store *st, const struct store_collection *c);
     enum ctix_rc (*collection_get)(struct store *st, const char *id_or_alias,
@@ -41,19 +42,45 @@ struct store_ops {
     enum ctix_rc (*key_list)(struct store *st, struct store_key **out, size_t *n);
     enum ctix_rc (*key_revoke)(struct store *st, int64_t id);
 
+    /* status and cursor (a pulled page) are each NULL or written in the objects' transaction. */
     enum ctix_rc (*objs_put)(struct store *st, const char *coll_id, const struct store_obj_in *objs,
                              size_t n, enum store_put_result *results, int64_t *date_added,
-                             const struct store_status_in *status);
+                             const struct store_status_in *status,
+                             const struct store_cursor_in *cursor);
     enum ctix_rc (*objs_query)(struct store *st, const struct store_query *q, store_row_cb cb,
                                void *ctx, bool *more);
     enum ctix_rc (*obj_delete)(struct store *st, const char *coll_id, const char *object_id,
                                const struct store_query *q, size_t *n_deleted);
+    enum ctix_rc (*obj_prov_set)(struct store *st, const char *coll_id, const char *object_id,
+                                 const char *version_key, int prov);
     enum ctix_rc (*objs_count)(struct store *st, const char *coll_id, int64_t *n);
 
     enum ctix_rc (*status_put)(struct store *st, const char *status_id, int64_t org_id,
                                const char *json, size_t len);
     enum ctix_rc (*status_get)(struct store *st, const char *status_id, int64_t *org_id,
                                char **json, size_t *len);
+
+    enum ctix_rc (*peer_add)(struct store *st, const struct store_peer *p, int64_t *id);
+    /* By name, or by id when name is NULL. */
+    enum ctix_rc (*peer_get)(struct store *st, const char *name, int64_t id,
+                             struct store_peer *out);
+    enum ctix_rc (*peer_list)(struct store *st, struct store_peer **out, size_t *n);
+    enum ctix_rc (*peer_remove)(struct store *st, const char *name);
+    enum ctix_rc (*peer_status_set)(struct store *st, const struct store_peer *p);
+    enum ctix_rc (*peer_coll_add)(struct store *st, int64_t peer_id, const char *coll_id, int dir);
+    enum ctix_rc (*peer_coll_list)(struct store *st, int64_t peer_id, struct store_peer_coll **out,
+                                   size_t *n);
+
+    enum ctix_rc (*trust_add)(struct store *st, const char *org, const char *pubkey);
+    enum ctix_rc (*trust_list)(struct store *st, struct store_trust **out, size_t *n);
+
+    enum ctix_rc (*outbox_add)(struct store *st, int64_t peer_id, const char *coll_id,
+                               const char *json, size_t len, int64_t *id);
+    enum ctix_rc (*outbox_due)(struct store *st, int64_t peer_id, int64_t now_us, size_t limit,
+                               struct store_outbox **out, size_t *n);
+    enum ctix_rc (*outbox_done)(struct store *st, int64_t id);
+    enum ctix_rc (*outbox_retry)(struct store *st, int64_t id, int64_t next_us, const char *err);
+    enum ctix_rc (*outbox_count)(struct store *st, int64_t peer_id, int64_t *n);
 };
 
 struct store {
@@ -66,6 +93,10 @@ extern const struct store_ops store__sqlite_ops;
  * objs[at - 1] (after the earlier objects of the batch were written), so that tests can check the
  * rollback. 0 turns it off. SQLite backend only. */
 void store__sqlite_fail_put_at(struct store *st, size_t at);
+
+/* Test hook: the SQL of migrations[v] (which brings user_version v to v + 1), or NULL past the
+ * last one, so that an upgrade test can build a store of an older schema. */
+const char *store__sqlite_migration(size_t v);
 
 /* The bytes of a stored JSON version differ: are they the same JSON value? (jansson) */
 bool store__json_same(const char *a, size_t a_len, const char *b, size_t b_len);
