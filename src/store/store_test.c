@@ -138,6 +138,8 @@ struct rows {
     int64_t added[512];
     char json[512][512];
     bool json_null[512];
+    int64_t origin[512];
+    int prov[512];
 };
 
 static enum ctix_rc rows_cb(void *ctx, const struct store_row *r)
@@ -148,6 +150,8 @@ static enum ctix_rc rows_cb(void *ctx, const struct store_row *r)
     snprintf(rs->item[rs->n], sizeof(rs->item[0]), "%s@%s", r->id, r->version);
     rs->added[rs->n] = r->date_added_us;
     rs->json_null[rs->n] = r->json == NULL;
+    rs->origin[rs->n] = r->origin;
+    rs->prov[rs->n] = r->prov;
     if (r->json != NULL) {
         assert_true(r->json_len < sizeof(rs->json[0]));
         memcpy(rs->json[rs->n], r->json, r->json_len);
@@ -258,12 +262,19 @@ static void test_open_newer_schema(void **state)
     struct env *e = *state;
     struct ctix_diag d;
     struct store *st = NULL;
+    size_t v = 0;
+    char sql[64];
+
+    while (store__sqlite_migration(v) != NULL) {
+        v++;
+    }
+    snprintf(sql, sizeof(sql), "PRAGMA user_version=%zu", v); /* back to the current one */
 
     store_close(e->st);
     sql_poke(e->data_dir, "PRAGMA user_version=999");
     assert_int_equal(store_open(e->data_dir, false, &st, &d), CTIX_EIO);
     assert_non_null(strstr(d.msg, "newer"));
-    sql_poke(e->data_dir, "PRAGMA user_version=1");
+    sql_poke(e->data_dir, sql);
     assert_int_equal(store_open(e->data_dir, false, &e->st, &d), CTIX_OK);
 }
 
@@ -1284,6 +1295,693 @@ static void test_threads(void **state)
 
 /* ---- helpers and arguments ---- */
 
+/* ---- federation: organisations' client flag, peers, cursors, provenance, trust, outbox ---- */
+
+static void test_org_client(void **state)
+{
+    struct env *e = *state;
+    struct store_org o;
+    struct store_org *list = NULL;
+    size_t n = 0;
+    int64_t id = 0, other = 0;
+
+    assert_int_equal(store_org_add(e->st, "cii-owner", &id), CTIX_OK);
+    assert_int_equal(store_org_add(e->st, "stranger", &other), CTIX_OK);
+    assert_int_equal(store_org_get(e->st, "cii-owner", &o), CTIX_OK);
+    assert_false(o.client);
+    assert_int_equal(store_org_set_client(e->st, id, true), CTIX_OK);
+    assert_int_equal(store_org_get_by_id(e->st, id, &o), CTIX_OK);
+    assert_true(o.client);
+    assert_int_equal(store_org_list(e->st, &list, &n), CTIX_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(list[0].name, "cii-owner");
+    assert_true(list[0].client);
+    assert_false(list[1].client);
+    free(list);
+    assert_int_equal(store_org_set_client(e->st, id, false), CTIX_OK);
+    assert_int_equal(store_org_get(e->st, "cii-owner", &o), CTIX_OK);
+    assert_false(o.client);
+    assert_int_equal(store_org_set_client(e->st, other + 100, true), CTIX_ENOTFOUND);
+    assert_int_equal(store_org_set_client(NULL, id, true), CTIX_EINVAL);
+}
+
+static void peer_make(struct store_peer *p, const char *name, int64_t org_id)
+{
+    memset(p, 0, sizeof(*p));
+    snprintf(p->name, sizeof(p->name), "%s", name);
+    p->org_id = org_id;
+    snprintf(p->url, sizeof(p->url), "https://%s.example/api/", name);
+    snprintf(p->token, sizeof(p->token), "secret-of-%s", name);
+    snprintf(p->pubkey, sizeof(p->pubkey), "ed25519:key-of-%s", name);
+    p->max_tlp = 3;
+    p->n_errors = 77; /* status fields are ignored by add */
+}
+
+static int64_t peer_new(struct store *st, const char *name)
+{
+    struct store_peer p;
+    char org[64];
+    int64_t org_id = 0, id = 0;
+
+    snprintf(org, sizeof(org), "org of %s", name);
+    assert_int_equal(store_org_add(st, org, &org_id), CTIX_OK);
+    peer_make(&p, name, org_id);
+    assert_int_equal(store_peer_add(st, &p, &id), CTIX_OK);
+    assert_true(id > 0);
+    return id;
+}
+
+static void test_peers(void **state)
+{
+    struct env *e = *state;
+    struct store_peer p, got;
+    struct store_peer *list = NULL;
+    size_t n = 0;
+    int64_t org = 0, id = 0, id2 = 0, id3 = 0;
+
+    assert_int_equal(store_org_add(e->st, "nisc", &org), CTIX_OK);
+    peer_make(&p, "nisc-jp", org);
+    assert_int_equal(store_peer_add(e->st, &p, &id), CTIX_OK);
+    assert_true(id > 0);
+    assert_int_equal(store_peer_add(e->st, &p, NULL), CTIX_ECONFLICT);
+    peer_make(&p, "nobody", org + 100);
+    assert_int_equal(store_peer_add(e->st, &p, NULL), CTIX_ENOTFOUND);
+
+    /* Bad input. */
+    peer_make(&p, "", org);
+    assert_int_equal(store_peer_add(e->st, &p, NULL), CTIX_EINVAL);
+    peer_make(&p, "x", org);
+    p.url[0] = '\0';
+    assert_int_equal(store_peer_add(e->st, &p, NULL), CTIX_EINVAL);
+    peer_make(&p, "x", org);
+    p.max_tlp = 6;
+    assert_int_equal(store_peer_add(e->st, &p, NULL), CTIX_EINVAL);
+    p.max_tlp = -1;
+    assert_int_equal(store_peer_add(e->st, &p, NULL), CTIX_EINVAL);
+    peer_make(&p, "x", org);
+    memset(p.token, 'a', sizeof(p.token)); /* unterminated */
+    assert_int_equal(store_peer_add(e->st, &p, NULL), CTIX_EINVAL);
+    assert_int_equal(store_peer_add(e->st, NULL, NULL), CTIX_EINVAL);
+
+    assert_int_equal(store_peer_get(e->st, "nisc-jp", &got), CTIX_OK);
+    assert_int_equal(got.id, id);
+    assert_int_equal(got.org_id, org);
+    assert_string_equal(got.url, "https://nisc-jp.example/api/");
+    assert_string_equal(got.token, "secret-of-nisc-jp");
+    assert_string_equal(got.pubkey, "ed25519:key-of-nisc-jp");
+    assert_int_equal(got.max_tlp, 3);
+    assert_true(got.created_us > 0);
+    assert_int_equal(got.n_errors, 0);
+    assert_int_equal(got.last_ok_us, 0);
+    assert_string_equal(got.last_err, "");
+    assert_int_equal(store_peer_get_by_id(e->st, id, &got), CTIX_OK);
+    assert_string_equal(got.name, "nisc-jp");
+    assert_int_equal(store_peer_get(e->st, "none", &got), CTIX_ENOTFOUND);
+    assert_int_equal(store_peer_get_by_id(e->st, id + 100, &got), CTIX_ENOTFOUND);
+
+    /* One organisation may run several nodes. */
+    peer_make(&p, "a-nisc-backup", org);
+    assert_int_equal(store_peer_add(e->st, &p, &id2), CTIX_OK);
+    assert_int_equal(store_peer_list(e->st, &list, &n), CTIX_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(list[0].name, "a-nisc-backup");
+    assert_string_equal(list[1].name, "nisc-jp");
+    assert_int_equal(list[1].id, id);
+    free(list);
+
+    /* Status round trip. */
+    assert_int_equal(store_peer_get(e->st, "nisc-jp", &got), CTIX_OK);
+    got.last_ok_us = 1000;
+    got.last_err_us = 2000;
+    snprintf(got.last_err, sizeof(got.last_err), "HTTP 503 from the peer");
+    got.n_errors = 3;
+    got.n_received = 400;
+    got.n_sent = 50;
+    got.n_quarantined = 2;
+    got.lag_objects = 12;
+    got.lag_us = 3000000;
+    snprintf(got.url, sizeof(got.url), "https://changed.example/"); /* not a status field */
+    assert_int_equal(store_peer_status_set(e->st, &got), CTIX_OK);
+    memset(&p, 0, sizeof(p));
+    assert_int_equal(store_peer_get_by_id(e->st, id, &p), CTIX_OK);
+    assert_int_equal(p.last_ok_us, 1000);
+    assert_int_equal(p.last_err_us, 2000);
+    assert_string_equal(p.last_err, "HTTP 503 from the peer");
+    assert_int_equal(p.n_errors, 3);
+    assert_int_equal(p.n_received, 400);
+    assert_int_equal(p.n_sent, 50);
+    assert_int_equal(p.n_quarantined, 2);
+    assert_int_equal(p.lag_objects, 12);
+    assert_int_equal(p.lag_us, 3000000);
+    assert_string_equal(p.url, "https://nisc-jp.example/api/");
+    got.id = id + 100;
+    assert_int_equal(store_peer_status_set(e->st, &got), CTIX_ENOTFOUND);
+
+    /* Removal takes the peer's collections and queue, and nobody else's. */
+    assert_int_equal(store_peer_coll_add(e->st, id, COLL, STORE_DIR_PULL), CTIX_OK);
+    assert_int_equal(store_peer_coll_add(e->st, id, COLL, STORE_DIR_PUSH), CTIX_OK);
+    assert_int_equal(store_peer_coll_add(e->st, id2, COLL, STORE_DIR_PULL), CTIX_OK);
+    assert_int_equal(store_outbox_add(e->st, id, COLL, "{}", 2, NULL), CTIX_OK);
+    assert_int_equal(store_outbox_add(e->st, id2, COLL, "{}", 2, NULL), CTIX_OK);
+    assert_int_equal(store_peer_remove(e->st, "nisc-jp"), CTIX_OK);
+    assert_int_equal(store_peer_get(e->st, "nisc-jp", &got), CTIX_ENOTFOUND);
+    {
+        struct store_peer_coll *pc = NULL;
+        int64_t cnt = -1;
+
+        assert_int_equal(store_peer_coll_list(e->st, 0, &pc, &n), CTIX_OK);
+        assert_int_equal(n, 1);
+        assert_int_equal(pc[0].peer_id, id2);
+        free(pc);
+        assert_int_equal(store_outbox_count(e->st, 0, &cnt), CTIX_OK);
+        assert_int_equal(cnt, 1);
+        assert_int_equal(store_outbox_count(e->st, id, &cnt), CTIX_OK);
+        assert_int_equal(cnt, 0);
+    }
+    assert_int_equal(store_peer_remove(e->st, "nisc-jp"), CTIX_ENOTFOUND);
+    assert_int_equal(store_peer_remove(e->st, ""), CTIX_EINVAL);
+    /* The removed peer's id is not handed out again (objects keep it as their origin). */
+    peer_make(&p, "nisc-jp", org);
+    assert_int_equal(store_peer_add(e->st, &p, &id3), CTIX_OK);
+    assert_true(id3 > id2);
+}
+
+static int64_t cursor_of(struct store *st, int64_t peer_id, const char *coll, int dir)
+{
+    struct store_peer_coll *pc = NULL;
+    size_t n = 0;
+    int64_t cur = INT64_MIN;
+
+    assert_int_equal(store_peer_coll_list(st, peer_id, &pc, &n), CTIX_OK);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(pc[i].peer_id, peer_id);
+        if (strcmp(pc[i].coll_id, coll) == 0 && pc[i].dir == dir) {
+            cur = pc[i].cursor_us;
+        }
+    }
+    free(pc);
+    assert_true(cur != INT64_MIN);
+    return cur;
+}
+
+static void test_peer_colls(void **state)
+{
+    struct env *e = *state;
+    int64_t a = peer_new(e->st, "sg");
+    int64_t b = peer_new(e->st, "jp");
+    struct store_peer_coll *pc = NULL;
+    struct store_cursor_in cur = {.peer_id = a, .cursor_us = 12345};
+    size_t n = 9;
+
+    assert_int_equal(store_peer_coll_list(e->st, a, &pc, &n), CTIX_OK);
+    assert_int_equal(n, 0);
+    free(pc);
+    assert_int_equal(store_peer_coll_add(e->st, a, COLL, STORE_DIR_PULL), CTIX_OK);
+    assert_int_equal(store_peer_coll_add(e->st, a, COLL2, STORE_DIR_PUSH), CTIX_OK);
+    assert_int_equal(store_peer_coll_add(e->st, b, COLL, STORE_DIR_PULL), CTIX_OK);
+    assert_int_equal(cursor_of(e->st, a, COLL, STORE_DIR_PULL), -1);
+    assert_int_equal(store_objs_put_pull(e->st, COLL, NULL, 0, NULL, NULL, &cur), CTIX_OK);
+    assert_int_equal(cursor_of(e->st, a, COLL, STORE_DIR_PULL), 12345);
+    assert_int_equal(cursor_of(e->st, b, COLL, STORE_DIR_PULL), -1); /* only a's moved */
+    /* Adding again is a no-op that keeps the cursor. */
+    assert_int_equal(store_peer_coll_add(e->st, a, COLL, STORE_DIR_PULL), CTIX_OK);
+    assert_int_equal(cursor_of(e->st, a, COLL, STORE_DIR_PULL), 12345);
+
+    assert_int_equal(store_peer_coll_list(e->st, a, &pc, &n), CTIX_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(pc[0].coll_id, COLL);
+    assert_int_equal(pc[0].dir, STORE_DIR_PULL);
+    assert_string_equal(pc[1].coll_id, COLL2);
+    assert_int_equal(pc[1].dir, STORE_DIR_PUSH);
+    assert_int_equal(pc[1].cursor_us, -1);
+    free(pc);
+    assert_int_equal(store_peer_coll_list(e->st, 0, &pc, &n), CTIX_OK);
+    assert_int_equal(n, 3);
+    free(pc);
+
+    assert_int_equal(store_peer_coll_add(e->st, b + 100, COLL, STORE_DIR_PULL), CTIX_ENOTFOUND);
+    assert_int_equal(store_peer_coll_add(e->st, a, COLL, 3), CTIX_EINVAL);
+    assert_int_equal(store_peer_coll_add(e->st, a, COLL, 0), CTIX_EINVAL);
+    assert_int_equal(store_peer_coll_add(e->st, a, "", STORE_DIR_PULL), CTIX_EINVAL);
+    assert_int_equal(
+        store_peer_coll_add(e->st, a, "0123456789012345678901234567890123456789", STORE_DIR_PUSH),
+        CTIX_EINVAL);
+    /* A push-only collection has no pull cursor to move. */
+    assert_int_equal(store_objs_put_pull(e->st, COLL2, NULL, 0, NULL, NULL, &cur), CTIX_ENOTFOUND);
+}
+
+static void test_put_pull(void **state)
+{
+    struct env *e = *state;
+    int64_t peer = peer_new(e->st, "jp");
+    struct obj o[10];
+    struct store_obj_in in[10];
+    enum store_put_result res[10];
+    int64_t added[10];
+    struct store_cursor_in cur = {.peer_id = peer, .cursor_us = 1000};
+    struct store_query q = query_all();
+    struct rows *rs;
+    struct ctix_diag d;
+
+    add_coll(e->st, COLL2, "");
+    assert_int_equal(store_peer_coll_add(e->st, peer, COLL, STORE_DIR_PULL), CTIX_OK);
+    for (int i = 0; i < 10; i++) {
+        obj_make(&o[i], "indicator", i, 1, "2.1", "");
+        in[i] = o[i].in;
+        in[i].origin = peer;
+        in[i].prov = i % 2 == 0 ? STORE_PROV_VERIFIED : STORE_PROV_PENDING;
+    }
+    assert_int_equal(store_objs_put_pull(e->st, COLL, in, 5, res, added, &cur), CTIX_OK);
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(res[i], STORE_PUT_STORED);
+    }
+    assert_int_equal(count(e->st, COLL), 5);
+    assert_int_equal(cursor_of(e->st, peer, COLL, STORE_DIR_PULL), 1000);
+
+    /* A failure in the middle of the next page: no object of it, and the cursor unmoved. */
+    cur.cursor_us = 2000;
+    store__sqlite_fail_put_at(e->st, 3);
+    assert_int_equal(store_objs_put_pull(e->st, COLL, in + 5, 5, res, added, &cur), CTIX_EIO);
+    store__sqlite_fail_put_at(e->st, 0);
+    assert_int_equal(count(e->st, COLL), 5);
+    assert_int_equal(cursor_of(e->st, peer, COLL, STORE_DIR_PULL), 1000);
+    /* A bad object at the end: the same. */
+    in[9].prov = 4;
+    assert_int_equal(store_objs_put_pull(e->st, COLL, in + 5, 5, res, added, &cur), CTIX_EINVAL);
+    in[9].prov = STORE_PROV_PENDING;
+    in[9].origin = -1;
+    assert_int_equal(store_objs_put_pull(e->st, COLL, in + 5, 5, res, added, &cur), CTIX_EINVAL);
+    in[9].origin = peer;
+    assert_int_equal(count(e->st, COLL), 5);
+    assert_int_equal(cursor_of(e->st, peer, COLL, STORE_DIR_PULL), 1000);
+    /* A collection the peer is not pulled from: nothing stored. */
+    assert_int_equal(store_objs_put_pull(e->st, COLL2, in + 5, 5, res, added, &cur),
+                     CTIX_ENOTFOUND);
+    assert_int_equal(count(e->st, COLL2), 0);
+
+    /* The retry stores the page and moves the cursor, durably. */
+    assert_int_equal(store_objs_put_pull(e->st, COLL, in + 5, 5, res, added, &cur), CTIX_OK);
+    assert_int_equal(count(e->st, COLL), 10);
+    /* A page of duplicates (a resumed pass) still moves the cursor. */
+    cur.cursor_us = 3000;
+    assert_int_equal(store_objs_put_pull(e->st, COLL, in + 5, 5, res, added, &cur), CTIX_OK);
+    assert_int_equal(res[0], STORE_PUT_DUPLICATE);
+    assert_int_equal(count(e->st, COLL), 10);
+    store_close(e->st);
+    assert_int_equal(store_open(e->data_dir, false, &e->st, &d), CTIX_OK);
+    assert_int_equal(cursor_of(e->st, peer, COLL, STORE_DIR_PULL), 3000);
+
+    rs = run(e->st, &q, NULL);
+    assert_int_equal(rs->n, 10);
+    for (int i = 0; i < 10; i++) {
+        assert_int_equal(rs->origin[i], peer);
+        assert_int_equal(rs->prov[i], i % 2 == 0 ? STORE_PROV_VERIFIED : STORE_PROV_PENDING);
+    }
+    free(rs);
+
+    cur.peer_id = 0;
+    assert_int_equal(store_objs_put_pull(e->st, COLL, in, 1, res, added, &cur), CTIX_EINVAL);
+    assert_int_equal(store_objs_put_pull(e->st, COLL, in, 1, res, added, NULL), CTIX_EINVAL);
+}
+
+/* Puts objects 0..n-1 of COLL, object i with prov provs[i % n_provs], origin 0 when LOCAL. */
+static void put_provs(struct store *st, int n, const int *provs, size_t n_provs)
+{
+    for (int i = 0; i < n; i++) {
+        struct obj o;
+        enum store_put_result res;
+
+        obj_make(&o, "indicator", i, 1, "2.1", "");
+        o.in.prov = provs[(size_t)i % n_provs];
+        o.in.origin = o.in.prov == STORE_PROV_LOCAL ? 0 : 7;
+        assert_int_equal(store_objs_put(st, COLL, &o.in, 1, &res, NULL), CTIX_OK);
+        assert_int_equal(res, STORE_PUT_STORED);
+    }
+}
+
+static void test_prov_query_and_set(void **state)
+{
+    struct env *e = *state;
+    static const int provs[] = {STORE_PROV_LOCAL, STORE_PROV_VERIFIED, STORE_PROV_PENDING,
+                                STORE_PROV_QUARANTINED};
+    struct store_query q = query_all();
+    struct rows *rs;
+    struct obj o;
+    enum store_put_result res;
+
+    put_provs(e->st, 8, provs, 4);
+    rs = run(e->st, &q, NULL);
+    assert_int_equal(rs->n, 8);
+    for (size_t i = 0; i < 8; i++) {
+        assert_int_equal(rs->prov[i], provs[i % 4]);
+        assert_int_equal(rs->origin[i], provs[i % 4] == STORE_PROV_LOCAL ? 0 : 7);
+    }
+    free(rs);
+
+    /* Everything but quarantined, as a served read asks. */
+    q.prov_mask =
+        (1u << STORE_PROV_LOCAL) | (1u << STORE_PROV_VERIFIED) | (1u << STORE_PROV_PENDING);
+    rs = run(e->st, &q, NULL);
+    assert_int_equal(rs->n, 6);
+    for (size_t i = 0; i < rs->n; i++) {
+        assert_int_not_equal(rs->prov[i], STORE_PROV_QUARANTINED);
+    }
+    free(rs);
+    q.prov_mask = 1u << STORE_PROV_QUARANTINED;
+    rs = run(e->st, &q, NULL);
+    assert_int_equal(rs->n, 2);
+    assert_string_equal(rs->item[0], "indicator--00000000-0000-4000-8000-000000000003@"
+                                     "2024-01-01T00:00:00.000Z");
+    free(rs);
+    q.prov_mask = 0xf; /* all: the same as 0 */
+    rs = run(e->st, &q, NULL);
+    assert_int_equal(rs->n, 8);
+    free(rs);
+    q.prov_mask = 1u << 4;
+    {
+        size_t n = 0;
+        assert_int_equal(store_objs_query(e->st, &q, count_cb, &n, NULL), CTIX_EINVAL);
+    }
+
+    /* prov_set: one version, then every version. */
+    obj_make(&o, "indicator", 3, 2, "2.1", ""); /* a second version of object 3 */
+    o.in.prov = STORE_PROV_QUARANTINED;
+    assert_int_equal(store_objs_put(e->st, COLL, &o.in, 1, &res, NULL), CTIX_OK);
+    assert_int_equal(store_obj_prov_set(e->st, COLL, o.id, "2024-01-01T00:00:00.000000000Z",
+                                        STORE_PROV_VERIFIED),
+                     CTIX_OK);
+    q.prov_mask = 1u << STORE_PROV_QUARANTINED;
+    q.vsel = STORE_V_ALL;
+    rs = run(e->st, &q, NULL);
+    assert_int_equal(rs->n, 2); /* object 7, and version 2 of object 3 */
+    assert_string_equal(rs->item[1], "indicator--00000000-0000-4000-8000-000000000003@"
+                                     "2024-01-02T00:00:00.000Z");
+    free(rs);
+    assert_int_equal(store_obj_prov_set(e->st, COLL, o.id, NULL, STORE_PROV_VERIFIED), CTIX_OK);
+    q.object_id = o.id;
+    q.prov_mask = 1u << STORE_PROV_VERIFIED;
+    rs = run(e->st, &q, NULL);
+    assert_int_equal(rs->n, 2);
+    free(rs);
+    /* The same value again still matched: not a miss. */
+    assert_int_equal(store_obj_prov_set(e->st, COLL, o.id, NULL, STORE_PROV_VERIFIED), CTIX_OK);
+
+    assert_int_equal(
+        store_obj_prov_set(e->st, COLL, o.id, "2024-01-09T00:00:00.000000000Z", STORE_PROV_LOCAL),
+        CTIX_ENOTFOUND);
+    assert_int_equal(store_obj_prov_set(e->st, COLL, "indicator--none", NULL, STORE_PROV_LOCAL),
+                     CTIX_ENOTFOUND);
+    assert_int_equal(store_obj_prov_set(e->st, "no-such-collection", o.id, NULL, 0),
+                     CTIX_ENOTFOUND);
+    assert_int_equal(store_obj_prov_set(e->st, COLL, o.id, NULL, 4), CTIX_EINVAL);
+    assert_int_equal(store_obj_prov_set(e->st, COLL, o.id, NULL, -1), CTIX_EINVAL);
+    assert_int_equal(store_obj_prov_set(e->st, COLL, "", NULL, 0), CTIX_EINVAL);
+}
+
+/* A policy stand-in: hides the objects whose number (the id's last digits) is in the set. */
+struct hide {
+    bool hidden[16];
+    size_t calls;
+    bool saw_json;
+};
+
+static bool hide_filter(void *ctx, const struct store_row *row)
+{
+    struct hide *h = ctx;
+    size_t len = strlen(row->id);
+    int n = (row->id[len - 2] - '0') * 10 + (row->id[len - 1] - '0');
+
+    h->calls++;
+    h->saw_json |= row->json != NULL;
+    return n < 0 || n >= 16 || !h->hidden[n];
+}
+
+static void test_filter_limit_more(void **state)
+{
+    struct env *e = *state;
+    static const int local[] = {STORE_PROV_LOCAL};
+    struct store_query q = query_all();
+    struct hide h;
+    struct rows *rs;
+    bool more = false;
+
+    put_provs(e->st, 10, local, 1);
+    memset(&h, 0, sizeof(h));
+    for (int i = 1; i < 10; i += 2) {
+        h.hidden[i] = true; /* visible: 0 2 4 6 8 */
+    }
+    q.filter = hide_filter;
+    q.filter_ctx = &h;
+    q.limit = 3;
+    rs = run(e->st, &q, &more);
+    assert_int_equal(rs->n, 3);
+    assert_non_null(strstr(rs->item[0], "000000000000@"));
+    assert_non_null(strstr(rs->item[1], "000000000002@"));
+    assert_non_null(strstr(rs->item[2], "000000000004@"));
+    assert_true(more);
+    /* The next page from the last row delivered. */
+    q.added_after_us = rs->added[2];
+    free(rs);
+    rs = run(e->st, &q, &more);
+    assert_int_equal(rs->n, 2);
+    assert_non_null(strstr(rs->item[1], "000000000008@"));
+    assert_false(more); /* 9 exists but is hidden */
+    free(rs);
+
+    /* Exactly limit visible rows, and only hidden ones after them: no more. */
+    q.added_after_us = -1;
+    q.limit = 5;
+    rs = run(e->st, &q, &more);
+    assert_int_equal(rs->n, 5);
+    assert_false(more);
+    free(rs);
+    q.limit = 4;
+    rs = run(e->st, &q, &more);
+    assert_int_equal(rs->n, 4);
+    assert_true(more);
+    free(rs);
+    /* Hide the last visible ones too: 0 2 4 remain. */
+    h.hidden[6] = true;
+    h.hidden[8] = true;
+    q.limit = 3;
+    rs = run(e->st, &q, &more);
+    assert_int_equal(rs->n, 3);
+    assert_false(more);
+    free(rs);
+    /* Everything hidden: an empty page of an existing collection. */
+    for (int i = 0; i < 10; i++) {
+        h.hidden[i] = true;
+    }
+    h.calls = 0;
+    rs = run(e->st, &q, &more);
+    assert_int_equal(rs->n, 0);
+    assert_false(more);
+    assert_int_equal(h.calls, 10);
+    free(rs);
+    /* The filter sees the body when the query asks for it. */
+    h.hidden[0] = false;
+    q.want_json = true;
+    rs = run(e->st, &q, &more);
+    assert_int_equal(rs->n, 1);
+    assert_true(h.saw_json);
+    assert_false(rs->json_null[0]);
+    free(rs);
+    /* Without a filter the same query sees all ten. */
+    q.filter = NULL;
+    q.limit = 9;
+    rs = run(e->st, &q, &more);
+    assert_int_equal(rs->n, 9);
+    assert_true(more);
+    free(rs);
+}
+
+static void test_trust(void **state)
+{
+    struct env *e = *state;
+    struct store_trust *t = NULL;
+    size_t n = 0;
+
+    assert_int_equal(store_trust_add(e->st, "KrCERT", "ed25519:kr"), CTIX_OK);
+    assert_int_equal(store_trust_add(e->st, "KrCERT", "ed25519:kr"), CTIX_OK);
+    assert_int_equal(store_trust_add(e->st, "CERT-In", "ed25519:in"), CTIX_OK);
+    assert_int_equal(store_trust_add(e->st, "KrCERT", "ed25519:kr2"), CTIX_OK); /* key rollover */
+    assert_int_equal(store_trust_list(e->st, &t, &n), CTIX_OK);
+    assert_int_equal(n, 3);
+    assert_string_equal(t[0].org, "CERT-In");
+    assert_string_equal(t[1].org, "KrCERT");
+    assert_string_equal(t[1].pubkey, "ed25519:kr");
+    assert_string_equal(t[2].pubkey, "ed25519:kr2");
+    assert_true(t[0].created_us > 0);
+    free(t);
+    assert_int_equal(store_trust_add(e->st, "", "k"), CTIX_EINVAL);
+    assert_int_equal(store_trust_add(e->st, "o", ""), CTIX_EINVAL);
+    assert_int_equal(store_trust_add(e->st, "o", NULL), CTIX_EINVAL);
+}
+
+static void test_outbox(void **state)
+{
+    struct env *e = *state;
+    int64_t p1 = peer_new(e->st, "sg");
+    int64_t p2 = peer_new(e->st, "jp");
+    int64_t id1 = 0, id2 = 0, id3 = 0, cnt = -1;
+    int64_t now = ctix_now_us();
+    struct store_outbox *ob = NULL;
+    size_t n = 0;
+    char long_err[600];
+
+    assert_int_equal(store_outbox_add(e->st, p1, COLL, "{\"a\":1}", 7, &id1), CTIX_OK);
+    assert_int_equal(store_outbox_add(e->st, p2, COLL2, "{\"b\":2}", 7, &id2), CTIX_OK);
+    assert_int_equal(store_outbox_add(e->st, p1, COLL, "{\"c\":3}xyz", 7, &id3), CTIX_OK);
+    assert_true(id1 < id2 && id2 < id3);
+    assert_int_equal(store_outbox_add(e->st, p2 + 100, COLL, "{}", 2, NULL), CTIX_ENOTFOUND);
+    assert_int_equal(store_outbox_add(e->st, p1, COLL, "{}", 0, NULL), CTIX_EINVAL);
+    assert_int_equal(store_outbox_add(e->st, p1, "", "{}", 2, NULL), CTIX_EINVAL);
+
+    assert_int_equal(store_outbox_count(e->st, 0, &cnt), CTIX_OK);
+    assert_int_equal(cnt, 3);
+    assert_int_equal(store_outbox_count(e->st, p1, &cnt), CTIX_OK);
+    assert_int_equal(cnt, 2);
+
+    /* Oldest first, the envelopes copied. */
+    assert_int_equal(store_outbox_due(e->st, 0, now, 10, &ob, &n), CTIX_OK);
+    assert_int_equal(n, 3);
+    assert_int_equal(ob[0].id, id1);
+    assert_int_equal(ob[1].id, id2);
+    assert_int_equal(ob[2].id, id3);
+    assert_int_equal(ob[1].peer_id, p2);
+    assert_string_equal(ob[1].coll_id, COLL2);
+    assert_int_equal(ob[2].json_len, 7);
+    assert_string_equal(ob[2].json, "{\"c\":3}");
+    assert_int_equal(ob[0].attempts, 0);
+    assert_string_equal(ob[0].last_err, "");
+    store_outbox_free(ob, n);
+    assert_int_equal(store_outbox_due(e->st, p1, now, 1, &ob, &n), CTIX_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(ob[0].id, id1);
+    store_outbox_free(ob, n);
+
+    /* A failed delivery waits until its next try. */
+    assert_int_equal(store_outbox_retry(e->st, id1, now + 1000000, "HTTP 503"), CTIX_OK);
+    assert_int_equal(store_outbox_due(e->st, p1, now, 10, &ob, &n), CTIX_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(ob[0].id, id3);
+    store_outbox_free(ob, n);
+    assert_int_equal(store_outbox_due(e->st, p1, now + 1000000, 10, &ob, &n), CTIX_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(ob[0].id, id1);
+    assert_int_equal(ob[0].attempts, 1);
+    assert_int_equal(ob[0].next_us, now + 1000000);
+    assert_string_equal(ob[0].last_err, "HTTP 503");
+    store_outbox_free(ob, n);
+    memset(long_err, 'x', sizeof(long_err) - 1);
+    long_err[sizeof(long_err) - 1] = '\0';
+    assert_int_equal(store_outbox_retry(e->st, id1, now, long_err), CTIX_OK);
+    assert_int_equal(store_outbox_due(e->st, p1, now, 1, &ob, &n), CTIX_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(ob[0].attempts, 2);
+    assert_int_equal(strlen(ob[0].last_err), sizeof(ob[0].last_err) - 1);
+    store_outbox_free(ob, n);
+
+    /* Delivered. */
+    assert_int_equal(store_outbox_done(e->st, id3), CTIX_OK);
+    assert_int_equal(store_outbox_done(e->st, id3), CTIX_ENOTFOUND);
+    assert_int_equal(store_outbox_retry(e->st, id3, now, "x"), CTIX_ENOTFOUND);
+    assert_int_equal(store_outbox_count(e->st, p1, &cnt), CTIX_OK);
+    assert_int_equal(cnt, 1);
+    assert_int_equal(store_outbox_count(e->st, 0, &cnt), CTIX_OK);
+    assert_int_equal(cnt, 2);
+    assert_int_equal(store_outbox_due(e->st, p2, now - 1, 10, &ob, &n), CTIX_OK);
+    assert_int_equal(n, 1); /* new entries are due at once */
+    store_outbox_free(ob, n);
+    assert_int_equal(store_outbox_due(e->st, p2, now, 0, &ob, &n), CTIX_EINVAL);
+    store_outbox_free(NULL, 0);
+}
+
+/* A store made by the first schema (user_version 1), with its objects, opens and is migrated. */
+static void test_upgrade_from_v1(void **state)
+{
+    struct env *e = *state;
+    struct ctix_diag d;
+    struct obj o[3];
+    struct store_obj_in in[3];
+    enum store_put_result res[3];
+    char cur[256], old[256], sql[1024];
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    struct store_query q = query_all();
+    struct store_org org;
+    struct rows *rs;
+    int64_t org_id = 0;
+
+    /* Objects written by this code, then copied into a file made by migration 1 alone (the
+     * store's id hash key comes along in meta). */
+    assert_int_equal(store_org_add(e->st, "acme", &org_id), CTIX_OK);
+    for (int i = 0; i < 3; i++) {
+        obj_make(&o[i], "indicator", i, 1 + i, "2.1", "");
+        in[i] = o[i].in;
+    }
+    assert_int_equal(store_objs_put(e->st, COLL, in, 3, res, NULL), CTIX_OK);
+    store_close(e->st);
+    e->st = NULL;
+    snprintf(cur, sizeof(cur), "%s/ctix.db", e->data_dir);
+    snprintf(old, sizeof(old), "%s/v1.db", e->dir);
+    assert_int_equal(sqlite3_open(old, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, store__sqlite_migration(0), NULL, NULL, NULL), SQLITE_OK);
+    snprintf(sql, sizeof(sql),
+             "ATTACH '%s' AS cur;"
+             "INSERT INTO meta SELECT key, value FROM cur.meta;"
+             "INSERT INTO orgs(id, name, created_us) SELECT id, name, created_us FROM cur.orgs;"
+             "INSERT INTO collections SELECT cid, id, title, alias, description, created_us"
+             " FROM cur.collections;"
+             "INSERT INTO objects(rid, cid, id, version, version_key, type, spec_version,"
+             " date_added, tlp, is_last, is_first, idh, json) SELECT rid, cid, id, version,"
+             " version_key, type, spec_version, date_added, tlp, is_last, is_first, idh, json"
+             " FROM cur.objects;"
+             "DETACH cur; PRAGMA user_version=1;",
+             cur);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(rename(old, cur), 0);
+    snprintf(sql, sizeof(sql), "%s-wal", cur);
+    remove(sql);
+    snprintf(sql, sizeof(sql), "%s-shm", cur);
+    remove(sql);
+
+    assert_int_equal(store_open(e->data_dir, false, &e->st, &d), CTIX_OK);
+    assert_int_equal(sqlite3_open_v2(cur, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), 2);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+
+    q.want_json = true;
+    rs = run(e->st, &q, NULL);
+    assert_int_equal(rs->n, 3);
+    for (int i = 0; i < 3; i++) {
+        assert_string_equal(rs->json[i], o[i].json);
+        assert_int_equal(rs->origin[i], 0);
+        assert_int_equal(rs->prov[i], STORE_PROV_LOCAL);
+    }
+    free(rs);
+    /* Lookups by id still find them (the same id hash key), and their flags are intact. */
+    q.object_id = o[1].id;
+    rs = run(e->st, &q, NULL);
+    assert_int_equal(rs->n, 1);
+    free(rs);
+    obj_make(&o[0], "indicator", 0, 9, "2.1", "");
+    assert_int_equal(store_objs_put(e->st, COLL, &o[0].in, 1, res, NULL), CTIX_OK);
+    q.object_id = o[0].id;
+    rs = run(e->st, &q, NULL); /* LAST: only the new version */
+    assert_int_equal(rs->n, 1);
+    assert_non_null(strstr(rs->item[0], "2024-01-09"));
+    free(rs);
+    assert_int_equal(store_org_get(e->st, "acme", &org), CTIX_OK);
+    assert_false(org.client);
+    assert_int_equal(store_org_set_client(e->st, org_id, true), CTIX_OK);
+    assert_true(peer_new(e->st, "after-upgrade") > 0);
+}
+
 static void test_json_same(void **state)
 {
     (void)state;
@@ -1353,6 +2051,15 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_query_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pagination, setup, teardown),
         cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_org_client, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_peers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_peer_colls, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_put_pull, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_prov_query_and_set, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_filter_limit_more, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_trust, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_outbox, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_upgrade_from_v1, setup, teardown),
         cmocka_unit_test(test_json_same),
         cmocka_unit_test_setup_teardown(test_null_arguments, setup, teardown),
     };
