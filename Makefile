@@ -6,8 +6,8 @@ SAN     ?=
 WARN     = -std=c11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
            -Wmissing-prototypes -Wvla
 OPT     ?= -O2 -g
-PKGS     = libmicrohttpd jansson sqlite3 libcrypto libpcre2-8
-TESTPKGS = cmocka libcurl
+PKGS     = libmicrohttpd jansson sqlite3 libcrypto libpcre2-8 libcurl
+TESTPKGS = cmocka
 BUILD   ?= build/$(if $(SAN),san,rel)
 
 # Debian package for each pkg-config name, for `make deps`.
@@ -76,8 +76,10 @@ MODDEPS_store  = store base
 MODDEPS_auth   = auth store base
 MODDEPS_pattern = pattern stix base
 MODDEPS_policy = policy stix base
-MODDEPS_taxii  = taxii auth store pattern stix base
-MODDEPS_http   = http taxii auth store pattern stix base
+MODDEPS_prov   = prov stix base
+MODDEPS_sync   = sync policy prov store stix base
+MODDEPS_taxii  = taxii sync policy prov auth store pattern stix base
+MODDEPS_http   = http taxii sync policy prov auth store pattern stix base
 modsrc  = $(foreach m,$(or $(MODDEPS_$(1)),$(patsubst src/%/,%,$(wildcard src/*/))),\
             $(filter src/$(m)/%,$(LIBSRC)))
 modobjs = $(foreach m,$(or $(MODDEPS_$(1)),$(patsubst src/%/,%,$(wildcard src/*/))),\
