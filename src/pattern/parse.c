@@ -179,7 +179,8 @@ static enum ctix_rc bin_value(struct parser *ps, const struct pat_tok *t, struct
 {
     const char *in = t->p + 2, *end = t->p + t->n - 1;
     size_t n = (size_t)(end - in);
-    unsigned char *o = arena_alloc(&ps->p->arena, n / 2 + 1);
+    /* n bytes are enough for both: hex gives n/2, base64 at most 3n/4. */
+    unsigned char *o = arena_alloc(&ps->p->arena, n + 1);
     size_t k = 0;
 
     if (o == NULL)

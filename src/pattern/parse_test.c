@@ -247,7 +247,9 @@ static const struct pcase cases[] = {
     BAD("[a:b = 1] \xe2\x80", "invalid UTF-8", 11),
     BAD("[a:b = h'00\xff']", "invalid UTF-8 (byte 0xFF)", 12),
     BAD("[a:b = t'\xc3\xa9\xc3']", "invalid UTF-8 (byte 0xC3)", 11),
-    BAD("[a:b = b'\xc3\xa9" "AA']", "invalid base64 character", 8),
+    BAD("[a:b = b'\xc3\xa9"
+        "AA']",
+        "invalid base64 character", 8),
     BAD("[a:b = '\xc3\xa9\xc3\xa9' \x80]", "invalid UTF-8", 13),
     /* ---- precedence and associativity ---- */
     OK("[a:b=1] OR [a:b=2] AND [a:b=3]", "([a:b = 1] OR ([a:b = 2] AND [a:b = 3]))"),
@@ -543,6 +545,16 @@ static void test_ast(void **state)
     assert_memory_equal(c->lit.u.s.p, "\x00\xff", 2);
     c = p->root->c->r->cmp;
     assert_true(c->lit.u.ts_us == 1500000);
+    pattern_free(p);
+
+    /* Base64 decodes to more than half its length (a fuzzer find: the buffer was n/2). */
+    p = parse_ok("[a:b = b'dGhpcyBpcyBhIHRlc3Q=' AND a:c = b'////']", 0);
+    c = p->root->c->l->cmp;
+    assert_int_equal(c->lit.u.s.n, 14);
+    assert_memory_equal(c->lit.u.s.p, "this is a test", 15);
+    c = p->root->c->r->cmp;
+    assert_int_equal(c->lit.u.s.n, 3);
+    assert_memory_equal(c->lit.u.s.p, "\xff\xff\xff", 3);
     pattern_free(p);
 
     /* START/STOP, and a day past the month's end counted on in syntax mode. */
