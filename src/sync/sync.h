@@ -40,7 +40,8 @@ struct sync_node {
 };
 
 /* Fills n from the data directory: opens nothing itself but reads node_org and its id from st;
- * key and audit are set by the caller. CTIX_ENOTFOUND when the node is not initialised. */
+ * key and audit are set by the caller (sync_node_load leaves them as they are, so the caller may
+ * set them before or after). CTIX_ENOTFOUND when the node is not initialised. */
 CTIX_MUST_CHECK enum ctix_rc sync_node_load(struct sync_node *n, struct store *st,
                                             struct ctix_diag *diag);
 
@@ -69,6 +70,14 @@ CTIX_MUST_CHECK enum ctix_rc sync_receive(const struct sync_node *node, const ch
                                           const json_t *objects, int64_t peer_id,
                                           const struct store_cursor_in *cursor,
                                           struct sync_recv_counts *counts, struct ctix_diag *diag);
+
+/* The pending sweep, run by sync_once and the runner: settles PENDING versions of every
+ * collection whose attestation is stored by now, re-applies deletion statements left PENDING (a
+ * crash between storing and applying one), and quarantines (audited) the versions still PENDING
+ * that were stored before now_us - SYNC_PENDING_AFTER. now_us 0 = now. *n_quarantined (may be
+ * NULL) gets how many it quarantined. */
+CTIX_MUST_CHECK enum ctix_rc sync_pending_sweep(const struct sync_node *node, int64_t now_us,
+                                                size_t *n_quarantined, struct ctix_diag *diag);
 
 /* ---- requesters, for taxii/ and the CLI ---- */
 

@@ -1,0 +1,32 @@
+/* sync internals shared by receive.c, client.c and runner.c; never included from outside
+ * src/sync/. */
+#ifndef CTIX_SYNC_INT_H
+#define CTIX_SYNC_INT_H
+
+#include "sync/sync.h"
+
+/* The keys this node believes: every peer's node key (for the peer's organisation) and every
+ * `ctix trust add` entry. A key that does not parse is skipped (logged): one bad entry must not
+ * stop every verification. */
+CTIX_MUST_CHECK enum ctix_rc sync__trust_load(struct store *st, struct prov_trust_table *t);
+
+/* The deterministic id prov/ gives the attestation of (key, statement, object id, version):
+ * a UUIDv5 over the key's text form, the statement name, the id and the version ("" for none),
+ * the same derivation as prov/sign.c (sync_test checks the two agree on signed objects), so that
+ * a stored attestation is found with one indexed lookup instead of a scan. */
+CTIX_MUST_CHECK enum ctix_rc sync__att_id(const struct prov_pubkey *key, enum prov_statement st,
+                                          const char *object_id, const char *version,
+                                          char out[STIX_ID_MAX]);
+
+/* Appends one audit entry when node->audit is set (errors are logged, not returned: the data
+ * path goes on, and the next prov_audit_sync reports a broken log). */
+void sync__audit(const struct sync_node *node, const char *event, const char *actor,
+                 const char *object_id, const char *version, const char *channel,
+                 const char *verdict, const char *reason);
+/* Makes the entries appended so far durable (when node->audit is set). */
+void sync__audit_sync(const struct sync_node *node);
+
+/* The peer's name for logs and the audit log: "peer#ID" when it has none, "import" for 0. */
+void sync__peer_name(struct store *st, int64_t peer_id, char *out, size_t n);
+
+#endif

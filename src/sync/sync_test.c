@@ -1,0 +1,558 @@
+/* Tests of sync/: the receive path (two nodes' worth of state: a publisher key signs, the
+ * receiving store knows it as a peer), the pending sweep, and the client against a small HTTP
+ * server inside the test. */
+#include "sync/sync.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "store/store_int.h"
+#include "sync/sync_int.h"
+
+#define COLL "6b6a7b1e-4a1c-4d2e-9f00-0000000000a1"
+
+struct env {
+    char dir[64];
+    struct store *st;
+    struct sync_node node;
+    struct prov_key *pub_key;   /* the publisher: peer "sg" (CSA Singapore) */
+    struct prov_key *other_key; /* peer "kr" (a third node) */
+    struct prov_key *stranger;  /* nobody here knows it */
+    int64_t sg, kr;             /* peer ids */
+};
+
+static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static int64_t peer_add(struct store *st, const char *name, const char *org,
+                        const struct prov_key *k)
+{
+    struct store_peer p;
+    int64_t org_id = 0, id = 0;
+
+    assert_int_equal(store_org_add(st, org, &org_id), CTIX_OK);
+    memset(&p, 0, sizeof(p));
+    snprintf(p.name, sizeof(p.name), "%s", name);
+    p.org_id = org_id;
+    snprintf(p.url, sizeof(p.url), "http://127.0.0.1:1/api/");
+    snprintf(p.token, sizeof(p.token), "secret-token-%s", name);
+    prov_pubkey_format(prov_key_public(k), p.pubkey);
+    p.max_tlp = STIX_TLP_AMBER;
+    assert_int_equal(store_peer_add(st, &p, &id), CTIX_OK);
+    assert_int_equal(store_peer_coll_add(st, id, COLL, STORE_DIR_PULL), CTIX_OK);
+    return id;
+}
+
+static int setup(void **state)
+{
+    struct env *e = calloc(1, sizeof(*e));
+    struct store_collection c;
+    struct ctix_diag d;
+    char data[128];
+
+    assert_non_null(e);
+    snprintf(e->dir, sizeof(e->dir), "/tmp/ctix-sync-XXXXXX");
+    assert_non_null(mkdtemp(e->dir));
+    snprintf(data, sizeof(data), "%s/data", e->dir);
+    assert_int_equal(store_open(data, true, &e->st, &d), CTIX_OK);
+    memset(&c, 0, sizeof(c));
+    snprintf(c.id, sizeof(c.id), "%s", COLL);
+    snprintf(c.title, sizeof(c.title), "shared");
+    assert_int_equal(store_collection_add(e->st, &c), CTIX_OK);
+    assert_int_equal(store_org_add(e->st, "NISC Japan", NULL), CTIX_OK);
+    assert_int_equal(store_meta_set(e->st, "node_org", "NISC Japan"), CTIX_OK);
+    assert_int_equal(sync_node_load(&e->node, e->st, &d), CTIX_OK);
+    assert_int_equal(prov_key_generate(&e->pub_key), CTIX_OK);
+    assert_int_equal(prov_key_generate(&e->other_key), CTIX_OK);
+    assert_int_equal(prov_key_generate(&e->stranger), CTIX_OK);
+    e->sg = peer_add(e->st, "sg", "CSA Singapore", e->pub_key);
+    e->kr = peer_add(e->st, "kr", "KrCERT", e->other_key);
+    *state = e;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct env *e = *state;
+
+    store_close(e->st);
+    prov_key_free(e->pub_key);
+    prov_key_free(e->other_key);
+    prov_key_free(e->stranger);
+    nftw(e->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    free(e);
+    return 0;
+}
+
+/* ---- fixtures ---- */
+
+static json_t *indicator(unsigned i, const char *modified)
+{
+    char id[80], name[32];
+    json_t *j;
+
+    snprintf(id, sizeof(id), "indicator--%08x-1111-4111-8111-111111111111", i);
+    snprintf(name, sizeof(name), "bad host %u", i);
+    j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "type", "indicator",
+                  "spec_version", "2.1", "id", id, "created", "2024-01-01T00:00:00.000Z",
+                  "modified", modified != NULL ? modified : "2024-01-01T00:00:00.000Z", "name",
+                  name, "pattern", "[ipv4-addr:value = '203.0.113.1']", "pattern_type", "stix",
+                  "valid_from", "2024-01-01T00:00:00Z");
+    assert_non_null(j);
+    return j;
+}
+
+/* Signs objs[0..n) with k (publisher name pub) and returns a new array of the attestations. */
+static json_t *sign(const struct prov_key *k, const char *pub, json_t **objs, size_t n)
+{
+    struct prov_sign_opts o = {.publisher = pub, .now_us = 1700000000000000LL};
+    json_t *outs[16];
+    json_t *arr = json_array();
+    struct ctix_diag d;
+
+    assert_true(n <= 16);
+    assert_int_equal(prov_attest_sign((const json_t *const *)objs, n, k, &o, outs, &d), CTIX_OK);
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, outs[i]);
+    return arr;
+}
+
+static json_t *page_of(json_t **objs, size_t n, json_t *atts)
+{
+    json_t *p = json_array();
+
+    for (size_t i = 0; i < n; i++)
+        json_array_append(p, objs[i]);
+    if (atts != NULL)
+        json_array_extend(p, atts);
+    return p;
+}
+
+struct seen {
+    size_t n;
+    char id[32][STIX_ID_MAX];
+    int prov[32];
+    int64_t origin[32];
+};
+
+static enum ctix_rc seen_cb(void *ctx, const struct store_row *row)
+{
+    struct seen *s = ctx;
+
+    if (s->n < 32) {
+        snprintf(s->id[s->n], STIX_ID_MAX, "%s", row->id);
+        s->prov[s->n] = row->prov;
+        s->origin[s->n] = row->origin;
+    }
+    s->n++;
+    return CTIX_OK;
+}
+
+static void rows(struct env *e, struct seen *s)
+{
+    struct store_query q;
+    bool more = false;
+
+    memset(s, 0, sizeof(*s));
+    memset(&q, 0, sizeof(q));
+    q.coll_id = COLL;
+    q.added_after_us = -1;
+    q.limit = 1000;
+    q.vsel = STORE_V_ALL;
+    assert_int_equal(store_objs_query(e->st, &q, seen_cb, s, &more), CTIX_OK);
+}
+
+/* The prov of the stored (last) version of id, or -1 when absent. */
+static int prov_of(struct env *e, const char *id)
+{
+    struct seen s;
+    int p = -1;
+
+    rows(e, &s);
+    for (size_t i = 0; i < s.n && i < 32; i++) {
+        if (strcmp(s.id[i], id) == 0)
+            p = s.prov[i];
+    }
+    return p;
+}
+
+static const char *id_of(json_t *o)
+{
+    return json_string_value(json_object_get(o, "id"));
+}
+
+static int64_t cursor_of(struct env *e, int64_t peer)
+{
+    struct store_peer_coll *pc = NULL;
+    size_t n = 0;
+    int64_t c = -2;
+
+    assert_int_equal(store_peer_coll_list(e->st, peer, &pc, &n), CTIX_OK);
+    for (size_t i = 0; i < n; i++) {
+        if (pc[i].dir == STORE_DIR_PULL && strcmp(pc[i].coll_id, COLL) == 0)
+            c = pc[i].cursor_us;
+    }
+    free(pc);
+    return c;
+}
+
+static void recv_ok(struct env *e, json_t *page, int64_t peer, int64_t cursor_us,
+                    struct sync_recv_counts *c)
+{
+    struct store_cursor_in cur = {.peer_id = peer, .cursor_us = cursor_us};
+    struct ctix_diag d;
+
+    memset(&d, 0, sizeof(d));
+    assert_int_equal(sync_receive(&e->node, COLL, page, peer, cursor_us >= 0 ? &cur : NULL, c, &d),
+                     CTIX_OK);
+}
+
+/* ---- the receive path ---- */
+
+static void test_att_id_agrees_with_prov(void **state)
+{
+    struct env *e = *state;
+    json_t *o = indicator(1, "2024-02-02T00:00:00.123Z");
+    json_t *atts = sign(e->pub_key, "CSA Singapore", &o, 1);
+    char aid[STIX_ID_MAX];
+
+    assert_int_equal(sync__att_id(prov_key_public(e->pub_key), PROV_PUBLISH, id_of(o),
+                                  "2024-02-02T00:00:00.123Z", aid),
+                     CTIX_OK);
+    assert_string_equal(aid, id_of(json_array_get(atts, 0)));
+    json_decref(o);
+    json_decref(atts);
+}
+
+static void test_verified_then_duplicate(void **state)
+{
+    struct env *e = *state;
+    json_t *o[3] = {indicator(1, NULL), indicator(2, NULL), indicator(3, NULL)};
+    json_t *atts = sign(e->pub_key, "CSA Singapore", o, 3);
+    json_t *page = page_of(o, 3, atts);
+    struct sync_recv_counts c;
+    struct seen s;
+
+    recv_ok(e, page, e->sg, 5000, &c);
+    assert_int_equal(c.total, 6);
+    assert_int_equal(c.stored, 6);
+    assert_int_equal(c.verified, 3);
+    assert_int_equal(c.quarantined, 0);
+    assert_int_equal(c.pending, 0);
+    rows(e, &s);
+    assert_int_equal(s.n, 6);
+    for (size_t i = 0; i < s.n; i++) {
+        assert_int_equal(s.prov[i], STORE_PROV_VERIFIED);
+        assert_int_equal(s.origin[i], e->sg);
+    }
+    assert_int_equal(cursor_of(e, e->sg), 5000);
+
+    /* The same page again (a restart after the commit): duplicates, no new rows. */
+    recv_ok(e, page, e->sg, 5000, &c);
+    assert_int_equal(c.stored, 0);
+    assert_int_equal(c.duplicate, 6);
+    rows(e, &s);
+    assert_int_equal(s.n, 6);
+    for (int i = 0; i < 3; i++)
+        json_decref(o[i]);
+    json_decref(atts);
+    json_decref(page);
+}
+
+static void test_tampered_and_unknown(void **state)
+{
+    struct env *e = *state;
+    json_t *o[2] = {indicator(1, NULL), indicator(2, NULL)};
+    json_t *atts = sign(e->pub_key, "CSA Singapore", o, 1);
+    json_t *atts2 = sign(e->stranger, "Nobody", &o[1], 1);
+    json_t *page;
+    struct sync_recv_counts c;
+
+    /* One byte changed on the way. */
+    json_object_set_new(o[0], "name", json_string("bad host 9"));
+    json_array_extend(atts, atts2);
+    page = page_of(o, 2, atts);
+    recv_ok(e, page, e->sg, -1, &c);
+    assert_int_equal(c.stored, 4);
+    assert_int_equal(c.verified, 0);
+    assert_int_equal(c.quarantined, 2);
+    assert_int_equal(prov_of(e, id_of(o[0])), STORE_PROV_QUARANTINED);
+    assert_int_equal(prov_of(e, id_of(o[1])), STORE_PROV_QUARANTINED);
+    assert_int_equal(prov_of(e, id_of(json_array_get(atts, 0))), STORE_PROV_QUARANTINED);
+    json_decref(o[0]);
+    json_decref(o[1]);
+    json_decref(atts);
+    json_decref(atts2);
+    json_decref(page);
+}
+
+static void test_pending_then_verified(void **state)
+{
+    struct env *e = *state;
+    json_t *o[2] = {indicator(1, NULL), indicator(2, NULL)};
+    json_t *atts = sign(e->pub_key, "CSA Singapore", o, 2);
+    json_t *p1 = page_of(o, 1, NULL);
+    json_t *p2 = json_array();
+    json_t *p3 = json_array();
+    struct sync_recv_counts c;
+
+    /* Page 1: o1 alone. Page 2: its attestation, and o2's (o2 comes after it: page 3). */
+    json_array_append(p2, json_array_get(atts, 0));
+    json_array_append(p2, json_array_get(atts, 1));
+    json_array_append(p3, o[1]);
+    recv_ok(e, p1, e->sg, 100, &c);
+    assert_int_equal(c.pending, 1);
+    assert_int_equal(prov_of(e, id_of(o[0])), STORE_PROV_PENDING);
+    recv_ok(e, p2, e->sg, 200, &c);
+    assert_int_equal(c.verified, 1);
+    assert_int_equal(prov_of(e, id_of(o[0])), STORE_PROV_VERIFIED);
+    assert_int_equal(prov_of(e, id_of(json_array_get(atts, 0))), STORE_PROV_VERIFIED);
+    /* o2's attestation waits for its object. */
+    assert_int_equal(prov_of(e, id_of(json_array_get(atts, 1))), STORE_PROV_PENDING);
+    recv_ok(e, p3, e->sg, 300, &c);
+    assert_int_equal(c.verified, 1);
+    assert_int_equal(c.pending, 0);
+    assert_int_equal(prov_of(e, id_of(o[1])), STORE_PROV_VERIFIED);
+    assert_int_equal(prov_of(e, id_of(json_array_get(atts, 1))), STORE_PROV_VERIFIED);
+    json_decref(o[0]);
+    json_decref(o[1]);
+    json_decref(atts);
+    json_decref(p1);
+    json_decref(p2);
+    json_decref(p3);
+}
+
+static void test_relayed(void **state)
+{
+    struct env *e = *state;
+    struct prov_key *a = NULL;
+    char pk[PROV_PUBKEY_TEXT];
+    json_t *o = indicator(7, NULL), *atts, *page;
+    struct sync_recv_counts c;
+
+    assert_int_equal(prov_key_generate(&a), CTIX_OK);
+    atts = sign(a, "CERT-In", &o, 1);
+    page = page_of(&o, 1, atts);
+    /* Before the trust entry: unknown publisher. */
+    recv_ok(e, page, e->kr, -1, &c);
+    assert_int_equal(c.quarantined, 1);
+    json_decref(page);
+    json_decref(o);
+    json_decref(atts);
+
+    prov_pubkey_format(prov_key_public(a), pk);
+    assert_int_equal(store_trust_add(e->st, "CERT-In", pk), CTIX_OK);
+    o = indicator(8, NULL);
+    atts = sign(a, "CERT-In", &o, 1);
+    page = page_of(&o, 1, atts);
+    recv_ok(e, page, e->kr, -1, &c);
+    assert_int_equal(c.verified, 1);
+    assert_int_equal(prov_of(e, id_of(o)), STORE_PROV_VERIFIED);
+    json_decref(page);
+    json_decref(o);
+    json_decref(atts);
+    prov_key_free(a);
+}
+
+static json_t *delete_stmt(const struct prov_key *k, const char *pub, json_t *o, bool all)
+{
+    struct prov_sign_opts so = {.publisher = pub, .now_us = 1700000001000000LL};
+    struct ctix_diag d;
+    json_t *out = NULL;
+
+    assert_int_equal(prov_attest_sign_delete(o, all, k, &so, &out, &d), CTIX_OK);
+    return out;
+}
+
+static void test_deletion(void **state)
+{
+    struct env *e = *state;
+    json_t *v1 = indicator(1, "2024-01-01T00:00:00.000Z");
+    json_t *v2 = indicator(1, "2024-03-01T00:00:00.000Z");
+    json_t *o3 = indicator(3, NULL);
+    json_t *objs[3] = {v1, v2, o3};
+    json_t *atts = sign(e->pub_key, "CSA Singapore", objs, 3);
+    json_t *page = page_of(objs, 3, atts);
+    json_t *forged, *good, *p2;
+    struct sync_recv_counts c;
+    struct seen s;
+
+    recv_ok(e, page, e->sg, -1, &c);
+    assert_int_equal(c.verified, 3);
+
+    /* Signed by another trusted key (kr): not applied, the statement quarantined, kept. */
+    forged = delete_stmt(e->other_key, "KrCERT", o3, true);
+    p2 = json_array();
+    json_array_append(p2, forged);
+    recv_ok(e, p2, e->kr, -1, &c);
+    assert_int_equal(c.deleted, 0);
+    assert_int_equal(c.quarantined, 1);
+    assert_int_equal(prov_of(e, id_of(o3)), STORE_PROV_VERIFIED);
+    assert_int_equal(prov_of(e, id_of(forged)), STORE_PROV_QUARANTINED);
+    json_decref(p2);
+
+    /* By the publisher, every version of indicator 1: both versions and their attestations go,
+     * the statement stays. */
+    good = delete_stmt(e->pub_key, "CSA Singapore", v2, true);
+    p2 = json_array();
+    json_array_append(p2, good);
+    recv_ok(e, p2, e->sg, -1, &c);
+    assert_int_equal(c.deleted, 2);
+    assert_int_equal(prov_of(e, id_of(v1)), -1);
+    assert_int_equal(prov_of(e, id_of(json_array_get(atts, 0))), -1);
+    assert_int_equal(prov_of(e, id_of(good)), STORE_PROV_VERIFIED);
+    assert_int_equal(prov_of(e, id_of(o3)), STORE_PROV_VERIFIED);
+    rows(e, &s);
+    assert_int_equal(s.n, 4); /* o3, its attestation, two statements */
+    json_decref(p2);
+    json_decref(forged);
+    json_decref(good);
+    json_decref(v1);
+    json_decref(v2);
+    json_decref(o3);
+    json_decref(atts);
+    json_decref(page);
+}
+
+static void test_invalid_rejected_rest_stored(void **state)
+{
+    struct env *e = *state;
+    json_t *o[2] = {indicator(1, NULL), indicator(2, NULL)};
+    json_t *atts = sign(e->pub_key, "CSA Singapore", o, 2);
+    json_t *page = json_array();
+    struct sync_recv_counts c;
+    struct seen s;
+
+    json_array_append(page, o[0]);
+    json_array_append_new(page, json_pack("{s:s, s:s}", "type", "indicator", "id", "nope"));
+    json_array_append_new(page, json_string("not an object"));
+    json_array_append(page, o[1]);
+    json_array_extend(page, atts);
+    recv_ok(e, page, e->sg, -1, &c);
+    assert_int_equal(c.total, 6);
+    assert_int_equal(c.rejected, 2);
+    assert_int_equal(c.stored, 4);
+    assert_int_equal(c.verified, 2);
+    rows(e, &s);
+    assert_int_equal(s.n, 4);
+    json_decref(o[0]);
+    json_decref(o[1]);
+    json_decref(atts);
+    json_decref(page);
+}
+
+static void test_failed_put_stores_nothing(void **state)
+{
+    struct env *e = *state;
+    json_t *o[2] = {indicator(1, NULL), indicator(2, NULL)};
+    json_t *atts = sign(e->pub_key, "CSA Singapore", o, 2);
+    json_t *page = page_of(o, 2, atts);
+    struct store_cursor_in cur = {.peer_id = e->sg, .cursor_us = 777};
+    struct sync_recv_counts c;
+    struct ctix_diag d;
+    struct seen s;
+
+    store__sqlite_fail_put_at(e->st, 3);
+    assert_int_not_equal(sync_receive(&e->node, COLL, page, e->sg, &cur, &c, &d), CTIX_OK);
+    rows(e, &s);
+    assert_int_equal(s.n, 0);
+    assert_int_equal(cursor_of(e, e->sg), -1);
+    store__sqlite_fail_put_at(e->st, 0);
+    recv_ok(e, page, e->sg, 777, &c);
+    assert_int_equal(c.stored, 4);
+    assert_int_equal(cursor_of(e, e->sg), 777);
+    json_decref(o[0]);
+    json_decref(o[1]);
+    json_decref(atts);
+    json_decref(page);
+}
+
+static void test_local_not_overwritten(void **state)
+{
+    struct env *e = *state;
+    json_t *o = indicator(5, NULL);
+    char *txt = json_dumps(o, JSON_COMPACT);
+    char vkey[31];
+    struct store_obj_in in = {.id = id_of(o),
+                              .type = "indicator",
+                              .spec_version = "2.1",
+                              .version = "2024-01-01T00:00:00.000Z",
+                              .version_key = vkey,
+                              .json = txt,
+                              .json_len = strlen(txt)};
+    enum store_put_result r;
+    json_t *o2 = indicator(5, NULL), *page;
+    struct sync_recv_counts c;
+
+    assert_int_equal(stix_version_key(in.version, vkey), CTIX_OK);
+    assert_int_equal(store_objs_put(e->st, COLL, &in, 1, &r, NULL), CTIX_OK);
+    json_object_set_new(o2, "name", json_string("changed by a peer"));
+    page = page_of(&o2, 1, NULL);
+    recv_ok(e, page, e->sg, -1, &c);
+    assert_int_equal(c.stored, 0);
+    assert_int_equal(prov_of(e, id_of(o)), STORE_PROV_LOCAL);
+    free(txt);
+    json_decref(o);
+    json_decref(o2);
+    json_decref(page);
+}
+
+static void test_sweep(void **state)
+{
+    struct env *e = *state;
+    json_t *o = indicator(1, NULL);
+    json_t *page = page_of(&o, 1, NULL);
+    struct sync_recv_counts c;
+    struct ctix_diag d;
+    size_t nq = 99;
+
+    recv_ok(e, page, e->sg, -1, &c);
+    assert_int_equal(prov_of(e, id_of(o)), STORE_PROV_PENDING);
+    /* Not yet old: stays. */
+    assert_int_equal(sync_pending_sweep(&e->node, 0, &nq, &d), CTIX_OK);
+    assert_int_equal(nq, 0);
+    assert_int_equal(prov_of(e, id_of(o)), STORE_PROV_PENDING);
+    assert_int_equal(
+        sync_pending_sweep(&e->node, ctix_now_us() + SYNC_PENDING_AFTER + 1000000, &nq, &d),
+        CTIX_OK);
+    assert_int_equal(nq, 1);
+    assert_int_equal(prov_of(e, id_of(o)), STORE_PROV_QUARANTINED);
+    json_decref(o);
+    json_decref(page);
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(test_att_id_agrees_with_prov),
+        T(test_verified_then_duplicate),
+        T(test_tampered_and_unknown),
+        T(test_pending_then_verified),
+        T(test_relayed),
+        T(test_deletion),
+        T(test_invalid_rejected_rest_stored),
+        T(test_failed_put_stores_nothing),
+        T(test_local_not_overwritten),
+        T(test_sweep),
+    };
+
+    ctix_log_set_level(CTIX_LOG_ERROR);
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
