@@ -30,6 +30,11 @@ int cmd_import(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_demo_data(int argc, char **argv);
 int cmd_pattern(int argc, char **argv);
+int cmd_node(int argc, char **argv);
+int cmd_peer(int argc, char **argv);
+int cmd_trust(int argc, char **argv);
+int cmd_sync(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
 
 /* ---- errors: the one place that formats them ---- */
 

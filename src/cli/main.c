@@ -32,7 +32,9 @@ static const struct cli_cmd commands[] = {
      "create a data directory and the node's own organisation",
      DATA_HELP "  --org NAME            the organisation that runs this node\n"
                "Creates DIR if needed and an empty store in it, adds organisation NAME and\n"
-               "records it as the node's own. Refuses a directory that is already initialised.\n",
+               "records it as the node's own, creates the node's Ed25519 key (DIR/node.key,\n"
+               "mode 0600) and its audit log, and prints \"pubkey: KEY\". Refuses a directory\n"
+               "that is already initialised.\n",
      false},
     {"org", cmd_org, "ctix org add --data DIR NAME\n       ctix org list --data DIR",
      "add or list organisations",
@@ -129,6 +131,30 @@ static const struct cli_cmd commands[] = {
      "indicators prints \"ID<TAB>NAME<TAB>PATTERN\" for each indicator of the collection\n"
      "(latest versions, pattern_type stix, not revoked) the observations match, through the\n"
      "match index (exit 0; 1 when none). Errors in match and indicators exit 2.\n",
+     false},
+    {"node", cmd_node, "ctix node show --data DIR\n       ctix node keygen --data DIR",
+     "show this node's organisation and public key",
+     DATA_HELP "show prints \"organisation: NAME\" and \"pubkey: KEY\": the key peers give to\n"
+               "'ctix peer add --pubkey' and 'ctix trust add --pubkey'. A node initialised\n"
+               "before node keys existed has none: show says so (exit 1), and keygen creates\n"
+               "it (it never replaces an existing key: the key is the node's identity).\n",
+     false},
+    {"trust", cmd_trust,
+     "ctix trust add --data DIR --org ORG --pubkey KEY\n       ctix trust list --data DIR",
+     "trust a publisher's key for objects relayed by other nodes",
+     DATA_HELP "  --org ORG             the publisher's organisation (created if missing)\n"
+               "  --pubkey KEY          its node key, as its 'ctix node show' prints it\n"
+               "Objects signed with a trusted key verify also when they arrive through a third\n"
+               "node; others are quarantined. A peer's own key is trusted without an entry.\n"
+               "list prints every trusted key: trust entries and peers' keys.\n",
+     false},
+    {"audit", cmd_audit, "ctix audit --data DIR [--last N]\n       ctix audit verify --data DIR",
+     "list quarantined objects and the audit log, or verify the log",
+     DATA_HELP "  --last N              audit entries shown (default 20)\n"
+               "Without a sub-command: every quarantined object version (id, version,\n"
+               "collection, the peer it came from), then the last N audit entries. verify\n"
+               "checks the hash chain of DIR/audit.log and prints \"ok: N entries, head HEX\"\n"
+               "(exit 0), or where it breaks (exit 1).\n",
      false},
     {"demo-data", cmd_demo_data, "ctix demo-data [OPTIONS]",
      "fill a data directory with demonstration data", "", true},
