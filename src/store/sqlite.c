@@ -2342,6 +2342,29 @@ static enum ctix_rc sq_peer_coll_add(struct store *st, int64_t peer_id, const ch
     return rc;
 }
 
+static enum ctix_rc sq_peer_coll_cursor_set(struct store *st, int64_t peer_id, const char *coll_id,
+                                            int dir, int64_t cursor_us)
+{
+    struct sq_store *s = sq(st);
+    struct conn *c = writer_get(s);
+    sqlite3_stmt *q = NULL;
+    enum ctix_rc rc = stmt_get(c, S_PCOLL_CURSOR, &q);
+
+    if (rc == CTIX_OK) {
+        sqlite3_bind_int64(q, 1, peer_id);
+        bind_str(q, 2, coll_id);
+        sqlite3_bind_int64(q, 3, cursor_us);
+        sqlite3_bind_int(q, 4, dir);
+        rc = stmt_run(c, q, "peer_coll_cursor_set");
+        sqlite3_clear_bindings(q);
+    }
+    if (rc == CTIX_OK && sqlite3_changes(c->db) == 0) {
+        rc = CTIX_ENOTFOUND;
+    }
+    writer_put(s);
+    return rc;
+}
+
 static void peer_coll_row(sqlite3_stmt *q, void *dst)
 {
     struct store_peer_coll *out = dst;
@@ -2596,6 +2619,7 @@ const struct store_ops store__sqlite_ops = {
     .peer_status_set = sq_peer_status_set,
     .peer_coll_add = sq_peer_coll_add,
     .peer_coll_list = sq_peer_coll_list,
+    .peer_coll_cursor_set = sq_peer_coll_cursor_set,
     .trust_add = sq_trust_add,
     .trust_list = sq_trust_list,
     .outbox_add = sq_outbox_add,

@@ -355,6 +355,15 @@ enum ctix_rc store_peer_coll_add(struct store *st, int64_t peer_id, const char *
     return bad ? CTIX_EINVAL : st->ops->peer_coll_add(st, peer_id, coll_id, dir);
 }
 
+enum ctix_rc store_peer_coll_cursor_set(struct store *st, int64_t peer_id, const char *coll_id,
+                                        int dir, int64_t cursor_us)
+{
+    bool bad = st == NULL || !name_ok(coll_id, sizeof(((struct store_peer_coll *)0)->coll_id)) ||
+               !dir_ok(dir) || cursor_us < -1;
+
+    return bad ? CTIX_EINVAL : st->ops->peer_coll_cursor_set(st, peer_id, coll_id, dir, cursor_us);
+}
+
 enum ctix_rc store_peer_coll_list(struct store *st, int64_t peer_id, struct store_peer_coll **out,
                                   size_t *n)
 {

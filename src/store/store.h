@@ -298,6 +298,14 @@ CTIX_MUST_CHECK enum ctix_rc store_peer_coll_add(struct store *st, int64_t peer_
 CTIX_MUST_CHECK enum ctix_rc store_peer_coll_list(struct store *st, int64_t peer_id,
                                                   struct store_peer_coll **out, size_t *n);
 
+/* Moves the cursor of (peer_id, coll_id, dir) to cursor_us. For a push, the local date_added of
+ * the last object handed to the push queue; a pull's cursor moves with its page
+ * (store_objs_put_pull), this is for repairs and tests. CTIX_ENOTFOUND when the pair is not
+ * exchanged in that direction. */
+CTIX_MUST_CHECK enum ctix_rc store_peer_coll_cursor_set(struct store *st, int64_t peer_id,
+                                                        const char *coll_id, int dir,
+                                                        int64_t cursor_us);
+
 /* A pulled page: stores objs into coll_id (as store_objs_put) and moves the cursor of
  * (peer_id, coll_id, pull) to cursor_us in the same transaction, so that a crash leaves either
  * both or neither — nothing lost, nothing stored twice. The objects' origin and prov are the

@@ -70,6 +70,8 @@ struct store_ops {
     enum ctix_rc (*peer_coll_add)(struct store *st, int64_t peer_id, const char *coll_id, int dir);
     enum ctix_rc (*peer_coll_list)(struct store *st, int64_t peer_id, struct store_peer_coll **out,
                                    size_t *n);
+    enum ctix_rc (*peer_coll_cursor_set)(struct store *st, int64_t peer_id, const char *coll_id,
+                                         int dir, int64_t cursor_us);
 
     enum ctix_rc (*trust_add)(struct store *st, const char *org, const char *pubkey);
     enum ctix_rc (*trust_list)(struct store *st, struct store_trust **out, size_t *n);

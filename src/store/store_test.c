@@ -1528,6 +1528,17 @@ static void test_peer_colls(void **state)
         CTIX_EINVAL);
     /* A push-only collection has no pull cursor to move. */
     assert_int_equal(store_objs_put_pull(e->st, COLL2, NULL, 0, NULL, NULL, &cur), CTIX_ENOTFOUND);
+
+    /* A push cursor moves alone, and only where the pair exists in that direction. */
+    assert_int_equal(store_peer_coll_cursor_set(e->st, a, COLL2, STORE_DIR_PUSH, 777), CTIX_OK);
+    assert_int_equal(cursor_of(e->st, a, COLL2, STORE_DIR_PUSH), 777);
+    assert_int_equal(cursor_of(e->st, a, COLL, STORE_DIR_PULL), 12345);
+    assert_int_equal(store_peer_coll_cursor_set(e->st, a, COLL2, STORE_DIR_PULL, 1),
+                     CTIX_ENOTFOUND);
+    assert_int_equal(store_peer_coll_cursor_set(e->st, b, COLL2, STORE_DIR_PUSH, 1),
+                     CTIX_ENOTFOUND);
+    assert_int_equal(store_peer_coll_cursor_set(e->st, a, COLL2, 0, 1), CTIX_EINVAL);
+    assert_int_equal(store_peer_coll_cursor_set(e->st, a, COLL2, STORE_DIR_PUSH, -2), CTIX_EINVAL);
 }
 
 static void test_put_pull(void **state)
