@@ -103,6 +103,12 @@ struct sync_opts {
     int64_t timeout_us;     /* per HTTP request (default 30 s) */
     int64_t backoff_max_us; /* retries back off exponentially with jitter up to this (60 s) */
     const char *ca_file;    /* TLS: extra CA bundle for peers' certificates, or NULL */
+    /* Limits, 0 for the defaults (tests lower them): the largest response body accepted
+     * (SYNC_BODY_MAX), objects asked for per page (SYNC_PAGE_MAX), pages per collection in one
+     * pass (10,000; the rest waits for the next pass). */
+    size_t body_max;
+    size_t page_limit;
+    size_t max_pages;
 };
 
 struct sync_pass {

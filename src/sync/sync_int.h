@@ -29,4 +29,30 @@ void sync__audit_sync(const struct sync_node *node);
 /* The peer's name for logs and the audit log: "peer#ID" when it has none, "import" for 0. */
 void sync__peer_name(struct store *st, int64_t peer_id, char *out, size_t n);
 
+/* ---- the client ---- */
+
+/* True for "application/taxii+json" with no version or version=2.1 (case and spaces aside). */
+bool sync__media_ok(const char *ctype);
+
+/* One page of a peer's objects GET, as the peer sent it. */
+struct sync_page {
+    json_t *objects; /* a new reference, never NULL on success (possibly empty) */
+    bool more;
+    int64_t last_us; /* X-TAXII-Date-Added-Last in µs, -1 when absent */
+};
+
+/* Checks a 200 answer strictly: the media type, the body is a TAXII envelope (an object, `more`
+ * a boolean when present, `objects` an array when present), X-TAXII-Date-Added-Last a timestamp
+ * and present when there are objects. CTIX_EINVAL with diag otherwise. Pure: the fuzz target
+ * drives it. */
+CTIX_MUST_CHECK enum ctix_rc sync__page_parse(const char *body, size_t len, const char *ctype,
+                                              const char *date_last, struct sync_page *out,
+                                              struct ctix_diag *diag);
+
+/* One pass over one peer (outbox, pulls, pushes, outbox), recorded in its status. CTIX_OK or the
+ * failure that stopped it. */
+CTIX_MUST_CHECK enum ctix_rc sync__peer_pass(const struct sync_node *node,
+                                             const struct store_peer *p,
+                                             const struct sync_opts *opts, struct sync_pass *pass);
+
 #endif

@@ -9,10 +9,15 @@
 
 #include <cmocka.h>
 
+#include <arpa/inet.h>
 #include <ftw.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -39,23 +44,33 @@ static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW 
     return remove(path);
 }
 
-static int64_t peer_add(struct store *st, const char *name, const char *org,
-                        const struct prov_key *k)
+static int64_t peer_add_url(struct store *st, const char *name, const char *org,
+                            const struct prov_key *k, const char *url)
 {
     struct store_peer p;
+    struct store_org o;
     int64_t org_id = 0, id = 0;
 
-    assert_int_equal(store_org_add(st, org, &org_id), CTIX_OK);
+    if (store_org_get(st, org, &o) == CTIX_OK)
+        org_id = o.id;
+    else
+        assert_int_equal(store_org_add(st, org, &org_id), CTIX_OK);
     memset(&p, 0, sizeof(p));
     snprintf(p.name, sizeof(p.name), "%s", name);
     p.org_id = org_id;
-    snprintf(p.url, sizeof(p.url), "http://127.0.0.1:1/api/");
+    snprintf(p.url, sizeof(p.url), "%s", url);
     snprintf(p.token, sizeof(p.token), "secret-token-%s", name);
     prov_pubkey_format(prov_key_public(k), p.pubkey);
     p.max_tlp = STIX_TLP_AMBER;
     assert_int_equal(store_peer_add(st, &p, &id), CTIX_OK);
     assert_int_equal(store_peer_coll_add(st, id, COLL, STORE_DIR_PULL), CTIX_OK);
     return id;
+}
+
+static int64_t peer_add(struct store *st, const char *name, const char *org,
+                        const struct prov_key *k)
+{
+    return peer_add_url(st, name, org, k, "http://127.0.0.1:1/api/");
 }
 
 static int setup(void **state)
@@ -536,6 +551,342 @@ static void test_sweep(void **state)
     json_decref(page);
 }
 
+/* ---- the client, against a tiny HTTP server ---- */
+
+struct canned {
+    int status;
+    const char *ctype;
+    const char *last; /* X-TAXII-Date-Added-Last, or NULL */
+    const char *date; /* Date, or NULL */
+    char *body;       /* owned */
+    int delay_ms;
+};
+
+struct srv {
+    int fd, port;
+    pthread_t th;
+    volatile int stop;
+    struct canned resp[8];
+    size_t n_resp, next; /* the last one repeats */
+    size_t n_req;
+    char path[8][512];
+    char auth[300];
+    char post[8192];
+};
+
+static void srv_answer(struct srv *s, int c)
+{
+    char req[16384];
+    size_t len = 0;
+    ssize_t r;
+    char *end = NULL;
+    struct canned *k;
+    char head[1024];
+    int hl;
+
+    while (len < sizeof(req) - 1) {
+        r = recv(c, req + len, sizeof(req) - 1 - len, 0);
+        if (r <= 0)
+            return;
+        len += (size_t)r;
+        req[len] = '\0';
+        end = strstr(req, "\r\n\r\n");
+        if (end != NULL) {
+            const char *cl = strcasestr(req, "Content-Length:");
+            size_t want = cl != NULL ? strtoul(cl + 15, NULL, 10) : 0;
+
+            if (len - (size_t)(end + 4 - req) >= want)
+                break;
+        }
+    }
+    if (end == NULL)
+        return;
+    if (s->n_req < 8)
+        sscanf(req, "%*s %511s", s->path[s->n_req]);
+    {
+        const char *a = strcasestr(req, "Authorization:");
+
+        if (a != NULL)
+            sscanf(a + 14, " %299[^\r]", s->auth);
+    }
+    snprintf(s->post, sizeof(s->post), "%s", end + 4);
+    s->n_req++;
+    k = &s->resp[s->next < s->n_resp ? s->next : s->n_resp - 1];
+    s->next++;
+    if (k->delay_ms > 0)
+        usleep((useconds_t)k->delay_ms * 1000);
+    hl = snprintf(head, sizeof(head),
+                  "HTTP/1.1 %d X\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s%s%s%s%s%s"
+                  "Connection: close\r\n\r\n",
+                  k->status, k->ctype, strlen(k->body), k->last ? "X-TAXII-Date-Added-Last: " : "",
+                  k->last ? k->last : "", k->last ? "\r\n" : "", k->date ? "Date: " : "",
+                  k->date ? k->date : "", k->date ? "\r\n" : "");
+    (void)!send(c, head, (size_t)hl, MSG_NOSIGNAL);
+    (void)!send(c, k->body, strlen(k->body), MSG_NOSIGNAL);
+}
+
+static void *srv_main(void *arg)
+{
+    struct srv *s = arg;
+
+    while (!s->stop) {
+        struct pollfd pf = {.fd = s->fd, .events = POLLIN};
+        int c;
+
+        if (poll(&pf, 1, 50) <= 0)
+            continue;
+        c = accept(s->fd, NULL, NULL);
+        if (c < 0)
+            continue;
+        srv_answer(s, c);
+        close(c);
+    }
+    return NULL;
+}
+
+static void srv_start(struct srv *s)
+{
+    struct sockaddr_in a;
+    socklen_t al = sizeof(a);
+    int one = 1;
+
+    s->fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(s->fd >= 0);
+    setsockopt(s->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(s->fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(listen(s->fd, 8), 0);
+    assert_int_equal(getsockname(s->fd, (struct sockaddr *)&a, &al), 0);
+    s->port = ntohs(a.sin_port);
+    assert_int_equal(pthread_create(&s->th, NULL, srv_main, s), 0);
+}
+
+static void srv_stop(struct srv *s)
+{
+    s->stop = 1;
+    pthread_join(s->th, NULL);
+    close(s->fd);
+    for (size_t i = 0; i < s->n_resp; i++)
+        free(s->resp[i].body);
+}
+
+static void srv_add(struct srv *s, int status, const char *ctype, const char *last, char *body)
+{
+    assert_true(s->n_resp < 8);
+    s->resp[s->n_resp++] =
+        (struct canned){.status = status, .ctype = ctype, .last = last, .body = body};
+}
+
+#define TAXII "application/taxii+json;version=2.1"
+
+/* An envelope of objs (and their attestations) with more. */
+static char *envelope(json_t *page, bool more)
+{
+    json_t *env = json_pack("{s:b, s:O}", "more", more, "objects", page);
+    char *txt = json_dumps(env, JSON_COMPACT);
+
+    json_decref(env);
+    return txt;
+}
+
+/* A peer "t" at the test server, pulling COLL. */
+static int64_t srv_peer(struct env *e, struct srv *s)
+{
+    char url[128];
+
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/api1/", s->port);
+    return peer_add_url(e->st, "t", "CSA Singapore", e->pub_key, url);
+}
+
+static void status_of(struct env *e, struct store_peer *p)
+{
+    assert_int_equal(store_peer_get(e->st, "t", p), CTIX_OK);
+}
+
+static void test_client_paging(void **state)
+{
+    struct env *e = *state;
+    json_t *o[2] = {indicator(1, NULL), indicator(2, NULL)};
+    json_t *atts = sign(e->pub_key, "CSA Singapore", o, 2);
+    json_t *p1 = json_array(), *p2 = json_array();
+    struct srv s = {0};
+    struct sync_opts opts = {.timeout_us = 5000000};
+    struct sync_pass pass;
+    struct store_peer p;
+    struct ctix_diag d;
+    struct seen rs;
+    int64_t id;
+
+    json_array_append(p1, o[0]);
+    json_array_append(p1, json_array_get(atts, 0));
+    json_array_append(p2, o[1]);
+    json_array_append(p2, json_array_get(atts, 1));
+    srv_add(&s, 200, TAXII, "2024-05-01T00:00:00.000001Z", envelope(p1, true));
+    srv_add(&s, 200, TAXII, "2024-05-01T00:00:00.000002Z", envelope(p2, false));
+    srv_start(&s);
+    id = srv_peer(e, &s);
+    assert_int_equal(sync_once(&e->node, "t", &opts, &pass, &d), CTIX_OK);
+    srv_stop(&s);
+    assert_int_equal(pass.errors, 0);
+    assert_int_equal(pass.pages, 2);
+    assert_int_equal(pass.stored, 4);
+    rows(e, &rs);
+    assert_int_equal(rs.n, 4);
+    for (size_t i = 0; i < rs.n; i++)
+        assert_int_equal(rs.prov[i], STORE_PROV_VERIFIED);
+    assert_int_equal(cursor_of(e, id), 1714521600000002LL);
+    assert_int_equal(s.n_req, 2);
+    assert_string_equal(s.path[0], "/api1/collections/" COLL "/objects/?limit=1000");
+    assert_string_equal(s.path[1], "/api1/collections/" COLL
+                                   "/objects/?limit=1000&added_after=2024-05-01T00:00:00.000001Z");
+    assert_string_equal(s.auth, "Bearer secret-token-t");
+    status_of(e, &p);
+    assert_true(p.last_ok_us > 0);
+    assert_int_equal(p.n_errors, 0);
+    assert_int_equal(p.n_received, 4);
+    assert_int_equal(p.lag_objects, 2); /* the second page */
+    assert_int_equal(sync_once(&e->node, "nobody", &opts, &pass, &d), CTIX_ENOTFOUND);
+    json_decref(o[0]);
+    json_decref(o[1]);
+    json_decref(atts);
+    json_decref(p1);
+    json_decref(p2);
+}
+
+/* One bad answer: an error in the peer status, nothing stored, the cursor where it was. */
+struct bad_case {
+    const char *name;
+    int status;
+    const char *ctype;
+    const char *last;
+    const char *body; /* NULL: a valid page of one object */
+    int delay_ms;
+    size_t body_max;
+    int64_t timeout_us;
+    int64_t cursor_before;
+    bool no_server;
+    const char *err; /* expected in last_err */
+};
+
+static const struct bad_case bad_cases[] = {
+    {"garbage", 200, TAXII, NULL, "garbage{]", 0, 0, 0, -1, false, "bad page"},
+    {"media type", 200, "application/json", "2024-05-01T00:00:00.000001Z", NULL, 0, 0, 0, -1, false,
+     "Content-Type"},
+    {"bundle", 200, TAXII, NULL, "{\"type\":\"bundle\",\"objects\":[]}", 0, 0, 0, -1, false,
+     "not a TAXII envelope"},
+    {"more not boolean", 200, TAXII, NULL, "{\"more\":1}", 0, 0, 0, -1, false, "more"},
+    {"no date header", 200, TAXII, NULL, NULL, 0, 0, 0, -1, false, "X-TAXII-Date-Added-Last"},
+    {"huge", 200, TAXII, "2024-05-01T00:00:00.000001Z", NULL, 0, 200, 0, -1, false, "larger than"},
+    {"401", 401, TAXII, NULL, "{}", 0, 0, 0, -1, false, "token refused (HTTP 401)"},
+    {"503", 503, TAXII, NULL, "{}", 0, 0, 0, -1, false, "peer error (HTTP 503)"},
+    {"backwards", 200, TAXII, "2024-05-01T00:00:00.000001Z", NULL, 0, 0, 0, 1714521600000005LL,
+     false, "backwards"},
+    {"timeout", 200, TAXII, "2024-05-01T00:00:00.000001Z", NULL, 1500, 0, 300000, -1, false,
+     "timeout"},
+    {"refused", 0, NULL, NULL, NULL, 0, 0, 0, -1, true, ""},
+};
+
+static void test_client_bad_answers(void **state)
+{
+    struct env *e = *state;
+
+    for (size_t i = 0; i < CTIX_ARRAY_LEN(bad_cases); i++) {
+        const struct bad_case *bc = &bad_cases[i];
+        json_t *o = indicator(1, NULL), *page = page_of(&o, 1, NULL);
+        struct srv s = {0};
+        struct sync_opts opts = {.timeout_us = bc->timeout_us > 0 ? bc->timeout_us : 5000000,
+                                 .body_max = bc->body_max};
+        struct sync_pass pass;
+        struct store_peer p;
+        struct ctix_diag d;
+        struct seen rs;
+        int64_t id;
+
+        print_message("case %s\n", bc->name);
+        if (!bc->no_server) {
+            srv_add(&s, bc->status, bc->ctype, bc->last,
+                    bc->body != NULL ? strdup(bc->body) : envelope(page, false));
+            s.resp[0].delay_ms = bc->delay_ms;
+            srv_start(&s);
+            id = srv_peer(e, &s);
+        } else {
+            id = peer_add_url(e->st, "t", "CSA Singapore", e->pub_key, "http://127.0.0.1:1/");
+        }
+        if (bc->cursor_before >= 0) {
+            struct store_cursor_in cur = {.peer_id = id, .cursor_us = bc->cursor_before};
+
+            assert_int_equal(store_objs_put_pull(e->st, COLL, NULL, 0, NULL, NULL, &cur), CTIX_OK);
+        }
+        assert_int_equal(sync_once(&e->node, "t", &opts, &pass, &d), CTIX_OK);
+        if (!bc->no_server)
+            srv_stop(&s);
+        assert_int_equal(pass.errors, 1);
+        status_of(e, &p);
+        assert_int_equal(p.n_errors, 1);
+        assert_int_equal(p.last_ok_us, 0);
+        assert_true(p.last_err_us > 0);
+        assert_non_null(strstr(p.last_err, bc->err));
+        assert_null(strstr(p.last_err, "secret"));
+        rows(e, &rs);
+        assert_int_equal(rs.n, 0);
+        assert_int_equal(cursor_of(e, id), bc->cursor_before);
+        assert_int_equal(store_peer_remove(e->st, "t"), CTIX_OK);
+        json_decref(o);
+        json_decref(page);
+    }
+}
+
+static void test_client_endless_more(void **state)
+{
+    struct env *e = *state;
+    json_t *o = indicator(1, NULL), *page = page_of(&o, 1, NULL);
+    struct srv s = {0};
+    struct sync_opts opts = {.timeout_us = 5000000};
+    struct sync_pass pass;
+    struct store_peer p;
+    struct ctix_diag d;
+    int64_t id;
+
+    /* The same page, more: true, the same date, forever. */
+    srv_add(&s, 200, TAXII, "2024-05-01T00:00:00.000001Z", envelope(page, true));
+    srv_start(&s);
+    id = srv_peer(e, &s);
+    assert_int_equal(sync_once(&e->node, "t", &opts, &pass, &d), CTIX_OK);
+    srv_stop(&s);
+    assert_int_equal(s.n_req, 2); /* stopped at the second page, not a loop */
+    status_of(e, &p);
+    assert_int_equal(p.n_errors, 1);
+    assert_non_null(strstr(p.last_err, "did not advance"));
+    /* The first page was whole: it is stored with its cursor. */
+    assert_int_equal(cursor_of(e, id), 1714521600000001LL);
+    assert_int_equal(prov_of(e, id_of(o)), STORE_PROV_PENDING);
+    json_decref(o);
+    json_decref(page);
+}
+
+static void test_client_clock_skew(void **state)
+{
+    struct env *e = *state;
+    struct srv s = {0};
+    struct sync_opts opts = {.timeout_us = 5000000};
+    struct sync_pass pass;
+    struct store_peer p;
+    struct ctix_diag d;
+
+    srv_add(&s, 200, TAXII, NULL, strdup("{}"));
+    s.resp[0].date = "Mon, 01 Jan 2001 00:00:00 GMT";
+    srv_start(&s);
+    (void)srv_peer(e, &s);
+    assert_int_equal(sync_once(&e->node, "t", &opts, &pass, &d), CTIX_OK);
+    srv_stop(&s);
+    status_of(e, &p);
+    assert_int_equal(p.n_errors, 0);
+    assert_true(p.last_ok_us > 0);
+    assert_non_null(strstr(p.last_err, "clock off"));
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -551,6 +902,10 @@ int main(void)
         T(test_failed_put_stores_nothing),
         T(test_local_not_overwritten),
         T(test_sweep),
+        T(test_client_paging),
+        T(test_client_bad_answers),
+        T(test_client_endless_more),
+        T(test_client_clock_skew),
     };
 
     ctix_log_set_level(CTIX_LOG_ERROR);
