@@ -887,6 +887,55 @@ static void test_client_clock_skew(void **state)
     assert_non_null(strstr(p.last_err, "clock off"));
 }
 
+/* ---- the runner ---- */
+
+static void wait_for(volatile size_t *n, size_t want, int64_t max_us)
+{
+    int64_t t0 = ctix_mono_us();
+
+    while (*n < want && ctix_mono_us() - t0 < max_us)
+        usleep(20000);
+}
+
+static void test_runner(void **state)
+{
+    struct env *e = *state;
+    struct srv a = {0}, b = {0};
+    struct sync_opts opts = {.interval_us = 100000, .timeout_us = 2000000};
+    struct sync_runner *r = NULL;
+    char url[128];
+    size_t seen_a;
+    int64_t t0;
+
+    srv_add(&a, 200, TAXII, NULL, strdup("{}"));
+    srv_add(&b, 503, TAXII, NULL, strdup("{}"));
+    srv_start(&a);
+    srv_start(&b);
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/", a.port);
+    (void)peer_add_url(e->st, "a", "CSA Singapore", e->pub_key, url);
+    assert_int_equal(sync_runner_start(&e->node, &opts, &r), CTIX_OK);
+    /* Polled every interval. */
+    wait_for((volatile size_t *)&a.n_req, 3, 5000000);
+    assert_true(a.n_req >= 3);
+    /* A peer added while it runs is picked up; a failing one backs off (fewer requests). */
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/", b.port);
+    (void)peer_add_url(e->st, "b", "KrCERT", e->other_key, url);
+    wait_for((volatile size_t *)&b.n_req, 1, 5000000);
+    assert_true(b.n_req >= 1);
+    /* A removed peer is dropped. */
+    assert_int_equal(store_peer_remove(e->st, "a"), CTIX_OK);
+    usleep(2500000);
+    seen_a = a.n_req;
+    usleep(500000);
+    assert_int_equal(a.n_req, seen_a);
+    assert_true(b.n_req < 12); /* 3 s at 0.1 s would be 30: backoff */
+    t0 = ctix_mono_us();
+    sync_runner_stop(r);
+    assert_true(ctix_mono_us() - t0 < 1500000);
+    srv_stop(&a);
+    srv_stop(&b);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -906,6 +955,7 @@ int main(void)
         T(test_client_bad_answers),
         T(test_client_endless_more),
         T(test_client_clock_skew),
+        T(test_runner),
     };
 
     ctix_log_set_level(CTIX_LOG_ERROR);
