@@ -270,6 +270,7 @@ static enum ctix_rc lookup_hash(struct store *st, const unsigned char hash[STORE
     out->org_id = key.org_id;
     ctix_strlcpy(out->org_name, org.name, sizeof(out->org_name));
     out->role = role;
+    ctix_strlcpy(out->key_name, key.name, sizeof(out->key_name));
 out:
     return rc;
 }

@@ -31,6 +31,9 @@ struct auth_principal {
     int64_t org_id;
     char org_name[STORE_NAME_MAX];
     enum auth_role role;
+    /* The key's name (its label): the user name that policy/ matches against the named
+     * recipients of a TLP:RED object. */
+    char key_name[STORE_NAME_MAX];
 };
 
 /* Creates a key for organisation org_name. token receives the only copy of the secret.

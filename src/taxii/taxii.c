@@ -89,6 +89,9 @@ struct taxii_server {
     struct auth_cache *keys;
     pthread_mutex_t rights_lock;
     struct rights_slot rights[RIGHTS_SLOTS];
+    const struct sync_node *node; /* cfg.node, or own */
+    struct sync_node own;         /* without cfg.node: the organisation from the store */
+    struct taxii__deny_cache denied;
 };
 
 struct taxii_req_state {
@@ -234,6 +237,37 @@ static void config_free(struct taxii_config *c)
     free((char *)c->api_root);
 }
 
+/* The node whose policy every read obeys. Without one from the caller: this store's node
+ * organisation (none on a store that was never initialised: then nobody is the own
+ * organisation, which only ever withholds more). */
+static enum ctix_rc node_setup(struct taxii_server *srv, struct store *st,
+                               const struct sync_node *node)
+{
+    struct store_org org;
+    enum ctix_rc rc = CTIX_OK;
+
+    if (node != NULL) {
+        srv->node = node;
+        goto out;
+    }
+    srv->node = &srv->own;
+    srv->own.st = st;
+    rc = store_meta_get(st, "node_org", srv->own.org, sizeof(srv->own.org));
+    if (rc == CTIX_ENOTFOUND) {
+        srv->own.org[0] = '\0';
+        rc = CTIX_OK;
+        goto out;
+    }
+    if (rc == CTIX_OK)
+        rc = store_org_get(st, srv->own.org, &org);
+    if (rc == CTIX_OK)
+        srv->own.org_id = org.id;
+    if (rc == CTIX_ENOTFOUND)
+        rc = CTIX_OK;
+out:
+    return rc;
+}
+
 enum ctix_rc taxii_server_new(struct store *st, const struct taxii_config *cfg,
                               struct taxii_server **out)
 {
@@ -252,6 +286,7 @@ enum ctix_rc taxii_server_new(struct store *st, const struct taxii_config *cfg,
     srv->st = st;
     srv->cfg = *cfg;
     pthread_mutex_init(&srv->rights_lock, NULL);
+    taxii__deny_cache_init(&srv->denied);
     srv->cfg.title = dup_or_null(cfg->title);
     srv->cfg.description = dup_or_null(cfg->description);
     srv->cfg.contact = dup_or_null(cfg->contact);
@@ -267,6 +302,8 @@ enum ctix_rc taxii_server_new(struct store *st, const struct taxii_config *cfg,
     rc = secret_load(st, srv->secret);
     if (rc == CTIX_OK)
         rc = auth_cache_new(cfg->cache_ttl_us, &srv->keys);
+    if (rc == CTIX_OK)
+        rc = node_setup(srv, st, cfg->node);
     if (rc != CTIX_OK)
         goto out;
     *out = srv;
@@ -283,6 +320,7 @@ void taxii_server_free(struct taxii_server *srv)
     config_free(&srv->cfg);
     auth_cache_free(srv->keys);
     pthread_mutex_destroy(&srv->rights_lock);
+    taxii__deny_cache_cleanup(&srv->denied);
     free(srv);
 }
 
@@ -694,6 +732,7 @@ struct page {
     enum route route;
     size_t n;
     int64_t first_us, last_us;
+    struct taxii__egress *eg;
 };
 
 static enum ctix_rc page_row(void *ctx, const struct store_row *row)
@@ -715,7 +754,10 @@ static enum ctix_rc page_row(void *ctx, const struct store_row *row)
     switch (p->route) {
     case R_OBJECTS:
     case R_OBJECT:
-        rc = row->json != NULL ? buf_append(b, row->json, row->json_len) : CTIX_EIO;
+        /* The object itself leaves the node: audited before it goes into the page. */
+        rc = taxii__egress_sent(p->eg, row);
+        if (rc == CTIX_OK)
+            rc = row->json != NULL ? buf_append(b, row->json, row->json_len) : CTIX_EIO;
         break;
     case R_VERSIONS:
         rc = buf_append_json_str(b, row->version, strlen(row->version));
@@ -743,7 +785,8 @@ static enum ctix_rc serve_page(struct taxii_server *srv, struct taxii_req_state 
                                struct taxii_response *resp)
 {
     const struct taxii_query *q = &s->q;
-    struct page p = {&resp->body, s->route, 0, 0, 0};
+    struct taxii__egress eg;
+    struct page p = {&resp->body, s->route, 0, 0, 0, &eg};
     struct store_query sq = {
         .coll_id = s->coll.id,
         .object_id = s->route == R_OBJECT || s->route == R_VERSIONS ? s->object_id : NULL,
@@ -759,15 +802,32 @@ static enum ctix_rc serve_page(struct taxii_server *srv, struct taxii_req_state 
         .version_keys = (const char *const *)q->version_keys,
         .n_versions = q->n_versions,
         .want_json = s->route == R_OBJECTS || s->route == R_OBJECT,
+        .filter = taxii__egress_filter,
+        .filter_ctx = &eg,
     };
     bool more = false;
     /* Room for a typical page up front: growing by doubling copies a 60 KB page twice over. */
-    enum ctix_rc rc = buf_grow(&resp->body, sq.want_json ? s->limit * 768 : s->limit * 160);
+    enum ctix_rc rc = taxii__egress_init(&eg, srv->node, &srv->denied, &s->who);
 
+    if (rc != CTIX_OK)
+        goto out;
+    /* A person may be a named recipient of a RED object, which only its JSON says: manifest and
+     * versions then read bodies too, so that they show exactly what objects would. */
+    if (eg.req.rel != POLICY_REL_PEER)
+        sq.want_json = true;
+    rc = buf_grow(&resp->body,
+                  s->route == R_OBJECTS || s->route == R_OBJECT ? s->limit * 768 : s->limit * 160);
     if (rc == CTIX_OK)
         rc = buf_append(&resp->body, "{", 1);
     if (rc == CTIX_OK)
         rc = store_objs_query(srv->st, &sq, page_row, &p, &more);
+    {
+        /* The denials are recorded even when the page failed. */
+        enum ctix_rc frc = taxii__egress_finish(&eg);
+
+        if (rc == CTIX_OK)
+            rc = frc;
+    }
     if (rc != CTIX_OK)
         goto out;
     /* One object's endpoints: an object with no matching version does not exist, except on a

@@ -19,6 +19,7 @@
 #include "base/base.h"
 #include "stix/stix.h"
 #include "store/store.h"
+#include "sync/sync.h"
 
 #define TAXII_MEDIA_TYPE      "application/taxii+json;version=2.1"
 #define TAXII_STIX_MEDIA_TYPE "application/stix+json;version=2.1"
@@ -34,6 +35,11 @@ struct taxii_config {
     /* How long an authenticated key and a collection's rights may be answered from memory
      * (0: never). Grants and revocations made by another process take effect within it. */
     int64_t cache_ttl_us;
+    /* The node (borrowed, must outlive the server): its organisation and policy settings decide
+     * what every read may reveal; with its key, objects that local requesters post are signed;
+     * with its audit log, every object served and every denial is recorded. NULL: the node's
+     * organisation is read from the store (node_org), default policy, no signing, no audit. */
+    const struct sync_node *node;
 };
 
 struct taxii_server;

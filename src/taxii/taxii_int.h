@@ -3,7 +3,10 @@
 #ifndef CTIX_TAXII_INT_H
 #define CTIX_TAXII_INT_H
 
+#include <pthread.h>
+
 #include "auth/auth.h"
+#include "policy/policy.h"
 #include "stix/stix.h"
 #include "taxii/taxii.h"
 
@@ -51,5 +54,48 @@ CTIX_MUST_CHECK enum ctix_rc
 taxii__objects_add(struct store *st, const char *coll_id, json_t *objects, const char *text,
                    const struct stix_span *spans, struct taxii_add_item *items,
                    struct taxii_add_counts *counts, const struct taxii__status_req *sreq);
+
+/* ---- egress: policy and audit on every read (egress.c) ---- */
+
+/* Denials already written to the audit log, so that a peer polling the same withheld objects
+ * does not flood it: a direct-mapped set of 64-bit hashes of (requester org, object id,
+ * version). A collision only forgets an entry (the denial is logged again later). */
+#define TAXII_DENY_SLOTS 16384
+
+struct taxii__deny_cache {
+    pthread_mutex_t lock;
+    uint64_t slot[TAXII_DENY_SLOTS];
+};
+
+void taxii__deny_cache_init(struct taxii__deny_cache *c);
+void taxii__deny_cache_cleanup(struct taxii__deny_cache *c);
+
+/* One request's view through policy: who asks, on which channel, and its audit batch. */
+struct taxii__egress {
+    const struct sync_node *node;
+    struct taxii__deny_cache *denied;
+    struct policy_requester req;
+    enum policy_channel ch;
+    const char *actor; /* the requester's organisation name, for the audit log */
+    size_t n_sent, n_withheld, n_audited;
+    enum policy_reason last_allow; /* why the filter let the last row through */
+    enum ctix_rc audit_rc;         /* the first failure to append an entry */
+};
+
+/* Sets up e for a requester authenticated as who. CTIX_OK, or the store's error (then e denies
+ * everything: zeroed facts). */
+CTIX_MUST_CHECK enum ctix_rc taxii__egress_init(struct taxii__egress *e,
+                                                const struct sync_node *node,
+                                                struct taxii__deny_cache *denied,
+                                                const struct auth_principal *who);
+/* A store_query filter: true when the row may go to e's requester. Writes a "denied" audit entry
+ * (once per requester org, object and version while the cache remembers it). */
+bool taxii__egress_filter(void *ctx, const struct store_row *row);
+/* Records that row leaves the node (a "sent" audit entry). CTIX_OK, or the audit log's error:
+ * then the caller must not send it. */
+CTIX_MUST_CHECK enum ctix_rc taxii__egress_sent(struct taxii__egress *e,
+                                                const struct store_row *row);
+/* Makes the request's audit entries durable (one fdatasync). Returns the first failure. */
+CTIX_MUST_CHECK enum ctix_rc taxii__egress_finish(struct taxii__egress *e);
 
 #endif

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "auth/auth.h"
+#include "prov/prov.h"
 
 /* Calls are written as compound literals that name only what differs from the defaults; the
  * omitted fields are meant to be zero. */
@@ -22,7 +23,22 @@
 
 #define MAXCL 20000
 
-enum who { ADMIN, ANALYST, READER, PEER, JP, ANALYST_W, NOBODY, N_WHO };
+enum who {
+    ADMIN,
+    ANALYST,
+    READER,
+    PEER,
+    JP,
+    ANALYST_W,
+    NOBODY,
+    /* the policy tests' requesters (policy_fixture) */
+    ALICE,  /* SG analyst whose key is named "alice": a named recipient of RED */
+    CLIENT, /* analyst of a registered client organisation */
+    COMM,   /* analyst of a community organisation without agreement */
+    PEER_A, /* a peer node whose agreement reaches AMBER */
+    PEER_G, /* a peer node whose agreement reaches GREEN */
+    N_WHO
+};
 
 struct fx {
     char dir[64];
@@ -31,6 +47,9 @@ struct fx {
     char tok[N_WHO][AUTH_TOKEN_MAX];
     int64_t key_id[N_WHO];
     char c1[37], c2[37], c3[37]; /* c1 alias "shared", c2 JP's, c3 nobody's grants */
+    /* The node is SG. Unmarked objects read as CLEAR here, so that the tests of the TAXII
+     * mechanics see every object; the policy tests mark theirs. */
+    struct sync_node node;
 };
 
 static struct fx *F;
@@ -75,6 +94,11 @@ static int setup(void **state)
     assert_int_equal(store_org_add(f->st, "SG", &sg), CTIX_OK);
     assert_int_equal(store_org_add(f->st, "JP", &jp), CTIX_OK);
     assert_int_equal(store_org_add(f->st, "OTHER", &other), CTIX_OK);
+    f->node.st = f->st;
+    ctix_strlcpy(f->node.org, "SG", sizeof(f->node.org));
+    f->node.org_id = sg;
+    f->node.policy.unmarked = STIX_TLP_CLEAR;
+    cfg.node = &f->node;
     mk_key(f, ADMIN, "OTHER", AUTH_ROLE_ADMIN);
     mk_key(f, ANALYST, "SG", AUTH_ROLE_ANALYST);
     mk_key(f, READER, "SG", AUTH_ROLE_READER);
@@ -843,6 +867,7 @@ static void test_server_config(void **state)
     bad.max_page = 5;
     bad.api_root = "api";
     bad.max_content_length = MAXCL;
+    bad.node = &f->node;
     assert_int_equal(taxii_server_new(f->st, &bad, &s2), CTIX_OK);
     char ids[6][80];
     post_n(f->c1, 6, ids);
@@ -910,7 +935,8 @@ static void test_rights_cache(void **state)
                                .api_root = "api",
                                .max_content_length = MAXCL,
                                .max_page = 5,
-                               .cache_ttl_us = 200000};
+                               .cache_ttl_us = 200000,
+                               .node = &f->node};
     struct taxii_server *keep = f->srv, *cached = NULL;
     struct store_org jp;
 
@@ -932,6 +958,370 @@ static void test_rights_cache(void **state)
     taxii_server_free(cached);
 }
 
+/* ---- policy on every read ---- */
+
+/* The objects of the policy collection: local ones of each TLP, received ones from each peer,
+ * quarantined and pending ones. Which requesters may see each (bits of enum who). */
+#define W(x)      (1u << (x))
+#define PEOPLE_SG (W(ANALYST) | W(ALICE))
+#define PEOPLE    (PEOPLE_SG | W(CLIENT) | W(COMM))
+
+static const struct pol_obj {
+    const char *name;
+    int tlp;
+    char origin; /* 0 local, 'a' from PEER_A, 'g' from PEER_G */
+    int prov;
+    unsigned seen_by;
+} pol_objs[] = {
+    {"l-clear", STIX_TLP_CLEAR, 0, STORE_PROV_LOCAL, PEOPLE | W(PEER_A) | W(PEER_G)},
+    {"l-green", STIX_TLP_GREEN, 0, STORE_PROV_LOCAL, PEOPLE | W(PEER_A) | W(PEER_G)},
+    {"l-amber", STIX_TLP_AMBER, 0, STORE_PROV_LOCAL, PEOPLE_SG | W(CLIENT) | W(PEER_A)},
+    {"l-strict", STIX_TLP_AMBER_STRICT, 0, STORE_PROV_LOCAL, PEOPLE_SG},
+    {"l-red", STIX_TLP_RED, 0, STORE_PROV_LOCAL, W(ALICE)},
+    {"a-clear", STIX_TLP_CLEAR, 'a', STORE_PROV_VERIFIED, PEOPLE | W(PEER_G)},
+    {"a-green", STIX_TLP_GREEN, 'a', STORE_PROV_VERIFIED, PEOPLE | W(PEER_G)},
+    {"a-amber", STIX_TLP_AMBER, 'a', STORE_PROV_VERIFIED, PEOPLE_SG | W(CLIENT)},
+    {"g-green", STIX_TLP_GREEN, 'g', STORE_PROV_VERIFIED, PEOPLE | W(PEER_A)},
+    {"a-quarantined", STIX_TLP_CLEAR, 'a', STORE_PROV_QUARANTINED, PEOPLE_SG},
+    {"g-pending", STIX_TLP_CLEAR, 'g', STORE_PROV_PENDING, PEOPLE_SG},
+};
+
+#define N_POL CTIX_ARRAY_LEN(pol_objs)
+
+static const enum who pol_who[] = {ANALYST, ALICE, CLIENT, COMM, PEER_A, PEER_G};
+
+struct pol_fx {
+    char coll[37];
+    char ids[N_POL][80];
+    int64_t peer_a, peer_g;
+};
+
+static int64_t mk_peer(struct fx *f, const char *name, int64_t org, int max_tlp)
+{
+    struct store_peer p;
+    int64_t id = 0;
+
+    memset(&p, 0, sizeof(p));
+    ctix_strlcpy(p.name, name, sizeof(p.name));
+    p.org_id = org;
+    ctix_strlcpy(p.url, "http://127.0.0.1:1/api/", sizeof(p.url));
+    ctix_strlcpy(p.token, "secret", sizeof(p.token));
+    ctix_strlcpy(p.pubkey, "ed25519:11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo", sizeof(p.pubkey));
+    p.max_tlp = max_tlp;
+    assert_int_equal(store_peer_add(f->st, &p, &id), CTIX_OK);
+    return id;
+}
+
+/* Stores one version of id with the given facts; version 1..28 picks modified. */
+static void put_row(struct fx *f, const char *coll, const char *id, int version, int tlp,
+                    int64_t origin, int prov)
+{
+    char json[800], ver[32], key[31];
+    struct store_obj_in in;
+    enum store_put_result res;
+
+    snprintf(ver, sizeof(ver), "2020-01-%02dT00:00:00.000Z", version);
+    snprintf(json, sizeof(json),
+             "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"%s\","
+             "\"created\":\"2020-01-01T00:00:00.000Z\",\"modified\":\"%s\",\"name\":\"x\","
+             "\"pattern\":\"[ipv4-addr:value = '10.0.0.1']\",\"pattern_type\":\"stix\","
+             "\"valid_from\":\"2020-01-01T00:00:00Z\"%s}",
+             id, ver, tlp == STIX_TLP_RED ? ",\"x_ctix_recipients\":[\"alice\",\"bob\"]" : "");
+    assert_int_equal(stix_version_key(ver, key), CTIX_OK);
+    in = (struct store_obj_in){.id = id,
+                               .type = "indicator",
+                               .spec_version = "2.1",
+                               .version = ver,
+                               .version_key = key,
+                               .json = json,
+                               .json_len = strlen(json),
+                               .tlp = tlp,
+                               .origin = origin,
+                               .prov = prov};
+    assert_int_equal(store_objs_put(f->st, coll, &in, 1, &res, NULL), CTIX_OK);
+    assert_int_equal(res, STORE_PUT_STORED);
+}
+
+static void policy_fixture(struct fx *f, struct pol_fx *p)
+{
+    int64_t cli, comm, pa, pg, sg;
+    struct store_org o;
+
+    assert_int_equal(store_org_get(f->st, "SG", &o), CTIX_OK);
+    sg = o.id;
+    assert_int_equal(store_org_add(f->st, "CLIENT", &cli), CTIX_OK);
+    assert_int_equal(store_org_set_client(f->st, cli, true), CTIX_OK);
+    assert_int_equal(store_org_add(f->st, "COMM", &comm), CTIX_OK);
+    assert_int_equal(store_org_add(f->st, "PA", &pa), CTIX_OK);
+    assert_int_equal(store_org_add(f->st, "PG", &pg), CTIX_OK);
+    assert_int_equal(
+        auth_key_create(f->st, "SG", AUTH_ROLE_ANALYST, "alice", f->tok[ALICE], &f->key_id[ALICE]),
+        CTIX_OK);
+    mk_key(f, CLIENT, "CLIENT", AUTH_ROLE_ANALYST);
+    mk_key(f, COMM, "COMM", AUTH_ROLE_ANALYST);
+    mk_key(f, PEER_A, "PA", AUTH_ROLE_PEER);
+    mk_key(f, PEER_G, "PG", AUTH_ROLE_PEER);
+    p->peer_a = mk_peer(f, "pa", pa, STIX_TLP_AMBER);
+    p->peer_g = mk_peer(f, "pg", pg, STIX_TLP_GREEN);
+    mk_coll(f, p->coll, "policy", "policy");
+    int64_t readers[] = {sg, cli, comm, pa, pg};
+    for (size_t i = 0; i < CTIX_ARRAY_LEN(readers); i++)
+        assert_int_equal(store_grant_set(f->st, p->coll, readers[i], true, true), CTIX_OK);
+    for (size_t i = 0; i < N_POL; i++) {
+        const struct pol_obj *po = &pol_objs[i];
+        int64_t origin = po->origin == 'a' ? p->peer_a : po->origin == 'g' ? p->peer_g : 0;
+
+        make_id(p->ids[i], "indicator");
+        put_row(f, p->coll, p->ids[i], 1, po->tlp, origin, po->prov);
+    }
+}
+
+/* Every id an endpoint lists for who, over all its pages (limit 2: many pages). */
+static size_t pol_walk(enum who who, const char *coll, const char *tail, char seen[][80],
+                       size_t max)
+{
+    char q[256];
+    const char *next = NULL;
+    json_t *j = NULL;
+    size_t n = 0;
+
+    for (int page = 0; page < 100; page++) {
+        struct taxii_response resp;
+        json_t *l, *o;
+        size_t i;
+
+        snprintf(q, sizeof(q), "limit=2%s%s", next ? "&next=" : "", next ? next : "");
+        assert_int_equal(run(&(struct call){"GET", path_of(coll, tail), q, .who = who}, &resp),
+                         200);
+        json_decref(j);
+        j = json_loadb(resp.body.data, resp.body.len, 0, NULL);
+        assert_non_null(j);
+        l = json_object_get(j, "objects");
+        /* a page with more has a next, and never ends empty: a withheld row is not "more" */
+        if (json_is_true(json_object_get(j, "more")))
+            assert_true(json_array_size(l) > 0);
+        json_array_foreach(l, i, o)
+        {
+            assert_true(n < max);
+            ctix_strlcpy(seen[n++], json_string_value(json_object_get(o, "id")), 80);
+        }
+        taxii_response_cleanup(&resp);
+        if (!json_is_true(json_object_get(j, "more")))
+            break;
+        next = json_string_value(json_object_get(j, "next"));
+        assert_non_null(next);
+    }
+    json_decref(j);
+    return n;
+}
+
+static bool listed(char seen[][80], size_t n, const char *id)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(seen[i], id) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* For each requester and each endpoint (objects, manifest, one object, its versions): exactly
+ * the objects the TLP table allows, and a withheld object answers like an unknown id. */
+static void test_policy_endpoints(void **state)
+{
+    struct fx *f = *state;
+    struct pol_fx p;
+    char seen[N_POL + 4][80], tail[200];
+
+    policy_fixture(f, &p);
+    for (size_t w = 0; w < CTIX_ARRAY_LEN(pol_who); w++) {
+        enum who who = pol_who[w];
+        size_t n_obj = pol_walk(who, p.coll, "objects/", seen, N_POL + 4);
+        size_t n_want = 0;
+
+        for (size_t i = 0; i < N_POL; i++) {
+            bool want = (pol_objs[i].seen_by & W(who)) != 0;
+
+            n_want += want;
+            if (listed(seen, n_obj, p.ids[i]) != want)
+                fail_msg("objects: who %d, %s: listed %d, want %d", who, pol_objs[i].name, !want,
+                         want);
+        }
+        assert_int_equal(n_obj, n_want);
+        size_t n_man = pol_walk(who, p.coll, "manifest/", seen, N_POL + 4);
+        assert_int_equal(n_man, n_want);
+        for (size_t i = 0; i < N_POL; i++) {
+            bool want = (pol_objs[i].seen_by & W(who)) != 0;
+            json_t *j, *unknown;
+
+            if (listed(seen, n_man, p.ids[i]) != want)
+                fail_msg("manifest: who %d, %s", who, pol_objs[i].name);
+            snprintf(tail, sizeof(tail), "objects/%s/", p.ids[i]);
+            j = expect(&(struct call){"GET", path_of(p.coll, tail), .who = who}, want ? 200 : 404);
+            if (want)
+                assert_int_equal(n_objects(j), 1);
+            else {
+                /* exactly the body of an id that never existed */
+                char other[80], t2[200];
+
+                make_id(other, "indicator");
+                snprintf(t2, sizeof(t2), "objects/%s/", other);
+                unknown = expect(&(struct call){"GET", path_of(p.coll, t2), .who = who}, 404);
+                assert_true(json_equal(j, unknown));
+                json_decref(unknown);
+            }
+            json_decref(j);
+            snprintf(tail, sizeof(tail), "objects/%s/versions/", p.ids[i]);
+            j = expect(&(struct call){"GET", path_of(p.coll, tail), .who = who}, want ? 200 : 404);
+            if (want)
+                assert_int_equal(json_array_size(json_object_get(j, "versions")), 1);
+            json_decref(j);
+        }
+    }
+    /* no key, no read (ctix has no anonymous readers) */
+    expect_status(&(struct call){"GET", path_of(p.coll, "objects/"), .auth = ""}, 401);
+}
+
+/* A page never hints at a withheld row: with limit=1 over a collection whose only visible
+ * object comes first, more is false and there is no next; the date headers are those of the
+ * visible rows only; versions hide the withheld version of an object. */
+static void test_policy_more_headers(void **state)
+{
+    struct fx *f = *state;
+    struct pol_fx p;
+    struct taxii_response resp;
+    char coll[37], visible[80], hidden[80], mixed[80], tail[200];
+    json_t *j;
+
+    policy_fixture(f, &p);
+    mk_coll(f, coll, "more", "");
+    struct store_org o;
+    assert_int_equal(store_org_get(f->st, "COMM", &o), CTIX_OK);
+    assert_int_equal(store_grant_set(f->st, coll, o.id, true, false), CTIX_OK);
+    make_id(visible, "indicator");
+    make_id(mixed, "indicator");
+    put_row(f, coll, visible, 1, STIX_TLP_CLEAR, 0, STORE_PROV_LOCAL);
+    put_row(f, coll, mixed, 1, STIX_TLP_GREEN, 0, STORE_PROV_LOCAL);
+    for (int i = 0; i < 4; i++) {
+        make_id(hidden, "indicator");
+        put_row(f, coll, hidden, 1, STIX_TLP_AMBER, 0, STORE_PROV_LOCAL);
+    }
+    /* the mixed object's second version is amber: hidden from COMM */
+    put_row(f, coll, mixed, 2, STIX_TLP_AMBER, 0, STORE_PROV_LOCAL);
+
+    const char *ends[] = {"objects/", "manifest/"};
+    for (size_t e = 0; e < 2; e++) {
+        assert_int_equal(run(&(struct call){"GET", path_of(coll, ends[e]),
+                                            "limit=1&match[version]=all", .who = COMM},
+                             &resp),
+                         200);
+        j = json_loadb(resp.body.data, resp.body.len, 0, NULL);
+        assert_true(json_is_true(json_object_get(j, "more"))); /* mixed v1 follows */
+        json_decref(j);
+        taxii_response_cleanup(&resp);
+        assert_int_equal(run(&(struct call){"GET", path_of(coll, ends[e]),
+                                            "limit=2&match[type]=indicator&"
+                                            "match[version]=first",
+                                            .who = COMM},
+                             &resp),
+                         200);
+        j = json_loadb(resp.body.data, resp.body.len, 0, NULL);
+        assert_int_equal(n_objects(j), 2);
+        assert_false(json_is_true(json_object_get(j, "more")));
+        assert_null(json_object_get(j, "next"));
+        json_decref(j);
+        taxii_response_cleanup(&resp);
+    }
+    /* only the first object is visible under the default match[version]=last: limit=1 shows it
+     * and says nothing more, whatever follows */
+    assert_int_equal(
+        run(&(struct call){"GET", path_of(coll, "objects/"), "limit=1", .who = COMM}, &resp), 200);
+    j = json_loadb(resp.body.data, resp.body.len, 0, NULL);
+    assert_int_equal(n_objects(j), 1);
+    assert_string_equal(
+        json_string_value(json_object_get(json_array_get(json_object_get(j, "objects"), 0), "id")),
+        visible);
+    assert_false(json_is_true(json_object_get(j, "more")));
+    assert_null(json_object_get(j, "next"));
+    /* the headers bracket the one visible row */
+    assert_string_equal(resp.date_first, resp.date_last);
+    json_decref(j);
+    taxii_response_cleanup(&resp);
+    /* the own organisation sees more */
+    assert_int_equal(store_grant_set(f->st, coll, f->node.org_id, true, false), CTIX_OK);
+    assert_int_equal(
+        run(&(struct call){"GET", path_of(coll, "objects/"), "limit=1", .who = ANALYST}, &resp),
+        200);
+    j = json_loadb(resp.body.data, resp.body.len, 0, NULL);
+    assert_true(json_is_true(json_object_get(j, "more")));
+    json_decref(j);
+    taxii_response_cleanup(&resp);
+    /* versions: COMM sees v1 of the mixed object only */
+    snprintf(tail, sizeof(tail), "objects/%s/versions/", mixed);
+    j = expect(&(struct call){"GET", path_of(coll, tail), .who = COMM}, 200);
+    assert_int_equal(json_array_size(json_object_get(j, "versions")), 1);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(j, "versions"), 0)),
+                        "2020-01-01T00:00:00.000Z");
+    json_decref(j);
+    j = expect(&(struct call){"GET", path_of(coll, tail), .who = ANALYST}, 200);
+    assert_int_equal(json_array_size(json_object_get(j, "versions")), 2);
+    json_decref(j);
+    /* the object endpoint with every version: v1 only */
+    snprintf(tail, sizeof(tail), "objects/%s/", mixed);
+    j = expect(&(struct call){"GET", path_of(coll, tail), "match[version]=all", .who = COMM}, 200);
+    assert_int_equal(n_objects(j), 1);
+    json_decref(j);
+}
+
+static size_t count_lines(const char *path, const char *needle)
+{
+    char *text = NULL;
+    size_t len = 0, n = 0;
+    struct ctix_diag d;
+
+    if (ctix_file_read(path, 1u << 24, &text, &len, &d) != CTIX_OK)
+        return 0;
+    for (const char *q = text; (q = strstr(q, needle)) != NULL; q++)
+        n++;
+    free(text);
+    return n;
+}
+
+/* With an audit log: one "sent" entry per object served, one "denied" per withheld version,
+ * not repeated when the same requester asks again; manifest entries are not sent objects. */
+static void test_policy_audit(void **state)
+{
+    struct fx *f = *state;
+    struct pol_fx p;
+    struct ctix_diag d;
+    struct prov_audit_report rep;
+    char path[128], seen[N_POL + 4][80];
+    size_t n_comm = 0, n_denied = 0;
+
+    policy_fixture(f, &p);
+    assert_int_equal(prov_audit_open(f->dir, &f->node.audit, &d), CTIX_OK);
+    snprintf(path, sizeof(path), "%s/" PROV_AUDIT_FILE, f->dir);
+    for (size_t i = 0; i < N_POL; i++)
+        n_comm += (pol_objs[i].seen_by & W(COMM)) != 0;
+    n_denied = N_POL - n_comm;
+    assert_int_equal(pol_walk(COMM, p.coll, "objects/", seen, N_POL + 4), n_comm);
+    assert_int_equal(count_lines(path, "\"event\":\"sent\""), n_comm);
+    assert_int_equal(count_lines(path, "\"event\":\"denied\""), n_denied);
+    assert_int_equal(count_lines(path, "\"actor\":\"COMM\""), N_POL);
+    assert_int_equal(count_lines(path, "\"reason\":\"amber_agreement\""), 1);
+    /* polling again: the objects are sent again, the denials are not logged again */
+    assert_int_equal(pol_walk(COMM, p.coll, "objects/", seen, N_POL + 4), n_comm);
+    assert_int_equal(pol_walk(COMM, p.coll, "manifest/", seen, N_POL + 4), n_comm);
+    assert_int_equal(count_lines(path, "\"event\":\"sent\""), 2 * n_comm);
+    assert_int_equal(count_lines(path, "\"event\":\"denied\""), n_denied);
+    /* a peer pulls on the sync channel */
+    pol_walk(PEER_G, p.coll, "objects/", seen, N_POL + 4);
+    assert_true(count_lines(path, "\"channel\":\"sync-pull\"") > 0);
+    prov_audit_close(f->node.audit);
+    f->node.audit = NULL;
+    assert_int_equal(prov_audit_file_verify(f->dir, &rep, &d), CTIX_OK);
+    assert_true(rep.n_entries > 2 * n_comm + n_denied);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -947,6 +1337,9 @@ int main(void)
         T(test_server_config),
         T(test_ingest_api),
         T(test_rights_cache),
+        T(test_policy_endpoints),
+        T(test_policy_more_headers),
+        T(test_policy_audit),
     };
     ctix_log_set_level(CTIX_LOG_WARN);
     return cmocka_run_group_tests(tests, NULL, NULL);
