@@ -887,6 +887,110 @@ static void test_client_clock_skew(void **state)
     assert_non_null(strstr(p.last_err, "clock off"));
 }
 
+/* ---- push ---- */
+
+static void local_put(struct env *e, json_t *o)
+{
+    char *txt = json_dumps(o, JSON_COMPACT);
+    char vkey[31];
+    const char *ver = json_string_value(json_object_get(o, "modified"));
+    struct store_obj_in in = {.id = id_of(o),
+                              .type = "indicator",
+                              .spec_version = "2.1",
+                              .version = ver,
+                              .version_key = vkey,
+                              .json = txt,
+                              .json_len = strlen(txt),
+                              .tlp = (int)policy_tlp_marked(o)};
+    enum store_put_result r;
+
+    assert_int_equal(stix_version_key(ver, vkey), CTIX_OK);
+    assert_int_equal(store_objs_put(e->st, COLL, &in, 1, &r, NULL), CTIX_OK);
+    free(txt);
+}
+
+static void test_push(void **state)
+{
+    struct env *e = *state;
+    json_t *amber = indicator(1, NULL), *red = indicator(2, NULL), *recv = indicator(3, NULL);
+    json_t *page = page_of(&recv, 1, NULL);
+    struct srv s = {0};
+    struct sync_opts opts = {.timeout_us = 5000000};
+    struct sync_pass pass;
+    struct sync_recv_counts c;
+    struct store_peer p;
+    struct ctix_diag d;
+    int64_t id, n_out = -1;
+
+    json_object_set_new(
+        red, "object_marking_refs",
+        json_pack("[s]", "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"));
+    local_put(e, amber);
+    local_put(e, red);
+    srv_add(&s, 503, TAXII, NULL, strdup("{}"));
+    srv_add(&s, 200, TAXII, NULL, strdup("{}"));
+    srv_add(&s, 202, TAXII, NULL, strdup("{\"id\":\"x\",\"status\":\"complete\"}"));
+    srv_start(&s);
+    id = srv_peer(e, &s);
+    assert_int_equal(store_peer_coll_add(e->st, id, COLL, STORE_DIR_PUSH), CTIX_OK);
+    /* Received from this very peer: never sent back. */
+    recv_ok(e, page, id, -1, &c);
+    /* Pass 1: pull (503: the pass stops there), nothing pushed. */
+    assert_int_equal(sync_once(&e->node, "t", &opts, &pass, &d), CTIX_OK);
+    status_of(e, &p);
+    assert_int_equal(p.n_errors, 1);
+    /* Pass 2: pull ok ({}), push: amber allowed by the agreement, red denied, ours only. */
+    assert_int_equal(sync_once(&e->node, "t", &opts, &pass, &d), CTIX_OK);
+    srv_stop(&s);
+    assert_int_equal(pass.errors, 0);
+    assert_int_equal(pass.pushed, 1);
+    assert_int_equal(s.n_req, 3);
+    assert_string_equal(s.path[2], "/api1/collections/" COLL "/objects/");
+    assert_non_null(strstr(s.post, id_of(amber)));
+    assert_null(strstr(s.post, id_of(red)));
+    assert_null(strstr(s.post, id_of(recv)));
+    assert_int_equal(store_outbox_count(e->st, id, &n_out), CTIX_OK);
+    assert_int_equal(n_out, 0);
+    status_of(e, &p);
+    assert_int_equal(p.n_sent, 1);
+    json_decref(amber);
+    json_decref(red);
+    json_decref(recv);
+    json_decref(page);
+}
+
+static void test_push_fails_to_outbox(void **state)
+{
+    struct env *e = *state;
+    json_t *o = indicator(1, NULL), *arr = json_array();
+    struct store_outbox *due = NULL;
+    size_t n_due = 0, nq = 0;
+    struct ctix_diag d;
+    struct sync_pass pass;
+    struct sync_opts opts = {.timeout_us = 2000000};
+    int64_t id;
+
+    id = peer_add_url(e->st, "t", "CSA Singapore", e->pub_key, "http://127.0.0.1:1/");
+    json_array_append(arr, o);
+    assert_int_equal(sync_push(&e->node, "t", COLL, arr, &nq, &d), CTIX_OK);
+    assert_int_equal(nq, 1);
+    assert_int_equal(sync_push(&e->node, "nobody", COLL, arr, &nq, &d), CTIX_ENOTFOUND);
+    assert_int_equal(sync_once(&e->node, "t", &opts, &pass, &d), CTIX_OK);
+    assert_int_equal(pass.errors, 1);
+    /* Still queued, not due before its backoff. */
+    assert_int_equal(store_outbox_due(e->st, id, ctix_now_us(), 10, &due, &n_due), CTIX_OK);
+    assert_int_equal(n_due, 0);
+    store_outbox_free(due, n_due);
+    assert_int_equal(store_outbox_due(e->st, id, ctix_now_us() + 3600000000LL, 10, &due, &n_due),
+                     CTIX_OK);
+    assert_int_equal(n_due, 1);
+    assert_int_equal(due[0].attempts, 1);
+    assert_non_null(strstr(due[0].json, id_of(o)));
+    store_outbox_free(due, n_due);
+    json_decref(o);
+    json_decref(arr);
+}
+
 /* ---- the runner ---- */
 
 static void wait_for(volatile size_t *n, size_t want, int64_t max_us)
@@ -955,6 +1059,8 @@ int main(void)
         T(test_client_bad_answers),
         T(test_client_endless_more),
         T(test_client_clock_skew),
+        T(test_push),
+        T(test_push_fails_to_outbox),
         T(test_runner),
     };
 
