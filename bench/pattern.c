@@ -1,6 +1,6 @@
 /* bench/pattern: the patterning engine's benchmarks (bench/pattern.sh runs them).
  *
- *   pattern gen   --dir D [--seed 1] [--patterns 10000] [--bundles 1000]
+ *   pattern gen   --dir D [--seed 1] [--patterns 10000] [--bundles 1000] [--per-bundle 8]
  *   pattern match --dir D [--runs 3]
  *   pattern parse [--n 1000000] [--seed 1] [--runs 1]
  *   pattern index [--n 1000000] [--seed 1]
@@ -839,7 +839,7 @@ static const char *patset_at(const struct patset *ps, size_t i)
 
 struct opts {
     const char *dir;
-    uint64_t seed, n, runs, patterns, bundles;
+    uint64_t seed, n, runs, patterns, bundles, per_bundle;
 };
 
 static bool opts_parse(int argc, char **argv, struct opts *o)
@@ -865,6 +865,8 @@ static bool opts_parse(int argc, char **argv, struct opts *o)
             ok = ctix_parse_u64(v, 10000000, &o->patterns) && o->patterns > 0;
         else if (strcmp(k, "--bundles") == 0)
             ok = ctix_parse_u64(v, 1000000, &o->bundles) && o->bundles > 0;
+        else if (strcmp(k, "--per-bundle") == 0)
+            ok = ctix_parse_u64(v, 10000, &o->per_bundle) && o->per_bundle > 0;
         else
             ok = false;
         i++;
@@ -993,7 +995,7 @@ static int cmd_gen(const struct opts *o)
     /* 1,000 bundles of 8 observed-data each over two hours, and the one pattern. */
     buf_reset(&b);
     for (i = 0; i < o->bundles; i++)
-        bundle_append(&j, &r, &w2, 8, T0, 7200);
+        bundle_append(&j, &r, &w2, o->per_bundle, T0, 7200);
     if (j.rc != CTIX_OK || !file_write(o->dir, "bundles.jsonl", b.data, b.len))
         goto out;
     pattern1_make(&w2, p1, sizeof(p1));
@@ -1070,6 +1072,64 @@ static void failure_note(unsigned *shown, const char *what, size_t i, const char
             d->col, text);
 }
 
+/* Where the time goes: the work of `match` again in stages, --runs times each, medians, outside
+ * the figures. json = stix_json_parse + freeing the values; obs = what pattern_obs_new and
+ * pattern_obs_free add to that; eval = pattern_eval alone; parse = pattern_parse alone. */
+static void breakdown(const struct opts *o, char **buns, size_t n_bun, double bytes_per_bundle,
+                      const char *p1, size_t p1len, char **pats, size_t n_pat)
+{
+    double tj[MAX_RUNS], to[MAX_RUNS], te[MAX_RUNS], tpp[MAX_RUNS];
+    struct ctix_diag d = {{0}, {0}, 0, 0};
+    struct pattern *pat1 = NULL;
+    uint64_t run;
+    size_t i;
+
+    if (pattern_parse(p1, p1len, PATTERN_STRICT, &pat1, &d) != CTIX_OK)
+        return;
+    for (run = 0; run < o->runs; run++) {
+        double t = now_s();
+        for (i = 0; i < n_bun; i++) {
+            json_t *j = NULL;
+            if (stix_json_parse(buns[i], strlen(buns[i]), &j, &d) == CTIX_OK)
+                json_decref(j);
+        }
+        tj[run] = now_s() - t;
+        t = now_s();
+        for (i = 0; i < n_bun; i++) {
+            struct pattern_obs *obs = NULL;
+            if (obs_load(buns[i], strlen(buns[i]), &obs, &d) == CTIX_OK)
+                pattern_obs_free(obs);
+        }
+        to[run] = now_s() - t - tj[run];
+        te[run] = 0;
+        for (i = 0; i < n_bun; i++) {
+            struct pattern_obs *obs = NULL;
+            struct pattern_result res = {false, NULL, 0};
+            if (obs_load(buns[i], strlen(buns[i]), &obs, &d) != CTIX_OK)
+                continue;
+            t = now_s();
+            if (pattern_eval(pat1, obs, &res, &d) == CTIX_OK)
+                pattern_result_cleanup(&res);
+            te[run] += now_s() - t;
+            pattern_obs_free(obs);
+        }
+        t = now_s();
+        for (i = 0; i < n_pat; i++) {
+            struct pattern *p = NULL;
+            if (pattern_parse(pats[i], strlen(pats[i]), PATTERN_STRICT, &p, &d) == CTIX_OK)
+                pattern_free(p);
+        }
+        tpp[run] = now_s() - t;
+    }
+    pattern_free(pat1);
+    printf("eval_bundles breakdown json_parse_s=%.4f obs_new_s=%.4f eval_s=%.4f "
+           "bytes_per_bundle=%.0f\n",
+           median(tj, o->runs), median(to, o->runs), median(te, o->runs), bytes_per_bundle);
+    printf("eval_patterns breakdown parse_s=%.4f (the rest is pattern_eval and the bundle's "
+           "load)\n",
+           median(tpp, o->runs));
+}
+
 static int cmd_match(const struct opts *o)
 {
     char *btext = NULL, *ptext = NULL, *bstext = NULL, *p1 = NULL;
@@ -1144,52 +1204,7 @@ static int cmd_match(const struct opts *o)
                tb[run], cb[run]);
     }
 
-    /* Where the time goes: the same work again in stages, outside the figures above. */
-    {
-        double tj = now_s(), to, te, tpp;
-        struct pattern *pat1 = NULL;
-        for (i = 0; i < n_bun; i++) {
-            json_t *j = NULL;
-            if (stix_json_parse(buns[i], strlen(buns[i]), &j, &d) == CTIX_OK)
-                json_decref(j);
-        }
-        tj = now_s() - tj;
-        to = now_s();
-        for (i = 0; i < n_bun; i++) {
-            struct pattern_obs *obs = NULL;
-            if (obs_load(buns[i], strlen(buns[i]), &obs, &d) == CTIX_OK)
-                pattern_obs_free(obs);
-        }
-        to = now_s() - to;
-        te = 0;
-        if (pattern_parse(p1, p1len, PATTERN_STRICT, &pat1, &d) == CTIX_OK) {
-            for (i = 0; i < n_bun; i++) {
-                struct pattern_obs *obs = NULL;
-                struct pattern_result res = {false, NULL, 0};
-                double t1;
-                if (obs_load(buns[i], strlen(buns[i]), &obs, &d) != CTIX_OK)
-                    continue;
-                t1 = now_s();
-                if (pattern_eval(pat1, obs, &res, &d) == CTIX_OK)
-                    pattern_result_cleanup(&res);
-                te += now_s() - t1;
-                pattern_obs_free(obs);
-            }
-        }
-        pattern_free(pat1);
-        printf("eval_bundles breakdown json_parse_s=%.4f obs_new_s=%.4f eval_s=%.4f "
-               "bytes_per_bundle=%.0f\n",
-               tj, to - tj, te, (double)bslen / (double)n_bun);
-        tpp = now_s();
-        for (i = 0; i < n_pat; i++) {
-            struct pattern *p = NULL;
-            if (pattern_parse(pats[i], strlen(pats[i]), PATTERN_STRICT, &p, &d) == CTIX_OK)
-                pattern_free(p);
-        }
-        tpp = now_s() - tpp;
-        printf("eval_patterns breakdown parse_s=%.4f parse_eval_s=%.4f\n", tpp,
-               median(tp, o->runs));
-    }
+    breakdown(o, buns, n_bun, (double)bslen / (double)n_bun, p1, p1len, pats, n_pat);
 
     /* Errors are reported once, outside the clock. */
     for (i = 0; i < n_pat; i++) {
@@ -1423,7 +1438,7 @@ out:
 
 int main(int argc, char **argv)
 {
-    struct opts o = {"build/bench-data/pattern", 1, 1000000, 1, 10000, 1000};
+    struct opts o = {"build/bench-data/pattern", 1, 1000000, 1, 10000, 1000, 8};
     const char *cmd = argc > 1 ? argv[1] : "";
 
     if (!opts_parse(argc, argv, &o))
@@ -1437,6 +1452,6 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "index") == 0)
         return cmd_index(&o);
     fprintf(stderr, "usage: pattern gen|match|parse|index [--dir D] [--seed S] [--n N] "
-                    "[--runs R] [--patterns N] [--bundles N]\n");
+                    "[--runs R] [--patterns N] [--bundles N] [--per-bundle N]\n");
     return 2;
 }

@@ -10,6 +10,7 @@
 #
 #   make bench && bench/pattern.sh
 # Environment: BENCH_BIN, RUNS, N (1000000), PARTS ("match parse index"), REF_RUNS (= RUNS),
+# PER_BUNDLE (observed-data in each of the 1,000 bundles, 8),
 # STIX2_MATCHER_DIR (default /tmp/oasis/cti-pattern-matcher, tag v3.0.0), STIX2_PATTERNS_DIR
 # (default /tmp/oasis/cti-pattern-validator, tag v2.0.0), REF_PYTHON (default /usr/bin/python3).
 . "$(dirname "$0")/lib.sh"
@@ -19,6 +20,7 @@ RUNS=${RUNS:-3}
 REF_RUNS=${REF_RUNS:-$RUNS}
 N=${N:-1000000}
 PARTS=${PARTS:-"match parse index"}
+PER_BUNDLE=${PER_BUNDLE:-8}
 DATA=build/bench-data/pattern
 MATCHER=${STIX2_MATCHER_DIR:-/tmp/oasis/cti-pattern-matcher}
 PATTERNS=${STIX2_PATTERNS_DIR:-/tmp/oasis/cti-pattern-validator}
@@ -44,7 +46,7 @@ $*"
 }
 
 if printf '%s' "$PARTS" | grep -qw match; then
-    "$BIN" gen --dir "$DATA" --seed 1 || die "pattern gen failed"
+    "$BIN" gen --dir "$DATA" --seed 1 --per-bundle "$PER_BUNDLE" || die "pattern gen failed"
     rm -f "$DATA"/c-*.res "$DATA"/ref-*.res "$DATA"/disagree-*.txt
     echo "== (a) evaluation: ctix, $RUNS runs"
     c_out=$("$BIN" match --dir "$DATA" --runs "$RUNS") || fail=1
