@@ -139,6 +139,31 @@ static const struct cli_cmd commands[] = {
                "before node keys existed has none: show says so (exit 1), and keygen creates\n"
                "it (it never replaces an existing key: the key is the node's identity).\n",
      false},
+    {"peer", cmd_peer,
+     "ctix peer add --data DIR --name NAME --org ORG --url URL --token TOKEN --pubkey KEY\n"
+     "                     [--pull ID]... [--push ID]... [--max-tlp TLP]\n"
+     "       ctix peer list --data DIR\n"
+     "       ctix peer remove --data DIR --name NAME\n"
+     "       ctix peer preview --data DIR --name NAME",
+     "add, list, remove or preview peer nodes",
+     DATA_HELP
+     "  --name NAME           the peer's name on this node\n"
+     "  --org ORG             the peer's organisation on this node (created if missing)\n"
+     "  --url URL             the peer's API root, http(s)://HOST:PORT/api/\n"
+     "  --token TOKEN         the API key the peer gave us (role peer); never printed\n"
+     "  --pubkey KEY          the peer's node key, as its 'ctix node show' prints it\n"
+     "  --pull ID             pull the peer's collection ID into the local collection of\n"
+     "                        the same id (created if missing, read/write for this\n"
+     "                        node's organisation); repeatable\n"
+     "  --push ID             a collection of the peer we push to; repeatable\n"
+     "  --max-tlp TLP         the agreement: the highest TLP sent to ORG by any path,\n"
+     "                        clear, green, amber or amber+strict (default clear)\n"
+     "list prints per peer its settings and status: last success, last error, lag,\n"
+     "totals, quarantined objects and queued pushes. remove deletes a peer, its\n"
+     "cursors and queued pushes (the objects received stay). preview prints exactly what\n"
+     "the peer would receive by pulling: per collection its organisation may read, the\n"
+     "object versions sent and withheld per TLP, and the first 10 sent.\n",
+     false},
     {"trust", cmd_trust,
      "ctix trust add --data DIR --org ORG --pubkey KEY\n       ctix trust list --data DIR",
      "trust a publisher's key for objects relayed by other nodes",
@@ -147,6 +172,13 @@ static const struct cli_cmd commands[] = {
                "Objects signed with a trusted key verify also when they arrive through a third\n"
                "node; others are quarantined. A peer's own key is trusted without an entry.\n"
                "list prints every trusted key: trust entries and peers' keys.\n",
+     false},
+    {"sync", cmd_sync, "ctix sync --data DIR [--peer NAME]",
+     "synchronise with peers once, then exit",
+     DATA_HELP "  --peer NAME           only this peer (default: every peer)\n"
+               "Pulls every pull collection of each peer (and delivers queued pushes), as\n"
+               "'ctix serve' does continuously, and prints one line per peer: \"NAME: ok: ...\"\n"
+               "or \"NAME: failed: reason\". Exits 1 if any peer failed.\n",
      false},
     {"audit", cmd_audit, "ctix audit --data DIR [--last N]\n       ctix audit verify --data DIR",
      "list quarantined objects and the audit log, or verify the log",
