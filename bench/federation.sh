@@ -47,10 +47,14 @@ serve_start "$sg" "$top/sg.log"
 SG_PID=$SERVE_PID
 SG_BASE=$BASE
 
-# A fresh peer node that pulls the source's collection. Sets JP_KEY.
+# A fresh peer node that pulls the source's collection, and the source's peer entry for it (the
+# agreement: without one a peer key reads nothing). Sets JP_KEY.
 jp_node() { # dir
     rm -rf "$1"
     JP_KEY=$("$CTIX" init --data "$1" --org "NISC Japan" | sed -n 's/^pubkey: //p')
+    "$CTIX" peer remove --data "$sg" --name jp 2>/dev/null || true
+    "$CTIX" peer add --data "$sg" --name jp --org "NISC Japan" --url "http://127.0.0.1:9/api/" \
+        --token unused --pubkey "$JP_KEY" --max-tlp amber >/dev/null || die "peer add failed"
     "$CTIX" peer add --data "$1" --name sg --org "CSA Singapore" --url "$SG_BASE/" \
         --token "$tok_jp" --pubkey "$sg_key" --pull "$coll" --max-tlp amber >/dev/null ||
         die "peer add failed"
