@@ -45,8 +45,8 @@ static int sync_peer(const struct sync_node *node, const struct store_peer *befo
                before->name, after.last_err[0] != '\0' ? after.last_err : "error", pass.pages,
                pass.objects, pass.stored);
     else
-        printf("%s: ok: %zu pages, %zu objects, %zu stored, %zu quarantined, %zu pushed, lag "
-               "%lld objects\n",
+        printf("%s: ok: %zu pages, %zu objects, %zu stored, %zu quarantined, %zu pushed (lag at "
+               "the start: %lld objects)\n",
                before->name, pass.pages, pass.objects, pass.stored, pass.quarantined, pass.pushed,
                (long long)after.lag_objects);
     ret = CLI_EXIT_OK;
