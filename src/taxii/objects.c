@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "pattern/pattern.h"
+#include "prov/prov.h"
 #include "taxii/taxii_int.h"
 
 /* Copies a string property of a (maybe invalid) object, so a failure still names what it was. */
@@ -73,14 +74,109 @@ out:
 enum ctix_rc taxii_objects_add(struct store *st, const char *coll_id, json_t *objects,
                                struct taxii_add_item *items, struct taxii_add_counts *counts)
 {
-    return taxii__objects_add(st, coll_id, objects, NULL, NULL, items, counts, NULL);
+    return taxii__objects_add(st, NULL, coll_id, objects, NULL, NULL, items, counts, NULL);
 }
 
 enum ctix_rc taxii_objects_add_spans(struct store *st, const char *coll_id, json_t *objects,
                                      const char *text, const struct stix_span *spans,
                                      struct taxii_add_item *items, struct taxii_add_counts *counts)
 {
-    return taxii__objects_add(st, coll_id, objects, text, spans, items, counts, NULL);
+    return taxii__objects_add(st, NULL, coll_id, objects, text, spans, items, counts, NULL);
+}
+
+enum ctix_rc taxii_objects_add_signed(const struct sync_node *node, const char *coll_id,
+                                      json_t *objects, const char *text,
+                                      const struct stix_span *spans, struct taxii_add_item *items,
+                                      struct taxii_add_counts *counts)
+{
+    if (node == NULL || node->st == NULL || node->key == NULL)
+        return CTIX_EINVAL;
+    return taxii__objects_add(node->st, node, coll_id, objects, text, spans, items, counts, NULL);
+}
+
+/* The attestations of the k valid objects in g->in (their parsed JSON in jsons), signed by the
+ * node in batches of PROV_BATCH_MAX: appended to in[k..), their texts and version keys kept by
+ * the caller's arrays (atts, att_texts, att_keys, each k entries). Attestations themselves are
+ * not attested. A batch the signer refuses (an object it cannot canonicalise) is signed object
+ * by object; an object that still cannot be signed fails with the reason, in bad[j]. *n_att gets
+ * how many attestations were added. */
+struct signing {
+    const struct sync_node *node;
+    const json_t **jsons; /* k: the object of in[j], NULL when not to be signed */
+    json_t **atts;        /* k: the attestations made */
+    char **att_texts;
+    char (*att_keys)[31];
+    size_t n_att;
+};
+
+static enum ctix_rc att_add(struct signing *sg, struct store_obj_in *in, size_t k, json_t *att,
+                            int tlp)
+{
+    size_t a = sg->n_att, len = 0;
+    const char *id = json_string_value(json_object_get(att, "id"));
+    const char *ver = json_string_value(json_object_get(att, "modified"));
+    enum ctix_rc rc = CTIX_EINVAL;
+
+    sg->atts[a] = att;
+    sg->n_att++;
+    if (id == NULL || ver == NULL || stix_version_key(ver, sg->att_keys[a]) != CTIX_OK)
+        goto out;
+    sg->att_texts[a] = json_dumps(att, JSON_COMPACT);
+    if (sg->att_texts[a] == NULL) {
+        rc = CTIX_ENOMEM;
+        goto out;
+    }
+    len = strlen(sg->att_texts[a]);
+    /* The attestation copies the object's markings: it is exactly as strict as the object. */
+    in[k + a] = (struct store_obj_in){
+        .id = id,
+        .type = PROV_ATTEST_TYPE,
+        .spec_version = "2.1",
+        .version = ver,
+        .version_key = sg->att_keys[a],
+        .json = sg->att_texts[a],
+        .json_len = len,
+        .tlp = tlp,
+    };
+    rc = CTIX_OK;
+out:
+    return rc;
+}
+
+static enum ctix_rc sign_range(struct signing *sg, struct store_obj_in *in, size_t k,
+                               const size_t *idx, size_t n, bool *bad, struct ctix_diag *d)
+{
+    const json_t *batch[PROV_BATCH_MAX];
+    json_t *outs[PROV_BATCH_MAX];
+    struct prov_sign_opts opts = {sg->node->org, 0};
+    enum ctix_rc rc;
+
+    for (size_t i = 0; i < n; i++)
+        batch[i] = sg->jsons[idx[i]];
+    ctix_diag_clear(d);
+    rc = prov_attest_sign(batch, n, sg->node->key, &opts, outs, d);
+    if (rc == CTIX_EINVAL && n > 1) {
+        /* Find the object the signer refuses: each alone. */
+        rc = CTIX_OK;
+        for (size_t i = 0; i < n && rc == CTIX_OK; i++)
+            rc = sign_range(sg, in, k, idx + i, 1, bad, d);
+        goto out;
+    }
+    if (rc == CTIX_EINVAL) {
+        bad[idx[0]] = true;
+        rc = CTIX_OK;
+        goto out;
+    }
+    if (rc != CTIX_OK)
+        goto out;
+    for (size_t i = 0; i < n; i++) {
+        enum ctix_rc arc = att_add(sg, in, k, outs[i], in[idx[i]].tlp);
+
+        if (rc == CTIX_OK)
+            rc = arc; /* att_add owns outs[i] from now on, also on failure */
+    }
+out:
+    return rc;
 }
 
 /* What one ingest carries from validation to the store and back into the items. */
@@ -210,9 +306,72 @@ static enum ctix_rc status_cb(void *ctx, const enum store_put_result *res, const
     return rc;
 }
 
-enum ctix_rc taxii__objects_add(struct store *st, const char *coll_id, json_t *objects,
-                                const char *text, const struct stix_span *spans,
-                                struct taxii_add_item *items, struct taxii_add_counts *counts,
+/* Signs the k valid objects of in[] (objs[map[j]] parsed), except attestations; an object that
+ * cannot be signed becomes a failure and leaves in[] (which is compacted, *k updated). */
+static enum ctix_rc sign_valid(struct signing *sg, struct stix_obj **objs,
+                               struct taxii_add_item *items, struct store_obj_in *in, size_t *map,
+                               size_t *k)
+{
+    size_t n = *k, m = 0, kept = 0;
+    size_t *idx = calloc(n, sizeof(*idx));
+    bool *bad = calloc(n, sizeof(*bad));
+    struct ctix_diag d;
+    enum ctix_rc rc = CTIX_ENOMEM;
+
+    sg->jsons = calloc(n, sizeof(*sg->jsons));
+    sg->atts = calloc(n, sizeof(*sg->atts));
+    sg->att_texts = calloc(n, sizeof(*sg->att_texts));
+    sg->att_keys = calloc(n, sizeof(*sg->att_keys));
+    if (idx == NULL || bad == NULL || sg->jsons == NULL || sg->atts == NULL ||
+        sg->att_texts == NULL || sg->att_keys == NULL)
+        goto out;
+    for (size_t j = 0; j < n; j++) {
+        const json_t *oj = objs[map[j]]->json;
+
+        if (prov_is_attestation(oj))
+            continue; /* a publisher's attestation is its own statement: never attested again */
+        sg->jsons[j] = oj;
+        idx[m++] = j;
+    }
+    rc = CTIX_OK;
+    for (size_t off = 0; off < m && rc == CTIX_OK; off += PROV_BATCH_MAX) {
+        size_t nb = m - off < PROV_BATCH_MAX ? m - off : PROV_BATCH_MAX;
+
+        rc = sign_range(sg, in, n, idx + off, nb, bad, &d);
+    }
+    if (rc != CTIX_OK)
+        goto out;
+    for (size_t j = 0; j < n; j++) {
+        if (bad[j]) {
+            struct taxii_add_item *it = &items[map[j]];
+            struct ctix_diag fd;
+
+            ctix_strlcpy(it->id, in[j].id, sizeof(it->id));
+            if (in[j].version != NULL)
+                ctix_strlcpy(it->version, in[j].version, sizeof(it->version));
+            ctix_diag_set(&fd, "", "cannot be signed: %s", d.msg);
+            item_fail(it, &fd);
+            continue;
+        }
+        in[kept] = in[j];
+        map[kept] = map[j];
+        kept++;
+    }
+    if (kept < n) {
+        /* The attestations sat after in[0..n): move them down behind the kept objects. */
+        memmove(&in[kept], &in[n], sg->n_att * sizeof(*in));
+    }
+    *k = kept;
+out:
+    free(idx);
+    free(bad);
+    return rc;
+}
+
+enum ctix_rc taxii__objects_add(struct store *st, const struct sync_node *signer,
+                                const char *coll_id, json_t *objects, const char *text,
+                                const struct stix_span *spans, struct taxii_add_item *items,
+                                struct taxii_add_counts *counts,
                                 const struct taxii__status_req *sreq)
 {
     size_t n = json_array_size(objects), k = 0;
@@ -224,14 +383,17 @@ enum ctix_rc taxii__objects_add(struct store *st, const char *coll_id, json_t *o
     char(*keys)[31] = NULL;
     char **texts = NULL;
     struct ingest g = {n, 0, items, counts, NULL, NULL, sreq};
+    struct signing sg = {signer, NULL, NULL, NULL, NULL, 0};
+    size_t n_put = 0;
     enum ctix_rc rc = CTIX_OK;
 
     memset(counts, 0, sizeof(*counts));
     counts->total = n;
     objs = calloc(n + 1, sizeof(*objs));
-    in = calloc(n + 1, sizeof(*in));
-    res = calloc(n + 1, sizeof(*res));
-    added = calloc(n + 1, sizeof(*added));
+    /* With a signer, room for one attestation per object after the objects. */
+    in = calloc(2 * n + 1, sizeof(*in));
+    res = calloc(2 * n + 1, sizeof(*res));
+    added = calloc(2 * n + 1, sizeof(*added));
     map = calloc(n + 1, sizeof(*map));
     keys = calloc(n + 1, sizeof(*keys));
     texts = calloc(n + 1, sizeof(*texts));
@@ -302,21 +464,37 @@ enum ctix_rc taxii__objects_add(struct store *st, const char *coll_id, json_t *o
         };
         map[k++] = i;
     }
+    if (signer != NULL && signer->key != NULL && k > 0) {
+        rc = sign_valid(&sg, objs, items, in, map, &k);
+        if (rc != CTIX_OK)
+            goto out;
+    }
     g.k = k;
     g.in = in;
     g.map = map;
+    /* The attestations ride in the same transaction, after the objects; the status speaks of
+     * the objects only (items_finish reads in[0..k)). */
+    n_put = k + sg.n_att;
     if (sreq != NULL) {
         struct store_status_in status = {sreq->status_id, sreq->org_id, status_cb, &g};
 
         /* Even an envelope with nothing valid leaves its status, in one transaction. */
-        rc = store_objs_put_status(st, coll_id, in, k, res, added, &status);
+        rc = store_objs_put_status(st, coll_id, in, n_put, res, added, &status);
     } else {
-        if (k > 0)
-            rc = store_objs_put(st, coll_id, in, k, res, added);
+        if (n_put > 0)
+            rc = store_objs_put(st, coll_id, in, n_put, res, added);
         if (rc == CTIX_OK)
             items_finish(&g, res, added);
     }
 out:
+    for (size_t a = 0; a < sg.n_att; a++) {
+        json_decref(sg.atts[a]);
+        free(sg.att_texts[a]);
+    }
+    free(sg.jsons);
+    free(sg.atts);
+    free(sg.att_texts);
+    free(sg.att_keys);
     for (size_t i = 0; objs != NULL && i < n; i++) {
         if (objs[i] != NULL)
             stix_obj_free(objs[i]);

@@ -876,6 +876,58 @@ static enum ctix_rc serve_delete(struct taxii_server *srv, struct taxii_req_stat
     return store_obj_delete(srv->st, s->coll.id, s->object_id, &sq, &n);
 }
 
+/* A POST by a peer node's key: the envelope goes through the receive path (provenance checked,
+ * quarantine, deletion statements), like a page pulled from that peer; the status resource
+ * gives the counts, the objects sync/ rejected as failures. */
+static void serve_post_peer(struct taxii_server *srv, struct taxii_req_state *s, json_t *objects,
+                            const char *status_id, const char *ts, struct taxii_response *resp)
+{
+    struct policy_requester req;
+    struct sync_recv_counts c;
+    struct ctix_diag d;
+    enum ctix_rc rc;
+
+    memset(&c, 0, sizeof(c));
+    ctix_diag_clear(&d);
+    rc = sync_requester(srv->node, s->who.org_id, "peer", NULL, &req);
+    if (rc != CTIX_OK) {
+        reply_rc(resp, rc == CTIX_ENOTFOUND ? CTIX_EIO : rc);
+        goto out;
+    }
+    if (req.peer_id <= 0) {
+        reply_error(resp, 403, "this node's organisation is not a peer of ours");
+        goto out;
+    }
+    rc = sync_receive(srv->node, s->coll.id, objects, req.peer_id, NULL, &c, &d);
+    if (rc != CTIX_OK) {
+        ctix_log(CTIX_LOG_WARN, "taxii", "event=push_failed coll=%s org=%s rc=%s msg=\"%s\"",
+                 s->coll.id, s->who.org_name, ctix_strerror(rc), d.msg);
+        reply_rc(resp, rc == CTIX_ENOTFOUND ? CTIX_EIO : rc);
+        goto out;
+    }
+    buf_reset(&resp->body);
+    rc = buf_appendf(&resp->body,
+                     "{\"id\":\"%s\",\"status\":\"complete\",\"request_timestamp\":\"%s\","
+                     "\"total_count\":%zu,\"success_count\":%zu,\"failure_count\":%zu,"
+                     "\"pending_count\":0}",
+                     status_id, ts, c.total,
+                     c.total - (c.rejected < c.total ? c.rejected : c.total), c.rejected);
+    if (rc == CTIX_OK)
+        rc = store_status_put(srv->st, status_id, s->who.org_id, resp->body.data, resp->body.len);
+    if (rc != CTIX_OK) {
+        reply_rc(resp, rc);
+        goto out;
+    }
+    ctix_log(CTIX_LOG_INFO, "taxii",
+             "event=push coll=%s org=%s total=%zu stored=%zu duplicates=%zu verified=%zu "
+             "pending=%zu quarantined=%zu deleted=%zu rejected=%zu",
+             s->coll.id, s->who.org_name, c.total, c.stored, c.duplicate, c.verified, c.pending,
+             c.quarantined, c.deleted, c.rejected);
+    reply_json(resp, 202);
+out:
+    return;
+}
+
 /* POST: parse the envelope, store, answer 202 with a complete status resource. */
 static void serve_post(struct taxii_server *srv, struct taxii_req_state *s,
                        const struct taxii_request *req, struct taxii_response *resp)
@@ -930,10 +982,17 @@ static void serve_post(struct taxii_server *srv, struct taxii_req_state *s,
     }
     ctix_ts_format_us(ctix_now_us(), ts);
     rc = ctix_uuid4(status_id);
+    if (rc == CTIX_OK && s->who.role == AUTH_ROLE_PEER) {
+        /* Another node pushes: its objects are received, not originated here. */
+        serve_post_peer(srv, s, objects, status_id, ts, resp);
+        goto out;
+    }
     if (rc == CTIX_OK) {
         struct taxii__status_req sreq = {status_id, s->who.org_id, ts, &resp->body};
 
-        rc = taxii__objects_add(srv->st, s->coll.id, objects, body, spans, items, &cnt, &sreq);
+        /* Objects our own requesters post are this node's: signed as they are stored. */
+        rc = taxii__objects_add(srv->st, srv->node->key != NULL ? srv->node : NULL, s->coll.id,
+                                objects, body, spans, items, &cnt, &sreq);
     }
     if (rc != CTIX_OK) {
         buf_reset(&resp->body);

@@ -131,6 +131,17 @@ CTIX_MUST_CHECK enum ctix_rc taxii_objects_add_spans(struct store *st, const cha
                                                      struct taxii_add_item *items,
                                                      struct taxii_add_counts *counts);
 
+/* taxii_objects_add_spans() (text and spans may be NULL) for objects that this node originates
+ * (`ctix import` of local data, `ctix demo-data`): the valid objects, attestations excepted, are
+ * signed with node->key in batches of at most PROV_BATCH_MAX, and their x-ctix-attestation
+ * objects are stored in the same transaction as the objects, after them. items and counts speak
+ * of the objects only. An object the signer refuses fails with the reason. node->st is the store;
+ * CTIX_EINVAL without a key. */
+CTIX_MUST_CHECK enum ctix_rc
+taxii_objects_add_signed(const struct sync_node *node, const char *coll_id, json_t *objects,
+                         const char *text, const struct stix_span *spans,
+                         struct taxii_add_item *items, struct taxii_add_counts *counts);
+
 /* ---- query strings (exposed for tests and fuzzing) ---- */
 
 #define TAXII_QUERY_MAX_VALUES 1000

@@ -50,10 +50,14 @@ struct taxii__status_req {
 
 /* taxii_objects_add_spans() (text and spans may be NULL: objects are serialised again); with
  * sreq, the status resource is written to sreq->out and stored with the objects. */
-CTIX_MUST_CHECK enum ctix_rc
-taxii__objects_add(struct store *st, const char *coll_id, json_t *objects, const char *text,
-                   const struct stix_span *spans, struct taxii_add_item *items,
-                   struct taxii_add_counts *counts, const struct taxii__status_req *sreq);
+/* With signer (its key not NULL), the valid objects are signed and their attestations stored in
+ * the same transaction (taxii_objects_add_signed). */
+CTIX_MUST_CHECK enum ctix_rc taxii__objects_add(struct store *st, const struct sync_node *signer,
+                                                const char *coll_id, json_t *objects,
+                                                const char *text, const struct stix_span *spans,
+                                                struct taxii_add_item *items,
+                                                struct taxii_add_counts *counts,
+                                                const struct taxii__status_req *sreq);
 
 /* ---- egress: policy and audit on every read (egress.c) ---- */
 

@@ -439,10 +439,11 @@ static void test_post_and_status(void **state)
         &(struct call){"GET", "/api/status/7b5c5e2a-1c8e-4a62-9f62-0a3e5b1c2d3e/", .who = ADMIN},
         404);
 
-    /* the same again: duplicates are successes; a changed body with the same version conflicts */
+    /* the same again: duplicates are successes; a changed body with the same version conflicts
+     * (a person's key: a peer node's POST is a push, see test_post_by_peer) */
     indicator(o1b, sizeof(o1b), id1, 1, 77);
     snprintf(body, sizeof(body), "{\"objects\":[%s,%s]}", o1, o1b);
-    j = expect(&(struct call){"POST", path_of("shared", "objects/"), NULL, body, PEER}, 202);
+    j = expect(&(struct call){"POST", path_of("shared", "objects/"), NULL, body, ANALYST}, 202);
     assert_int_equal(json_integer_value(json_object_get(j, "success_count")), 1);
     assert_int_equal(json_integer_value(json_object_get(j, "failure_count")), 1);
     assert_string_equal(json_string_value(json_object_get(
@@ -996,7 +997,8 @@ struct pol_fx {
     int64_t peer_a, peer_g;
 };
 
-static int64_t mk_peer(struct fx *f, const char *name, int64_t org, int max_tlp)
+static int64_t mk_peer_key(struct fx *f, const char *name, int64_t org, int max_tlp,
+                           const char *pubkey)
 {
     struct store_peer p;
     int64_t id = 0;
@@ -1006,10 +1008,16 @@ static int64_t mk_peer(struct fx *f, const char *name, int64_t org, int max_tlp)
     p.org_id = org;
     ctix_strlcpy(p.url, "http://127.0.0.1:1/api/", sizeof(p.url));
     ctix_strlcpy(p.token, "secret", sizeof(p.token));
-    ctix_strlcpy(p.pubkey, "ed25519:11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo", sizeof(p.pubkey));
+    ctix_strlcpy(p.pubkey, pubkey, sizeof(p.pubkey));
     p.max_tlp = max_tlp;
     assert_int_equal(store_peer_add(f->st, &p, &id), CTIX_OK);
     return id;
+}
+
+static int64_t mk_peer(struct fx *f, const char *name, int64_t org, int max_tlp)
+{
+    return mk_peer_key(f, name, org, max_tlp,
+                       "ed25519:11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo");
 }
 
 /* Stores one version of id with the given facts; version 1..28 picks modified. */
@@ -1322,6 +1330,230 @@ static void test_policy_audit(void **state)
     assert_true(rep.n_entries > 2 * n_comm + n_denied);
 }
 
+/* The rows of one object in a collection, every version, with their origin and prov. */
+struct rows {
+    size_t n;
+    int64_t origin[8];
+    int prov[8];
+    char *json[8];
+};
+
+static enum ctix_rc rows_cb(void *ctx, const struct store_row *row)
+{
+    struct rows *r = ctx;
+
+    if (r->n < 8) {
+        r->origin[r->n] = row->origin;
+        r->prov[r->n] = row->prov;
+        r->json[r->n] = strndup(row->json, row->json_len);
+    }
+    r->n++;
+    return CTIX_OK;
+}
+
+static void rows_get(const char *coll, const char *id, struct rows *r)
+{
+    struct store_query q = {.coll_id = coll,
+                            .object_id = id,
+                            .added_after_us = -1,
+                            .limit = 8,
+                            .vsel = STORE_V_ALL,
+                            .want_json = true};
+    bool more;
+
+    memset(r, 0, sizeof(*r));
+    assert_int_equal(store_objs_query(F->st, &q, rows_cb, r, &more), CTIX_OK);
+}
+
+static void rows_free(struct rows *r)
+{
+    for (size_t i = 0; i < r->n && i < 8; i++)
+        free(r->json[i]);
+}
+
+/* The attestation of object id: prov/ makes its id a UUIDv5 we cannot guess here, so it is
+ * found by its object_ref among the collection's attestations. */
+static json_t *attestation_of(const char *coll, const char *id)
+{
+    struct store_query q = {.coll_id = coll,
+                            .added_after_us = -1,
+                            .limit = 1000,
+                            .types = (const char *const[]){PROV_ATTEST_TYPE},
+                            .n_types = 1,
+                            .vsel = STORE_V_ALL,
+                            .want_json = true};
+    struct rows r;
+    json_t *found = NULL;
+    bool more;
+
+    memset(&r, 0, sizeof(r));
+    (void)id;
+    assert_int_equal(store_objs_query(F->st, &q, rows_cb, &r, &more), CTIX_OK);
+    for (size_t i = 0; i < r.n && i < 8; i++) {
+        json_t *a = json_loads(r.json[i], 0, NULL);
+
+        if (found == NULL && strcmp(json_string_value(json_object_get(a, "object_ref")), id) == 0) {
+            found = a;
+            continue;
+        }
+        json_decref(a);
+    }
+    rows_free(&r);
+    return found;
+}
+
+/* Objects a local requester posts are signed by the node in the same transaction: one
+ * attestation per object (none for an attestation), each verifying against the node's key;
+ * the status lists only the objects. Without a key nothing is signed. */
+static void test_sign_on_post(void **state)
+{
+    struct fx *f = *state;
+    struct prov_trust_table tt;
+    struct prov_verifier *v = NULL;
+    struct prov_result res;
+    struct ctix_diag d;
+    char ids[3][80], o[3][600], body[2400];
+    json_t *j, *att;
+    struct rows r;
+
+    assert_int_equal(prov_key_generate(&f->node.key), CTIX_OK);
+    for (int i = 0; i < 3; i++) {
+        make_id(ids[i], "indicator");
+        indicator(o[i], sizeof(o[i]), ids[i], 1, i);
+    }
+    snprintf(body, sizeof(body), "{\"objects\":[%s,%s,{\"type\":\"bad\"},%s]}", o[0], o[1], o[2]);
+    j = expect(&(struct call){"POST", path_of(f->c1, "objects/"), NULL, body, ANALYST}, 202);
+    assert_int_equal(json_integer_value(json_object_get(j, "total_count")), 4);
+    assert_int_equal(json_integer_value(json_object_get(j, "success_count")), 3);
+    assert_int_equal(json_integer_value(json_object_get(j, "failure_count")), 1);
+    assert_int_equal(json_array_size(json_object_get(j, "successes")), 3);
+    json_decref(j);
+    assert_int_equal(count(f->c1), 6); /* 3 objects + 3 attestations */
+
+    prov_trust_table_init(&tt);
+    assert_int_equal(prov_trust_table_add(&tt, "SG", prov_key_public(f->node.key)), CTIX_OK);
+    assert_int_equal(prov_verifier_new(prov_trust_table_lookup, &tt, &v), CTIX_OK);
+    for (int i = 0; i < 3; i++) {
+        json_t *obj;
+
+        att = attestation_of(f->c1, ids[i]);
+        assert_non_null(att);
+        rows_get(f->c1, ids[i], &r);
+        assert_int_equal(r.n, 1);
+        assert_int_equal(r.origin[0], 0);
+        assert_int_equal(r.prov[0], STORE_PROV_LOCAL);
+        obj = json_loads(r.json[0], 0, NULL);
+        assert_int_equal(prov_attest_verify(v, obj, att, &res, &d), CTIX_OK);
+        assert_int_equal(res.verdict, PROV_VALID);
+        assert_string_equal(res.org, "SG");
+        assert_string_equal(json_string_value(json_object_get(att, "publisher")), "SG");
+        json_decref(obj);
+        json_decref(att);
+        rows_free(&r);
+    }
+    /* an attestation posted by a local requester is stored, never attested itself */
+    att = attestation_of(f->c1, ids[0]);
+    char *atxt = json_dumps(att, JSON_COMPACT);
+    char c2body[4000];
+    snprintf(c2body, sizeof(c2body), "{\"objects\":[%s]}", atxt);
+    free(atxt);
+    json_decref(att);
+    j = expect(&(struct call){"POST", path_of(f->c2, "objects/"), NULL, c2body, JP}, 202);
+    assert_int_equal(json_integer_value(json_object_get(j, "success_count")), 1);
+    json_decref(j);
+    assert_int_equal(count(f->c2), 1);
+    /* the public ingest path signs too */
+    {
+        json_t *arr = json_array();
+        struct taxii_add_item items[1];
+        struct taxii_add_counts cnt;
+        char id[80], oo[600];
+
+        make_id(id, "indicator");
+        indicator(oo, sizeof(oo), id, 1, 9);
+        json_array_append_new(arr, json_loads(oo, 0, NULL));
+        assert_int_equal(taxii_objects_add_signed(&f->node, f->c3, arr, NULL, NULL, items, &cnt),
+                         CTIX_OK);
+        assert_int_equal(cnt.stored, 1);
+        assert_int_equal(count(f->c3), 2);
+        att = attestation_of(f->c3, id);
+        assert_non_null(att);
+        json_decref(att);
+        json_decref(arr);
+    }
+    prov_verifier_free(v);
+    prov_trust_table_cleanup(&tt);
+    prov_key_free(f->node.key);
+    f->node.key = NULL;
+    /* without a key: nothing signed */
+    post_n(f->c1, 1, ids);
+    assert_int_equal(count(f->c1), 7);
+}
+
+/* A POST by a peer node's key is a push: received through sync_receive with that peer's id — a
+ * signed object verifies and keeps its origin, an altered one is quarantined; a peer key of an
+ * organisation without a peer entry is refused. */
+static void test_post_by_peer(void **state)
+{
+    struct fx *f = *state;
+    struct prov_key *pk = NULL;
+    struct prov_sign_opts so = {"PA", 0};
+    char pub[PROV_PUBKEY_TEXT], id[80], id2[80], o[600], o2[600], body[6000];
+    json_t *objs[2], *atts[2], *j;
+    struct rows r;
+    int64_t pa, peer_a;
+    struct ctix_diag d;
+
+    assert_int_equal(prov_key_generate(&pk), CTIX_OK);
+    prov_pubkey_format(prov_key_public(pk), pub);
+    assert_int_equal(store_org_add(f->st, "PA", &pa), CTIX_OK);
+    mk_key(f, PEER_A, "PA", AUTH_ROLE_PEER);
+    assert_int_equal(store_grant_set(f->st, f->c2, pa, false, true), CTIX_OK);
+    /* no peer entry yet */
+    expect_status(&(struct call){"POST", path_of(f->c2, "objects/"), NULL, "{}", PEER_A}, 403);
+    peer_a = mk_peer_key(f, "pa", pa, STIX_TLP_AMBER, pub);
+
+    make_id(id, "indicator");
+    make_id(id2, "indicator");
+    indicator(o, sizeof(o), id, 1, 1);
+    indicator(o2, sizeof(o2), id2, 1, 2);
+    objs[0] = json_loads(o, 0, NULL);
+    objs[1] = json_loads(o2, 0, NULL);
+    assert_int_equal(prov_attest_sign((const json_t *const *)objs, 2, pk, &so, atts, &d), CTIX_OK);
+    /* the second object is altered after signing */
+    json_object_set_new(objs[1], "name", json_string("altered"));
+    char *t[4] = {json_dumps(objs[0], JSON_COMPACT), json_dumps(atts[0], JSON_COMPACT),
+                  json_dumps(objs[1], JSON_COMPACT), json_dumps(atts[1], JSON_COMPACT)};
+    snprintf(body, sizeof(body), "{\"objects\":[%s,%s,%s,%s]}", t[0], t[1], t[2], t[3]);
+    for (int i = 0; i < 4; i++)
+        free(t[i]);
+    j = expect(&(struct call){"POST", path_of(f->c2, "objects/"), NULL, body, PEER_A}, 202);
+    assert_int_equal(json_integer_value(json_object_get(j, "total_count")), 4);
+    assert_int_equal(json_integer_value(json_object_get(j, "failure_count")), 0);
+    json_decref(j);
+    rows_get(f->c2, id, &r);
+    assert_int_equal(r.n, 1);
+    assert_int_equal(r.origin[0], peer_a);
+    assert_int_equal(r.prov[0], STORE_PROV_VERIFIED);
+    rows_free(&r);
+    rows_get(f->c2, id2, &r);
+    assert_int_equal(r.n, 1);
+    assert_int_equal(r.origin[0], peer_a);
+    assert_int_equal(r.prov[0], STORE_PROV_QUARANTINED);
+    rows_free(&r);
+    /* an invalid object is a failure of the status */
+    j = expect(&(struct call){"POST", path_of(f->c2, "objects/"), NULL,
+                              "{\"objects\":[{\"type\":\"indicator\",\"id\":\"x\"}]}", PEER_A},
+               202);
+    assert_int_equal(json_integer_value(json_object_get(j, "failure_count")), 1);
+    json_decref(j);
+    for (int i = 0; i < 2; i++) {
+        json_decref(objs[i]);
+        json_decref(atts[i]);
+    }
+    prov_key_free(pk);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -1340,6 +1572,8 @@ int main(void)
         T(test_policy_endpoints),
         T(test_policy_more_headers),
         T(test_policy_audit),
+        T(test_sign_on_post),
+        T(test_post_by_peer),
     };
     ctix_log_set_level(CTIX_LOG_WARN);
     return cmocka_run_group_tests(tests, NULL, NULL);
