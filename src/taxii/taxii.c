@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "prov/prov.h"
 #include "taxii/taxii_int.h"
 
 #define PATH_MAX_LEN 2048
@@ -858,6 +859,91 @@ out:
     return rc;
 }
 
+/* The versions a DELETE selects, as the requester may see them. */
+#define DELETE_SIGN_MAX 64 /* local versions whose deletion is signed one by one */
+
+struct del_scan {
+    struct taxii__egress *eg;
+    size_t n_sel, n_visible, n_local;
+    json_t *local[DELETE_SIGN_MAX]; /* the deleted local versions, for their statements */
+    int tlp[DELETE_SIGN_MAX];
+    enum ctix_rc rc;
+};
+
+static enum ctix_rc del_row(void *ctx, const struct store_row *row)
+{
+    struct del_scan *ds = ctx;
+
+    ds->n_sel++;
+    if (!taxii__egress_filter(ds->eg, row))
+        return CTIX_OK;
+    ds->n_visible++;
+    if (row->origin != 0 || row->json == NULL || ds->n_local == DELETE_SIGN_MAX)
+        return CTIX_OK;
+    ds->local[ds->n_local] = json_loadb(row->json, row->json_len, 0, NULL);
+    if (ds->local[ds->n_local] == NULL)
+        return CTIX_EIO;
+    ds->tlp[ds->n_local++] = row->tlp;
+    return CTIX_OK;
+}
+
+/* Stores the node's signed deletion statements for the local versions deleted: one for every
+ * version when all went, else one per version. Peers pull them and apply them. */
+static enum ctix_rc delete_statements(struct taxii_server *srv, const char *coll_id,
+                                      struct del_scan *ds, bool all_versions)
+{
+    struct prov_sign_opts opts = {srv->node->org, 0};
+    struct store_obj_in in[DELETE_SIGN_MAX];
+    enum store_put_result res[DELETE_SIGN_MAX];
+    json_t *att[DELETE_SIGN_MAX];
+    char *texts[DELETE_SIGN_MAX], keys[DELETE_SIGN_MAX][31];
+    size_t n = all_versions ? 1 : ds->n_local, made = 0;
+    struct ctix_diag d;
+    enum ctix_rc rc = CTIX_OK;
+
+    memset(texts, 0, sizeof(texts));
+    for (size_t i = 0; i < n && rc == CTIX_OK; i++) {
+        const char *id, *ver;
+
+        ctix_diag_clear(&d);
+        rc =
+            prov_attest_sign_delete(ds->local[i], all_versions, srv->node->key, &opts, &att[i], &d);
+        if (rc != CTIX_OK)
+            break;
+        made++;
+        id = json_string_value(json_object_get(att[i], "id"));
+        ver = json_string_value(json_object_get(att[i], "modified"));
+        texts[i] = json_dumps(att[i], JSON_COMPACT);
+        if (id == NULL || ver == NULL || texts[i] == NULL ||
+            stix_version_key(ver, keys[i]) != CTIX_OK) {
+            rc = texts[i] == NULL ? CTIX_ENOMEM : CTIX_EINVAL;
+            break;
+        }
+        in[i] = (struct store_obj_in){.id = id,
+                                      .type = PROV_ATTEST_TYPE,
+                                      .spec_version = "2.1",
+                                      .version = ver,
+                                      .version_key = keys[i],
+                                      .json = texts[i],
+                                      .json_len = strlen(texts[i]),
+                                      .tlp = ds->tlp[i]};
+    }
+    if (rc == CTIX_OK && n > 0)
+        rc = store_objs_put(srv->st, coll_id, in, n, res, NULL);
+    if (rc != CTIX_OK)
+        ctix_log(CTIX_LOG_ERROR, "taxii", "event=delete_statement_failed coll=%s rc=%s msg=\"%s\"",
+                 coll_id, ctix_strerror(rc), d.msg);
+    for (size_t i = 0; i < made; i++) {
+        json_decref(att[i]);
+        free(texts[i]);
+    }
+    return rc;
+}
+
+/* DELETE: only versions the requester may see exist for it (a withheld object answers 404 like
+ * an unknown one). Deleting this node's own versions also leaves a signed deletion statement in
+ * the collection, so that peers that pulled them delete them too; a received object is deleted
+ * here only. */
 static enum ctix_rc serve_delete(struct taxii_server *srv, struct taxii_req_state *s)
 {
     const struct taxii_query *q = &s->q;
@@ -871,9 +957,57 @@ static enum ctix_rc serve_delete(struct taxii_server *srv, struct taxii_req_stat
         .version_keys = (const char *const *)q->version_keys,
         .n_versions = q->n_versions,
     };
+    struct store_query scan = sq, every = sq;
+    struct taxii__egress eg;
+    struct del_scan ds;
+    struct del_scan all;
     size_t n = 0;
+    bool more = false;
+    enum ctix_rc rc;
 
-    return store_obj_delete(srv->st, s->coll.id, s->object_id, &sq, &n);
+    memset(&ds, 0, sizeof(ds));
+    memset(&all, 0, sizeof(all));
+    rc = taxii__egress_init(&eg, srv->node, &srv->denied, &s->who);
+    if (rc != CTIX_OK)
+        goto out;
+    ds.eg = &eg;
+    scan.object_id = s->object_id;
+    scan.limit = 100000;
+    scan.want_json = true;
+    if (scan.vsel == 0 && scan.n_versions == 0)
+        scan.vsel = STORE_V_ALL; /* a DELETE without match[version] deletes every version */
+    rc = store_objs_query(srv->st, &scan, del_row, &ds, &more);
+    if (rc == CTIX_OK && ds.n_visible == 0)
+        rc = CTIX_ENOTFOUND;
+    if (rc != CTIX_OK)
+        goto out;
+    /* Does the DELETE take every version? Then one statement says so. */
+    every.object_id = s->object_id;
+    every.limit = 100000;
+    every.vsel = STORE_V_ALL;
+    every.n_versions = 0;
+    every.version_keys = NULL;
+    every.n_spec_versions = 0;
+    every.spec_versions = NULL;
+    all.eg = &eg;
+    rc = store_objs_query(srv->st, &every, del_row, &all, &more);
+    for (size_t i = 0; i < all.n_local; i++)
+        json_decref(all.local[i]);
+    if (rc != CTIX_OK)
+        goto out;
+    rc = store_obj_delete(srv->st, s->coll.id, s->object_id, &sq, &n);
+    if (rc == CTIX_OK && ds.n_local > 0 && srv->node->key != NULL)
+        rc = delete_statements(srv, s->coll.id, &ds, ds.n_sel == all.n_sel);
+out:
+    for (size_t i = 0; i < ds.n_local; i++)
+        json_decref(ds.local[i]);
+    if (ds.eg != NULL) {
+        enum ctix_rc frc = taxii__egress_finish(&eg);
+
+        if (rc == CTIX_OK)
+            rc = frc;
+    }
+    return rc;
 }
 
 /* A POST by a peer node's key: the envelope goes through the receive path (provenance checked,

@@ -1554,6 +1554,92 @@ static void test_post_by_peer(void **state)
     prov_key_free(pk);
 }
 
+/* DELETE of this node's own object leaves a signed deletion statement (every version: one
+ * without object_modified); of a received object, none; a withheld object is 404 as unknown. */
+static void test_delete_statement(void **state)
+{
+    struct fx *f = *state;
+    struct pol_fx p;
+    struct prov_trust_table tt;
+    struct prov_verifier *v = NULL;
+    struct prov_result res;
+    struct ctix_diag d;
+    char tail[200], id[80], o[600], body[1400];
+    json_t *att;
+
+    policy_fixture(f, &p);
+    assert_int_equal(prov_key_generate(&f->node.key), CTIX_OK);
+    prov_trust_table_init(&tt);
+    assert_int_equal(prov_trust_table_add(&tt, "SG", prov_key_public(f->node.key)), CTIX_OK);
+    assert_int_equal(prov_verifier_new(prov_trust_table_lookup, &tt, &v), CTIX_OK);
+    /* a local object with two versions: delete one, then the rest */
+    make_id(id, "indicator");
+    put_row(f, p.coll, id, 1, STIX_TLP_GREEN, 0, STORE_PROV_LOCAL);
+    put_row(f, p.coll, id, 2, STIX_TLP_GREEN, 0, STORE_PROV_LOCAL);
+    snprintf(tail, sizeof(tail), "objects/%s/", id);
+    expect_status(&(struct call){"DELETE", path_of(p.coll, tail),
+                                 "match[version]=2020-01-01T00:00:00.000Z", .who = ANALYST},
+                  200);
+    att = attestation_of(p.coll, id);
+    assert_non_null(att);
+    assert_string_equal(json_string_value(json_object_get(att, "statement")), "delete");
+    assert_int_equal(prov_attest_verify_delete(v, att, &res, &d), CTIX_OK);
+    assert_int_equal(res.verdict, PROV_VALID);
+    assert_false(res.all_versions);
+    assert_string_equal(res.object_modified, "2020-01-01T00:00:00.000Z");
+    json_decref(att);
+    expect_status(&(struct call){"DELETE", path_of(p.coll, tail), .who = ANALYST}, 200);
+    expect_status(&(struct call){"GET", path_of(p.coll, tail), .who = ANALYST}, 404);
+    /* a received object: deleted here only */
+    snprintf(tail, sizeof(tail), "objects/%s/", p.ids[5]); /* a-clear */
+    expect_status(&(struct call){"DELETE", path_of(p.coll, tail), .who = ANALYST}, 200);
+    att = attestation_of(p.coll, p.ids[5]);
+    assert_null(att);
+    /* withheld from COMM: its DELETE is a 404, and nothing is deleted */
+    snprintf(tail, sizeof(tail), "objects/%s/", p.ids[2]); /* l-amber */
+    mk_key(f, COMM, "COMM", AUTH_ROLE_ADMIN);
+    expect_status(&(struct call){"DELETE", path_of(p.coll, tail), .who = COMM}, 404);
+    expect_status(&(struct call){"GET", path_of(p.coll, tail), .who = ANALYST}, 200);
+    /* posted by a local analyst: every version deleted at once is one all-versions statement */
+    indicator(o, sizeof(o), id, 5, 5);
+    snprintf(body, sizeof(body), "{\"objects\":[%s]}", o);
+    expect_status(&(struct call){"POST", path_of(p.coll, "objects/"), NULL, body, ANALYST}, 202);
+    snprintf(tail, sizeof(tail), "objects/%s/", id);
+    expect_status(&(struct call){"DELETE", path_of(p.coll, tail), .who = ANALYST}, 200);
+    {
+        struct store_query q = {.coll_id = p.coll,
+                                .added_after_us = -1,
+                                .limit = 100,
+                                .types = (const char *const[]){PROV_ATTEST_TYPE},
+                                .n_types = 1,
+                                .vsel = STORE_V_ALL,
+                                .want_json = true};
+        struct rows r;
+        bool more, found_all = false;
+
+        memset(&r, 0, sizeof(r));
+        assert_int_equal(store_objs_query(F->st, &q, rows_cb, &r, &more), CTIX_OK);
+        for (size_t i = 0; i < r.n && i < 8; i++) {
+            json_t *a = json_loads(r.json[i], 0, NULL);
+
+            if (strcmp(json_string_value(json_object_get(a, "statement")), "delete") == 0 &&
+                json_object_get(a, "object_modified") == NULL) {
+                assert_int_equal(prov_attest_verify_delete(v, a, &res, &d), CTIX_OK);
+                assert_int_equal(res.verdict, PROV_VALID);
+                assert_true(res.all_versions);
+                found_all = true;
+            }
+            json_decref(a);
+        }
+        rows_free(&r);
+        assert_true(found_all);
+    }
+    prov_verifier_free(v);
+    prov_trust_table_cleanup(&tt);
+    prov_key_free(f->node.key);
+    f->node.key = NULL;
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -1574,6 +1660,7 @@ int main(void)
         T(test_policy_audit),
         T(test_sign_on_post),
         T(test_post_by_peer),
+        T(test_delete_statement),
     };
     ctix_log_set_level(CTIX_LOG_WARN);
     return cmocka_run_group_tests(tests, NULL, NULL);
