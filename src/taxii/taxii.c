@@ -25,6 +25,7 @@ enum route {
     R_OBJECT,
     R_MANIFEST,
     R_VERSIONS,
+    R_PEERS, /* ctix-specific, outside the API root: /ctix/peers/ */
 };
 
 enum { M_GET = 1, M_HEAD = 2, M_POST = 4, M_DELETE = 8 };
@@ -53,6 +54,7 @@ static const struct route_info {
                   TAXII_Q_VERSION | TAXII_Q_SPEC_VERSION, 'g'},
     [R_MANIFEST] = {"manifest", M_GET | M_HEAD, true, Q_ALL, 0, 'm'},
     [R_VERSIONS] = {"versions", M_GET | M_HEAD, true, Q_LIST | TAXII_Q_SPEC_VERSION, 0, 'v'},
+    [R_PEERS] = {"peers", M_GET | M_HEAD, false, 0, 0, 0},
 };
 
 /* The error titles, one per status this API answers with. */
@@ -377,6 +379,11 @@ static bool route_parse(const struct taxii_server *srv, const char *path, struct
         ok = true;
         goto out;
     }
+    if (n == 2 && strcmp(seg[0], "ctix") == 0 && strcmp(seg[1], "peers") == 0) {
+        s->route = R_PEERS;
+        ok = true;
+        goto out;
+    }
     if (strcmp(seg[0], srv->cfg.api_root) != 0)
         goto out;
     if (n == 1) {
@@ -582,7 +589,8 @@ bool taxii_request_begin(struct taxii_server *srv, const struct taxii_request *r
         ok = true;
         goto out;
     }
-    if (!taxii__accept_ok(req->accept)) {
+    /* ctix's own JSON endpoints are not TAXII: any Accept will do. */
+    if (s->route != R_PEERS && !taxii__accept_ok(req->accept)) {
         reply_error(resp, 406, "Accept must include " TAXII_MEDIA_TYPE);
         goto out;
     }
@@ -596,6 +604,10 @@ bool taxii_request_begin(struct taxii_server *srv, const struct taxii_request *r
         goto out;
     }
     ctix_strlcpy(resp->org, s->who.org_name, sizeof(resp->org));
+    if (s->route == R_PEERS && s->who.role != AUTH_ROLE_ADMIN) {
+        reply_error(resp, 403, "the node's operators only");
+        goto out;
+    }
     if (routes[s->route].in_collection && !check_collection(srv, s, resp))
         goto out;
     if (s->method == M_POST) {
@@ -724,6 +736,55 @@ static enum ctix_rc serve_status(struct taxii_server *srv, struct taxii_req_stat
     rc = buf_append(&resp->body, json, len);
 out:
     free(json);
+    return rc;
+}
+
+/* GET /ctix/peers/: every peer's status for the node's operators (never its token). */
+static enum ctix_rc serve_peers(struct taxii_server *srv, struct buf *b)
+{
+    struct store_peer *peers = NULL;
+    size_t n = 0;
+    enum ctix_rc rc = store_peer_list(srv->st, &peers, &n);
+
+    if (rc == CTIX_OK)
+        rc = buf_appends(b, "{\"peers\":[");
+    for (size_t i = 0; i < n && rc == CTIX_OK; i++) {
+        const struct store_peer *p = &peers[i];
+        struct store_org org;
+        const char *tlp[] = {"none", "clear", "green", "amber", "amber+strict", "red"};
+        char ok_ts[28], err_ts[28];
+
+        if (store_org_get_by_id(srv->st, p->org_id, &org) != CTIX_OK)
+            org.name[0] = '\0';
+        ctix_ts_format_us(p->last_ok_us, ok_ts);
+        ctix_ts_format_us(p->last_err_us, err_ts);
+        rc = put_str_field(b, i == 0 ? "{\"name\":" : ",{\"name\":", p->name);
+        if (rc == CTIX_OK)
+            rc = put_str_field(b, ",\"org\":", org.name);
+        if (rc == CTIX_OK)
+            rc = put_str_field(b, ",\"url\":", p->url);
+        if (rc == CTIX_OK)
+            rc = put_str_field(b, ",\"max_tlp\":",
+                               p->max_tlp >= 0 && p->max_tlp <= STIX_TLP_RED ? tlp[p->max_tlp]
+                                                                             : "none");
+        if (rc == CTIX_OK)
+            rc = buf_appendf(b, ",\"last_ok\":%s%s%s,\"last_err_time\":%s%s%s",
+                             p->last_ok_us > 0 ? "\"" : "", p->last_ok_us > 0 ? ok_ts : "null",
+                             p->last_ok_us > 0 ? "\"" : "", p->last_err_us > 0 ? "\"" : "",
+                             p->last_err_us > 0 ? err_ts : "null", p->last_err_us > 0 ? "\"" : "");
+        if (rc == CTIX_OK)
+            rc = put_str_field(b, ",\"last_err\":", p->last_err);
+        if (rc == CTIX_OK)
+            rc = buf_appendf(b,
+                             ",\"errors\":%lld,\"received\":%lld,\"sent\":%lld,"
+                             "\"quarantined\":%lld,\"lag\":{\"objects\":%lld,\"seconds\":%.3f}}",
+                             (long long)p->n_errors, (long long)p->n_received, (long long)p->n_sent,
+                             (long long)p->n_quarantined, (long long)p->lag_objects,
+                             (double)p->lag_us / 1e6);
+    }
+    if (rc == CTIX_OK)
+        rc = buf_appends(b, "]}");
+    free(peers);
     return rc;
 }
 
@@ -1182,6 +1243,11 @@ void taxii_request_handle(struct taxii_server *srv, const struct taxii_request *
     case R_COLLECTION:
         rc = put_collection(&resp->body, &s->coll, s->can_read, s->can_write);
         reply_json(resp, 200);
+        break;
+    case R_PEERS:
+        rc = serve_peers(srv, &resp->body);
+        resp->status = 200;
+        resp->content_type = "application/json";
         break;
     case R_OBJECTS:
         if (s->method == M_POST) {

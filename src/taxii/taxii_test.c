@@ -176,7 +176,8 @@ static int run(const struct call *c, struct taxii_response *resp)
         taxii_request_handle(F->srv, &req, resp);
     }
     /* Every answer with a body is TAXII JSON (healthz aside), errors included. */
-    if (resp->body.len > 0 && strcmp(c->path, "/healthz") != 0)
+    if (resp->body.len > 0 && strcmp(c->path, "/healthz") != 0 &&
+        (strncmp(c->path, "/ctix/", 6) != 0 || resp->status >= 400))
         assert_string_equal(resp->content_type, TAXII_MEDIA_TYPE);
     return resp->status;
 }
@@ -1640,6 +1641,43 @@ static void test_delete_statement(void **state)
     f->node.key = NULL;
 }
 
+/* /ctix/peers/: the node's operators see every peer's status, never its token. */
+static void test_peers_endpoint(void **state)
+{
+    struct fx *f = *state;
+    struct pol_fx p;
+    struct taxii_response resp;
+    json_t *j, *pa = NULL, *el;
+    size_t i;
+
+    policy_fixture(f, &p);
+    assert_int_equal(run(&(struct call){"GET", "/ctix/peers/", .who = ADMIN, .accept = ""}, &resp),
+                     200);
+    assert_string_equal(resp.content_type, "application/json");
+    assert_null(strstr(resp.body.data, "secret"));
+    j = json_loadb(resp.body.data, resp.body.len, 0, NULL);
+    taxii_response_cleanup(&resp);
+    assert_int_equal(json_array_size(json_object_get(j, "peers")), 2);
+    json_array_foreach(json_object_get(j, "peers"), i, el)
+    {
+        if (strcmp(json_string_value(json_object_get(el, "name")), "pa") == 0)
+            pa = el;
+        assert_null(json_object_get(el, "token"));
+    }
+    assert_non_null(pa);
+    assert_string_equal(json_string_value(json_object_get(pa, "org")), "PA");
+    assert_string_equal(json_string_value(json_object_get(pa, "max_tlp")), "amber");
+    assert_true(json_is_null(json_object_get(pa, "last_ok")));
+    assert_int_equal(json_integer_value(json_object_get(pa, "quarantined")), 0);
+    assert_non_null(json_object_get(json_object_get(pa, "lag"), "seconds"));
+    json_decref(j);
+    expect_status(&(struct call){"GET", "/ctix/peers/", .who = ANALYST}, 403);
+    expect_status(&(struct call){"GET", "/ctix/peers/", .who = PEER_A}, 403);
+    expect_status(&(struct call){"GET", "/ctix/peers/", .auth = ""}, 401);
+    expect_status(&(struct call){"POST", "/ctix/peers/", .who = ADMIN}, 405);
+    expect_status(&(struct call){"GET", "/ctix/other/", .who = ADMIN}, 404);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -1661,6 +1699,7 @@ int main(void)
         T(test_sign_on_post),
         T(test_post_by_peer),
         T(test_delete_statement),
+        T(test_peers_endpoint),
     };
     ctix_log_set_level(CTIX_LOG_WARN);
     return cmocka_run_group_tests(tests, NULL, NULL);
