@@ -18,8 +18,10 @@
 #include <jansson.h>
 
 #include "base/base.h"
+#include "prov/prov.h"
 #include "stix/stix.h"
 #include "store/store.h"
+#include "sync/sync.h"
 #include "taxii/taxii.h"
 
 /* Shared with demo_test.c (the one other file that calls it): generates the whole scenario for
@@ -864,6 +866,8 @@ out:
 
 struct demo_ingest {
     struct store *st;
+    struct sync_node node; /* with its key: the objects are this node's, signed as stored */
+    bool signing;
     const char *coll_id;
     json_t *batch;
     struct taxii_add_item *items; /* DEMO_BATCH entries */
@@ -881,7 +885,10 @@ static enum ctix_rc ingest_flush(struct demo_ingest *in)
     if (n == 0) {
         goto out;
     }
-    rc = taxii_objects_add(in->st, in->coll_id, in->batch, in->items, &c);
+    if (in->signing)
+        rc = taxii_objects_add_signed(&in->node, in->coll_id, in->batch, NULL, NULL, in->items, &c);
+    else
+        rc = taxii_objects_add(in->st, in->coll_id, in->batch, in->items, &c);
     if (rc != CTIX_OK) {
         goto out;
     }
@@ -946,6 +953,40 @@ static const char demo_help[] =
     "  --seed N          seed of the generator (default 2026): same seed, same objects\n"
     "  --servers N       number of C2 servers, 0 to 1000000 (default 9000)\n";
 
+/* The node and its key, so that the demo objects are signed like any this node publishes. A
+ * store that `ctix init` never set up has no node: its objects are stored unsigned. A node
+ * initialised before keys existed gets its key now. */
+static enum ctix_rc node_signer(const char *dir, struct demo_ingest *in)
+{
+    struct ctix_diag d;
+    enum ctix_rc rc;
+
+    ctix_diag_clear(&d);
+    if (sync_node_load(&in->node, in->st, &d) != CTIX_OK) {
+        rc = CTIX_OK;
+        goto out;
+    }
+    rc = prov_key_load(dir, &in->node.key, &d);
+    if (rc == CTIX_ENOTFOUND) {
+        char pub[PROV_PUBKEY_TEXT];
+
+        rc = prov_key_generate(&in->node.key);
+        if (rc == CTIX_OK)
+            rc = prov_key_save(in->node.key, dir, &d);
+        if (rc == CTIX_OK) {
+            prov_pubkey_format(prov_key_public(in->node.key), pub);
+            ctix_log(CTIX_LOG_WARN, "cli", "event=node_key_created pubkey=%s", pub);
+        }
+    }
+    if (rc != CTIX_OK) {
+        cli_error("demo-data", "node key: %s", d.msg[0] != '\0' ? d.msg : ctix_strerror(rc));
+        goto out;
+    }
+    in->signing = true;
+out:
+    return rc;
+}
+
 int cmd_demo_data(int argc, char **argv)
 {
     static const char *const cmd = "demo-data";
@@ -1000,6 +1041,9 @@ int cmd_demo_data(int argc, char **argv)
         goto out;
     }
     status = CLI_EXIT_FAIL;
+    if (node_signer(data_dir, &in) != CTIX_OK) {
+        goto out;
+    }
     rc = store_collection_get(in.st, coll, &sc);
     if (rc != CTIX_OK) {
         cli_error(cmd, "collection '%s': %s", coll,
@@ -1038,6 +1082,7 @@ out:
     cli_args_cleanup(&a);
     json_decref(in.batch);
     free(in.items);
+    prov_key_free(in.node.key);
     store_close(in.st);
     return status;
 }

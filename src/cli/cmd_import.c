@@ -1,6 +1,10 @@
 /* `ctix import`: STIX bundles and TAXII envelopes from files into a collection, through the same
  * ingest path as POST …/objects/ (taxii_objects_add), so an object that the API would refuse is
- * refused here too, with the same message. */
+ * refused here too, with the same message. Local data is this node's: signed with the node key
+ * as it is stored (taxii_objects_add_signed). `--from PEER`: a bundle another node exported
+ * (`ctix export --signed`, carried across an air gap) goes through the receive path of sync
+ * instead, attributed to that peer: provenance verified, quarantine, deletion statements, audit,
+ * exactly as if it had been pulled over the network. */
 #include "cli/cli.h"
 
 #include <stdio.h>
@@ -8,7 +12,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "prov/prov.h"
 #include "stix/stix.h"
+#include "sync/sync.h"
 #include "taxii/taxii.h"
 
 #define IMPORT_FILE_MAX (1024u * 1024 * 1024) /* 1 GiB: the whole file is parsed in memory */
@@ -17,17 +23,24 @@
 static const struct cli_opt opts[] = {
     {"data", CLI_OPT_VALUE},
     {"collection", CLI_OPT_VALUE},
+    {"from", CLI_OPT_VALUE},
 };
 
 struct import_totals {
-    size_t stored, present, rejected;
+    size_t stored, present, rejected, quarantined;
+};
+
+/* Where the objects go: the node (store, key, audit) and, for --from, the peer's id. */
+struct import_dest {
+    struct sync_node *node;
+    int64_t peer_id; /* 0: local data */
 };
 
 /* One batch: objects[off, off+n) of the file's array, in one transaction. */
-static enum ctix_rc import_batch(struct store *st, const char *coll_id, const char *file,
-                                 json_t *objects, const char *text, const struct stix_span *spans,
-                                 size_t off, size_t n, struct taxii_add_item *items,
-                                 struct import_totals *t)
+static enum ctix_rc import_batch(const struct import_dest *dst, const char *coll_id,
+                                 const char *file, json_t *objects, const char *text,
+                                 const struct stix_span *spans, size_t off, size_t n,
+                                 struct taxii_add_item *items, struct import_totals *t)
 {
     struct taxii_add_counts counts;
     json_t *batch = json_array();
@@ -40,9 +53,27 @@ static enum ctix_rc import_batch(struct store *st, const char *coll_id, const ch
         if (json_array_append(batch, json_array_get(objects, off + i)) != 0)
             goto out;
     }
+    if (dst->peer_id > 0) {
+        struct sync_recv_counts rc_counts;
+        struct ctix_diag d;
+
+        ctix_diag_clear(&d);
+        rc = sync_receive(dst->node, coll_id, batch, dst->peer_id, NULL, &rc_counts, &d);
+        if (rc != CTIX_OK) {
+            if (d.msg[0] != '\0')
+                cli_error_file(file, 0, 0, "%s", d.msg);
+            goto out;
+        }
+        /* sync/ logs each rejected object with its id and reason. */
+        t->stored += rc_counts.stored;
+        t->present += rc_counts.duplicate;
+        t->rejected += rc_counts.rejected;
+        t->quarantined += rc_counts.quarantined;
+        goto out;
+    }
     /* Each object is stored as the text the file holds for it (whitespace outside strings
-     * removed), exactly as an object POSTed over TAXII. */
-    rc = taxii_objects_add_spans(st, coll_id, batch, text, spans + off, items, &counts);
+     * removed), exactly as an object POSTed over TAXII, and signed by this node. */
+    rc = taxii_objects_add_signed(dst->node, coll_id, batch, text, spans + off, items, &counts);
     if (rc != CTIX_OK)
         goto out;
     for (size_t i = 0; i < n; i++) {
@@ -63,7 +94,7 @@ out:
 }
 
 /* Returns false when the file failed as a whole (unreadable, not JSON, store error). */
-static bool import_file(struct store *st, const char *coll_id, const char *file,
+static bool import_file(const struct import_dest *dst, const char *coll_id, const char *file,
                         struct taxii_add_item *items, struct import_totals *t)
 {
     struct ctix_diag d;
@@ -90,7 +121,7 @@ static bool import_file(struct store *st, const char *coll_id, const char *file,
     for (size_t off = 0; off < n; off += IMPORT_BATCH) {
         size_t k = n - off < IMPORT_BATCH ? n - off : IMPORT_BATCH;
 
-        rc = import_batch(st, coll_id, file, objects, text, spans, off, k, items, t);
+        rc = import_batch(dst, coll_id, file, objects, text, spans, off, k, items, t);
         if (rc != CTIX_OK) {
             if (progress)
                 fputs("\r\033[K", stderr);
@@ -113,14 +144,36 @@ out:
     return ok;
 }
 
+/* The node key, created when a node initialised before keys existed has none. */
+static enum ctix_rc node_key(const char *dir, struct sync_node *node, struct ctix_diag *d)
+{
+    enum ctix_rc rc = prov_key_load(dir, &node->key, d);
+
+    if (rc == CTIX_ENOTFOUND) {
+        char pub[PROV_PUBKEY_TEXT];
+
+        rc = prov_key_generate(&node->key);
+        if (rc == CTIX_OK)
+            rc = prov_key_save(node->key, dir, d);
+        if (rc == CTIX_OK) {
+            prov_pubkey_format(prov_key_public(node->key), pub);
+            ctix_log(CTIX_LOG_WARN, "cli", "event=node_key_created pubkey=%s", pub);
+        }
+    }
+    return rc;
+}
+
 int cmd_import(int argc, char **argv)
 {
     struct cli_args a;
     struct store *st = NULL;
     struct store_collection *c = NULL;
     struct taxii_add_item *items = NULL;
+    struct sync_node node = {0};
+    struct import_dest dst = {&node, 0};
+    struct ctix_diag d;
     char err[256];
-    const char *dir, *coll;
+    const char *dir, *coll, *from;
     enum ctix_rc rc;
     int ret = CLI_EXIT_USAGE;
 
@@ -139,10 +192,32 @@ int cmd_import(int argc, char **argv)
         ret = cli_usage_error("import", "missing FILE (\"-\" reads standard input)");
         goto out;
     }
+    from = cli_args_get(&a, "from");
     ret = cli_store_open("import", dir, &st);
     if (ret != CLI_EXIT_OK)
         goto out;
     ret = CLI_EXIT_FAIL;
+    ctix_diag_clear(&d);
+    rc = sync_node_load(&node, st, &d);
+    if (rc == CTIX_OK)
+        rc = node_key(dir, &node, &d);
+    if (rc == CTIX_OK)
+        rc = prov_audit_open(dir, &node.audit, &d);
+    if (rc != CTIX_OK) {
+        cli_error("import", "%s", d.msg[0] != '\0' ? d.msg : ctix_strerror(rc));
+        goto out;
+    }
+    if (from != NULL) {
+        struct store_peer peer;
+
+        rc = store_peer_get(st, from, &peer);
+        if (rc != CTIX_OK) {
+            cli_error("import", "%s '%s'", rc == CTIX_ENOTFOUND ? "no peer" : "cannot read peer",
+                      from);
+            goto out;
+        }
+        dst.peer_id = peer.id;
+    }
     c = malloc(sizeof(*c));
     items = calloc(IMPORT_BATCH, sizeof(*items));
     if (c == NULL || items == NULL) {
@@ -157,19 +232,32 @@ int cmd_import(int argc, char **argv)
     }
     ret = CLI_EXIT_OK;
     for (size_t i = 0; i < a.n_pos; i++) {
-        struct import_totals t = {0, 0, 0};
+        struct import_totals t = {0, 0, 0, 0};
 
-        if (!import_file(st, c->id, a.pos[i], items, &t))
+        struct ctix_diag sd;
+
+        if (!import_file(&dst, c->id, a.pos[i], items, &t))
             ret = CLI_EXIT_FAIL;
         if (t.rejected > 0)
             ret = CLI_EXIT_FAIL;
-        printf("%s: %zu stored, %zu already present, %zu rejected\n", a.pos[i], t.stored, t.present,
-               t.rejected);
+        ctix_diag_clear(&sd);
+        if (prov_audit_sync(node.audit, &sd) != CTIX_OK) {
+            cli_error("import", "audit log: %s", sd.msg);
+            ret = CLI_EXIT_FAIL;
+        }
+        if (from != NULL)
+            printf("%s: %zu stored, %zu already present, %zu rejected, %zu quarantined\n", a.pos[i],
+                   t.stored, t.present, t.rejected, t.quarantined);
+        else
+            printf("%s: %zu stored, %zu already present, %zu rejected\n", a.pos[i], t.stored,
+                   t.present, t.rejected);
         fflush(stdout);
     }
 out:
     free(items);
     free(c);
+    prov_audit_close(node.audit);
+    prov_key_free(node.key);
     store_close(st);
     cli_args_cleanup(&a);
     return ret;

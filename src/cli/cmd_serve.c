@@ -6,12 +6,16 @@
  * store), never inside a signal handler. */
 #include "cli/cli.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "http/http.h"
+#include "prov/prov.h"
+#include "sync/sync.h"
 #include "taxii/taxii.h"
 
 #define SERVE_MAX_CONTENT_DEFAULT (16u * 1024 * 1024)
@@ -31,7 +35,67 @@ static const struct cli_opt opts[] = {
     {"max-content-length", CLI_OPT_VALUE},
     {"body-budget", CLI_OPT_VALUE},
     {"title", CLI_OPT_VALUE},
+    {"sync-interval", CLI_OPT_VALUE},
+    {"unmarked-tlp", CLI_OPT_VALUE},
 };
+
+#define SERVE_SYNC_INTERVAL_MAX 86400.0
+
+/* --sync-interval SECONDS: a decimal number of seconds, 0.01 to a day. */
+static bool interval_parse(const char *v, int64_t *out_us)
+{
+    char *end = NULL;
+    double sec;
+
+    errno = 0;
+    sec = strtod(v, &end);
+    if (errno != 0 || end == v || *end != '\0' || !(sec >= 0.01 && sec <= SERVE_SYNC_INTERVAL_MAX))
+        return false;
+    *out_us = (int64_t)(sec * 1e6);
+    return true;
+}
+
+/* The node's identity and its audit log, from the data directory. A node initialised before
+ * keys existed gets one now (logged: its public key must reach the peers). */
+static int node_open(const char *dir, struct store *st, struct sync_node *node)
+{
+    struct ctix_diag d;
+    enum ctix_rc rc;
+    int ret = CLI_EXIT_FAIL;
+
+    ctix_diag_clear(&d);
+    rc = sync_node_load(node, st, &d);
+    if (rc != CTIX_OK) {
+        cli_error("serve", "%s", d.msg[0] != '\0' ? d.msg : ctix_strerror(rc));
+        goto out;
+    }
+    ctix_diag_clear(&d);
+    rc = prov_key_load(dir, &node->key, &d);
+    if (rc == CTIX_ENOTFOUND) {
+        char pub[PROV_PUBKEY_TEXT];
+
+        rc = prov_key_generate(&node->key);
+        if (rc == CTIX_OK)
+            rc = prov_key_save(node->key, dir, &d);
+        if (rc == CTIX_OK) {
+            prov_pubkey_format(prov_key_public(node->key), pub);
+            ctix_log(CTIX_LOG_WARN, "cli", "event=node_key_created pubkey=%s", pub);
+        }
+    }
+    if (rc != CTIX_OK) {
+        cli_error("serve", "node key: %s", d.msg[0] != '\0' ? d.msg : ctix_strerror(rc));
+        goto out;
+    }
+    ctix_diag_clear(&d);
+    rc = prov_audit_open(dir, &node->audit, &d);
+    if (rc != CTIX_OK) {
+        cli_error("serve", "audit log: %s", d.msg[0] != '\0' ? d.msg : ctix_strerror(rc));
+        goto out;
+    }
+    ret = CLI_EXIT_OK;
+out:
+    return ret;
+}
 
 int cmd_serve(int argc, char **argv)
 {
@@ -41,6 +105,10 @@ int cmd_serve(int argc, char **argv)
     struct store *st = NULL;
     struct taxii_server *taxii = NULL;
     struct http_server *http = NULL;
+    struct sync_node node_info;
+    struct sync_opts so;
+    struct sync_runner *runner = NULL;
+    enum stix_tlp unmarked = STIX_TLP_NONE; /* policy/'s default: AMBER */
     struct ctix_diag d;
     sigset_t sigs;
     char err[256], host[HTTP_HOST_MAX], node[STORE_NAME_MAX], title[STORE_NAME_MAX + 16];
@@ -52,6 +120,9 @@ int cmd_serve(int argc, char **argv)
 
     memset(&hc, 0, sizeof(hc));
     memset(&tc, 0, sizeof(tc));
+    memset(&node_info, 0, sizeof(node_info));
+    memset(&so, 0, sizeof(so));
+    so.interval_us = 1000000;
     ctix_diag_clear(&d);
     if (cli_args_parse(opts, CTIX_ARRAY_LEN(opts), argc, argv, &a, err, sizeof(err)) != CTIX_OK) {
         ret = cli_usage_error("serve", "%s", err);
@@ -114,6 +185,17 @@ int cmd_serve(int argc, char **argv)
         }
         hc.body_budget = (size_t)n;
     }
+    v = cli_args_get(&a, "sync-interval");
+    if (v != NULL && !interval_parse(v, &so.interval_us)) {
+        ret = cli_usage_error("serve", "--sync-interval: a number of seconds from 0.01 to %.0f",
+                              SERVE_SYNC_INTERVAL_MAX);
+        goto out;
+    }
+    v = cli_args_get(&a, "unmarked-tlp");
+    if (v != NULL && (!policy_tlp_parse(v, &unmarked) || unmarked == STIX_TLP_NONE)) {
+        ret = cli_usage_error("serve", "--unmarked-tlp: clear, green, amber, amber+strict or red");
+        goto out;
+    }
     v = cli_args_get(&a, "title");
     if (v != NULL && !cli_name_valid(v)) {
         ret = cli_usage_error("serve", "--title: 1 to %d characters without control characters",
@@ -124,6 +206,10 @@ int cmd_serve(int argc, char **argv)
     ret = cli_store_open("serve", dir, &st);
     if (ret != CLI_EXIT_OK)
         goto out;
+    ret = node_open(dir, st, &node_info);
+    if (ret != CLI_EXIT_OK)
+        goto out;
+    node_info.policy.unmarked = unmarked;
     ret = CLI_EXIT_FAIL;
     if (v != NULL)
         ctix_strlcpy(title, v, sizeof(title));
@@ -137,6 +223,7 @@ int cmd_serve(int argc, char **argv)
     tc.default_page = SERVE_DEFAULT_PAGE;
     /* Two seconds: `ctix key revoke` and `ctix grant --revoke` bite within that. */
     tc.cache_ttl_us = 2000000;
+    tc.node = &node_info;
     rc = taxii_server_new(st, &tc, &taxii);
     if (rc != CTIX_OK) {
         cli_error("serve", "cannot set up the TAXII server: %s", ctix_strerror(rc));
@@ -159,6 +246,11 @@ int cmd_serve(int argc, char **argv)
         cli_error("serve", "%s", d.msg[0] != '\0' ? d.msg : ctix_strerror(rc));
         goto out;
     }
+    rc = sync_runner_start(&node_info, &so, &runner);
+    if (rc != CTIX_OK) {
+        cli_error("serve", "cannot start sync with peers: %s", ctix_strerror(rc));
+        goto out;
+    }
     port = http_server_port(http);
     printf("ctix: listening on %s://%s%s%s:%u/taxii2/\n",
            hc.tls_cert_file != NULL ? "https" : "http", strchr(host, ':') != NULL ? "[" : "", host,
@@ -175,7 +267,10 @@ int cmd_serve(int argc, char **argv)
     ret = CLI_EXIT_OK;
 out:
     http_server_stop(http);
+    sync_runner_stop(runner);
     taxii_server_free(taxii);
+    prov_audit_close(node_info.audit);
+    prov_key_free(node_info.key);
     store_close(st);
     if (ret == CLI_EXIT_OK)
         ctix_log(CTIX_LOG_INFO, "cli", "stopped");

@@ -79,7 +79,7 @@ static const struct cli_cmd commands[] = {
     {"serve", cmd_serve,
      "ctix serve --data DIR --listen HOST:PORT [--tls-cert FILE --tls-key FILE] [--insecure]\n"
      "                  [--threads N] [--max-content-length BYTES] [--body-budget BYTES]\n"
-     "                  [--title TITLE]",
+     "                  [--title TITLE] [--sync-interval SECONDS] [--unmarked-tlp LEVEL]",
      "run the TAXII 2.1 server",
      DATA_HELP
      "  --listen HOST:PORT    address to listen on: an IPv4 address, [IPv6] or localhost;\n"
@@ -93,26 +93,48 @@ static const struct cli_cmd commands[] = {
      "  --body-budget BYTES   request bodies held in memory at once, all clients together;\n"
      "                        past it a new body gets 503 (default 536870912)\n"
      "  --title TITLE         the discovery title\n"
+     "  --sync-interval SECONDS\n"
+     "                        pause between sync passes with each peer (default 1)\n"
+     "  --unmarked-tlp LEVEL  the TLP of objects without a TLP marking: clear, green,\n"
+     "                        amber (the default), amber+strict or red\n"
+     "Every read passes the node's TLP policy and goes to the audit log (DIR/audit.log);\n"
+     "objects posted by local keys are signed with the node key (DIR/node.key, created\n"
+     "if missing); GET /ctix/peers/ shows each peer's sync status to admins.\n"
      "When ready, prints one line on stdout: \"ctix: listening on URL\" where URL is the\n"
      "discovery URL (http://HOST:PORT/taxii2/, https with TLS). The API root is /api/.\n"
      "Stops on SIGTERM or SIGINT after running requests finish. Access log on stderr.\n",
      false},
-    {"import", cmd_import, "ctix import --data DIR --collection ID FILE...",
+    {"import", cmd_import, "ctix import --data DIR --collection ID [--from PEER] FILE...",
      "store the objects of STIX bundles or TAXII envelopes in a collection",
-     DATA_HELP "  --collection ID       the collection (id or alias)\n"
-               "Each FILE (\"-\" for standard input) holds a STIX bundle or a TAXII envelope.\n"
-               "Every object is validated; valid ones are stored, invalid ones reported as\n"
-               "\"FILE: objects[INDEX] ID: reason\" on stderr. Prints per file\n"
-               "\"FILE: N stored, N already present, N rejected\". Exits 1 if any object was\n"
-               "rejected or any file could not be read or parsed.\n",
+     DATA_HELP
+     "  --collection ID       the collection (id or alias)\n"
+     "  --from PEER           the file came from that peer node (a bundle it wrote\n"
+     "                        with 'ctix export --signed'): received as over the network\n"
+     "Each FILE (\"-\" for standard input) holds a STIX bundle or a TAXII envelope.\n"
+     "Every object is validated; valid ones are stored, invalid ones reported as\n"
+     "\"FILE: objects[INDEX] ID: reason\" on stderr. Without --from the objects are this\n"
+     "node's own and are signed with its key as they are stored. With --from, each\n"
+     "object's signature is verified against its publisher's key (the peer's, or a\n"
+     "'ctix trust' entry); an object that fails is stored but quarantined. Prints per\n"
+     "file \"FILE: N stored, N already present, N rejected\" (with --from also \", N\n"
+     "quarantined\"; attestations count as objects). Exits 1 if any object was\n"
+     "rejected or any file could not be read or parsed.\n",
      false},
-    {"export", cmd_export, "ctix export --data DIR --collection ID [--type TYPE]...",
+    {"export", cmd_export,
+     "ctix export --data DIR --collection ID [--type TYPE]... [--signed --peer NAME]",
      "write every stored object version of a collection as a STIX bundle",
      DATA_HELP
      "  --collection ID       the collection (id or alias)\n"
      "  --type TYPE           only objects of this type (repeatable)\n"
+     "  --signed              a signed bundle for another node (air-gapped exchange)\n"
+     "  --peer NAME           the peer the signed bundle is for (required with --signed)\n"
      "Writes {\"type\":\"bundle\",\"id\":\"bundle--UUID\",\"objects\":[...]} on stdout with\n"
-     "every stored version in the order it was added, each exactly as stored.\n",
+     "every stored version in the order it was added, each exactly as stored.\n"
+     "With --signed --peer NAME, only what that peer may receive under its agreement\n"
+     "(TLP policy, export channel) is written, each object with its attestation: this\n"
+     "node's objects signed with its key, received ones with their publishers'. Every\n"
+     "object written and every object withheld goes to the audit log. The other node\n"
+     "takes the file with 'ctix import --from PEER'.\n",
      false},
     {"pattern", cmd_pattern,
      "ctix pattern check [--syntax] PATTERN\n"
