@@ -18,9 +18,11 @@
 
 #include "prov/prov_int.h"
 
-#define AUDIT_DOMAIN "ctix/audit/v1\n"
-#define LINE_MAX_LEN ((size_t)16 << 10) /* an entry's line is at most ~2 KiB */
-#define SEQ_MAX      ((uint64_t)1 << 53)
+#define AUDIT_DOMAIN    "ctix/audit/v1\n"
+#define LINE_MAX_LEN    PROV_AUDIT_LINE_MAX
+#define TAIL_FIRST      ((size_t)64 << 10) /* the first look for the last line; doubles up to max */
+#define HASH_MEMBER_LEN 74                 /* ,"hash":"<64 hex>" */
+#define SEQ_MAX         ((uint64_t)1 << 53)
 
 /* ---- encoding ---- */
 
@@ -70,74 +72,115 @@ static bool field_ok(const char *f, size_t size, size_t *len)
     return *len < size && utf8_valid((const unsigned char *)f, *len);
 }
 
-/* Members in RFC 8785 order (all names are ASCII, so byte order is UTF-16 order); "hash" only in
- * the file's lines. */
-static enum ctix_rc encode(const struct prov_audit_entry *e, bool with_hash, struct buf *b)
+/* Appends a string to e's list: a, then '|' and b when b is not NULL. */
+static enum ctix_rc list_add(struct prov_audit_entry *e, const char *a, size_t al, const char *b,
+                             size_t bl)
 {
-    struct field {
-        const char *name;
-        const char *v;
-        size_t size;
-    } before[] =
-        {
-            {"actor", e->actor, sizeof(e->actor)},
-            {"channel", e->channel, sizeof(e->channel)},
-            {"event", e->event, sizeof(e->event)},
-        },
-      after[] = {
-          {"object_id", e->object_id, sizeof(e->object_id)},
-      };
-    char hex[65], ts[28];
+    size_t n = al + (b != NULL ? bl + 1 : 0) + 1;
+    char *p;
+    enum ctix_rc rc;
+
+    if (e->objects.cap == 0)
+        e->objects.max = PROV_AUDIT_OBJECTS_MAX;
+    if (n > e->objects.max - e->objects.len)
+        return CTIX_ETOOBIG;
+    rc = buf_grow(&e->objects, n);
+    if (rc != CTIX_OK)
+        return rc;
+    p = e->objects.data + e->objects.len;
+    memcpy(p, a, al);
+    if (b != NULL) {
+        p[al] = '|';
+        memcpy(p + al + 1, b, bl);
+    }
+    p[n - 1] = '\0';
+    e->objects.len += n;
+    e->objects.data[e->objects.len] = '\0';
+    e->n_objects++;
+    return CTIX_OK;
+}
+
+enum ctix_rc prov_audit_entry_object_add(struct prov_audit_entry *e, const char *id,
+                                         const char *version)
+{
+    return list_add(e, id, strlen(id), version, strlen(version));
+}
+
+void prov_audit_entry_cleanup(struct prov_audit_entry *e)
+{
+    buf_cleanup(&e->objects);
+    e->n_objects = 0;
+}
+
+/* Appends ,"name":"value" (value a field of size bytes, which must hold UTF-8 and a NUL). */
+static enum ctix_rc put_field(struct buf *b, const char *name, const char *v, size_t size)
+{
     size_t len;
-    enum ctix_rc rc = CTIX_OK;
+    enum ctix_rc rc;
+
+    if (!field_ok(v, size, &len))
+        return CTIX_EINVAL;
+    rc = buf_appends(b, name);
+    if (rc == CTIX_OK)
+        rc = buf_append_json_str(b, v, len);
+    return rc;
+}
+
+/* The list, in the order added: each string is checked like a field. */
+static enum ctix_rc put_objects(struct buf *b, const struct prov_audit_entry *e)
+{
+    const char *p = e->objects.data, *end = p + e->objects.len;
+    enum ctix_rc rc = buf_appends(b, ",\"objects\":[");
+
+    for (size_t i = 0; i < e->n_objects && rc == CTIX_OK; i++) {
+        size_t len = p < end ? strnlen(p, (size_t)(end - p)) : 0;
+
+        if (p >= end || len == (size_t)(end - p) || !utf8_valid((const unsigned char *)p, len))
+            return CTIX_EINVAL;
+        if (i > 0)
+            rc = buf_append(b, ",", 1);
+        if (rc == CTIX_OK)
+            rc = buf_append_json_str(b, p, len);
+        p += len + 1;
+    }
+    if (rc == CTIX_OK)
+        rc = buf_append(b, "]", 1);
+    return rc;
+}
+
+/* Members in RFC 8785 order (all names are ASCII, so byte order is UTF-16 order). The file's
+ * lines also have "hash", which sorts right after "event": *hash_at is where it goes in b. */
+static enum ctix_rc encode(const struct prov_audit_entry *e, struct buf *b, size_t *hash_at)
+{
+    char hex[65], ts[28];
+    enum ctix_rc rc;
 
     if (e->seq > SEQ_MAX)
         return CTIX_EINVAL;
-    rc = buf_append(b, "{", 1);
-    for (size_t i = 0; i < CTIX_ARRAY_LEN(before) && rc == CTIX_OK; i++) {
-        if (!field_ok(before[i].v, before[i].size, &len))
-            return CTIX_EINVAL;
-        rc = buf_appendf(b, "%s\"%s\":", i > 0 ? "," : "", before[i].name);
-        if (rc == CTIX_OK)
-            rc = buf_append_json_str(b, before[i].v, len);
-    }
-    if (rc == CTIX_OK && with_hash) {
-        ctix_hex(e->hash, 32, hex);
-        rc = buf_appendf(b, ",\"hash\":\"%s\"", hex);
-    }
-    if (rc == CTIX_OK) {
-        if (!field_ok(after[0].v, after[0].size, &len))
-            return CTIX_EINVAL;
-        rc = buf_appends(b, ",\"object_id\":");
-        if (rc == CTIX_OK)
-            rc = buf_append_json_str(b, after[0].v, len);
-    }
+    rc = put_field(b, "{\"actor\":", e->actor, sizeof(e->actor));
+    if (rc == CTIX_OK)
+        rc = put_field(b, ",\"channel\":", e->channel, sizeof(e->channel));
+    if (rc == CTIX_OK)
+        rc = put_field(b, ",\"event\":", e->event, sizeof(e->event));
+    *hash_at = b->len;
+    if (rc == CTIX_OK)
+        rc = put_field(b, ",\"object_id\":", e->object_id, sizeof(e->object_id));
+    if (rc == CTIX_OK && e->n_objects > 0)
+        rc = put_objects(b, e);
     if (rc == CTIX_OK) {
         ctix_hex(e->prev, 32, hex);
-        rc = buf_appendf(b, ",\"prev\":\"%s\",\"reason\":", hex);
-    }
-    if (rc == CTIX_OK) {
-        if (!field_ok(e->reason, sizeof(e->reason), &len))
-            return CTIX_EINVAL;
-        rc = buf_append_json_str(b, e->reason, len);
-    }
-    if (rc == CTIX_OK) {
-        ctix_ts_format_us(e->time_us, ts);
-        rc = buf_appendf(
-            b, ",\"seq\":%llu,\"time\":\"%s\",\"verdict\":", (unsigned long long)e->seq, ts);
-    }
-    if (rc == CTIX_OK) {
-        if (!field_ok(e->verdict, sizeof(e->verdict), &len))
-            return CTIX_EINVAL;
-        rc = buf_append_json_str(b, e->verdict, len);
+        rc = buf_appendf(b, ",\"prev\":\"%s\"", hex);
     }
     if (rc == CTIX_OK)
-        rc = buf_appends(b, ",\"version\":");
+        rc = put_field(b, ",\"reason\":", e->reason, sizeof(e->reason));
     if (rc == CTIX_OK) {
-        if (!field_ok(e->version, sizeof(e->version), &len))
-            return CTIX_EINVAL;
-        rc = buf_append_json_str(b, e->version, len);
+        ctix_ts_format_us(e->time_us, ts);
+        rc = buf_appendf(b, ",\"seq\":%llu,\"time\":\"%s\"", (unsigned long long)e->seq, ts);
     }
+    if (rc == CTIX_OK)
+        rc = put_field(b, ",\"verdict\":", e->verdict, sizeof(e->verdict));
+    if (rc == CTIX_OK)
+        rc = put_field(b, ",\"version\":", e->version, sizeof(e->version));
     if (rc == CTIX_OK)
         rc = buf_append(b, "}", 1);
     return rc;
@@ -146,10 +189,11 @@ static enum ctix_rc encode(const struct prov_audit_entry *e, bool with_hash, str
 enum ctix_rc prov_audit_entry_encode(const struct prov_audit_entry *e, char **out, size_t *len)
 {
     struct buf b;
+    size_t at;
     enum ctix_rc rc;
 
     buf_init(&b, LINE_MAX_LEN);
-    rc = encode(e, false, &b);
+    rc = encode(e, &b, &at);
     if (rc == CTIX_OK) {
         *len = b.len;
         *out = buf_steal(&b);
@@ -160,27 +204,45 @@ enum ctix_rc prov_audit_entry_encode(const struct prov_audit_entry *e, char **ou
     return rc;
 }
 
+/* Encodes e after the domain prefix in b (b is reset first) and hashes it: b then holds the
+ * prefix and the encoding, which the file's line reuses. */
+static enum ctix_rc hash_into(const struct prov_audit_entry *e, struct buf *b, size_t *hash_at,
+                              unsigned char out[32])
+{
+    enum ctix_rc rc;
+
+    buf_reset(b);
+    rc = buf_appends(b, AUDIT_DOMAIN);
+    if (rc == CTIX_OK)
+        rc = encode(e, b, hash_at);
+    if (rc == CTIX_OK)
+        rc = prov__sha256(b->data, b->len, out);
+    return rc;
+}
+
 enum ctix_rc prov_audit_entry_hash(const struct prov_audit_entry *e, unsigned char out[32])
 {
     struct buf b;
+    size_t at;
     enum ctix_rc rc;
 
     buf_init(&b, LINE_MAX_LEN);
-    rc = buf_appends(&b, AUDIT_DOMAIN);
-    if (rc == CTIX_OK)
-        rc = encode(e, false, &b);
-    if (rc == CTIX_OK)
-        rc = prov__sha256(b.data, b.len, out);
+    rc = hash_into(e, &b, &at, out);
     buf_cleanup(&b);
     return rc;
+}
+
+static void seal_with(struct prov_audit_head *head, struct prov_audit_entry *e)
+{
+    e->seq = head->seq + 1;
+    memcpy(e->prev, head->hash, 32);
 }
 
 enum ctix_rc prov_audit_entry_seal(struct prov_audit_head *head, struct prov_audit_entry *e)
 {
     enum ctix_rc rc;
 
-    e->seq = head->seq + 1;
-    memcpy(e->prev, head->hash, 32);
+    seal_with(head, e);
     rc = prov_audit_entry_hash(e, e->hash);
     if (rc == CTIX_OK) {
         head->seq = e->seq;
@@ -269,16 +331,23 @@ static enum ctix_rc line_parse(const char *p, size_t n, struct prov_audit_entry 
     const json_t *seq;
     char ts[PROV_VERSION_MAX];
     struct ctix_ts t;
+    const json_t *objs;
+    struct buf keep = e->objects;
     enum ctix_rc rc = stix_json_parse(p, n, &j, diag);
 
+    /* The list's memory is reused from line to line. */
     memset(e, 0, sizeof(*e));
+    e->objects = keep;
+    buf_reset(&e->objects);
     if (rc != CTIX_OK)
         goto out;
     rc = CTIX_EINVAL;
     seq = json_object_get(j, "seq");
-    if (!json_is_object(j) || json_object_size(j) != 11 || !json_is_integer(seq) ||
-        json_integer_value(seq) < 0 || !get_field(j, "time", ts, sizeof(ts)) ||
-        ctix_ts_parse(ts, strlen(ts), &t) != CTIX_OK ||
+    objs = json_object_get(j, "objects");
+    if (!json_is_object(j) || json_object_size(j) != (objs != NULL ? 12u : 11u) ||
+        (objs != NULL && (!json_is_array(objs) || json_array_size(objs) == 0)) ||
+        !json_is_integer(seq) || json_integer_value(seq) < 0 ||
+        !get_field(j, "time", ts, sizeof(ts)) || ctix_ts_parse(ts, strlen(ts), &t) != CTIX_OK ||
         !get_field(j, "event", e->event, sizeof(e->event)) ||
         !get_field(j, "actor", e->actor, sizeof(e->actor)) ||
         !get_field(j, "object_id", e->object_id, sizeof(e->object_id)) ||
@@ -289,6 +358,23 @@ static enum ctix_rc line_parse(const char *p, size_t n, struct prov_audit_entry 
         !get_hash(j, "hash", e->hash)) {
         ctix_diag_set(diag, NULL, "not an audit entry (a member is missing or ill-formed)");
         goto out;
+    }
+    for (size_t i = 0; i < json_array_size(objs); i++) {
+        const json_t *o = json_array_get(objs, i);
+        const char *v = json_string_value(o);
+
+        if (v == NULL || strlen(v) != json_string_length(o) || strchr(v, '|') == NULL) {
+            ctix_diag_set(diag, NULL, "not an audit entry (objects[%zu] is not \"id|version\")", i);
+            goto out;
+        }
+        rc = list_add(e, v, strlen(v), NULL, 0);
+        if (rc != CTIX_OK) {
+            if (rc == CTIX_ETOOBIG)
+                rc = CTIX_EINVAL;
+            ctix_diag_set(diag, NULL, "not an audit entry (objects too long)");
+            goto out;
+        }
+        rc = CTIX_EINVAL;
     }
     e->seq = (uint64_t)json_integer_value(seq);
     e->time_us = ctix_ts_to_us(&t);
@@ -317,19 +403,21 @@ static enum ctix_rc audit_path(const char *dir, char out[4096], struct ctix_diag
     return CTIX_OK;
 }
 
-/* Reads the head from the file's last line. */
+/* Reads the head from the file's last line: a window at the end of the file, doubled until it
+ * holds the whole line (a response's entry can be large, most are small). */
 static enum ctix_rc head_load(struct prov_audit_log *log, struct ctix_diag *diag)
 {
     struct stat sb;
     struct prov_audit_entry e;
     unsigned char h[32];
     char *tail = NULL;
-    size_t want;
+    size_t want = TAIL_FIRST;
     ssize_t got;
     off_t from;
     const char *line;
     enum ctix_rc rc = CTIX_EIO;
 
+    memset(&e, 0, sizeof(e));
     if (fstat(log->fd, &sb) != 0) {
         ctix_diag_set(diag, log->path, "cannot stat: %s", strerror(errno));
         goto out;
@@ -339,42 +427,55 @@ static enum ctix_rc head_load(struct prov_audit_log *log, struct ctix_diag *diag
     rc = CTIX_OK;
     if (sb.st_size == 0)
         goto out;
-    rc = CTIX_ENOMEM;
-    want = sb.st_size < (off_t)LINE_MAX_LEN ? (size_t)sb.st_size : LINE_MAX_LEN;
-    from = sb.st_size - (off_t)want;
-    tail = malloc(want + 1);
-    if (tail == NULL)
-        goto out;
-    rc = CTIX_EIO;
-    got = pread(log->fd, tail, want, from);
-    if (got != (ssize_t)want) {
-        ctix_diag_set(diag, log->path, "cannot read: %s", got < 0 ? strerror(errno) : "short");
-        goto out;
-    }
-    tail[want] = '\0';
-    if (tail[want - 1] != '\n') {
-        ctix_diag_set(diag, log->path,
-                      "ends in a partial entry: check it with `ctix audit verify` before "
-                      "appending");
-        goto out;
-    }
-    tail[want - 1] = '\0';
-    line = strrchr(tail, '\n');
-    line = line != NULL ? line + 1 : tail;
-    if (line == tail && from != 0) {
-        ctix_diag_set(diag, log->path, "last entry too long");
-        goto out;
+    for (;;) {
+        char *t;
+
+        if (want > LINE_MAX_LEN)
+            want = LINE_MAX_LEN;
+        if (sb.st_size < (off_t)want)
+            want = (size_t)sb.st_size;
+        from = sb.st_size - (off_t)want;
+        rc = CTIX_ENOMEM;
+        t = realloc(tail, want + 1);
+        if (t == NULL)
+            goto out;
+        tail = t;
+        rc = CTIX_EIO;
+        got = pread(log->fd, tail, want, from);
+        if (got != (ssize_t)want) {
+            ctix_diag_set(diag, log->path, "cannot read: %s", got < 0 ? strerror(errno) : "short");
+            goto out;
+        }
+        tail[want] = '\0';
+        if (tail[want - 1] != '\n') {
+            ctix_diag_set(diag, log->path,
+                          "ends in a partial entry: check it with `ctix audit verify` before "
+                          "appending");
+            goto out;
+        }
+        tail[want - 1] = '\0';
+        line = memrchr(tail, '\n', want - 1);
+        line = line != NULL ? line + 1 : tail;
+        if (line != tail || from == 0)
+            break;
+        if (want == LINE_MAX_LEN) {
+            ctix_diag_set(diag, log->path, "last entry too long");
+            goto out;
+        }
+        want *= 2;
     }
     if (line_parse(line, strlen(line), &e, diag) != CTIX_OK ||
         prov_audit_entry_hash(&e, h) != CTIX_OK || CRYPTO_memcmp(h, e.hash, 32) != 0) {
         ctix_diag_set(diag, log->path,
                       "the last entry is damaged: check it with `ctix audit verify`");
+        rc = CTIX_EIO;
         goto out;
     }
     log->head.seq = e.seq;
     memcpy(log->head.hash, e.hash, 32);
     rc = CTIX_OK;
 out:
+    prov_audit_entry_cleanup(&e);
     free(tail);
     return rc;
 }
@@ -437,10 +538,12 @@ enum ctix_rc prov_audit_append(struct prov_audit_log *log, struct prov_audit_ent
     struct prov_audit_head head;
     struct stat sb;
     struct buf b;
+    const char *line;
+    size_t at, n;
     bool locked = false;
     enum ctix_rc rc = CTIX_EIO;
 
-    buf_init(&b, LINE_MAX_LEN);
+    buf_init(&b, LINE_MAX_LEN + sizeof(AUDIT_DOMAIN));
     pthread_mutex_lock(&log->mu);
     if (flock(log->fd, LOCK_EX) != 0) {
         ctix_diag_set(diag, log->path, "cannot lock: %s", strerror(errno));
@@ -458,21 +561,36 @@ enum ctix_rc prov_audit_append(struct prov_audit_log *log, struct prov_audit_ent
             goto out;
     }
     head = log->head;
-    rc = prov_audit_entry_seal(&head, e);
+    seal_with(&head, e);
+    /* One encoding for both the hash and the line: the line is the encoding (after the domain
+     * prefix) with "hash" spliced in, then a newline. */
+    rc = hash_into(e, &b, &at, e->hash);
     if (rc == CTIX_OK)
-        rc = encode(e, true, &b);
-    if (rc == CTIX_OK)
-        rc = buf_append(&b, "\n", 1);
+        rc = buf_grow(&b, HASH_MEMBER_LEN + 1);
     if (rc == CTIX_EINVAL)
         ctix_diag_set(diag, NULL, "an audit field is not UTF-8");
     if (rc != CTIX_OK)
         goto out;
+    {
+        char member[HASH_MEMBER_LEN + 1], hex[65];
+
+        ctix_hex(e->hash, 32, hex);
+        snprintf(member, sizeof(member), ",\"hash\":\"%s\"", hex);
+        memmove(b.data + at + HASH_MEMBER_LEN, b.data + at, b.len - at);
+        memcpy(b.data + at, member, HASH_MEMBER_LEN);
+        b.len += HASH_MEMBER_LEN;
+        b.data[b.len++] = '\n';
+    }
+    line = b.data + strlen(AUDIT_DOMAIN);
+    n = b.len - strlen(AUDIT_DOMAIN);
     rc = CTIX_EIO;
-    if (!write_all(log->fd, b.data, b.len)) {
+    if (!write_all(log->fd, line, n)) {
         ctix_diag_set(diag, log->path, "cannot append: %s", strerror(errno));
         goto out;
     }
-    log->known_size = sb.st_size + (off_t)b.len;
+    head.seq = e->seq;
+    memcpy(head.hash, e->hash, 32);
+    log->known_size = sb.st_size + (off_t)n;
     log->head = head;
     rc = CTIX_OK;
 out:
@@ -526,6 +644,7 @@ enum ctix_rc prov_audit_file_verify(const char *dir, struct prov_audit_report *r
     enum ctix_rc rc;
 
     memset(report, 0, sizeof(*report));
+    memset(&e, 0, sizeof(e));
     prov_audit_check_init(&chk);
     rc = audit_path(dir, path, diag);
     if (rc != CTIX_OK)
@@ -564,6 +683,7 @@ enum ctix_rc prov_audit_file_verify(const char *dir, struct prov_audit_report *r
 out:
     report->n_entries = chk.n;
     report->head = chk.head;
+    prov_audit_entry_cleanup(&e);
     free(line);
     if (f != NULL)
         fclose(f);

@@ -216,8 +216,18 @@ CTIX_MUST_CHECK enum ctix_rc prov_attest_verify_delete(struct prov_verifier *v, 
 
 #define PROV_AUDIT_FIELD 256 /* bytes of each text field, NUL included (longer is truncated) */
 
+#define PROV_AUDIT_OBJECTS_MAX ((size_t)1 << 20) /* bytes of one entry's object list */
+#define PROV_AUDIT_LINE_MAX    ((size_t)8 << 20) /* bytes of one line of the file, escapes included \
+                                                  */
+
 /* One entry. The caller fills the text fields (UTF-8; empty is allowed) and time; seq, prev and
- * hash are set by prov_audit_entry_seal / prov_audit_append. */
+ * hash are set by prov_audit_entry_seal / prov_audit_append.
+ *
+ * An entry speaks of one object (object_id, version), or of every object one response sent (one
+ * TAXII page, one push envelope, one export page): then the caller adds each with
+ * prov_audit_entry_object_add, object_id and version stay empty, and the hash covers the whole
+ * list. One entry per response keeps the log's cost per request, not per object. A zeroed entry
+ * has no list; one with a list needs prov_audit_entry_cleanup. */
 struct prov_audit_entry {
     uint64_t seq;                 /* 1, 2, 3… */
     int64_t time_us;              /* microseconds since the epoch */
@@ -230,13 +240,27 @@ struct prov_audit_entry {
     char reason[PROV_AUDIT_FIELD];
     unsigned char prev[32]; /* hash of entry seq-1; all zero for seq 1 */
     unsigned char hash[32];
+    /* The objects of a response: n_objects strings "<id>|<version>", each NUL-terminated, back to
+     * back (at most PROV_AUDIT_OBJECTS_MAX bytes). Filled by prov_audit_entry_object_add. */
+    struct buf objects;
+    size_t n_objects;
 };
 
+/* Adds "<id>|<version>" to e's object list. CTIX_ETOOBIG when the list is full (append e and
+ * start another), CTIX_ENOMEM. */
+CTIX_MUST_CHECK enum ctix_rc prov_audit_entry_object_add(struct prov_audit_entry *e, const char *id,
+                                                         const char *version);
+/* Frees e's object list; e is then an entry without one (its other fields are kept). */
+void prov_audit_entry_cleanup(struct prov_audit_entry *e);
+
 /* The canonical encoding hashed: the JCS form of
- *   {"actor":…,"channel":…,"event":…,"object_id":…,"prev":"<hex>","reason":…,"seq":N,
- *    "time":"YYYY-MM-DDTHH:MM:SS.ffffffZ","verdict":…,"version":…}
- * and hash = SHA-256("ctix/audit/v1\n" || that). Independent of how entries are stored. On success
- * *out is a new string (free()). CTIX_EINVAL when a field is not UTF-8 or seq > 2^53. */
+ *   {"actor":…,"channel":…,"event":…,"object_id":…,"objects":["<id>|<version>",…],
+ *    "prev":"<hex>","reason":…,"seq":N,"time":"YYYY-MM-DDTHH:MM:SS.ffffffZ","verdict":…,
+ *    "version":…}
+ * where "objects" is present only when the entry has a list (in the order added; an entry
+ * without one encodes exactly as before lists existed), and hash = SHA-256("ctix/audit/v1\n" ||
+ * that). Independent of how entries are stored. On success *out is a new string (free()).
+ * CTIX_EINVAL when a field is not UTF-8 or seq > 2^53. */
 CTIX_MUST_CHECK enum ctix_rc prov_audit_entry_encode(const struct prov_audit_entry *e, char **out,
                                                      size_t *len);
 CTIX_MUST_CHECK enum ctix_rc prov_audit_entry_hash(const struct prov_audit_entry *e,
@@ -270,7 +294,11 @@ CTIX_MUST_CHECK enum ctix_rc prov_audit_check_next(struct prov_audit_check *c,
 
 /* ---- the file-backed log: DIR/audit.log, one JSON line per entry ---- */
 
-/* Each line is the canonical encoding plus "hash":"<hex>" (keys still sorted). Appends take an
+/* Each line is the canonical encoding plus "hash":"<hex>" (keys still sorted), e.g.
+ *   {"actor":"ACME","channel":"taxii","event":"sent","hash":"…","object_id":"",
+ *    "objects":["indicator--…|2024-01-01T00:00:00.000Z",…],"prev":"…","reason":"tlp-clear",
+ *    "seq":7,"time":"…","verdict":"allow","version":""}
+ * A line is at most PROV_AUDIT_LINE_MAX bytes. Appends take an
  * exclusive flock, so that two processes (ctix serve, ctix export) append to one chain; within a
  * process a mutex does the same for threads. */
 struct prov_audit_log;

@@ -919,6 +919,157 @@ static void test_audit_file(void **state)
     free(orig);
 }
 
+/* One entry per response: the list is encoded, hashed, written and checked; any change inside it
+ * breaks the chain at that entry. The big list's line is longer than the first window open reads
+ * for the head. */
+static void list_fill(struct prov_audit_entry *e, unsigned i, unsigned n)
+{
+    char id[STIX_ID_MAX];
+
+    entry_fill(e, i);
+    ctix_strlcpy(e->event, "sent", sizeof(e->event));
+    ctix_strlcpy(e->verdict, "allow", sizeof(e->verdict));
+    ctix_strlcpy(e->reason, "tlp-clear", sizeof(e->reason));
+    e->object_id[0] = '\0';
+    e->version[0] = '\0';
+    for (unsigned k = 0; k < n; k++) {
+        snprintf(id, sizeof(id), "indicator--8e2e2d2b-17d4-4cbf-938f-%012x", k);
+        assert_int_equal(prov_audit_entry_object_add(e, id, "2024-06-10T09:30:00.000Z"), CTIX_OK);
+    }
+    assert_int_equal(e->n_objects, n);
+}
+
+static void test_audit_lists(void **state)
+{
+    struct fx *f = *state;
+    struct prov_audit_entry e, t;
+    struct prov_audit_head head = {0};
+    struct prov_audit_log *log = NULL;
+    struct prov_audit_report rep;
+    struct ctix_diag d;
+    char path[128], *enc = NULL, *orig, *mut, *v;
+    size_t len = 0, st[8], n;
+
+    /* the canonical form: "objects" between "object_id" and "prev", in the order added */
+    list_fill(&e, 1, 2);
+    assert_int_equal(prov_audit_entry_seal(&head, &e), CTIX_OK);
+    assert_int_equal(prov_audit_entry_encode(&e, &enc, &len), CTIX_OK);
+    assert_string_equal(
+        enc, "{\"actor\":\"NISC Japan\",\"channel\":\"sync\",\"event\":\"sent\",\"object_id\":\"\","
+             "\"objects\":[\"indicator--8e2e2d2b-17d4-4cbf-938f-000000000000|"
+             "2024-06-10T09:30:00.000Z\",\"indicator--8e2e2d2b-17d4-4cbf-938f-000000000001|"
+             "2024-06-10T09:30:00.000Z\"],\"prev\":\"0000000000000000000000000000000000000000000"
+             "000000000000000000000\",\"reason\":\"tlp-clear\",\"seq\":1,"
+             "\"time\":\"2024-06-10T06:13:20.001000Z\",\"verdict\":\"allow\",\"version\":\"\"}");
+    assert_int_equal(strlen(enc), len);
+    free(enc);
+    /* a changed, dropped or added object changes the hash */
+    {
+        unsigned char h[32];
+
+        list_fill(&t, 1, 2);
+        t.seq = e.seq;
+        t.objects.data[12] = 'X';
+        assert_int_equal(prov_audit_entry_hash(&t, h), CTIX_OK);
+        assert_memory_not_equal(h, e.hash, 32);
+        prov_audit_entry_cleanup(&t);
+        list_fill(&t, 1, 1);
+        t.seq = e.seq;
+        assert_int_equal(prov_audit_entry_hash(&t, h), CTIX_OK);
+        assert_memory_not_equal(h, e.hash, 32);
+        prov_audit_entry_cleanup(&t);
+        list_fill(&t, 1, 3);
+        t.seq = e.seq;
+        assert_int_equal(prov_audit_entry_hash(&t, h), CTIX_OK);
+        assert_memory_not_equal(h, e.hash, 32);
+        prov_audit_entry_cleanup(&t);
+    }
+    prov_audit_entry_cleanup(&e);
+    assert_null(e.objects.data);
+    /* an entry without a list encodes as before lists existed */
+    entry_fill(&e, 2);
+    assert_int_equal(prov_audit_entry_encode(&e, &enc, &len), CTIX_OK);
+    assert_null(strstr(enc, "objects"));
+    free(enc);
+
+    /* the file: plain, list of 3, list of 3000 (a ~210 KB line), reopened, plain */
+    assert_int_equal(prov_audit_open(f->dir, &log, &d), CTIX_OK);
+    entry_fill(&e, 1);
+    assert_int_equal(prov_audit_append(log, &e, &d), CTIX_OK);
+    list_fill(&e, 2, 3);
+    assert_int_equal(prov_audit_append(log, &e, &d), CTIX_OK);
+    prov_audit_entry_cleanup(&e);
+    list_fill(&e, 3, 3000);
+    assert_int_equal(prov_audit_append(log, &e, &d), CTIX_OK);
+    prov_audit_entry_cleanup(&e);
+    prov_audit_close(log);
+    assert_int_equal(prov_audit_open(f->dir, &log, &d), CTIX_OK);
+    entry_fill(&e, 4);
+    assert_int_equal(prov_audit_append(log, &e, &d), CTIX_OK);
+    assert_int_equal(e.seq, 4);
+    prov_audit_close(log);
+    assert_int_equal(prov_audit_file_verify(f->dir, &rep, &d), CTIX_OK);
+    assert_int_equal(rep.n_entries, 4);
+
+    snprintf(path, sizeof(path), "%s/" PROV_AUDIT_FILE, f->dir);
+    orig = read_all(path, &len);
+    n = line_starts(orig, len, st, 8);
+    assert_int_equal(n, 4);
+    assert_true(st[3] - st[2] > 64 * 1024);
+    mut = malloc(len + 64);
+    assert_non_null(mut);
+
+    /* one id inside line 2's list altered */
+    memcpy(mut, orig, len);
+    v = strstr(mut + st[1], "-000000000001|");
+    assert_non_null(v);
+    assert_true((size_t)(v - mut) < st[2]);
+    v[12] = '7';
+    write_all_text(path, mut, len);
+    expect_bad(f->dir, 2, 2, "altered");
+
+    /* one version inside line 3's big list altered, deep in it */
+    memcpy(mut, orig, len);
+    v = strstr(mut + st[2], "-000000000abc|2024-06-10T09:30:00.000Z");
+    assert_non_null(v);
+    v[strlen("-000000000abc|2024-06-1")] = '1';
+    write_all_text(path, mut, len);
+    expect_bad(f->dir, 3, 3, "altered");
+
+    /* one object removed from line 2's list */
+    {
+        size_t at, end;
+
+        memcpy(mut, orig, len);
+        v = strstr(mut + st[1], ",\"indicator--8e2e2d2b-17d4-4cbf-938f-000000000002|");
+        assert_non_null(v);
+        at = (size_t)(v - mut);
+        v = strchr(v + 2, '"');
+        assert_non_null(v);
+        end = (size_t)(v - mut) + 1;
+        memmove(mut + at, mut + end, len - end);
+        write_all_text(path, mut, len - (end - at));
+        expect_bad(f->dir, 2, 2, "altered");
+    }
+
+    /* an empty list added to a plain entry (its hash would not change): not an entry */
+    {
+        const char *ins = ",\"objects\":[]";
+        size_t at, k = strlen(ins);
+
+        memcpy(mut, orig, len);
+        v = strstr(mut, ",\"prev\":");
+        assert_non_null(v);
+        at = (size_t)(v - mut);
+        memmove(mut + at + k, mut + at, len - at);
+        memcpy(mut + at, ins, k);
+        write_all_text(path, mut, len + k);
+        expect_bad(f->dir, 1, 1, "not an audit entry");
+    }
+    free(mut);
+    free(orig);
+}
+
 /* Two handles on one file (two processes, as ctix serve and ctix export): one chain. */
 static void test_audit_two_writers(void **state)
 {
@@ -967,6 +1118,7 @@ int main(void)
         cmocka_unit_test(test_audit_chain),
         cmocka_unit_test_setup_teardown(test_audit_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_audit_two_writers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_audit_lists, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
