@@ -1,7 +1,12 @@
 /* The TAXII 2.1 surface of `ctix serve`, over HTTP, as a client sees it: discovery, API root,
  * collections per key, POST and status, objects with every filter and pagination, one object,
  * versions, manifest, DELETE and the rights table. One node and one server for the whole group;
- * each test that counts objects uses a collection of its own. */
+ * each test that counts objects uses a collection of its own.
+ *
+ * Every object a local key posts is signed: an x-ctix-attestation object naming it is stored in
+ * the same collection, and plain TAXII clients see it like any other object. Tests about their
+ * own objects select them with match[type]; where the attestations are the behaviour, the test
+ * asserts them explicitly. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -61,7 +66,10 @@ static int setup(void **state)
         !h_node_key(n, "beta", "reader", w.beta) || !h_node_key(n, "gamma", "analyst", w.gamma) ||
         !h_node_key(n, "delta", "analyst", w.delta))
         return -1;
-    if (!h_server_start(&w.srv, n, NULL, NULL))
+    /* The TAXII mechanics are tested on objects every key may read: unmarked objects are CLEAR
+     * here. What the default (AMBER) withholds is egress_test's and federation_test's. */
+    static const char *const extra[] = {"--unmarked-tlp", "clear", NULL};
+    if (!h_server_start(&w.srv, n, extra, NULL))
         return -1;
     W = &w;
     *state = &w;
@@ -175,6 +183,73 @@ static void post_indicators(const char *coll, size_t count, char (*ids)[80], con
     for (size_t i = 0; i < count; i++)
         free(texts[i]);
     free(texts);
+}
+
+#define ATT_TYPE "x-ctix-attestation"
+
+/* True when a record (object or manifest entry) is an attestation, by its id. */
+static bool is_att(const json_t *rec)
+{
+    return strncmp(js(json_object_get(rec, "id")), ATT_TYPE "--", sizeof ATT_TYPE + 1) == 0;
+}
+
+/* The attestations of coll (latest version of each) that name object id; version NULL: any
+ * version of it. Walks every page. The first match goes to *first (a new reference) when
+ * first is not NULL and *first is still NULL. */
+static size_t atts_naming(const char *coll, const char *id, const char *version, json_t **first)
+{
+    char next[1024] = "";
+    size_t count = 0, pages = 0;
+    for (;;) {
+        struct h_resp r;
+        if (next[0] == '\0')
+            assert_true(h_getf(&W->srv, W->alpha, &r,
+                               "/api/collections/%s/objects/?match[type]=" ATT_TYPE, coll));
+        else
+            assert_true(h_getf(&W->srv, W->alpha, &r,
+                               "/api/collections/%s/objects/?match[type]=" ATT_TYPE "&next=%s",
+                               coll, next));
+        H_ASSERT_TAXII(&r, 200);
+        assert_true(++pages < 1000);
+        size_t i;
+        json_t *a;
+        json_array_foreach(objects_of(&r), i, a)
+        {
+            assert_string_equal(js(json_object_get(a, "type")), ATT_TYPE);
+            if (strcmp(js(json_object_get(a, "object_ref")), id) != 0)
+                continue;
+            if (version != NULL && strcmp(js(json_object_get(a, "object_modified")), version) != 0)
+                continue;
+            count++;
+            if (first != NULL && *first == NULL)
+                *first = json_incref(a);
+        }
+        bool more = more_of(&r);
+        if (more)
+            snprintf(next, sizeof next, "%s", js(json_object_get(r.json, "next")));
+        h_resp_cleanup(&r);
+        if (!more)
+            break;
+    }
+    return count;
+}
+
+/* id (version) was posted by a key of this node: exactly one attestation names it, a publish
+ * statement by the node's organisation, signed with Ed25519, as unmarked as the object. */
+static void expect_attested(const char *coll, const char *id, const char *version)
+{
+    json_t *a = NULL;
+    size_t n = atts_naming(coll, id, version, &a);
+    if (n != 1)
+        fail_msg("%s %s: %zu attestations, expected exactly 1", id, version, n);
+    assert_string_equal(js(json_object_get(a, "statement")), "publish");
+    assert_string_equal(js(json_object_get(a, "publisher")), "node");
+    assert_string_equal(js(json_object_get(a, "algorithm")), "ed25519");
+    assert_true(strncmp(js(json_object_get(a, "public_key")), "ed25519:", 8) == 0);
+    assert_true(strlen(js(json_object_get(a, "signature"))) > 80);
+    assert_int_equal(strlen(js(json_object_get(a, "object_sha256"))), 64);
+    assert_null(json_object_get(a, "object_marking_refs"));
+    json_decref(a);
 }
 
 /* ---- discovery, API root, collections ---- */
@@ -429,6 +504,13 @@ static void test_post_partly_valid(void **state)
     H_ASSERT_ERROR(&s, 404);
     h_resp_cleanup(&s);
 
+    /* Each stored object is signed, once; what failed is not (the status above counted only the
+     * four posted objects, never an attestation). */
+    expect_attested(W->shared, good1, "2021-02-02T02:02:02.000Z");
+    expect_attested(W->shared, good2, "2021-02-02T02:02:03.000Z");
+    assert_int_equal(atts_naming(W->shared, bad1, NULL, NULL), 0);
+    assert_int_equal(atts_naming(W->shared, bad2, NULL, NULL), 0);
+
     h_resp_cleanup(&r);
     free(env);
     free(g1);
@@ -457,6 +539,10 @@ static void test_duplicates_are_successes(void **state)
     H_ASSERT_TAXII(&r, 200);
     assert_int_equal(n_objects(&r), 2);
     h_resp_cleanup(&r);
+    /* Signing the same version again makes a new version of its attestation, not a second
+     * attestation: still exactly one names each object. */
+    expect_attested(W->shared, a, "2021-03-03T03:03:03.000Z");
+    expect_attested(W->shared, b, "2021-03-03T03:03:03.000Z");
     free(env);
     free(env2);
     free(ta);
@@ -466,6 +552,7 @@ static void test_duplicates_are_successes(void **state)
 /* ---- pagination ---- */
 
 #define N_PAGING 25
+#define IND      "match[type]=indicator"
 static char paging_ids[N_PAGING][80];
 
 static size_t paging_index(const char *id)
@@ -493,7 +580,8 @@ static void test_pagination(void **state)
     (void)state;
     paging_fill();
 
-    /* Walk the objects with limit=7 and next. */
+    /* Walk the indicators with limit=7 and next: the filter applies before the limit, so the
+     * attestations stored beside them neither fill nor shorten a page. */
     int seen[N_PAGING] = {0};
     size_t pages = 0, total = 0, last_batch = 0;
     char prev_last[64] = "", next[1024] = "";
@@ -501,11 +589,12 @@ static void test_pagination(void **state)
     for (;;) {
         struct h_resp r;
         if (next[0] == '\0')
-            assert_true(
-                h_getf(&W->srv, W->alpha, &r, "/api/collections/%s/objects/?limit=7", W->paging));
+            assert_true(h_getf(&W->srv, W->alpha, &r, "/api/collections/%s/objects/?limit=7&" IND,
+                               W->paging));
         else
             assert_true(h_getf(&W->srv, W->alpha, &r,
-                               "/api/collections/%s/objects/?limit=7&next=%s", W->paging, next));
+                               "/api/collections/%s/objects/?limit=7&" IND "&next=%s", W->paging,
+                               next));
         H_ASSERT_TAXII(&r, 200);
         assert_true(pages < 4);
         size_t n = n_objects(&r);
@@ -555,11 +644,12 @@ static void test_pagination(void **state)
     for (;;) {
         struct h_resp r;
         if (next[0] == '\0')
-            assert_true(
-                h_getf(&W->srv, W->alpha, &r, "/api/collections/%s/manifest/?limit=10", W->paging));
+            assert_true(h_getf(&W->srv, W->alpha, &r, "/api/collections/%s/manifest/?limit=10&" IND,
+                               W->paging));
         else
             assert_true(h_getf(&W->srv, W->alpha, &r,
-                               "/api/collections/%s/manifest/?limit=10&next=%s", W->paging, next));
+                               "/api/collections/%s/manifest/?limit=10&" IND "&next=%s", W->paging,
+                               next));
         H_ASSERT_TAXII(&r, 200);
         assert_true(++pages <= 3);
         json_t *recs = objects_of(&r);
@@ -603,12 +693,12 @@ static void test_pagination(void **state)
     for (;;) {
         struct h_resp r;
         if (prev_last[0] == '\0')
-            assert_true(
-                h_getf(&W->srv, W->alpha, &r, "/api/collections/%s/objects/?limit=7", W->paging));
+            assert_true(h_getf(&W->srv, W->alpha, &r, "/api/collections/%s/objects/?limit=7&" IND,
+                               W->paging));
         else
             assert_true(h_getf(&W->srv, W->alpha, &r,
-                               "/api/collections/%s/objects/?limit=7&added_after=%s", W->paging,
-                               prev_last));
+                               "/api/collections/%s/objects/?limit=7&" IND "&added_after=%s",
+                               W->paging, prev_last));
         H_ASSERT_TAXII(&r, 200);
         assert_true(++pages <= 4);
         size_t i;
@@ -628,12 +718,25 @@ static void test_pagination(void **state)
     for (size_t i = 0; i < N_PAGING; i++)
         assert_int_equal(seen[i], 1);
 
-    /* A limit past the server's cap is no error. */
+    /* A limit past the server's cap is no error. Unfiltered, the collection holds the 25
+     * indicators and one attestation of each. */
     struct h_resp r;
     assert_true(
         h_getf(&W->srv, W->alpha, &r, "/api/collections/%s/objects/?limit=100000", W->paging));
     H_ASSERT_TAXII(&r, 200);
-    assert_int_equal(n_objects(&r), N_PAGING);
+    assert_int_equal(n_objects(&r), 2 * N_PAGING);
+    memset(seen, 0, sizeof seen);
+    size_t i;
+    json_t *o;
+    json_array_foreach(objects_of(&r), i, o)
+    {
+        if (is_att(o))
+            seen[paging_index(js(json_object_get(o, "object_ref")))]++;
+        else
+            paging_index(js(json_object_get(o, "id")));
+    }
+    for (size_t k = 0; k < N_PAGING; k++)
+        assert_int_equal(seen[k], 1);
     h_resp_cleanup(&r);
 }
 
@@ -642,7 +745,7 @@ static void test_added_after(void **state)
     (void)state;
     struct h_resp m, r;
     paging_fill();
-    assert_true(h_getf(&W->srv, W->alpha, &m, "/api/collections/%s/manifest/", W->paging));
+    assert_true(h_getf(&W->srv, W->alpha, &m, "/api/collections/%s/manifest/?" IND, W->paging));
     H_ASSERT_TAXII(&m, 200);
     json_t *recs = objects_of(&m);
     assert_int_equal(json_array_size(recs), N_PAGING);
@@ -650,7 +753,7 @@ static void test_added_after(void **state)
     assert_non_null(tenth);
 
     /* Strictly after: records 11..25, in the manifest's order. */
-    assert_true(h_getf(&W->srv, W->alpha, &r, "/api/collections/%s/objects/?added_after=%s",
+    assert_true(h_getf(&W->srv, W->alpha, &r, "/api/collections/%s/objects/?" IND "&added_after=%s",
                        W->paging, tenth));
     H_ASSERT_TAXII(&r, 200);
     assert_int_equal(n_objects(&r), N_PAGING - 10);
@@ -663,7 +766,7 @@ static void test_added_after(void **state)
     /* After the last one: nothing, and no more. */
     const char *last =
         json_string_value(json_object_get(json_array_get(recs, N_PAGING - 1), "date_added"));
-    assert_true(h_getf(&W->srv, W->alpha, &r, "/api/collections/%s/objects/?added_after=%s",
+    assert_true(h_getf(&W->srv, W->alpha, &r, "/api/collections/%s/objects/?" IND "&added_after=%s",
                        W->paging, last));
     H_ASSERT_TAXII(&r, 200);
     assert_int_equal(n_objects(&r), 0);
@@ -672,7 +775,8 @@ static void test_added_after(void **state)
 
     /* A timestamp with fewer digits is accepted. */
     assert_true(h_getf(&W->srv, W->alpha, &r,
-                       "/api/collections/%s/objects/?added_after=2000-01-01T00:00:00Z", W->paging));
+                       "/api/collections/%s/objects/?" IND "&added_after=2000-01-01T00:00:00Z",
+                       W->paging));
     H_ASSERT_TAXII(&r, 200);
     assert_int_equal(n_objects(&r), N_PAGING);
     h_resp_cleanup(&r);
@@ -719,27 +823,59 @@ static void filters_fill(void)
     free(i2);
 }
 
-/* GET objects of the filters collection with query q; checks the exact set of ids. */
-static void expect_ids(const char *endpoint, const char *q, const char *const *ids)
+#define N_FILTERS 5 /* objects in the filters collection, each with its attestation */
+
+/* GET objects of the filters collection with query q; checks the exact set of ids, and that
+ * the query selects n_att attestations besides (0 or all N_FILTERS: each names one of the
+ * collection's objects, as the objects endpoint shows). */
+static void expect_ids_att(const char *endpoint, const char *q, const char *const *ids,
+                           size_t n_att)
 {
     struct h_resp r;
-    size_t n = 0;
+    size_t n = 0, atts = 0;
     while (ids[n] != NULL)
         n++;
     assert_true(
         h_getf(&W->srv, W->alpha, &r, "/api/collections/%s/%s/?%s", W->filters, endpoint, q));
     H_ASSERT_TAXII(&r, 200);
-    if (n_objects(&r) != n)
-        fail_msg("%s?%s: expected %zu records: %s", endpoint, q, n, r.body);
+    if (n_objects(&r) != n + n_att)
+        fail_msg("%s?%s: expected %zu records: %s", endpoint, q, n + n_att, r.body);
     for (size_t i = 0; i < n; i++)
         if (find_id(objects_of(&r), ids[i], NULL) == NULL)
             fail_msg("%s?%s: %s missing: %s", endpoint, q, ids[i], r.body);
+    size_t i;
+    json_t *o;
+    bool named[N_FILTERS] = {false};
+    const char *const all[N_FILTERS] = {f_ind1, f_ind2, f_mal, f_ident, f_ipv4};
+    json_array_foreach(objects_of(&r), i, o)
+    {
+        if (!is_att(o))
+            continue;
+        atts++;
+        if (strcmp(endpoint, "objects") != 0)
+            continue;
+        const char *ref = js(json_object_get(o, "object_ref"));
+        size_t k = 0;
+        while (k < N_FILTERS && strcmp(all[k], ref) != 0)
+            k++;
+        if (k == N_FILTERS || named[k])
+            fail_msg("%s?%s: attestation of %s unexpected: %s", endpoint, q, ref, r.body);
+        named[k] = true;
+    }
+    if (atts != n_att)
+        fail_msg("%s?%s: expected %zu attestations: %s", endpoint, q, n_att, r.body);
     if (n > 0) {
         char h[64];
         assert_true(h_header(&r, "X-TAXII-Date-Added-First", h, sizeof h));
         assert_true(h_header(&r, "X-TAXII-Date-Added-Last", h, sizeof h));
     }
     h_resp_cleanup(&r);
+}
+
+/* The same, for a query that selects no attestation. */
+static void expect_ids(const char *endpoint, const char *q, const char *const *ids)
+{
+    expect_ids_att(endpoint, q, ids, 0);
 }
 
 static void test_match_filters(void **state)
@@ -750,8 +886,11 @@ static void test_match_filters(void **state)
     const char *all[] = {f_ind1, f_ind2, f_mal, f_ident, f_ipv4, NULL};
     const char *inds[] = {f_ind1, f_ind2, NULL};
     const char *none[] = {NULL};
-    expect_ids("objects", "limit=100", all);
-    expect_ids("manifest", "limit=100", all);
+    expect_ids_att("objects", "limit=100", all, N_FILTERS);
+    expect_ids_att("manifest", "limit=100", all, N_FILTERS);
+    /* Each object posted has its attestation, found by type like any other. */
+    expect_ids_att("objects", "match[type]=" ATT_TYPE, none, N_FILTERS);
+    expect_ids_att("manifest", "match[type]=" ATT_TYPE, none, N_FILTERS);
     expect_ids("objects", "match[type]=indicator", inds);
     expect_ids("manifest", "match[type]=indicator", inds);
     expect_ids("objects", "match%5Btype%5D=indicator", inds);
@@ -772,9 +911,9 @@ static void test_match_filters(void **state)
     snprintf(q, sizeof q, "match[type]=indicator&match[id]=%s,%s", f_mal, f_ind2);
     const char *i2[] = {f_ind2, NULL};
     expect_ids("objects", q, i2);
-    expect_ids("objects", "match[spec_version]=2.1", all);
+    expect_ids_att("objects", "match[spec_version]=2.1", all, N_FILTERS);
     expect_ids("objects", "match[spec_version]=2.0", none);
-    expect_ids("objects", "match[spec_version]=2.0,2.1", all);
+    expect_ids_att("objects", "match[spec_version]=2.0,2.1", all, N_FILTERS);
     expect_ids("manifest", "match[spec_version]=2.1&match[type]=identity", mi + 1);
 }
 
@@ -852,12 +991,20 @@ static void test_match_version(void **state)
     static const int f2[] = {0, 1, -1};
     expect_versions(rel, f2, 0);
 
-    /* The collection as a whole. */
-    expect_versions("objects/", last, 1);
-    expect_versions("objects/?match[version]=all", all, 1);
-    expect_versions("objects/?match[version]=first", first, 1);
+    /* The collection's indicators as a whole. */
+    expect_versions("objects/?" IND, last, 1);
+    expect_versions("objects/?" IND "&match[version]=all", all, 1);
+    expect_versions("objects/?" IND "&match[version]=first", first, 1);
     snprintf(rel, sizeof rel, "objects/?match[id]=%s&match[version]=all", v_obj);
     expect_versions(rel, all, 0);
+    /* Each version was signed on its own: its attestation is a distinct object naming it. */
+    for (size_t k = 0; k < 3; k++)
+        expect_attested(W->ver, v_obj, v_times[k]);
+    expect_attested(W->ver, v_other, "2021-05-02T12:00:00.000Z");
+    assert_int_equal(atts_naming(W->ver, v_obj, NULL, NULL), 3);
+    /* Unfiltered, the collection's latest versions are the two indicators and four
+     * attestations. */
+    expect_versions("objects/", last, 1 + 4);
 
     /* The manifest has one record per version. */
     struct h_resp r;
