@@ -19,7 +19,10 @@ struct world {
     struct h_node node;
     struct h_server srv; /* the one running in the current test, if any */
     char coll[H_UUID_MAX];
+    /* An analyst of the node's own organisation: it reads what it posts under the default
+     * policy (unmarked objects are AMBER, and AMBER stays inside the organisation). */
     char token[H_TOKEN_MAX];
+    char alpha[H_TOKEN_MAX]; /* another organisation's analyst, without any agreement */
     char objects_path[200];
 };
 
@@ -31,8 +34,10 @@ static int setup(void **state)
     memset(&w, 0, sizeof w);
     if (!h_node_init(&w.node, "node") || !h_node_org(&w.node, "alpha") ||
         !h_node_collection(&w.node, "Server", NULL, NULL, w.coll) ||
+        !h_node_grant(&w.node, w.coll, "node", true, true) ||
         !h_node_grant(&w.node, w.coll, "alpha", true, true) ||
-        !h_node_key(&w.node, "alpha", "analyst", w.token))
+        !h_node_key(&w.node, "node", "analyst", w.token) ||
+        !h_node_key(&w.node, "alpha", "analyst", w.alpha))
         return -1;
     snprintf(w.objects_path, sizeof w.objects_path, "/api/collections/%s/objects/", w.coll);
     W = &w;
@@ -74,6 +79,27 @@ static void expect_object(const char *id)
     h_resp_cleanup(&r);
 }
 
+/* The attestations of the collection that name id (each object a local key posts is signed in
+ * the same transaction that stores it). */
+static size_t n_attestations(const char *id)
+{
+    struct h_resp r;
+    size_t n = 0, i;
+    json_t *a;
+    assert_true(h_getf(&W->srv, W->token, &r, "%s?match[type]=x-ctix-attestation&limit=1000",
+                       W->objects_path));
+    H_ASSERT_TAXII(&r, 200);
+    assert_false(json_is_true(json_object_get(r.json, "more")));
+    json_array_foreach(json_object_get(r.json, "objects"), i, a)
+    {
+        const char *ref = json_string_value(json_object_get(a, "object_ref"));
+        if (ref != NULL && strcmp(ref, id) == 0)
+            n++;
+    }
+    h_resp_cleanup(&r);
+    return n;
+}
+
 static void stop_with(int sig)
 {
     char id[80];
@@ -82,6 +108,13 @@ static void stop_with(int sig)
     assert_int_equal(h_server_stop(&W->srv, sig), 0);
     assert_true(h_server_start(&W->srv, &W->node, NULL, NULL));
     expect_object(id);
+    assert_int_equal(n_attestations(id), 1);
+    /* The restarted server still applies the default: unmarked is AMBER, withheld from an
+     * organisation without an agreement exactly like an unknown object. */
+    struct h_resp r;
+    assert_true(h_getf(&W->srv, W->alpha, &r, "%s%s/", W->objects_path, id));
+    H_ASSERT_ERROR(&r, 404);
+    h_resp_cleanup(&r);
     assert_int_equal(h_server_stop(&W->srv, sig), 0);
 }
 
@@ -128,8 +161,12 @@ static void test_kill9_after_202(void **state)
 
     assert_true(h_server_start(&W->srv, &W->node, NULL, NULL));
     expect_object(id);
-    for (size_t i = 0; i < 40; i++)
+    assert_int_equal(n_attestations(id), 1);
+    for (size_t i = 0; i < 40; i++) {
         expect_object(ids[i]);
+        /* Stored in the same transaction as the object: kept with it. */
+        assert_int_equal(n_attestations(ids[i]), 1);
+    }
     assert_int_equal(h_server_stop(&W->srv, SIGTERM), 0);
 }
 
