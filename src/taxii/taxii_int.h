@@ -7,6 +7,7 @@
 
 #include "auth/auth.h"
 #include "policy/policy.h"
+#include "prov/prov.h"
 #include "stix/stix.h"
 #include "taxii/taxii.h"
 
@@ -84,6 +85,8 @@ struct taxii__egress {
     size_t n_sent, n_withheld, n_audited;
     enum policy_reason last_allow; /* why the filter let the last row through */
     enum ctix_rc audit_rc;         /* the first failure to append an entry */
+    struct prov_audit_entry sent;  /* the response's objects: one "sent" entry at finish */
+    uint32_t sent_reasons;         /* bit r: some object went for reason r */
 };
 
 /* Sets up e for a requester authenticated as who. CTIX_OK, or the store's error (then e denies
@@ -95,11 +98,13 @@ CTIX_MUST_CHECK enum ctix_rc taxii__egress_init(struct taxii__egress *e,
 /* A store_query filter: true when the row may go to e's requester. Writes a "denied" audit entry
  * (once per requester org, object and version while the cache remembers it). */
 bool taxii__egress_filter(void *ctx, const struct store_row *row);
-/* Records that row leaves the node (a "sent" audit entry). CTIX_OK, or the audit log's error:
- * then the caller must not send it. */
+/* Records that row leaves the node (in the response's "sent" audit entry, written by finish).
+ * CTIX_OK, or the audit log's error: then the caller must not send it. */
 CTIX_MUST_CHECK enum ctix_rc taxii__egress_sent(struct taxii__egress *e,
                                                 const struct store_row *row);
-/* Makes the request's audit entries durable (one fdatasync). Returns the first failure. */
+/* Appends the response's "sent" entry (every object in one entry) and makes the request's audit
+ * entries durable (one fdatasync); call it once after init succeeded, before the response goes
+ * out. Returns the first failure. */
 CTIX_MUST_CHECK enum ctix_rc taxii__egress_finish(struct taxii__egress *e);
 
 #endif
