@@ -1,7 +1,8 @@
 /* Several clients at once against the real server: POSTs run on the worker pool with their
  * connection suspended while GETs keep being answered on MHD's threads. Every object must be
  * stored exactly once, every status must report what it stored, concurrent duplicates must be
- * successes, and the server must stop cleanly afterwards. */
+ * successes, and the server must stop cleanly afterwards. Each object is signed as it is stored:
+ * exactly one attestation names it, however often it is posted. */
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -109,8 +110,16 @@ static void *reader_main(void *arg)
     return NULL;
 }
 
-/* Walks the manifest with next; returns how many records, and checks each id shows once. */
-static size_t manifest_count(struct fx *f, size_t n_ids)
+enum walk_check {
+    W_ID,      /* each record is one of the posted objects */
+    W_NAMES,   /* each record is an attestation naming one of them (objects endpoint only) */
+    W_NOCHECK, /* only count */
+};
+
+/* Walks endpoint ("manifest" or "objects") filtered by match[type]=type (NULL: all) with next;
+ * returns how many records, and checks that each posted id shows at most once as chk says. */
+static size_t walk_count(struct fx *f, size_t n_ids, const char *endpoint, const char *type,
+                         enum walk_check chk)
 {
     char next[256] = "";
     size_t total = 0;
@@ -124,24 +133,30 @@ static size_t manifest_count(struct fx *f, size_t n_ids)
         json_t *rec;
 
         if (next[0] == '\0')
-            assert_true(
-                h_getf(&f->srv, f->token, &r, "/api/collections/%s/manifest/?limit=300", f->coll));
+            assert_true(h_getf(&f->srv, f->token, &r, "/api/collections/%s/%s/?%s%s%slimit=300",
+                               f->coll, endpoint, type ? "match[type]=" : "", type ? type : "",
+                               type ? "&" : ""));
         else
-            assert_true(h_getf(&f->srv, f->token, &r,
-                               "/api/collections/%s/manifest/?limit=300&next=%s", f->coll, next));
+            assert_true(h_getf(
+                &f->srv, f->token, &r, "/api/collections/%s/%s/?%s%s%slimit=300&next=%s", f->coll,
+                endpoint, type ? "match[type]=" : "", type ? type : "", type ? "&" : "", next));
         assert_true(h_is_taxii(&r, 200));
         objs = json_object_get(r.json, "objects");
         json_array_foreach(objs, i, rec)
         {
-            const char *id = json_string_value(json_object_get(rec, "id"));
+            const char *id =
+                json_string_value(json_object_get(rec, chk == W_NAMES ? "object_ref" : "id"));
             size_t k;
 
+            assert_non_null(id);
+            total++;
+            if (chk == W_NOCHECK)
+                continue;
             for (k = 0; k < n_ids && strcmp(f->ids[k], id) != 0; k++)
                 ;
             assert_true(k < n_ids);
             assert_int_equal(seen[k], 0);
             seen[k] = 1;
-            total++;
         }
         if (!json_is_true(json_object_get(r.json, "more"))) {
             h_resp_cleanup(&r);
@@ -209,10 +224,15 @@ static void test_concurrent_posts_and_reads(void **state)
             f->bodies[w][e] = envelope(f, w, e);
 
     run_round(f, (long)n_ids);
-    assert_int_equal(manifest_count(f, n_ids), n_ids);
-    /* the same envelopes again, all at once: duplicates are successes and nothing doubles */
+    assert_int_equal(walk_count(f, n_ids, "manifest", "indicator", W_ID), n_ids);
+    assert_int_equal(walk_count(f, n_ids, "objects", "x-ctix-attestation", W_NAMES), n_ids);
+    /* the same envelopes again, all at once: duplicates are successes and nothing doubles (a
+     * re-signed object's attestation gets a new version, not a second attestation) */
     run_round(f, (long)n_ids);
-    assert_int_equal(manifest_count(f, n_ids), n_ids);
+    assert_int_equal(walk_count(f, n_ids, "manifest", "indicator", W_ID), n_ids);
+    assert_int_equal(walk_count(f, n_ids, "objects", "x-ctix-attestation", W_NAMES), n_ids);
+    /* and nothing else is in the collection */
+    assert_int_equal(walk_count(f, n_ids, "manifest", NULL, W_NOCHECK), 2 * n_ids);
 
     assert_int_equal(h_server_stop(&f->srv, SIGTERM), 0);
     for (int w = 0; w < WRITERS; w++)
