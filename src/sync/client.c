@@ -456,6 +456,68 @@ static void push_requester(const struct store_peer *p, struct policy_requester *
                          : STIX_TLP_NONE;
 }
 
+/* The objects of one push envelope: one "sent" audit entry lists them all, appended once the
+ * envelope is queued (an entry per object made pushing cost a hash and a write per object). */
+struct push_audit {
+    struct prov_audit_entry e;
+    uint32_t reasons; /* bit r: some object went for policy reason r */
+};
+
+static void push_audit_append(const struct sync_node *node, struct prov_audit_entry *e)
+{
+    struct ctix_diag d;
+
+    ctix_diag_clear(&d);
+    if (prov_audit_append(node->audit, e, &d) != CTIX_OK)
+        ctix_log(CTIX_LOG_ERROR, "sync", "event=audit_failed what=\"%s\"", d.msg);
+}
+
+/* Appends the "sent" entry of the objects listed so far (if any) and empties the list. */
+static void push_audit_flush(const struct sync_node *node, const char *peer, struct push_audit *a)
+{
+    size_t len = 0;
+
+    if (node->audit == NULL || a->e.n_objects == 0)
+        goto out;
+    a->e.time_us = ctix_now_us();
+    ctix_strlcpy(a->e.event, "sent", sizeof(a->e.event));
+    ctix_strlcpy(a->e.actor, peer != NULL ? peer : "", sizeof(a->e.actor));
+    ctix_strlcpy(a->e.channel, "push", sizeof(a->e.channel));
+    ctix_strlcpy(a->e.verdict, "allow", sizeof(a->e.verdict));
+    a->e.reason[0] = '\0';
+    for (unsigned r = 0; r < 32 && r < POLICY_R_COUNT_; r++) {
+        if (a->reasons & (1u << r)) {
+            int k = snprintf(a->e.reason + len, sizeof(a->e.reason) - len, "%s%s",
+                             len > 0 ? "," : "", policy_reason_name((enum policy_reason)r));
+
+            if (k > 0 && (size_t)k < sizeof(a->e.reason) - len)
+                len += (size_t)k;
+        }
+    }
+    push_audit_append(node, &a->e);
+out:
+    prov_audit_entry_cleanup(&a->e);
+    a->reasons = 0;
+}
+
+static void push_audit_add(const struct sync_node *node, const char *peer, struct push_audit *a,
+                           const char *id, const char *ver, enum policy_reason why)
+{
+    enum ctix_rc rc;
+
+    if (node->audit == NULL)
+        return;
+    if ((unsigned)why < 32)
+        a->reasons |= 1u << why;
+    rc = prov_audit_entry_object_add(&a->e, id, ver != NULL ? ver : "");
+    if (rc == CTIX_ETOOBIG) {
+        push_audit_flush(node, peer, a); /* a list that big takes more than one entry */
+        rc = prov_audit_entry_object_add(&a->e, id, ver != NULL ? ver : "");
+    }
+    if (rc != CTIX_OK)
+        ctix_log(CTIX_LOG_ERROR, "sync", "event=audit_failed what=\"%s\"", ctix_strerror(rc));
+}
+
 struct push_walk {
     const struct sync_node *node;
     const struct store_peer *p;
@@ -464,6 +526,7 @@ struct push_walk {
     size_t n_allowed;
     int64_t last_us; /* date_added of the last row walked past */
     bool blocked;    /* stopped at a PENDING row: it may still verify */
+    struct push_audit sent;
 };
 
 static enum ctix_rc push_cb(void *ctx, const struct store_row *row)
@@ -497,8 +560,7 @@ static enum ctix_rc push_cb(void *ctx, const struct store_row *row)
         goto out;
     w->n_allowed++;
     w->last_us = row->date_added_us;
-    sync__audit(w->node, "sent", w->p->name, row->id, row->version, "push", "allow",
-                policy_reason_name(why));
+    push_audit_add(w->node, w->p->name, &w->sent, row->id, row->version, why);
 out:
     return rc;
 }
@@ -556,6 +618,10 @@ static enum ctix_rc push_coll(const struct sync_node *node, const struct store_p
         }
         if (rc == CTIX_OK && w.n_allowed > 0)
             rc = outbox_queue(node->st, p->id, pc->coll_id, &w.env);
+        /* Queued: the envelope's objects are as good as sent. Not queued: none are. */
+        if (rc == CTIX_OK)
+            push_audit_flush(node, p->name, &w.sent);
+        prov_audit_entry_cleanup(&w.sent.e);
         if (rc == CTIX_OK && w.last_us != cursor) {
             rc =
                 store_peer_coll_cursor_set(node->st, p->id, pc->coll_id, STORE_DIR_PUSH, w.last_us);
@@ -756,10 +822,12 @@ enum ctix_rc sync_push(const struct sync_node *node, const char *peer_name, cons
 {
     struct store_peer p;
     struct policy_requester req;
+    struct push_audit sent;
     struct buf env;
     size_t n_ok = 0;
     enum ctix_rc rc = CTIX_EINVAL;
 
+    memset(&sent, 0, sizeof(sent));
     buf_init(&env, SYNC_BODY_MAX / 2);
     ctix_diag_clear(diag);
     if (n_queued != NULL)
@@ -858,16 +926,19 @@ enum ctix_rc sync_push(const struct sync_node *node, const char *peer_name, cons
         if (rc != CTIX_OK)
             break;
         n_ok++;
-        sync__audit(node, "sent", p.name, id, ver, "push", "allow", policy_reason_name(why));
+        push_audit_add(node, p.name, &sent, id, ver, why);
     }
     if (rc == CTIX_OK && n_ok > 0)
         rc = outbox_queue(node->st, p.id, coll_id, &env);
+    if (rc == CTIX_OK)
+        push_audit_flush(node, p.name, &sent);
     if (rc == CTIX_OK && n_queued != NULL)
         *n_queued = n_ok;
     if (rc != CTIX_OK && diag != NULL && diag->msg[0] == '\0')
         ctix_diag_set(diag, NULL, "queueing a push to %.100s: %s", peer_name, ctix_strerror(rc));
     sync__audit_sync(node);
 out:
+    prov_audit_entry_cleanup(&sent.e);
     buf_cleanup(&env);
     return rc;
 }
