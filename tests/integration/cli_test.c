@@ -499,18 +499,29 @@ static void test_import_export_round_trip(void **state)
         fail_msg("the rejection should say what is wrong (created): %s", p.err);
     h_proc_cleanup(&p);
 
-    /* Export gives back every stored object, equal as JSON to its input. */
+    /* Export gives back every stored object, equal as JSON to its input, and the attestations
+     * ctix import made: every object version it stored is signed by the node, and every
+     * attestation names one of them. */
     json_t *b = export_bundle(coll, NULL);
     json_t *objs = json_object_get(b, "objects");
-    if (json_array_size(objs) != json_object_size(store))
-        fail_msg("export has %zu objects, %zu were stored", json_array_size(objs),
-                 json_object_size(store));
-    json_t *seen = json_object();
-    size_t i;
+    json_t *seen = json_object(), *named = json_object(), *att_ids = json_object();
+    size_t i, n_plain = 0;
     json_t *o;
     json_array_foreach(objs, i, o)
     {
         char key[512];
+        if (strcmp(js(json_object_get(o, "type")), "x-ctix-attestation") == 0) {
+            json_t *ver = json_object_get(o, "object_modified");
+            snprintf(key, sizeof key, "%s|%s", js(json_object_get(o, "object_ref")), js(ver));
+            if (json_object_get(store, key) == NULL)
+                fail_msg("attestation of %s, which was not imported", key);
+            assert_string_equal(js(json_object_get(o, "statement")), "publish");
+            assert_string_equal(js(json_object_get(o, "publisher")), "node");
+            json_object_set_new(named, key, json_true());
+            json_object_set_new(att_ids, js(json_object_get(o, "id")), json_true());
+            continue;
+        }
+        n_plain++;
         obj_key(o, key, sizeof key);
         json_t *want = json_object_get(store, key);
         if (want == NULL)
@@ -523,7 +534,17 @@ static void test_import_export_round_trip(void **state)
         assert_null(json_object_get(seen, key));
         json_object_set_new(seen, key, json_true());
     }
+    if (n_plain != json_object_size(store))
+        fail_msg("export has %zu objects, %zu were stored", n_plain, json_object_size(store));
+    /* One attestation object per stored version (signing it again makes a new version of the
+     * same attestation, never a second one). */
+    if (json_object_size(named) != json_object_size(store) ||
+        json_object_size(att_ids) != json_object_size(store))
+        fail_msg("%zu attestations name %zu of the %zu stored object versions",
+                 json_object_size(att_ids), json_object_size(named), json_object_size(store));
     json_decref(seen);
+    json_decref(named);
+    json_decref(att_ids);
     json_decref(b);
 
     /* --type keeps that type only. */
