@@ -20,9 +20,10 @@
 struct world {
     struct h_node node;
     struct h_server srv;
-    char coll[H_UUID_MAX];  /* POST target */
-    char coll2[H_UUID_MAX]; /* `pattern indicators` */
-    char token[H_TOKEN_MAX];
+    char coll[H_UUID_MAX];   /* POST target */
+    char coll2[H_UUID_MAX];  /* `pattern indicators` */
+    char token[H_TOKEN_MAX]; /* an analyst of the node's own organisation: it reads unmarked
+                                (AMBER) objects under the default policy */
     char obs1[PATH_MAX + 16], obs2[PATH_MAX + 16], bad[PATH_MAX + 16], odd[PATH_MAX + 16];
 };
 
@@ -71,11 +72,9 @@ static int setup(void **state)
     struct h_node *n = &w.node;
 
     memset(&w, 0, sizeof w);
-    if (!h_node_init(n, "node") || !h_node_org(n, "alpha") ||
-        !h_node_collection(n, "Patterns", "pat", NULL, w.coll) ||
+    if (!h_node_init(n, "node") || !h_node_collection(n, "Patterns", "pat", NULL, w.coll) ||
         !h_node_collection(n, "Indicators", "ind", NULL, w.coll2) ||
-        !h_node_grant(n, w.coll, "alpha", true, true) ||
-        !h_node_key(n, "alpha", "analyst", w.token))
+        !h_node_grant(n, w.coll, "node", true, true) || !h_node_key(n, "node", "analyst", w.token))
         return -1;
     snprintf(w.obs1, sizeof w.obs1, "%s/obs1.json", n->dir);
     snprintf(w.obs2, sizeof w.obs2, "%s/obs2.json", n->dir);
@@ -299,11 +298,21 @@ static void test_post_invalid_pattern(void **state)
     if (msg == NULL || strstr(msg, "pattern: column 35: ") != msg)
         fail_msg("the failure should give the pattern's column: %s", r.body);
 
-    assert_true(h_getf(&W->srv, W->token, &o, "/api/collections/%s/objects/", W->coll));
+    assert_true(h_getf(&W->srv, W->token, &o, "/api/collections/%s/objects/?match[type]=indicator",
+                       W->coll));
     H_ASSERT_TAXII(&o, 200);
     objs = json_object_get(o.json, "objects");
     assert_int_equal(json_array_size(objs), 1);
     assert_string_equal(json_string_value(json_object_get(json_array_get(objs, 0), "id")), good);
+    h_resp_cleanup(&o);
+    /* Only the stored one was signed. */
+    assert_true(h_getf(&W->srv, W->token, &o,
+                       "/api/collections/%s/objects/?match[type]=x-ctix-attestation", W->coll));
+    H_ASSERT_TAXII(&o, 200);
+    objs = json_object_get(o.json, "objects");
+    assert_int_equal(json_array_size(objs), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(objs, 0), "object_ref")),
+                        good);
     h_resp_cleanup(&o);
     h_resp_cleanup(&r);
     free(env);
