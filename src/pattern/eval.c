@@ -124,7 +124,7 @@ struct win {
 };
 
 struct witem {
-    const json_t *v;
+    const struct pval *v;
     uint32_t step;
     bool refs; /* v is a *_refs list: its elements are references to resolve */
 };
@@ -180,8 +180,8 @@ enum vkind { VK_JSON, VK_BYTES, VK_LIST };
 
 struct val {
     enum vkind k;
-    const json_t *j;  /* VK_JSON */
-    const uint8_t *b; /* VK_BYTES */
+    const struct pval *j; /* VK_JSON */
+    const uint8_t *b;     /* VK_BYTES */
     size_t n;
 };
 
@@ -266,44 +266,43 @@ static int cmp_latin1(const char *s, size_t sn, const uint8_t *b, size_t bn)
  * R_MISMATCH for types that do not compare, R_BAD for a timestamp that does not parse. */
 static int compare(const struct val *v, const struct pat_lit *lit)
 {
-    const json_t *j = v->k == VK_JSON ? v->j : NULL;
+    const struct pval *j = v->k == VK_JSON ? v->j : NULL;
 
     switch (lit->kind) {
     case PAT_LIT_INT:
-        if (json_is_integer(j))
-            return cmp_i64(json_integer_value(j), lit->u.i);
-        if (json_is_real(j))
-            return flip(cmp_i64_f(lit->u.i, json_real_value(j)));
+        if (pattern__pv_is(j, PV_INT))
+            return cmp_i64(j->u.i, lit->u.i);
+        if (pattern__pv_is(j, PV_REAL))
+            return flip(cmp_i64_f(lit->u.i, j->u.f));
         return R_MISMATCH;
     case PAT_LIT_FLOAT:
-        if (json_is_integer(j))
-            return cmp_i64_f(json_integer_value(j), lit->u.f);
-        if (json_is_real(j))
-            return cmp_f(json_real_value(j), lit->u.f);
+        if (pattern__pv_is(j, PV_INT))
+            return cmp_i64_f(j->u.i, lit->u.f);
+        if (pattern__pv_is(j, PV_REAL))
+            return cmp_f(j->u.f, lit->u.f);
         return R_MISMATCH;
     case PAT_LIT_BOOL:
-        if (json_is_boolean(j))
-            return cmp_i64(json_is_true(j), lit->u.b);
+        if (pattern__pv_is(j, PV_TRUE) || pattern__pv_is(j, PV_FALSE))
+            return cmp_i64(j->kind == PV_TRUE, lit->u.b);
         return R_MISMATCH;
     case PAT_LIT_STR:
-        if (json_is_string(j))
-            return cmp_bytes((const uint8_t *)json_string_value(j), json_string_length(j),
-                             (const uint8_t *)lit->u.s.p, lit->u.s.n);
+        if (pattern__pv_is(j, PV_STR))
+            return cmp_bytes((const uint8_t *)j->u.s, j->n, (const uint8_t *)lit->u.s.p,
+                             lit->u.s.n);
         if (v->k == VK_BYTES)
             return flip(cmp_latin1(lit->u.s.p, lit->u.s.n, v->b, v->n));
         return R_MISMATCH;
     case PAT_LIT_BIN:
         if (v->k == VK_BYTES)
             return cmp_bytes(v->b, v->n, (const uint8_t *)lit->u.s.p, lit->u.s.n);
-        if (json_is_string(j))
-            return cmp_latin1(json_string_value(j), json_string_length(j),
-                              (const uint8_t *)lit->u.s.p, lit->u.s.n);
+        if (pattern__pv_is(j, PV_STR))
+            return cmp_latin1(j->u.s, j->n, (const uint8_t *)lit->u.s.p, lit->u.s.n);
         return R_MISMATCH;
     case PAT_LIT_TS:
-        if (json_is_string(j)) {
+        if (pattern__pv_is(j, PV_STR)) {
             struct ctix_ts ts;
 
-            if (ctix_ts_parse(json_string_value(j), json_string_length(j), &ts) != CTIX_OK)
+            if (ctix_ts_parse(j->u.s, j->n, &ts) != CTIX_OK)
                 return R_BAD;
             return cmp_i64(ctix_ts_to_us(&ts), lit->u.ts_us);
         }
@@ -331,9 +330,9 @@ static bool text_of(struct ectx *c, const struct val *v, const uint8_t **s, size
         len = v->n;
         if (u8_check(p, len) != NULL)
             return false;
-    } else if (json_is_string(v->j)) {
-        p = (const uint8_t *)json_string_value(v->j);
-        len = json_string_length(v->j);
+    } else if (pattern__pv_is(v->j, PV_STR)) {
+        p = (const uint8_t *)v->j->u.s;
+        len = v->j->n;
     } else {
         return false;
     }
@@ -447,7 +446,7 @@ static int pred(struct ectx *c, const struct pat_cmp *cmp, const struct val *v)
 
         if (v->k == VK_BYTES)
             return cmp->re_bytes ? regex_search(c, cmp->re_bytes, v->b, v->n) : 0;
-        if (cmp->re == NULL || !json_is_string(v->j) || !text_of(c, v, &s, &n, &tofree))
+        if (cmp->re == NULL || !pattern__pv_is(v->j, PV_STR) || !text_of(c, v, &s, &n, &tofree))
             return 0;
         r = regex_search(c, cmp->re, s, n);
         free(tofree);
@@ -457,9 +456,9 @@ static int pred(struct ectx *c, const struct pat_cmp *cmp, const struct val *v)
     case PAT_OP_ISSUPERSET: {
         struct pat_cidr net;
 
-        if (v->k != VK_JSON || !json_is_string(v->j))
+        if (v->k != VK_JSON || !pattern__pv_is(v->j, PV_STR))
             return 0;
-        if (!pattern__cidr_parse(json_string_value(v->j), json_string_length(v->j), &net))
+        if (!pattern__cidr_parse(v->j->u.s, v->j->n, &net))
             return -1;
         if (net.family != cmp->cidr.family)
             return 0;
@@ -482,7 +481,7 @@ static bool key_ends(const struct pat_step *st, const char *suffix)
     return st->key_len > n && memcmp(st->key + st->key_len - n, suffix, n) == 0;
 }
 
-static bool wpush(struct ectx *c, const json_t *v, uint32_t stp, bool refs)
+static bool wpush(struct ectx *c, const struct pval *v, uint32_t stp, bool refs)
 {
     if (c->wn == c->wcap) {
         size_t cap = c->wcap * 2;
@@ -506,17 +505,17 @@ static bool wpush(struct ectx *c, const json_t *v, uint32_t stp, bool refs)
 }
 
 /* One element reached by an index step: resolved first when it comes from a *_refs list. */
-static bool push_elem(struct ectx *c, const struct pobs *ob, const json_t *e, uint32_t next,
+static bool push_elem(struct ectx *c, const struct pobs *ob, const struct pval *e, uint32_t next,
                       bool refs)
 {
     const struct pobs_sco *r;
 
     if (!refs)
         return wpush(c, e, next, false);
-    if (!json_is_string(e))
+    if (!pattern__pv_is(e, PV_STR))
         return true;
-    r = pattern__obs_ref(ob, json_string_value(e));
-    return r == NULL || wpush(c, r->obj, next, false);
+    r = pattern__obs_ref(ob, e->u.s);
+    return r == NULL || wpush(c, r->v, next, false);
 }
 
 /* What one reached value gives: 1 the comparison holds for it (after NOT), 0 not. */
@@ -532,14 +531,12 @@ static bool terminal(struct ectx *c, const struct pat_cmp *cmp, const struct val
     return cmp->negated ? r == 0 : r == 1;
 }
 
-static bool refs_any(const struct pobs *ob, const json_t *list)
+static bool refs_any(const struct pobs *ob, const struct pval *list)
 {
-    size_t i;
-    const json_t *e;
+    for (uint32_t i = 0; i < list->n; i++) {
+        const struct pval *e = &list->u.items[i];
 
-    json_array_foreach(list, i, e)
-    {
-        if (json_is_string(e) && pattern__obs_ref(ob, json_string_value(e)) != NULL)
+        if (e->kind == PV_STR && pattern__obs_ref(ob, e->u.s) != NULL)
             return true;
     }
     return false;
@@ -547,9 +544,9 @@ static bool refs_any(const struct pobs *ob, const json_t *list)
 
 /* Decodes a *_hex / *_bin string and tests it; malformed selects nothing. */
 static bool terminal_bytes(struct ectx *c, const struct pat_cmp *cmp, const struct pat_step *st,
-                           const json_t *s)
+                           const struct pval *s)
 {
-    size_t n = json_string_length(s), outn = 0;
+    size_t n = s->n, outn = 0;
     uint8_t *out = tbuf_reserve(&c->dec, n + 1);
     struct val v;
     bool ok;
@@ -559,9 +556,9 @@ static bool terminal_bytes(struct ectx *c, const struct pat_cmp *cmp, const stru
         return false;
     }
     if (key_ends(st, "_hex"))
-        ok = pattern__unhex(json_string_value(s), n, out, &outn);
+        ok = pattern__unhex(s->u.s, n, out, &outn);
     else
-        ok = pattern__unbase64(json_string_value(s), n, out, &outn);
+        ok = pattern__unbase64(s->u.s, n, out, &outn);
     if (!ok)
         return false;
     v.k = VK_BYTES;
@@ -575,7 +572,7 @@ static bool terminal_bytes(struct ectx *c, const struct pat_cmp *cmp, const stru
  * reaches anything). A depth-first walk with an explicit stack: paths through *_refs can fan
  * out, and each visited value costs a step of the budget. */
 static bool path_any(struct ectx *c, const struct pobs *ob, const struct pat_cmp *cmp,
-                     const json_t *root)
+                     const struct pval *root)
 {
     const struct pat_path *path = &cmp->path;
     uint32_t n_steps = (uint32_t)path->n_steps;
@@ -587,7 +584,7 @@ static bool path_any(struct ectx *c, const struct pobs *ob, const struct pat_cmp
     while (c->wn > 0 && !hit) {
         struct witem it = c->w[--c->wn];
         const struct pat_step *st;
-        const json_t *ch;
+        const struct pval *ch;
 
         if (!step(c))
             return false;
@@ -602,23 +599,23 @@ static bool path_any(struct ectx *c, const struct pobs *ob, const struct pat_cmp
         st = &path->steps[it.step];
         switch (st->kind) {
         case PAT_STEP_KEY:
-            if (it.refs || !json_is_object(it.v))
+            if (it.refs || !pattern__pv_is(it.v, PV_OBJ))
                 break;
-            ch = json_object_getn(it.v, st->key, st->key_len);
+            ch = pattern__pval_get(it.v, st->key, st->key_len);
             if (ch == NULL)
                 break;
             if (key_ends(st, "_ref")) {
                 const struct pobs_sco *r;
 
-                if (!json_is_string(ch))
+                if (ch->kind != PV_STR)
                     break;
-                r = pattern__obs_ref(ob, json_string_value(ch));
-                if (r != NULL && !wpush(c, r->obj, it.step + 1, false))
+                r = pattern__obs_ref(ob, ch->u.s);
+                if (r != NULL && !wpush(c, r->v, it.step + 1, false))
                     return false;
             } else if (key_ends(st, "_refs")) {
-                if (json_is_array(ch) && !wpush(c, ch, it.step + 1, true))
+                if (ch->kind == PV_ARR && !wpush(c, ch, it.step + 1, true))
                     return false;
-            } else if ((key_ends(st, "_hex") || key_ends(st, "_bin")) && json_is_string(ch) &&
+            } else if ((key_ends(st, "_hex") || key_ends(st, "_bin")) && ch->kind == PV_STR &&
                        it.step + 1 == n_steps) {
                 hit = terminal_bytes(c, cmp, st, ch);
             } else if (!wpush(c, ch, it.step + 1, false)) {
@@ -626,17 +623,16 @@ static bool path_any(struct ectx *c, const struct pobs *ob, const struct pat_cmp
             }
             break;
         case PAT_STEP_INDEX:
-            if (!json_is_array(it.v) || st->index < 0 ||
-                (uint64_t)st->index >= json_array_size(it.v))
+            if (!pattern__pv_is(it.v, PV_ARR) || st->index < 0 || (uint64_t)st->index >= it.v->n)
                 break;
-            if (!push_elem(c, ob, json_array_get(it.v, (size_t)st->index), it.step + 1, it.refs))
+            if (!push_elem(c, ob, &it.v->u.items[st->index], it.step + 1, it.refs))
                 return false;
             break;
         case PAT_STEP_ANY:
-            if (!json_is_array(it.v))
+            if (!pattern__pv_is(it.v, PV_ARR))
                 break;
-            for (size_t i = json_array_size(it.v); i-- > 0;) {
-                if (!push_elem(c, ob, json_array_get(it.v, i), it.step + 1, it.refs))
+            for (size_t i = it.v->n; i-- > 0;) {
+                if (!push_elem(c, ob, &it.v->u.items[i], it.step + 1, it.refs))
                     return false;
             }
             break;
@@ -652,7 +648,7 @@ static bool cmp_root(struct ectx *c, const struct pobs *ob, const struct pat_cmp
 
     if (strcmp(root->type, cmp->path.type) != 0 || cmp->path.n_steps == 0)
         return false;
-    any = path_any(c, ob, cmp, root->obj);
+    any = path_any(c, ob, cmp, root->v);
     if (cmp->op == PAT_OP_EXISTS && cmp->negated && !c->aborted)
         return !any;
     return any;

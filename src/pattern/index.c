@@ -770,11 +770,11 @@ static int match_hit(uint32_t tag, void *arg)
 }
 
 /* The value path selects from the root sco, following object keys only. */
-static const json_t *path_walk(const struct pattern_index *ix, const struct ix_path *pa,
-                               const json_t *sco)
+static const struct pval *path_walk(const struct pattern_index *ix, const struct ix_path *pa,
+                                    const struct pval *sco)
 {
     const char *p = ix->pool.p + pa->enc + 4, *end = p + pa->enc_len;
-    const json_t *v = sco;
+    const struct pval *v = sco;
     uint32_t n;
 
     memcpy(&n, p, 4);
@@ -782,7 +782,7 @@ static const json_t *path_walk(const struct pattern_index *ix, const struct ix_p
     while (v != NULL && p < end) {
         memcpy(&n, p, 4);
         p += 4;
-        v = json_is_object(v) ? json_object_getn(v, p, n) : NULL;
+        v = pattern__pval_get(v, p, n);
         p += n;
     }
     return v;
@@ -802,15 +802,14 @@ static void match_lookups(const struct pattern_index *ix, const struct pattern_o
             const struct pobs *ob = &o->obs[at->obs];
 
             for (uint32_t j = at->start; j < at->start + at->n && m->stop == 0; j++) {
-                const json_t *sco = ob->scos[j].obj;
+                const struct pval *sco = ob->scos[j].v;
 
                 for (uint32_t pid = first; pid != IX_NONE && m->stop == 0 && m->rc == CTIX_OK;
                      pid = ix->paths[pid].type_next) {
-                    const json_t *v = path_walk(ix, &ix->paths[pid], sco);
+                    const struct pval *v = path_walk(ix, &ix->paths[pid], sco);
 
-                    if (json_is_string(v))
-                        tags_report(ix, pid, json_string_value(v), json_string_length(v), match_hit,
-                                    m);
+                    if (pattern__pv_is(v, PV_STR))
+                        tags_report(ix, pid, v->u.s, v->n, match_hit, m);
                 }
             }
         }

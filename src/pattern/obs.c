@@ -1,124 +1,310 @@
 /* Observations: each observed-data of a set of STIX objects with its interval, its number of
  * instances and its SCOs, indexed the two ways evaluation needs — by type (the roots of an object
  * path, also across observations so that a pattern skips observations without its type) and by
- * the key *_ref values use (the id in 2.1, the local key "0", "1"… of the 2.0 "objects" form). */
+ * the key *_ref values use (the id in 2.1, the local key "0", "1"… of the 2.0 "objects" form).
+ *
+ * Two ways in, one builder: pattern_obs_new copies the jansson values it needs into struct pval
+ * trees, pattern_obs_new_text parses the text straight into them (scan.c). Everything lives in
+ * the set's arena; nothing is reference-counted. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "pattern/pattern_int.h"
 #include "stix/stix.h"
 
-/* An object of the input by id, to resolve object_refs. */
-struct id_ent {
-    const char *id;
-    size_t pos; /* position in the input: the last of equal ids wins, as in the reference */
-    json_t *obj;
+#define JSON_COPY_DEPTH 4096 /* jansson values deeper than this are refused (stack) */
+#define SMALL_SORT      24   /* insertion sort up to this many elements */
+
+/* ent.sco of an observed-data before its observation is built. */
+static const char OD_MARK[] = "observed-data";
+
+/* One object of the input: what object_refs can name. */
+struct ent {
+    const char *id; /* NULL when the object has no string id */
+    size_t id_len;
+    const struct pval *v; /* the object; NULL until copied (pattern_obs_new) */
+    const json_t *j;      /* pattern_obs_new: the jansson value */
+    const char *sco;      /* its SCO type once known */
+    bool sco_known;
 };
 
-static int id_ent_cmp(const void *a, const void *b)
-{
-    const struct id_ent *x = a, *y = b;
-    int c = strcmp(x->id, y->id);
-
-    if (c != 0)
-        return c;
-    return x->pos < y->pos ? -1 : x->pos > y->pos;
-}
-
-static json_t *id_find(const struct id_ent *ids, size_t n, const char *id)
-{
-    size_t lo = 0, hi = n;
-
-    /* The last entry whose id is <= id. */
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-
-        if (strcmp(ids[mid].id, id) <= 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    if (lo > 0 && strcmp(ids[lo - 1].id, id) == 0)
-        return ids[lo - 1].obj;
-    return NULL;
-}
-
-/* Sorting the SCOs of one observation by type and the key index by key: qsort's comparators
- * get no context, so the key index sorts pairs and is then reduced to indexes. */
-struct key_ent {
-    const char *key;
-    uint32_t i;
-};
-
-static int sco_cmp(const void *a, const void *b)
-{
-    const struct pobs_sco *x = a, *y = b;
-    int c = strcmp(x->type, y->type);
-
-    if (c != 0)
-        return c;
-    /* Keys are unique within an observation: a deterministic order. */
-    return strcmp(x->key, y->key);
-}
-
-static int key_ent_cmp(const void *a, const void *b)
-{
-    const struct key_ent *x = a, *y = b;
-    int c = strcmp(x->key, y->key);
-
-    if (c != 0)
-        return c;
-    return x->i < y->i ? -1 : x->i > y->i;
-}
+#define KIND_CACHE 16
 
 struct build {
     struct pattern_obs *o;
-    size_t cap_held;
-    struct id_ent *ids;
-    size_t n_ids;
+    /* SCO-or-not of the last few type names: a bundle has few types and many objects. */
+    struct {
+        const char *t;
+        size_t n;
+        bool sco;
+    } kinds[KIND_CACHE];
+    unsigned n_kinds;
+    struct ent *ents;
+    size_t n_ents;
+    uint32_t *slots; /* open addressing over ents by id: index + 1, 0 empty */
+    size_t mask;
+    bool full_hash; /* ids hashed on every byte (crafted collisions seen) */
     /* SCOs of the observation being built. */
     struct pobs_sco *tmp;
     size_t n_tmp, cap_tmp;
+    uint32_t *perm;
+    size_t cap_perm;
 };
 
-static enum ctix_rc hold(struct build *b, json_t *j)
+/* ---- jansson values into pval trees ---- */
+
+static enum ctix_rc pv_from_json(struct arena *a, const json_t *j, unsigned depth, struct pval *v)
 {
-    struct pattern_obs *o = b->o;
+    enum ctix_rc rc = CTIX_OK;
 
-    if (o->n_held == b->cap_held) {
-        size_t cap = b->cap_held ? b->cap_held * 2 : 64;
-        json_t **h = realloc(o->held, cap * sizeof(*h));
+    if (depth > JSON_COPY_DEPTH)
+        return CTIX_ETOOBIG;
+    v->n = 0;
+    switch (json_typeof(j)) {
+    case JSON_OBJECT: {
+        size_t n = json_object_size(j), i = 0, key_len;
+        struct pmember *m = n ? arena_alloc(a, n * sizeof(*m)) : NULL;
+        const char *key;
+        json_t *val;
 
-        if (h == NULL)
+        if (n > 0 && m == NULL)
             return CTIX_ENOMEM;
-        o->held = h;
-        b->cap_held = cap;
+        json_object_keylen_foreach((json_t *)j, key, key_len, val)
+        {
+            if (i == n)
+                break;
+            m[i].key = arena_strndup(a, key, key_len);
+            m[i].key_len = key_len;
+            if (m[i].key == NULL)
+                return CTIX_ENOMEM;
+            rc = pv_from_json(a, val, depth + 1, &m[i].v);
+            if (rc != CTIX_OK)
+                return rc;
+            i++;
+        }
+        v->kind = PV_OBJ;
+        v->n = (uint32_t)i;
+        v->u.members = m;
+        break;
     }
-    o->held[o->n_held++] = json_incref(j);
+    case JSON_ARRAY: {
+        size_t n = json_array_size(j);
+        struct pval *items = n ? arena_alloc(a, n * sizeof(*items)) : NULL;
+
+        if (n > 0 && items == NULL)
+            return CTIX_ENOMEM;
+        if (n > UINT32_MAX)
+            return CTIX_ETOOBIG;
+        for (size_t i = 0; i < n; i++) {
+            rc = pv_from_json(a, json_array_get(j, i), depth + 1, &items[i]);
+            if (rc != CTIX_OK)
+                return rc;
+        }
+        v->kind = PV_ARR;
+        v->n = (uint32_t)n;
+        v->u.items = items;
+        break;
+    }
+    case JSON_STRING: {
+        size_t n = json_string_length(j);
+
+        if (n > UINT32_MAX)
+            return CTIX_ETOOBIG;
+        v->kind = PV_STR;
+        v->n = (uint32_t)n;
+        v->u.s = arena_strndup(a, json_string_value(j), n);
+        if (v->u.s == NULL)
+            return CTIX_ENOMEM;
+        break;
+    }
+    case JSON_INTEGER:
+        v->kind = PV_INT;
+        v->u.i = json_integer_value(j);
+        break;
+    case JSON_REAL:
+        v->kind = PV_REAL;
+        v->u.f = json_real_value(j);
+        break;
+    case JSON_TRUE:
+        v->kind = PV_TRUE;
+        break;
+    case JSON_FALSE:
+        v->kind = PV_FALSE;
+        break;
+    case JSON_NULL:
+    default:
+        v->kind = PV_NULL;
+        break;
+    }
+    return rc;
+}
+
+/* The pval of an input object, copied from jansson on first use. */
+static enum ctix_rc ent_value(struct build *b, struct ent *e, const struct pval **out)
+{
+    struct pval *v;
+    enum ctix_rc rc;
+
+    if (e->v == NULL) {
+        v = arena_alloc(&b->o->arena, sizeof(*v));
+        if (v == NULL)
+            return CTIX_ENOMEM;
+        rc = pv_from_json(&b->o->arena, e->j, 0, v);
+        if (rc != CTIX_OK)
+            return rc;
+        e->v = v;
+    }
+    *out = e->v;
     return CTIX_OK;
 }
 
-/* The SCO's type, or NULL when obj is not an object with a string type of an SCO (or custom)
- * kind: SDOs, SROs and SMOs are never roots nor reference targets. */
-static const char *sco_type(const json_t *obj)
-{
-    const char *t;
+/* ---- the id table ---- */
 
-    if (!json_is_object(obj))
-        return NULL;
-    t = json_string_value(json_object_get(obj, "type"));
-    if (t == NULL)
-        return NULL;
-    switch (stix_type_kind(t)) {
-    case STIX_KIND_SCO:
-    case STIX_KIND_CUSTOM:
-        return t;
-    default:
-        return NULL;
+/* 8 bytes at a time; ids are "type--uuid", ~50 bytes. */
+static uint64_t id_hash(const char *s, size_t n)
+{
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
+
+    while (n >= 8) {
+        uint64_t w;
+
+        memcpy(&w, s, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
+        s += 8;
+        n -= 8;
+    }
+    if (n > 0) {
+        uint64_t w = 0;
+
+        memcpy(&w, s, n);
+        h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+    }
+    h ^= h >> 29;
+    h *= 0xff51afd7ed558ccdull;
+    return h ^ (h >> 32);
+}
+
+/* Ids end in a random UUID: its last 16 bytes, the first 8 and the length make a good key at a
+ * third of the cost. Crafted ids could all collide on that, so a long probe sends the table back
+ * to hashing every byte. */
+#define PROBE_MAX 32
+
+static uint64_t id_hash_fast(const char *s, size_t n)
+{
+    uint64_t a, c, d;
+
+    if (n < 16)
+        return id_hash(s, n);
+    memcpy(&a, s, 8);
+    memcpy(&c, s + n - 16, 8);
+    memcpy(&d, s + n - 8, 8);
+    a = (a ^ n) * 0x9e3779b97f4a7c15ull;
+    c = (c ^ a) * 0xff51afd7ed558ccdull;
+    d = (d ^ (c >> 29)) * 0xc4ceb9fe1a85ec53ull;
+    return d ^ (d >> 32) ^ c;
+}
+
+static size_t id_slot(const struct build *b, const char *id, size_t n)
+{
+    return (size_t)(b->full_hash ? id_hash(id, n) : id_hash_fast(id, n)) & b->mask;
+}
+
+/* False when a probe ran past PROBE_MAX (then the table is unusable as built). */
+static bool ids_fill(struct build *b)
+{
+    memset(b->slots, 0, (b->mask + 1) * sizeof(*b->slots));
+    for (size_t i = 0; i < b->n_ents; i++) {
+        const struct ent *e = &b->ents[i];
+        size_t h, probes = 0;
+
+        if (e->id == NULL)
+            continue;
+        for (h = id_slot(b, e->id, e->id_len);; h = (h + 1) & b->mask) {
+            const struct ent *x;
+
+            if (b->slots[h] == 0)
+                break;
+            x = &b->ents[b->slots[h] - 1];
+            if (x->id_len == e->id_len && memcmp(x->id, e->id, e->id_len) == 0)
+                break; /* the last of equal ids wins, as in the reference */
+            if (++probes > PROBE_MAX && !b->full_hash)
+                return false;
+        }
+        b->slots[h] = (uint32_t)i + 1;
+    }
+    return true;
+}
+
+static enum ctix_rc ids_build(struct build *b)
+{
+    size_t cap = 16;
+
+    while (cap < b->n_ents * 2)
+        cap *= 2;
+    b->slots = arena_alloc(&b->o->arena, cap * sizeof(*b->slots));
+    if (b->slots == NULL)
+        return CTIX_ENOMEM;
+    b->mask = cap - 1;
+    b->full_hash = false;
+    if (!ids_fill(b)) {
+        b->full_hash = true;
+        (void)ids_fill(b);
+    }
+    return CTIX_OK;
+}
+
+static struct ent *id_find(const struct build *b, const char *id, size_t n)
+{
+    size_t h = id_slot(b, id, n);
+
+    for (;; h = (h + 1) & b->mask) {
+        struct ent *x;
+
+        if (b->slots[h] == 0)
+            return NULL;
+        x = &b->ents[b->slots[h] - 1];
+        if (x->id_len == n && memcmp(x->id, id, n) == 0)
+            return x;
     }
 }
 
-static enum ctix_rc tmp_add(struct build *b, const char *type, const char *key, json_t *obj)
+/* ---- SCOs of one observation ---- */
+
+/* The SCO's type, or NULL when v is not an object with a string type of an SCO (or custom)
+ * kind: SDOs, SROs and SMOs are never roots nor reference targets. */
+static const char *sco_type(struct build *b, const struct pval *v)
+{
+    const struct pval *t = pattern__pval_get(v, "type", 4);
+    bool sco;
+
+    if (!pattern__pv_is(t, PV_STR))
+        return NULL;
+    for (unsigned i = 0; i < b->n_kinds; i++) {
+        /* The first spelling seen stands for all: equal types then share one pointer. */
+        if (b->kinds[i].n == t->n && memcmp(b->kinds[i].t, t->u.s, t->n) == 0)
+            return b->kinds[i].sco ? b->kinds[i].t : NULL;
+    }
+    switch (stix_type_kind(t->u.s)) {
+    case STIX_KIND_SCO:
+    case STIX_KIND_CUSTOM:
+        sco = true;
+        break;
+    default:
+        sco = false;
+        break;
+    }
+    if (b->n_kinds < KIND_CACHE) {
+        b->kinds[b->n_kinds].t = t->u.s;
+        b->kinds[b->n_kinds].n = t->n;
+        b->kinds[b->n_kinds].sco = sco;
+        b->n_kinds++;
+    }
+    return sco ? t->u.s : NULL;
+}
+
+static enum ctix_rc tmp_add(struct build *b, const char *type, const char *key,
+                            const struct pval *v)
 {
     if (b->n_tmp == b->cap_tmp) {
         size_t cap = b->cap_tmp ? b->cap_tmp * 2 : 16;
@@ -131,7 +317,7 @@ static enum ctix_rc tmp_add(struct build *b, const char *type, const char *key, 
     }
     b->tmp[b->n_tmp].type = type;
     b->tmp[b->n_tmp].key = key;
-    b->tmp[b->n_tmp].obj = obj;
+    b->tmp[b->n_tmp].v = v;
     b->n_tmp++;
     return CTIX_OK;
 }
@@ -143,24 +329,74 @@ static int sco_key_cmp(const void *a, const void *b)
     return strcmp(x->key, y->key);
 }
 
+static int sco_cmp(const struct pobs_sco *x, const struct pobs_sco *y)
+{
+    int c = x->type == y->type ? 0 : strcmp(x->type, y->type);
+
+    /* Keys are unique within an observation: a deterministic order. */
+    return c != 0 ? c : strcmp(x->key, y->key);
+}
+
+/* qsort's comparators get no context: big observations sort (SCO, position) pairs. */
+struct sco_pos {
+    struct pobs_sco s;
+    uint32_t i;
+};
+
+static int sco_pos_cmp(const void *a, const void *b)
+{
+    return sco_cmp(&((const struct sco_pos *)a)->s, &((const struct sco_pos *)b)->s);
+}
+
+static enum ctix_rc perm_sort_big(const struct pobs_sco *t, uint32_t *perm, size_t n)
+{
+    struct sco_pos *sp = malloc(n * sizeof(*sp));
+
+    if (sp == NULL)
+        return CTIX_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        sp[i].s = t[i];
+        sp[i].i = (uint32_t)i;
+    }
+    qsort(sp, n, sizeof(*sp), sco_pos_cmp);
+    for (size_t i = 0; i < n; i++)
+        perm[i] = sp[i].i;
+    free(sp);
+    return CTIX_OK;
+}
+
 /* Drops the SCOs named twice (object_refs listing one id twice): sorts by key, keeps the first. */
 static void tmp_unique(struct build *b)
 {
-    size_t k = 0;
+    size_t k = 0, n = b->n_tmp;
+    struct pobs_sco *t = b->tmp;
 
-    qsort(b->tmp, b->n_tmp, sizeof(*b->tmp), sco_key_cmp);
-    for (size_t i = 0; i < b->n_tmp; i++) {
-        if (k > 0 && strcmp(b->tmp[k - 1].key, b->tmp[i].key) == 0)
+    if (n <= SMALL_SORT) {
+        for (size_t i = 1; i < n; i++) {
+            struct pobs_sco x = t[i];
+            size_t j = i;
+
+            while (j > 0 && strcmp(t[j - 1].key, x.key) > 0) {
+                t[j] = t[j - 1];
+                j--;
+            }
+            t[j] = x;
+        }
+    } else {
+        qsort(t, n, sizeof(*t), sco_key_cmp);
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (k > 0 && strcmp(t[k - 1].key, t[i].key) == 0)
             continue;
-        b->tmp[k++] = b->tmp[i];
+        t[k++] = t[i];
     }
     b->n_tmp = k;
 }
 
-static enum ctix_rc od_timestamp(const json_t *od, const char *name, const char *id, int64_t *out,
-                                 struct ctix_diag *diag)
+static enum ctix_rc od_timestamp(const struct pval *od, const char *name, size_t name_len,
+                                 const char *id, int64_t *out, struct ctix_diag *diag)
 {
-    const char *s = json_string_value(json_object_get(od, name));
+    const char *s = pattern__pv_str(pattern__pval_get(od, name, name_len));
     struct ctix_ts ts;
 
     if (s == NULL) {
@@ -177,59 +413,61 @@ static enum ctix_rc od_timestamp(const json_t *od, const char *name, const char 
 }
 
 /* Collects the SCOs of od into b->tmp. */
-static enum ctix_rc od_scos(struct build *b, const json_t *od, const char *id,
+static enum ctix_rc od_scos(struct build *b, const struct pval *od, const char *id,
                             struct ctix_diag *diag)
 {
-    const json_t *refs = json_object_get(od, "object_refs");
-    const json_t *embedded = json_object_get(od, "objects");
+    const struct pval *refs = pattern__pval_get(od, "object_refs", 11);
+    const struct pval *embedded = pattern__pval_get(od, "objects", 7);
     enum ctix_rc rc = CTIX_OK;
 
     b->n_tmp = 0;
     if (refs != NULL) {
-        size_t i;
-        const json_t *r;
-
-        if (!json_is_array(refs)) {
+        if (refs->kind != PV_ARR) {
             ctix_diag_set(diag, "object_refs", "observed-data %s: object_refs is not a list", id);
             return CTIX_EINVAL;
         }
-        json_array_foreach(refs, i, r)
-        {
-            const char *rid = json_string_value(r);
-            json_t *obj;
-            const char *type;
+        for (uint32_t i = 0; i < refs->n; i++) {
+            const struct pval *r = &refs->u.items[i];
+            struct ent *e;
 
-            if (rid == NULL) {
+            if (r->kind != PV_STR) {
                 ctix_diag_set(diag, "object_refs",
-                              "observed-data %s: object_refs[%zu] is not a string", id, i);
+                              "observed-data %s: object_refs[%u] is not a string", id, i);
                 return CTIX_EINVAL;
             }
             /* Ids missing from the set are ignored, as the reference matcher does. */
-            obj = id_find(b->ids, b->n_ids, rid);
-            type = sco_type(obj);
-            if (type == NULL)
+            e = id_find(b, r->u.s, r->n);
+            if (e == NULL)
                 continue;
-            rc = tmp_add(b, type, json_string_value(json_object_get(obj, "id")), obj);
+            if (!e->sco_known) {
+                const struct pval *v;
+
+                rc = ent_value(b, e, &v);
+                if (rc != CTIX_OK)
+                    return rc;
+                e->sco = sco_type(b, v);
+                e->sco_known = true;
+            }
+            if (e->sco == NULL)
+                continue;
+            rc = tmp_add(b, e->sco, pattern__pv_str(pattern__pval_get(e->v, "id", 2)), e->v);
             if (rc != CTIX_OK)
                 return rc;
         }
         return CTIX_OK;
     }
     if (embedded != NULL) {
-        const char *key;
-        json_t *obj;
-
-        if (!json_is_object(embedded)) {
+        if (embedded->kind != PV_OBJ) {
             ctix_diag_set(diag, "objects", "observed-data %s: objects is not a dictionary", id);
             return CTIX_EINVAL;
         }
-        json_object_foreach((json_t *)embedded, key, obj)
-        {
-            const char *type = sco_type(obj);
+        for (uint32_t i = 0; i < embedded->n; i++) {
+            const struct pmember *m = &embedded->u.members[i];
+            const char *type = sco_type(b, &m->v);
 
             if (type == NULL)
                 continue;
-            rc = tmp_add(b, type, key, obj);
+            rc = tmp_add(b, type, m->key, &m->v);
             if (rc != CTIX_OK)
                 return rc;
         }
@@ -239,27 +477,26 @@ static enum ctix_rc od_scos(struct build *b, const json_t *od, const char *id,
     return CTIX_EINVAL;
 }
 
-static enum ctix_rc od_build(struct build *b, json_t *od, size_t pos, struct pobs *ob,
+static enum ctix_rc od_build(struct build *b, const struct pval *od, size_t pos, struct pobs *ob,
                              struct ctix_diag *diag)
 {
     struct pattern_obs *o = b->o;
-    const char *id = json_string_value(json_object_get(od, "id"));
-    const json_t *no = json_object_get(od, "number_observed");
+    const char *id = pattern__pv_str(pattern__pval_get(od, "id", 2));
+    const struct pval *no = pattern__pval_get(od, "number_observed", 15);
     char label[80];
-    struct key_ent *keys = NULL;
+    uint32_t *perm;
+    size_t n;
     enum ctix_rc rc;
 
+    ob->id = id != NULL ? id : "";
     if (id == NULL) {
         snprintf(label, sizeof(label), "(objects[%zu], no id)", pos);
         id = label;
     }
-    ob->id = json_string_value(json_object_get(od, "id"));
-    if (ob->id == NULL)
-        ob->id = "";
-    rc = od_timestamp(od, "first_observed", id, &ob->first_us, diag);
+    rc = od_timestamp(od, "first_observed", 14, id, &ob->first_us, diag);
     if (rc != CTIX_OK)
         goto out;
-    rc = od_timestamp(od, "last_observed", id, &ob->last_us, diag);
+    rc = od_timestamp(od, "last_observed", 13, id, &ob->last_us, diag);
     if (rc != CTIX_OK)
         goto out;
     if (ob->first_us > ob->last_us) {
@@ -268,139 +505,236 @@ static enum ctix_rc od_build(struct build *b, json_t *od, size_t pos, struct pob
         rc = CTIX_EINVAL;
         goto out;
     }
-    if (!json_is_integer(no) || json_integer_value(no) < 1) {
+    if (!pattern__pv_is(no, PV_INT) || no->u.i < 1) {
         ctix_diag_set(diag, "number_observed",
                       "observed-data %s: number_observed is missing or not an integer >= 1", id);
         rc = CTIX_EINVAL;
         goto out;
     }
-    ob->n_inst = (uint64_t)json_integer_value(no);
+    ob->n_inst = (uint64_t)no->u.i;
     o->total_inst =
         o->total_inst + ob->n_inst < o->total_inst ? UINT64_MAX : o->total_inst + ob->n_inst;
     rc = od_scos(b, od, id, diag);
     if (rc != CTIX_OK)
         goto out;
     tmp_unique(b);
-    rc = hold(b, od);
-    if (rc != CTIX_OK)
-        goto out;
-    if (b->n_tmp > UINT32_MAX / 2) {
+    n = b->n_tmp;
+    if (n > UINT32_MAX / 2) {
         ctix_diag_set(diag, "object_refs", "observed-data %s: too many objects", id);
         rc = CTIX_ETOOBIG;
         goto out;
     }
-    ob->n_scos = (uint32_t)b->n_tmp;
-    if (b->n_tmp == 0)
+    ob->n_scos = (uint32_t)n;
+    if (n == 0)
         goto out;
-    ob->scos = arena_alloc(&o->arena, b->n_tmp * sizeof(*ob->scos));
-    ob->by_key = arena_alloc(&o->arena, b->n_tmp * sizeof(*ob->by_key));
-    keys = malloc(b->n_tmp * sizeof(*keys));
-    if (ob->scos == NULL || ob->by_key == NULL || keys == NULL) {
+    ob->scos = arena_alloc(&o->arena, n * sizeof(*ob->scos));
+    ob->by_key = arena_alloc(&o->arena, n * sizeof(*ob->by_key));
+    if (n > b->cap_perm) {
+        free(b->perm);
+        b->perm = malloc(n * sizeof(*b->perm));
+        b->cap_perm = b->perm != NULL ? n : 0;
+    }
+    perm = b->perm;
+    if (ob->scos == NULL || ob->by_key == NULL || perm == NULL) {
         rc = CTIX_ENOMEM;
         goto out;
     }
-    for (size_t i = 0; i < b->n_tmp; i++) {
-        /* 2.0 embedded objects are held through od; 2.1 ones each get a reference. */
-        if (json_object_get(od, "object_refs") != NULL) {
-            rc = hold(b, b->tmp[i].obj);
-            if (rc != CTIX_OK)
-                goto out;
+    /* tmp is in key order: sort a permutation by (type, key); by_key is its inverse. */
+    for (uint32_t i = 0; i < n; i++)
+        perm[i] = i;
+    if (n <= SMALL_SORT) {
+        for (size_t i = 1; i < n; i++) {
+            uint32_t x = perm[i];
+            size_t j = i;
+
+            while (j > 0 && sco_cmp(&b->tmp[perm[j - 1]], &b->tmp[x]) > 0) {
+                perm[j] = perm[j - 1];
+                j--;
+            }
+            perm[j] = x;
         }
+    } else {
+        rc = perm_sort_big(b->tmp, perm, n);
+        if (rc != CTIX_OK)
+            goto out;
     }
-    memcpy(ob->scos, b->tmp, b->n_tmp * sizeof(*ob->scos));
-    qsort(ob->scos, b->n_tmp, sizeof(*ob->scos), sco_cmp);
-    for (uint32_t i = 0; i < ob->n_scos; i++) {
-        keys[i].key = ob->scos[i].key;
-        keys[i].i = i;
+    for (uint32_t k = 0; k < n; k++) {
+        ob->scos[k] = b->tmp[perm[k]];
+        ob->by_key[perm[k]] = k;
     }
-    qsort(keys, b->n_tmp, sizeof(*keys), key_ent_cmp);
-    for (uint32_t i = 0; i < ob->n_scos; i++)
-        ob->by_key[i] = keys[i].i;
 out:
-    free(keys);
     return rc;
 }
-
-/* The global index by type: one pass over the (type-sorted) SCOs of every observation. */
-struct type_ent {
+/* The global index by type. The SCOs of each observation are sorted by type, so each run of one
+ * type is a group; groups are counted per distinct type (found through a small hash of type
+ * names), then each type's list is filled in observation order. */
+struct tslot {
     const char *type;
-    struct pobs_at at;
+    uint32_t count, fill;
+    uint32_t rank; /* position in o->types */
 };
 
-static int type_ent_cmp(const void *a, const void *b)
+static bool same_type(const char *a, const char *b)
 {
-    const struct type_ent *x = a, *y = b;
-    int c = strcmp(x->type, y->type);
+    return a == b || strcmp(a, b) == 0;
+}
 
-    if (c != 0)
-        return c;
-    return x->at.obs < y->at.obs ? -1 : x->at.obs > y->at.obs;
+static int tslot_cmp(const void *a, const void *b)
+{
+    return strcmp((*(const struct tslot *const *)a)->type, (*(const struct tslot *const *)b)->type);
 }
 
 static enum ctix_rc types_build(struct pattern_obs *o)
 {
-    struct type_ent *ents = NULL;
-    size_t n = 0, cap = 0, nt = 0;
+    size_t n_groups = 0, cap = 16, mask, nt = 0;
+    struct tslot *slots = NULL, **sorted = NULL;
+    uint32_t *grp = NULL;
+    size_t g;
     enum ctix_rc rc = CTIX_OK;
 
     for (size_t i = 0; i < o->n_obs; i++) {
         const struct pobs *ob = &o->obs[i];
 
-        for (uint32_t s = 0; s < ob->n_scos;) {
-            uint32_t e = s + 1;
-
-            while (e < ob->n_scos && strcmp(ob->scos[e].type, ob->scos[s].type) == 0)
-                e++;
-            if (n == cap) {
-                size_t nc = cap ? cap * 2 : 64;
-                struct type_ent *ne = realloc(ents, nc * sizeof(*ne));
-
-                if (ne == NULL) {
-                    rc = CTIX_ENOMEM;
-                    goto out;
-                }
-                ents = ne;
-                cap = nc;
-            }
-            ents[n].type = ob->scos[s].type;
-            ents[n].at.obs = (uint32_t)i;
-            ents[n].at.start = s;
-            ents[n].at.n = e - s;
-            n++;
-            s = e;
-        }
+        for (uint32_t s = 0; s < ob->n_scos; s++)
+            n_groups += s == 0 || !same_type(ob->scos[s].type, ob->scos[s - 1].type);
     }
-    if (n == 0)
+    if (n_groups == 0)
         goto out;
-    qsort(ents, n, sizeof(*ents), type_ent_cmp);
-    for (size_t i = 0; i < n; i++) {
-        if (i == 0 || strcmp(ents[i].type, ents[i - 1].type) != 0)
-            nt++;
-    }
-    o->types = arena_zalloc(&o->arena, nt * sizeof(*o->types));
-    if (o->types == NULL) {
+    while (cap < n_groups * 2)
+        cap *= 2;
+    mask = cap - 1;
+    slots = calloc(cap, sizeof(*slots));
+    grp = malloc(n_groups * sizeof(*grp));
+    if (slots == NULL || grp == NULL) {
         rc = CTIX_ENOMEM;
         goto out;
     }
-    for (size_t i = 0; i < n;) {
-        size_t e = i + 1;
-        struct pobs_type *t = &o->types[o->n_types++];
+    g = 0;
+    for (size_t i = 0; i < o->n_obs; i++) {
+        const struct pobs *ob = &o->obs[i];
 
-        while (e < n && strcmp(ents[e].type, ents[i].type) == 0)
-            e++;
-        t->type = ents[i].type;
-        t->n_at = (uint32_t)(e - i);
-        t->at = arena_alloc(&o->arena, (e - i) * sizeof(*t->at));
+        for (uint32_t s = 0; s < ob->n_scos; s++) {
+            const char *t = ob->scos[s].type;
+            size_t tl, h;
+
+            if (s > 0 && same_type(t, ob->scos[s - 1].type))
+                continue;
+            tl = strlen(t);
+            for (h = (size_t)id_hash(t, tl) & mask; slots[h].type != NULL; h = (h + 1) & mask) {
+                if (strcmp(slots[h].type, t) == 0)
+                    break;
+            }
+            if (slots[h].type == NULL) {
+                slots[h].type = t;
+                nt++;
+            }
+            slots[h].count++;
+            grp[g++] = (uint32_t)h;
+        }
+    }
+    sorted = malloc(nt * sizeof(*sorted));
+    o->types = arena_zalloc(&o->arena, nt * sizeof(*o->types));
+    if (sorted == NULL || o->types == NULL) {
+        rc = CTIX_ENOMEM;
+        goto out;
+    }
+    nt = 0;
+    for (size_t h = 0; h < cap; h++) {
+        if (slots[h].type != NULL)
+            sorted[nt++] = &slots[h];
+    }
+    qsort(sorted, nt, sizeof(*sorted), tslot_cmp);
+    for (size_t k = 0; k < nt; k++) {
+        struct pobs_type *t = &o->types[k];
+
+        sorted[k]->rank = (uint32_t)k;
+        t->type = sorted[k]->type;
+        t->n_at = sorted[k]->count;
+        t->at = arena_alloc(&o->arena, t->n_at * sizeof(*t->at));
         if (t->at == NULL) {
             rc = CTIX_ENOMEM;
             goto out;
         }
-        for (size_t k = i; k < e; k++)
-            t->at[k - i] = ents[k].at;
-        i = e;
+    }
+    o->n_types = nt;
+    g = 0;
+    for (size_t i = 0; i < o->n_obs; i++) {
+        const struct pobs *ob = &o->obs[i];
+
+        for (uint32_t s = 0; s < ob->n_scos;) {
+            uint32_t e = s + 1;
+            struct tslot *sl = &slots[grp[g++]];
+            struct pobs_at *at;
+
+            while (e < ob->n_scos && same_type(ob->scos[e].type, ob->scos[s].type))
+                e++;
+            at = &o->types[sl->rank].at[sl->fill++];
+            at->obs = (uint32_t)i;
+            at->start = s;
+            at->n = e - s;
+            s = e;
+        }
     }
 out:
-    free(ents);
+    free(slots);
+    free(grp);
+    free(sorted);
+    return rc;
+}
+
+/* Builds the observations of ents[0..n) (b->ents set by the caller). */
+static enum ctix_rc obs_build(struct build *b, struct ctix_diag *diag)
+{
+    struct pattern_obs *o = b->o;
+    size_t n_od = 0, k = 0;
+    enum ctix_rc rc;
+
+    if (b->n_ents > UINT32_MAX / 2) {
+        ctix_diag_set(diag, NULL, "observations: too many objects");
+        return CTIX_ETOOBIG;
+    }
+    rc = ids_build(b);
+    if (rc != CTIX_OK)
+        return rc;
+    for (size_t i = 0; i < b->n_ents; i++)
+        n_od += b->ents[i].sco == OD_MARK;
+    o->obs = arena_zalloc(&o->arena, (n_od + 1) * sizeof(*o->obs));
+    if (o->obs == NULL)
+        return CTIX_ENOMEM;
+    for (size_t i = 0; i < b->n_ents; i++) {
+        struct ent *e = &b->ents[i];
+        const struct pval *od;
+
+        if (e->sco != OD_MARK)
+            continue;
+        e->sco = NULL; /* an observed-data is not an SCO */
+        e->sco_known = true;
+        rc = ent_value(b, e, &od);
+        if (rc != CTIX_OK)
+            return rc;
+        rc = od_build(b, od, i, &o->obs[k], diag);
+        if (rc != CTIX_OK)
+            return rc;
+        k++;
+    }
+    o->n_obs = k;
+    return types_build(o);
+}
+
+static void build_cleanup(struct build *b)
+{
+    free(b->ents);
+    free(b->tmp);
+    free(b->perm);
+}
+
+/* The result of a build: *out, or everything freed. */
+static enum ctix_rc obs_finish(struct pattern_obs *o, enum ctix_rc rc, struct pattern_obs **out)
+{
+    if (rc != CTIX_OK)
+        pattern_obs_free(o);
+    else
+        *out = o;
     return rc;
 }
 
@@ -409,7 +743,7 @@ enum ctix_rc pattern_obs_new(const json_t *objects, struct pattern_obs **out,
 {
     struct build b;
     struct pattern_obs *o = calloc(1, sizeof(*o));
-    size_t i, n_od = 0, k = 0;
+    size_t i;
     json_t *obj;
     enum ctix_rc rc = CTIX_OK;
 
@@ -425,68 +759,89 @@ enum ctix_rc pattern_obs_new(const json_t *objects, struct pattern_obs **out,
         rc = CTIX_EINVAL;
         goto out;
     }
-    if (json_array_size(objects) > UINT32_MAX / 2) {
-        ctix_diag_set(diag, NULL, "observations: too many objects");
-        rc = CTIX_ETOOBIG;
-        goto out;
-    }
-    b.ids = malloc((json_array_size(objects) + 1) * sizeof(*b.ids));
-    if (b.ids == NULL) {
+    b.n_ents = json_array_size(objects);
+    b.ents = calloc(b.n_ents + 1, sizeof(*b.ents));
+    if (b.ents == NULL) {
         rc = CTIX_ENOMEM;
         goto out;
     }
     json_array_foreach(objects, i, obj)
     {
-        const char *id = json_string_value(json_object_get(obj, "id"));
+        const json_t *id = json_object_get(obj, "id");
         const char *type = json_string_value(json_object_get(obj, "type"));
+        struct ent *e = &b.ents[i];
 
-        if (id != NULL) {
-            b.ids[b.n_ids].id = id;
-            b.ids[b.n_ids].pos = i;
-            b.ids[b.n_ids].obj = obj;
-            b.n_ids++;
+        e->j = obj;
+        if (json_is_string(id)) {
+            e->id = json_string_value(id);
+            e->id_len = json_string_length(id);
         }
         if (type != NULL && strcmp(type, "observed-data") == 0)
-            n_od++;
+            e->sco = OD_MARK;
     }
-    qsort(b.ids, b.n_ids, sizeof(*b.ids), id_ent_cmp);
-    o->obs = arena_zalloc(&o->arena, (n_od + 1) * sizeof(*o->obs));
-    if (o->obs == NULL) {
+    rc = obs_build(&b, diag);
+out:
+    build_cleanup(&b);
+    return o ? obs_finish(o, rc, out) : rc;
+}
+
+enum ctix_rc pattern_obs_new_text(const char *text, size_t len, const struct pattern *p,
+                                  struct pattern_obs **out, struct ctix_diag *diag)
+{
+    struct build b;
+    struct pattern_obs *o = calloc(1, sizeof(*o));
+    const struct pval *root = NULL, *list;
+    enum ctix_rc rc = CTIX_OK;
+
+    (void)p;
+    memset(&b, 0, sizeof(b));
+    if (o == NULL) {
         rc = CTIX_ENOMEM;
         goto out;
     }
-    json_array_foreach(objects, i, obj)
-    {
-        const char *type = json_string_value(json_object_get(obj, "type"));
+    arena_init(&o->arena);
+    b.o = o;
+    rc = pattern__json_scan(&o->arena, text, len, &root, diag);
+    if (rc != CTIX_OK)
+        goto out;
+    list = root;
+    if (root->kind == PV_OBJ)
+        list = pattern__pval_get(root, "objects", 7);
+    if (list != NULL && list->kind != PV_ARR) {
+        ctix_diag_set(diag, NULL, "observations: expected a list of STIX objects");
+        rc = CTIX_EINVAL;
+        goto out;
+    }
+    b.n_ents = list != NULL ? list->n : 0;
+    b.ents = calloc(b.n_ents + 1, sizeof(*b.ents));
+    if (b.ents == NULL) {
+        rc = CTIX_ENOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < b.n_ents; i++) {
+        const struct pval *v = &list->u.items[i];
+        const struct pval *id = pattern__pval_get(v, "id", 2);
+        const struct pval *type = pattern__pval_get(v, "type", 4);
+        struct ent *e = &b.ents[i];
 
-        if (type == NULL || strcmp(type, "observed-data") != 0)
-            continue;
-        rc = od_build(&b, obj, i, &o->obs[k], diag);
-        if (rc != CTIX_OK)
-            goto out;
-        k++;
+        e->v = v;
+        if (pattern__pv_is(id, PV_STR)) {
+            e->id = id->u.s;
+            e->id_len = id->n;
+        }
+        if (pattern__pv_is(type, PV_STR) && type->n == 13 && memcmp(type->u.s, OD_MARK, 13) == 0)
+            e->sco = OD_MARK;
     }
-    o->n_obs = k;
-    rc = types_build(o);
+    rc = obs_build(&b, diag);
 out:
-    free(b.ids);
-    free(b.tmp);
-    if (rc != CTIX_OK) {
-        pattern_obs_free(o);
-        o = NULL;
-    } else {
-        *out = o;
-    }
-    return rc;
+    build_cleanup(&b);
+    return o ? obs_finish(o, rc, out) : rc;
 }
 
 void pattern_obs_free(struct pattern_obs *o)
 {
     if (o == NULL)
         return;
-    for (size_t i = 0; i < o->n_held; i++)
-        json_decref(o->held[i]);
-    free(o->held);
     arena_cleanup(&o->arena);
     free(o);
 }

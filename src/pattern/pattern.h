@@ -65,6 +65,18 @@ size_t pattern_mem(const struct pattern *p);
  * last_observed. Takes its own references to the JSON values it keeps. */
 CTIX_MUST_CHECK enum ctix_rc pattern_obs_new(const json_t *objects, struct pattern_obs **out,
                                              struct ctix_diag *diag);
+/* pattern_obs_new straight from the JSON text of a bundle, a TAXII envelope (an object whose
+ * "objects" is the list; none means no observations) or a bare JSON list of objects, without
+ * building jansson values: the text is read once into a compact tree in the observations' own
+ * memory (text may be freed afterwards). Same results as stix_json_parse + pattern_obs_new on the
+ * "objects" list: the same JSON is accepted, malformed JSON gives CTIX_EINVAL with the diag
+ * stix_json_parse gives (line and column), and evaluation gives the same answers and bindings.
+ * p (may be NULL) is the pattern the set is for: room for building less of the set for it. Today
+ * every object is kept whatever p is, so the set serves any pattern; callers that evaluate one
+ * pattern should still pass it. CTIX_ETOOBIG when len is 4 GiB or more. */
+CTIX_MUST_CHECK enum ctix_rc pattern_obs_new_text(const char *text, size_t len,
+                                                  const struct pattern *p, struct pattern_obs **out,
+                                                  struct ctix_diag *diag);
 void pattern_obs_free(struct pattern_obs *o);
 size_t pattern_obs_count(const struct pattern_obs *o); /* observed-data objects */
 /* The id of observed-data number i (valid while o lives). */

@@ -233,13 +233,63 @@ CTIX_MUST_CHECK enum ctix_rc pattern__print(const struct pattern *p, struct buf 
 /* Appends one object path as a pattern writes it ("file:hashes.'SHA-256'"). */
 CTIX_MUST_CHECK enum ctix_rc pattern__print_path(const struct pat_path *path, struct buf *out);
 
+/* ---- JSON values of observations (scan.c, obs.c) ---- */
+
+/* A JSON value as the evaluator reads it: built in the observations' arena, either straight from
+ * the text of a bundle (pattern__json_scan) or copied from jansson values (pattern_obs_new). A
+ * tree of these costs a few pointer bumps where jansson costs several mallocs per member, which
+ * is what made loading a bundle cost 20 times its evaluation. Strings are NUL-terminated UTF-8
+ * with escapes resolved; objects keep their members in text order and never hold a key twice. */
+enum pval_kind { PV_NULL, PV_TRUE, PV_FALSE, PV_INT, PV_REAL, PV_STR, PV_ARR, PV_OBJ };
+
+struct pmember;
+
+struct pval {
+    uint32_t kind; /* enum pval_kind */
+    uint32_t n;    /* PV_STR: bytes; PV_ARR: elements; PV_OBJ: members */
+    union {
+        int64_t i;
+        double f;
+        const char *s;
+        const struct pval *items;
+        const struct pmember *members;
+    } u;
+};
+
+struct pmember {
+    const char *key; /* NUL-terminated, escapes resolved */
+    size_t key_len;
+    struct pval v;
+};
+
+/* The member key[0..n) of obj, or NULL (also when obj is NULL or not an object). */
+const struct pval *pattern__pval_get(const struct pval *obj, const char *key, size_t n);
+
+static inline bool pattern__pv_is(const struct pval *v, enum pval_kind k)
+{
+    return v != NULL && v->kind == (uint32_t)k;
+}
+
+/* The string value of v, or NULL when v is not a string. */
+static inline const char *pattern__pv_str(const struct pval *v)
+{
+    return pattern__pv_is(v, PV_STR) ? v->u.s : NULL;
+}
+
+/* Parses JSON text[0..len) into a tree allocated in a (which also receives a copy of the text:
+ * the tree never points into text). Accepts and rejects exactly what stix_json_parse does; on
+ * rejection diag is what stix_json_parse says (line, column, message). CTIX_EINVAL, CTIX_ENOMEM,
+ * CTIX_ETOOBIG (len above 4 GiB). (scan.c) */
+CTIX_MUST_CHECK enum ctix_rc pattern__json_scan(struct arena *a, const char *text, size_t len,
+                                                const struct pval **out, struct ctix_diag *diag);
+
 /* ---- observations (obs.c), read by the evaluator and the index ---- */
 
 /* One SCO of one observation. */
 struct pobs_sco {
-    const char *type; /* the object's "type" (borrowed from obj) */
-    const char *key;  /* what *_ref values name: its id (2.1) or its local key "0"… (2.0) */
-    json_t *obj;      /* a reference held by the pattern_obs */
+    const char *type;     /* the object's "type" */
+    const char *key;      /* what *_ref values name: its id (2.1) or its local key "0"… (2.0) */
+    const struct pval *v; /* the object, in the pattern_obs's arena */
 };
 
 /* One observed-data: number_observed instances sharing [first_us, last_us]. */
@@ -264,9 +314,7 @@ struct pobs_type {
 };
 
 struct pattern_obs {
-    struct arena arena;
-    json_t **held; /* every reference taken (malloc'd array) */
-    size_t n_held;
+    struct arena arena; /* every value, string and index of the set: one free */
     struct pobs *obs;
     size_t n_obs;
     struct pobs_type *types; /* sorted by name (strcmp) */
