@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -65,13 +66,6 @@ static bool utf8_valid(const unsigned char *s, size_t n)
     return true;
 }
 
-/* A field's text: NUL-terminated inside its array and UTF-8. */
-static bool field_ok(const char *f, size_t size, size_t *len)
-{
-    *len = strnlen(f, size);
-    return *len < size && utf8_valid((const unsigned char *)f, *len);
-}
-
 /* Appends a string to e's list: a, then '|' and b when b is not NULL. */
 static enum ctix_rc list_add(struct prov_audit_entry *e, const char *a, size_t al, const char *b,
                              size_t bl)
@@ -112,17 +106,44 @@ void prov_audit_entry_cleanup(struct prov_audit_entry *e)
     e->n_objects = 0;
 }
 
+/* Appends s[0..n) as a JSON string; CTIX_EINVAL when it is not UTF-8. Ids and versions are
+ * printable ASCII with nothing to escape: one pass over them and one copy, instead of a check
+ * and an escaping pass byte by byte (those two were a tenth of a read's time). */
+static enum ctix_rc put_str(struct buf *b, const char *s, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0;
+    enum ctix_rc rc;
+
+    while (i < n && u[i] >= 0x20 && u[i] < 0x7f && u[i] != '"' && u[i] != '\\')
+        i++;
+    if (i < n) {
+        if (!utf8_valid(u, n))
+            return CTIX_EINVAL;
+        return buf_append_json_str(b, s, n);
+    }
+    rc = buf_grow(b, n + 2);
+    if (rc == CTIX_OK) {
+        b->data[b->len] = '"';
+        memcpy(b->data + b->len + 1, s, n);
+        b->data[b->len + n + 1] = '"';
+        b->len += n + 2;
+        b->data[b->len] = '\0';
+    }
+    return rc;
+}
+
 /* Appends ,"name":"value" (value a field of size bytes, which must hold UTF-8 and a NUL). */
 static enum ctix_rc put_field(struct buf *b, const char *name, const char *v, size_t size)
 {
-    size_t len;
+    size_t len = strnlen(v, size);
     enum ctix_rc rc;
 
-    if (!field_ok(v, size, &len))
+    if (len == size)
         return CTIX_EINVAL;
     rc = buf_appends(b, name);
     if (rc == CTIX_OK)
-        rc = buf_append_json_str(b, v, len);
+        rc = put_str(b, v, len);
     return rc;
 }
 
@@ -135,12 +156,12 @@ static enum ctix_rc put_objects(struct buf *b, const struct prov_audit_entry *e)
     for (size_t i = 0; i < e->n_objects && rc == CTIX_OK; i++) {
         size_t len = p < end ? strnlen(p, (size_t)(end - p)) : 0;
 
-        if (p >= end || len == (size_t)(end - p) || !utf8_valid((const unsigned char *)p, len))
+        if (p >= end || len == (size_t)(end - p))
             return CTIX_EINVAL;
         if (i > 0)
             rc = buf_append(b, ",", 1);
         if (rc == CTIX_OK)
-            rc = buf_append_json_str(b, p, len);
+            rc = put_str(b, p, len);
         p += len + 1;
     }
     if (rc == CTIX_OK)
@@ -389,7 +410,14 @@ out:
 struct prov_audit_log {
     int fd;
     pthread_mutex_t mu;
-    off_t known_size; /* the file's size after our last look: another writer changes it */
+    off_t known_size;        /* the file's size after our last look: another writer changes it */
+    pthread_mutex_t sync_mu; /* one fdatasync at a time; held without mu, so appends go on */
+    off_t synced_size;       /* the file is durable up to here (under sync_mu) */
+    /* prov_audit_sync_soon's background syncer (started by its first call), under mu */
+    pthread_t syncer;
+    pthread_cond_t wake;
+    bool syncer_on, dirty, stop;
+    enum ctix_rc syncer_rc; /* its first failure, reported by the next prov_audit_sync_soon */
     struct prov_audit_head head;
     char path[4096];
 };
@@ -489,6 +517,19 @@ enum ctix_rc prov_audit_open(const char *dir, struct prov_audit_log **out, struc
         goto out;
     log->fd = -1;
     if (pthread_mutex_init(&log->mu, NULL) != 0) {
+        free(log);
+        log = NULL;
+        goto out;
+    }
+    if (pthread_mutex_init(&log->sync_mu, NULL) != 0) {
+        pthread_mutex_destroy(&log->mu);
+        free(log);
+        log = NULL;
+        goto out;
+    }
+    if (pthread_cond_init(&log->wake, NULL) != 0) {
+        pthread_mutex_destroy(&log->sync_mu);
+        pthread_mutex_destroy(&log->mu);
         free(log);
         log = NULL;
         goto out;
@@ -601,13 +642,92 @@ out:
     return rc;
 }
 
+/* Group commit: a thread whose appends another thread's fdatasync already covered (it started
+ * after they were written) returns at once, so N concurrent requests cost far fewer than N
+ * syncs. */
 enum ctix_rc prov_audit_sync(struct prov_audit_log *log, struct ctix_diag *diag)
 {
+    off_t want, upto;
+    enum ctix_rc rc = CTIX_OK;
+
+    pthread_mutex_lock(&log->mu);
+    want = log->known_size;
+    pthread_mutex_unlock(&log->mu);
+    pthread_mutex_lock(&log->sync_mu);
+    if (log->synced_size >= want)
+        goto out;
+    pthread_mutex_lock(&log->mu);
+    upto = log->known_size; /* written before the sync starts: covered by it */
+    pthread_mutex_unlock(&log->mu);
     if (fdatasync(log->fd) != 0) {
         ctix_diag_set(diag, log->path, "cannot sync: %s", strerror(errno));
-        return CTIX_EIO;
+        rc = CTIX_EIO;
+        goto out;
     }
-    return CTIX_OK;
+    log->synced_size = upto;
+out:
+    pthread_mutex_unlock(&log->sync_mu);
+    return rc;
+}
+
+/* The syncer: sleeps until an append asks for durability, waits the delay (the appends of that
+ * window share one fdatasync), syncs, and again. */
+static void *syncer_main(void *arg)
+{
+    struct prov_audit_log *log = arg;
+    struct ctix_diag d;
+
+    pthread_mutex_lock(&log->mu);
+    while (!log->stop) {
+        struct timespec until;
+        enum ctix_rc rc;
+
+        if (!log->dirty) {
+            pthread_cond_wait(&log->wake, &log->mu);
+            continue;
+        }
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += PROV_AUDIT_SYNC_DELAY_MS * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        while (!log->stop && pthread_cond_timedwait(&log->wake, &log->mu, &until) == 0)
+            ;
+        log->dirty = false;
+        pthread_mutex_unlock(&log->mu);
+        ctix_diag_clear(&d);
+        rc = prov_audit_sync(log, &d);
+        if (rc != CTIX_OK)
+            ctix_log(CTIX_LOG_ERROR, "audit", "event=sync_failed msg=\"%s\"", d.msg);
+        pthread_mutex_lock(&log->mu);
+        if (rc != CTIX_OK && log->syncer_rc == CTIX_OK)
+            log->syncer_rc = rc;
+    }
+    pthread_mutex_unlock(&log->mu);
+    return NULL;
+}
+
+enum ctix_rc prov_audit_sync_soon(struct prov_audit_log *log, struct ctix_diag *diag)
+{
+    enum ctix_rc rc;
+
+    pthread_mutex_lock(&log->mu);
+    rc = log->syncer_rc;
+    if (rc == CTIX_OK && !log->syncer_on) {
+        if (pthread_create(&log->syncer, NULL, syncer_main, log) == 0)
+            log->syncer_on = true;
+    }
+    if (rc == CTIX_OK && log->syncer_on) {
+        log->dirty = true;
+        pthread_cond_signal(&log->wake);
+    }
+    pthread_mutex_unlock(&log->mu);
+    if (rc != CTIX_OK)
+        ctix_diag_set(diag, log->path, "a background sync of the audit log failed");
+    else if (!log->syncer_on)
+        rc = prov_audit_sync(log, diag); /* no thread: durable now instead */
+    return rc;
 }
 
 void prov_audit_head_get(struct prov_audit_log *log, struct prov_audit_head *out)
@@ -621,11 +741,20 @@ void prov_audit_close(struct prov_audit_log *log)
 {
     if (log == NULL)
         return;
+    if (log->syncer_on) {
+        pthread_mutex_lock(&log->mu);
+        log->stop = true;
+        pthread_cond_signal(&log->wake);
+        pthread_mutex_unlock(&log->mu);
+        pthread_join(log->syncer, NULL);
+    }
     if (log->fd >= 0) {
         (void)fdatasync(log->fd);
         close(log->fd);
     }
+    pthread_cond_destroy(&log->wake);
     pthread_mutex_destroy(&log->mu);
+    pthread_mutex_destroy(&log->sync_mu);
     free(log);
 }
 

@@ -217,8 +217,9 @@ CTIX_MUST_CHECK enum ctix_rc prov_attest_verify_delete(struct prov_verifier *v, 
 #define PROV_AUDIT_FIELD 256 /* bytes of each text field, NUL included (longer is truncated) */
 
 #define PROV_AUDIT_OBJECTS_MAX ((size_t)1 << 20) /* bytes of one entry's object list */
-#define PROV_AUDIT_LINE_MAX    ((size_t)8 << 20) /* bytes of one line of the file, escapes included \
-                                                  */
+#define PROV_AUDIT_LINE_MAX                                                                        \
+    ((size_t)8 << 20) /* bytes of one line of the file, escapes included                           \
+                       */
 
 /* One entry. The caller fills the text fields (UTF-8; empty is allowed) and time; seq, prev and
  * hash are set by prov_audit_entry_seal / prov_audit_append.
@@ -310,8 +311,20 @@ CTIX_MUST_CHECK enum ctix_rc prov_audit_open(const char *dir, struct prov_audit_
 /* Seals e (seq, prev, hash are set) and appends it with one write(); not yet durable. */
 CTIX_MUST_CHECK enum ctix_rc prov_audit_append(struct prov_audit_log *log,
                                                struct prov_audit_entry *e, struct ctix_diag *diag);
-/* fdatasync: call once per batch of appends, before reporting them done. */
+/* fdatasync: call once per batch of appends, before reporting them done. Concurrent callers
+ * share syncs (one that started after a caller's appends covers them). */
 CTIX_MUST_CHECK enum ctix_rc prov_audit_sync(struct prov_audit_log *log, struct ctix_diag *diag);
+
+#define PROV_AUDIT_SYNC_DELAY_MS 50
+/* Durable within about PROV_AUDIT_SYNC_DELAY_MS instead of now: a background thread of the log
+ * (started by the first call, stopped by prov_audit_close) runs one fdatasync for all the appends
+ * of that window. For the read path, where a sync per response capped one connection at ~140
+ * pages/s on the reference box: the entries are already written (a crash of the process loses
+ * none), only a crash of the machine within the window can. Returns the first failure of an
+ * earlier background sync (then the log must be looked at), else CTIX_OK; when the thread cannot
+ * start it syncs now. */
+CTIX_MUST_CHECK enum ctix_rc prov_audit_sync_soon(struct prov_audit_log *log,
+                                                  struct ctix_diag *diag);
 void prov_audit_head_get(struct prov_audit_log *log, struct prov_audit_head *out);
 /* Syncs and closes; NULL does nothing. */
 void prov_audit_close(struct prov_audit_log *log);

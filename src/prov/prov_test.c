@@ -1070,6 +1070,30 @@ static void test_audit_lists(void **state)
     free(orig);
 }
 
+/* Durable soon: the background syncer starts, entries keep their order, close joins it. */
+static void test_audit_sync_soon(void **state)
+{
+    struct fx *f = *state;
+    struct prov_audit_log *log = NULL;
+    struct prov_audit_entry e;
+    struct prov_audit_report rep;
+    struct ctix_diag d;
+
+    assert_int_equal(prov_audit_open(f->dir, &log, &d), CTIX_OK);
+    for (unsigned i = 1; i <= 30; i++) {
+        list_fill(&e, i, i);
+        assert_int_equal(prov_audit_append(log, &e, &d), CTIX_OK);
+        prov_audit_entry_cleanup(&e);
+        assert_int_equal(prov_audit_sync_soon(log, &d), CTIX_OK);
+        if (i == 10)
+            usleep(2 * PROV_AUDIT_SYNC_DELAY_MS * 1000); /* a sync in between */
+        assert_int_equal(prov_audit_sync(log, &d), CTIX_OK);
+    }
+    prov_audit_close(log);
+    assert_int_equal(prov_audit_file_verify(f->dir, &rep, &d), CTIX_OK);
+    assert_int_equal(rep.n_entries, 30);
+}
+
 /* Two handles on one file (two processes, as ctix serve and ctix export): one chain. */
 static void test_audit_two_writers(void **state)
 {
@@ -1119,6 +1143,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_audit_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_audit_two_writers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_audit_lists, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_audit_sync_soon, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -186,7 +186,9 @@ enum ctix_rc taxii__egress_finish(struct taxii__egress *e)
     rc = e->audit_rc;
     if (e->node->audit != NULL && e->n_audited > 0) {
         ctix_diag_clear(&d);
-        enum ctix_rc src = prov_audit_sync(e->node->audit, &d);
+        /* Written before the response leaves; durable within the log's sync delay (a sync per
+         * response held a connection to ~140 pages/s). */
+        enum ctix_rc src = prov_audit_sync_soon(e->node->audit, &d);
 
         if (rc == CTIX_OK)
             rc = src;
