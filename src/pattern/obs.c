@@ -39,6 +39,7 @@ struct build {
         bool sco;
     } kinds[KIND_CACHE];
     unsigned n_kinds;
+    bool kinds_full; /* a type was not cached: type pointers are not all interned */
     struct ent *ents;
     size_t n_ents;
     uint32_t *slots; /* open addressing over ents by id: index + 1, 0 empty */
@@ -153,6 +154,9 @@ static enum ctix_rc ent_value(struct build *b, struct ent *e, const struct pval 
         if (rc != CTIX_OK)
             return rc;
         e->v = v;
+        /* The id as a key must outlive the caller's jansson values: the copy's. */
+        if (e->id != NULL)
+            e->id = pattern__pv_str(pattern__pval_get(v, "id", 2));
     }
     *out = e->v;
     return CTIX_OK;
@@ -294,7 +298,9 @@ static const char *sco_type(struct build *b, const struct pval *v)
         sco = false;
         break;
     }
-    if (b->n_kinds < KIND_CACHE) {
+    if (b->n_kinds == KIND_CACHE) {
+        b->kinds_full = true;
+    } else {
         b->kinds[b->n_kinds].t = t->u.s;
         b->kinds[b->n_kinds].n = t->n;
         b->kinds[b->n_kinds].sco = sco;
@@ -393,10 +399,57 @@ static void tmp_unique(struct build *b)
     b->n_tmp = k;
 }
 
-static enum ctix_rc od_timestamp(const struct pval *od, const char *name, size_t name_len,
-                                 const char *id, int64_t *out, struct ctix_diag *diag)
+/* The members of an observed-data that make its observation, found in one pass. */
+struct od_fields {
+    const struct pval *id, *first, *last, *no, *refs, *objects;
+};
+
+static bool key_is(const struct pmember *m, const char *k, size_t n)
 {
-    const char *s = pattern__pv_str(pattern__pval_get(od, name, name_len));
+    return m->key_len == n && memcmp(m->key, k, n) == 0;
+}
+
+static void od_fields_get(const struct pval *od, struct od_fields *f)
+{
+    memset(f, 0, sizeof(*f));
+    for (uint32_t i = 0; i < od->n; i++) {
+        const struct pmember *m = &od->u.members[i];
+
+        switch (m->key_len) {
+        case 2:
+            if (key_is(m, "id", 2))
+                f->id = &m->v;
+            break;
+        case 7:
+            if (key_is(m, "objects", 7))
+                f->objects = &m->v;
+            break;
+        case 11:
+            if (key_is(m, "object_refs", 11))
+                f->refs = &m->v;
+            break;
+        case 13:
+            if (key_is(m, "last_observed", 13))
+                f->last = &m->v;
+            break;
+        case 14:
+            if (key_is(m, "first_observed", 14))
+                f->first = &m->v;
+            break;
+        case 15:
+            if (key_is(m, "number_observed", 15))
+                f->no = &m->v;
+            break;
+        default:
+            break;
+        }
+    }
+}
+
+static enum ctix_rc od_timestamp(const struct pval *v, const char *name, const char *id,
+                                 int64_t *out, struct ctix_diag *diag)
+{
+    const char *s = pattern__pv_str(v);
     struct ctix_ts ts;
 
     if (s == NULL) {
@@ -413,11 +466,11 @@ static enum ctix_rc od_timestamp(const struct pval *od, const char *name, size_t
 }
 
 /* Collects the SCOs of od into b->tmp. */
-static enum ctix_rc od_scos(struct build *b, const struct pval *od, const char *id,
+static enum ctix_rc od_scos(struct build *b, const struct od_fields *f, const char *id,
                             struct ctix_diag *diag)
 {
-    const struct pval *refs = pattern__pval_get(od, "object_refs", 11);
-    const struct pval *embedded = pattern__pval_get(od, "objects", 7);
+    const struct pval *refs = f->refs;
+    const struct pval *embedded = f->objects;
     enum ctix_rc rc = CTIX_OK;
 
     b->n_tmp = 0;
@@ -450,7 +503,7 @@ static enum ctix_rc od_scos(struct build *b, const struct pval *od, const char *
             }
             if (e->sco == NULL)
                 continue;
-            rc = tmp_add(b, e->sco, pattern__pv_str(pattern__pval_get(e->v, "id", 2)), e->v);
+            rc = tmp_add(b, e->sco, e->id, e->v);
             if (rc != CTIX_OK)
                 return rc;
         }
@@ -481,22 +534,26 @@ static enum ctix_rc od_build(struct build *b, const struct pval *od, size_t pos,
                              struct ctix_diag *diag)
 {
     struct pattern_obs *o = b->o;
-    const char *id = pattern__pv_str(pattern__pval_get(od, "id", 2));
-    const struct pval *no = pattern__pval_get(od, "number_observed", 15);
+    struct od_fields f;
+    const char *id;
+    const struct pval *no;
     char label[80];
     uint32_t *perm;
     size_t n;
     enum ctix_rc rc;
 
+    od_fields_get(od, &f);
+    id = pattern__pv_str(f.id);
+    no = f.no;
     ob->id = id != NULL ? id : "";
     if (id == NULL) {
         snprintf(label, sizeof(label), "(objects[%zu], no id)", pos);
         id = label;
     }
-    rc = od_timestamp(od, "first_observed", 14, id, &ob->first_us, diag);
+    rc = od_timestamp(f.first, "first_observed", id, &ob->first_us, diag);
     if (rc != CTIX_OK)
         goto out;
-    rc = od_timestamp(od, "last_observed", 13, id, &ob->last_us, diag);
+    rc = od_timestamp(f.last, "last_observed", id, &ob->last_us, diag);
     if (rc != CTIX_OK)
         goto out;
     if (ob->first_us > ob->last_us) {
@@ -514,7 +571,7 @@ static enum ctix_rc od_build(struct build *b, const struct pval *od, size_t pos,
     ob->n_inst = (uint64_t)no->u.i;
     o->total_inst =
         o->total_inst + ob->n_inst < o->total_inst ? UINT64_MAX : o->total_inst + ob->n_inst;
-    rc = od_scos(b, od, id, diag);
+    rc = od_scos(b, &f, id, diag);
     if (rc != CTIX_OK)
         goto out;
     tmp_unique(b);
@@ -682,6 +739,78 @@ out:
     return rc;
 }
 
+/* types_build when every type pointer came from b->kinds (at most KIND_CACHE types): a type is
+ * its slot there, found by pointer. */
+static enum ctix_rc types_build_interned(struct build *b)
+{
+    struct pattern_obs *o = b->o;
+    uint32_t count[KIND_CACHE] = {0}, fill[KIND_CACHE] = {0}, rank[KIND_CACHE];
+    unsigned order[KIND_CACHE], nt = 0;
+
+    for (size_t i = 0; i < o->n_obs; i++) {
+        const struct pobs *ob = &o->obs[i];
+
+        for (uint32_t s = 0; s < ob->n_scos; s++) {
+            unsigned k = 0;
+
+            if (s > 0 && ob->scos[s].type == ob->scos[s - 1].type)
+                continue;
+            while (b->kinds[k].t != ob->scos[s].type)
+                k++;
+            count[k]++;
+        }
+    }
+    for (unsigned k = 0; k < b->n_kinds; k++) {
+        unsigned j = nt;
+
+        if (count[k] == 0)
+            continue;
+        while (j > 0 && strcmp(b->kinds[order[j - 1]].t, b->kinds[k].t) > 0) {
+            order[j] = order[j - 1];
+            j--;
+        }
+        order[j] = k;
+        nt++;
+    }
+    if (nt == 0)
+        return CTIX_OK;
+    o->types = arena_alloc(&o->arena, nt * sizeof(*o->types));
+    if (o->types == NULL)
+        return CTIX_ENOMEM;
+    for (unsigned r = 0; r < nt; r++) {
+        struct pobs_type *t = &o->types[r];
+        unsigned k = order[r];
+
+        rank[k] = r;
+        t->type = b->kinds[k].t;
+        t->n_at = count[k];
+        t->at = arena_alloc(&o->arena, count[k] * sizeof(*t->at));
+        if (t->at == NULL)
+            return CTIX_ENOMEM;
+    }
+    o->n_types = nt;
+    for (size_t i = 0; i < o->n_obs; i++) {
+        const struct pobs *ob = &o->obs[i];
+
+        for (uint32_t s = 0; s < ob->n_scos;) {
+            uint32_t e = s + 1;
+            unsigned k = 0;
+            struct pobs_at *at;
+
+            while (e < ob->n_scos && ob->scos[e].type == ob->scos[s].type)
+                e++;
+            while (b->kinds[k].t != ob->scos[s].type)
+                k++;
+            at = &o->types[rank[k]].at[fill[k]++];
+            at->obs = (uint32_t)i;
+            at->start = s;
+            at->n = e - s;
+            s = e;
+        }
+    }
+    return CTIX_OK;
+}
+
 /* Builds the observations of ents[0..n) (b->ents set by the caller). */
 static enum ctix_rc obs_build(struct build *b, struct ctix_diag *diag)
 {
@@ -718,6 +847,8 @@ static enum ctix_rc obs_build(struct build *b, struct ctix_diag *diag)
         k++;
     }
     o->n_obs = k;
+    if (!b->kinds_full)
+        return types_build_interned(b);
     return types_build(o);
 }
 

@@ -23,6 +23,7 @@
 #define MAX_DEPTH    2048 /* as src/stix/json.c */
 #define INLINE_DEPTH 64
 #define INLINE_MEMS  512
+#define PAD          17 /* NUL bytes after the copy of the text */
 #define SMALL_OBJ    16 /* members: duplicate keys checked pairwise up to this, sorted above */
 
 struct frame {
@@ -44,19 +45,12 @@ struct scan {
     struct pmember m_inline[INLINE_MEMS];
 };
 
-/* Bytes that end a plain run inside a string: quote, backslash, controls and non-ASCII. */
-static const unsigned char str_special[256] = {
-    [0 ... 0x1f] = 1,
-    ['"'] = 1,
-    ['\\'] = 1,
-    [0x80 ... 0xff] = 1,
-};
-
 static const unsigned char ws_tab[256] = {[' '] = 1, ['\t'] = 1, ['\n'] = 1, ['\r'] = 1};
 
 static char *skip_ws(char *p, const char *end)
 {
-    while (p < end && ws_tab[(unsigned char)*p])
+    (void)end; /* the NUL padding ends every run of whitespace */
+    while (ws_tab[(unsigned char)*p])
         p++;
     return p;
 }
@@ -66,11 +60,12 @@ static char *skip_ws(char *p, const char *end)
 
 /* 16 bytes at a time: the first byte that is a quote, a backslash, below 0x20 or above 0x7f
  * (signed compare: bytes >= 0x80 are negative, so "less than 0x20" catches both). */
-static char *skip_plain(char *p, const char *end)
+static inline char *skip_plain(char *p, const char *end)
 {
     const __m128i q = _mm_set1_epi8('"'), b = _mm_set1_epi8('\\'), sp = _mm_set1_epi8(0x20);
 
-    while (end - p >= 16) {
+    (void)end; /* the NUL padding stops the loop at end at the latest */
+    for (;;) {
         __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
         __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, b)),
                                  _mm_cmplt_epi8(v, sp));
@@ -80,11 +75,16 @@ static char *skip_plain(char *p, const char *end)
             return p + __builtin_ctz(mask);
         p += 16;
     }
-    while (p < end && !str_special[(unsigned char)*p])
-        p++;
-    return p;
 }
 #else
+/* Bytes that end a plain run inside a string: quote, backslash, controls and non-ASCII. */
+static const unsigned char str_special[256] = {
+    [0 ... 0x1f] = 1,
+    ['"'] = 1,
+    ['\\'] = 1,
+    [0x80 ... 0xff] = 1,
+};
+
 /* Word at a time: non-zero when one of the 8 bytes of v is special; the lowest flagged byte is
  * exact (the has-zero-byte tests only over-flag above a true hit). */
 static uint64_t word_special(uint64_t v)
@@ -231,7 +231,8 @@ static size_t string_decode(char *p, const char *q)
 
 /* A string whose opening quote is at p[-1]: *s and *n the decoded, NUL-terminated bytes (in place).
  * The position after the closing quote, or NULL when malformed. */
-static char *scan_string(char *p, const char *end, const char **s, size_t *n)
+static inline __attribute__((always_inline)) char *scan_string(char *p, const char *end,
+                                                               const char **s, size_t *n)
 {
     char *start = p;
     bool esc = false;
@@ -540,9 +541,11 @@ static bool scan_text(struct scan *sc, struct pval *root)
     struct pval v;
 
 value:
-    if (p < end && ws_tab[(unsigned char)*p])
+    if (ws_tab[(unsigned char)*p])
         p = skip_ws(p, end);
-    if (p == end || sc->nf >= MAX_DEPTH)
+    /* The end (a NUL of the padding) falls to "invalid token" below; depth is checked where a
+     * container opens. */
+    if (sc->nf == 0 && p == end)
         return false;
     switch (*p) {
     case '{':
@@ -552,10 +555,13 @@ value:
         if (!frame_push(sc, key, key_len, is_obj))
             return false;
         p = skip_ws(p + 1, end);
-        if (p < end && *p == (is_obj ? '}' : ']')) {
+        if (*p == (is_obj ? '}' : ']')) {
             p++;
             goto closed;
         }
+        /* A value inside: like stix_json_parse, none may sit inside MAX_DEPTH containers. */
+        if (sc->nf > MAX_DEPTH - 1)
+            return false;
         if (is_obj)
             goto key;
         key = NULL;
@@ -616,7 +622,7 @@ value:
     }
 
 after:
-    if (p < end && ws_tab[(unsigned char)*p])
+    if (ws_tab[(unsigned char)*p])
         p = skip_ws(p, end);
     if (sc->nf == 0)
         return p == end;
@@ -625,7 +631,7 @@ after:
     if (sc->fr[sc->nf - 1].is_obj) {
         if (*p == ',') {
             p++;
-            if (p < end && ws_tab[(unsigned char)*p])
+            if (ws_tab[(unsigned char)*p])
                 p = skip_ws(p, end);
             goto key;
         }
@@ -658,7 +664,7 @@ key:
     p = scan_string(p + 1, end, &key, &key_len);
     if (p == NULL)
         return false;
-    if (p < end && *p == ':') {
+    if (*p == ':') {
         p++;
         goto value;
     }
@@ -669,6 +675,16 @@ key:
     goto value;
 }
 
+/* Keys are short: a plain loop beats a call to memcmp. */
+static inline bool key_eq(const char *a, const char *b, size_t n)
+{
+    size_t i = 0;
+
+    while (i < n && a[i] == b[i])
+        i++;
+    return i == n;
+}
+
 const struct pval *pattern__pval_get(const struct pval *obj, const char *key, size_t n)
 {
     if (obj == NULL || obj->kind != PV_OBJ)
@@ -676,7 +692,7 @@ const struct pval *pattern__pval_get(const struct pval *obj, const char *key, si
     for (uint32_t i = 0; i < obj->n; i++) {
         const struct pmember *m = &obj->u.members[i];
 
-        if (m->key_len == n && (n == 0 || m->key[0] == key[0]) && memcmp(m->key, key, n) == 0)
+        if (m->key_len == n && key_eq(m->key, key, n))
             return &m->v;
     }
     return NULL;
@@ -702,14 +718,16 @@ enum ctix_rc pattern__json_scan(struct arena *a, const char *text, size_t len,
         goto out;
     }
     sc->a = a;
-    sc->p = arena_alloc(a, len + 1);
+    /* NUL padding past the end: a 16-byte load that starts before end stays inside, and the
+     * first NUL stops every scan (no byte of it is whitespace or a token). */
+    sc->p = arena_alloc(a, len + PAD);
     if (sc->p == NULL) {
         rc = CTIX_ENOMEM;
         goto out;
     }
     if (len > 0)
         memcpy(sc->p, text, len);
-    sc->p[len] = '\0';
+    memset(sc->p + len, 0, PAD);
     sc->end = sc->p + len;
     sc->nomem = false;
     sc->fr = sc->fr_inline;
