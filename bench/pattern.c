@@ -10,10 +10,12 @@
  * bundles.jsonl (distinct bundles, one a line) and pattern1.txt (the pattern run over them).
  * The same seed always writes the same files.
  *
- * `match` times (1) loading bundle.json (JSON parse + pattern_obs_new) and then pattern_parse +
+ * `match` times (1) loading bundle.json (pattern_obs_new_text) and then pattern_parse +
  * pattern_eval of every pattern, and (2) pattern_parse of pattern1 and then, for every bundle,
- * stix_json_parse + pattern_obs_new + pattern_eval; --runs times each, and writes one result a
- * line (1 matched, 0 not, E error, B step budget) to c-patterns.res and c-bundles.res.
+ * pattern_obs_new_text (from the bundle's text, for pattern1) + pattern_eval; --runs times each,
+ * and writes one result a line (1 matched, 0 not, E error, B step budget) to c-patterns.res and
+ * c-bundles.res. Each bundle is also loaded the old way (stix_json_parse + pattern_obs_new) and
+ * evaluated, outside the clock: any difference in the answer is reported and fails the run.
  *
  * `parse` generates --n distinct indicator patterns in memory (equality on ipv4 / domain / url /
  * SHA-256 / MD5 and some richer ones), then times pattern_parse(PATTERN_STRICT) + pattern_free
@@ -24,6 +26,7 @@
  * Every figure is printed as key=value on lines starting with the measure's name. */
 #include "pattern/pattern.h"
 #include "base/base.h"
+#include "pattern/pattern_int.h" /* pattern__json_scan, for the stage breakdown only */
 #include "stix/stix.h"
 
 #include <stdarg.h>
@@ -1022,9 +1025,16 @@ static char result_char(enum ctix_rc rc, bool matched)
     return matched ? '1' : '0';
 }
 
-/* Loads the objects of one bundle's text and builds its observations. */
-static enum ctix_rc obs_load(const char *text, size_t len, struct pattern_obs **o,
-                             struct ctix_diag *d)
+/* Builds the observations of one bundle's text for pattern p (NULL: any pattern). */
+static enum ctix_rc obs_load(const char *text, size_t len, const struct pattern *p,
+                             struct pattern_obs **o, struct ctix_diag *d)
+{
+    return pattern_obs_new_text(text, len, p, o, d);
+}
+
+/* The same the jansson way (stix_json_parse + pattern_obs_new), to check the answers. */
+static enum ctix_rc obs_load_json(const char *text, size_t len, struct pattern_obs **o,
+                                  struct ctix_diag *d)
 {
     json_t *bundle = NULL;
     json_t *objects;
@@ -1073,12 +1083,14 @@ static void failure_note(unsigned *shown, const char *what, size_t i, const char
 }
 
 /* Where the time goes: the work of `match` again in stages, --runs times each, medians, outside
- * the figures. json = stix_json_parse + freeing the values; obs = what pattern_obs_new and
- * pattern_obs_free add to that; eval = pattern_eval alone; parse = pattern_parse alone. */
+ * the figures. json = pattern__json_scan alone (the bundle's text into a value tree, freed);
+ * obs = what the rest of pattern_obs_new_text and pattern_obs_free add to that; eval =
+ * pattern_eval alone; parse = pattern_parse alone. jansson_* are the old way for comparison:
+ * stix_json_parse + freeing, and pattern_obs_new over those values + pattern_obs_free. */
 static void breakdown(const struct opts *o, char **buns, size_t n_bun, double bytes_per_bundle,
                       const char *p1, size_t p1len, char **pats, size_t n_pat)
 {
-    double tj[MAX_RUNS], to[MAX_RUNS], te[MAX_RUNS], tpp[MAX_RUNS];
+    double tj[MAX_RUNS], to[MAX_RUNS], te[MAX_RUNS], tpp[MAX_RUNS], tjj[MAX_RUNS], tjo[MAX_RUNS];
     struct ctix_diag d = {{0}, {0}, 0, 0};
     struct pattern *pat1 = NULL;
     uint64_t run;
@@ -1089,15 +1101,18 @@ static void breakdown(const struct opts *o, char **buns, size_t n_bun, double by
     for (run = 0; run < o->runs; run++) {
         double t = now_s();
         for (i = 0; i < n_bun; i++) {
-            json_t *j = NULL;
-            if (stix_json_parse(buns[i], strlen(buns[i]), &j, &d) == CTIX_OK)
-                json_decref(j);
+            struct arena a;
+            const struct pval *root = NULL;
+            arena_init(&a);
+            if (pattern__json_scan(&a, buns[i], strlen(buns[i]), &root, &d) != CTIX_OK)
+                fprintf(stderr, "pattern: bundle %zu: %s\n", i + 1, d.msg);
+            arena_cleanup(&a);
         }
         tj[run] = now_s() - t;
         t = now_s();
         for (i = 0; i < n_bun; i++) {
             struct pattern_obs *obs = NULL;
-            if (obs_load(buns[i], strlen(buns[i]), &obs, &d) == CTIX_OK)
+            if (obs_load(buns[i], strlen(buns[i]), pat1, &obs, &d) == CTIX_OK)
                 pattern_obs_free(obs);
         }
         to[run] = now_s() - t - tj[run];
@@ -1105,7 +1120,7 @@ static void breakdown(const struct opts *o, char **buns, size_t n_bun, double by
         for (i = 0; i < n_bun; i++) {
             struct pattern_obs *obs = NULL;
             struct pattern_result res = {false, NULL, 0};
-            if (obs_load(buns[i], strlen(buns[i]), &obs, &d) != CTIX_OK)
+            if (obs_load(buns[i], strlen(buns[i]), pat1, &obs, &d) != CTIX_OK)
                 continue;
             t = now_s();
             if (pattern_eval(pat1, obs, &res, &d) == CTIX_OK)
@@ -1113,6 +1128,20 @@ static void breakdown(const struct opts *o, char **buns, size_t n_bun, double by
             te[run] += now_s() - t;
             pattern_obs_free(obs);
         }
+        t = now_s();
+        for (i = 0; i < n_bun; i++) {
+            json_t *j = NULL;
+            if (stix_json_parse(buns[i], strlen(buns[i]), &j, &d) == CTIX_OK)
+                json_decref(j);
+        }
+        tjj[run] = now_s() - t;
+        t = now_s();
+        for (i = 0; i < n_bun; i++) {
+            struct pattern_obs *obs = NULL;
+            if (obs_load_json(buns[i], strlen(buns[i]), &obs, &d) == CTIX_OK)
+                pattern_obs_free(obs);
+        }
+        tjo[run] = now_s() - t - tjj[run];
         t = now_s();
         for (i = 0; i < n_pat; i++) {
             struct pattern *p = NULL;
@@ -1123,11 +1152,43 @@ static void breakdown(const struct opts *o, char **buns, size_t n_bun, double by
     }
     pattern_free(pat1);
     printf("eval_bundles breakdown json_parse_s=%.4f obs_new_s=%.4f eval_s=%.4f "
-           "bytes_per_bundle=%.0f\n",
-           median(tj, o->runs), median(to, o->runs), median(te, o->runs), bytes_per_bundle);
+           "bytes_per_bundle=%.0f jansson_parse_s=%.4f jansson_obs_new_s=%.4f\n",
+           median(tj, o->runs), median(to, o->runs), median(te, o->runs), bytes_per_bundle,
+           median(tjj, o->runs), median(tjo, o->runs));
     printf("eval_patterns breakdown parse_s=%.4f (the rest is pattern_eval and the bundle's "
            "load)\n",
            median(tpp, o->runs));
+}
+
+/* Each bundle's answer through stix_json_parse + pattern_obs_new against res_b; the number of
+ * differences (the first few on stderr). */
+static size_t json_path_check(char **buns, size_t n_bun, const char *p1, size_t p1len,
+                              const char *res_b)
+{
+    struct ctix_diag d = {{0}, {0}, 0, 0};
+    struct pattern *pat1 = NULL;
+    size_t diff = 0;
+
+    if (pattern_parse(p1, p1len, PATTERN_STRICT, &pat1, &d) != CTIX_OK)
+        return n_bun;
+    for (size_t i = 0; i < n_bun; i++) {
+        struct pattern_obs *obs = NULL;
+        struct pattern_result res = {false, NULL, 0};
+        enum ctix_rc rc = obs_load_json(buns[i], strlen(buns[i]), &obs, &d);
+        char c;
+
+        if (rc == CTIX_OK) {
+            rc = pattern_eval(pat1, obs, &res, &d);
+            pattern_obs_free(obs);
+        }
+        c = result_char(rc, res.matched);
+        pattern_result_cleanup(&res);
+        if (c != res_b[i] && diff++ < 5)
+            fprintf(stderr, "pattern: bundle %zu: text path %c, jansson path %c\n", i + 1, res_b[i],
+                    c);
+    }
+    pattern_free(pat1);
+    return diff;
 }
 
 static int cmd_match(const struct opts *o)
@@ -1168,7 +1229,7 @@ static int cmd_match(const struct opts *o)
 
         /* (1) one bundle, every pattern: the bundle's JSON and observations once, then each
          * pattern parsed (strict) and evaluated. */
-        if (obs_load(btext, blen, &obs, &d) != CTIX_OK) {
+        if (obs_load(btext, blen, NULL, &obs, &d) != CTIX_OK) {
             fprintf(stderr, "pattern: bundle.json: %s (%s)\n", d.msg, d.where);
             goto out;
         }
@@ -1187,7 +1248,7 @@ static int cmd_match(const struct opts *o)
         }
         for (i = 0; i < n_bun; i++) {
             struct pattern_result res = {false, NULL, 0};
-            enum ctix_rc rc = obs_load(buns[i], strlen(buns[i]), &obs, &d);
+            enum ctix_rc rc = obs_load(buns[i], strlen(buns[i]), pat1, &obs, &d);
             if (rc == CTIX_OK) {
                 rc = pattern_eval(pat1, obs, &res, &d);
                 pattern_obs_free(obs);
@@ -1212,7 +1273,7 @@ static int cmd_match(const struct opts *o)
         if (res_p[i] == 'E' || res_p[i] == 'B') {
             struct pattern_obs *obs = NULL;
             err_p++;
-            if (obs_load(btext, blen, &obs, &d) == CTIX_OK) {
+            if (obs_load(btext, blen, NULL, &obs, &d) == CTIX_OK) {
                 (void)eval_one(pats[i], strlen(pats[i]), obs, PATTERN_STRICT, &d);
                 failure_note(&shown, "pattern", i + 1, pats[i], &d);
             }
@@ -1222,6 +1283,13 @@ static int cmd_match(const struct opts *o)
     for (i = 0; i < n_bun; i++) {
         matched_b += res_b[i] == '1';
         err_b += res_b[i] == 'E' || res_b[i] == 'B';
+    }
+    {
+        /* A difference from the jansson path counts as an error: the bench must not be fast by
+         * being wrong. */
+        size_t diff = json_path_check(buns, n_bun, p1, p1len, res_b);
+        printf("eval_bundles jansson_path_disagree=%zu\n", diff);
+        err_b += diff;
     }
     {
         double tpm = median(tp, o->runs), tbm = median(tb, o->runs);
