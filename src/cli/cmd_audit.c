@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "prov/prov.h"
+#include "stix/stix.h"
 
 static const struct cli_opt opts[] = {
     {"data", CLI_OPT_VALUE},
@@ -129,13 +130,24 @@ static int log_tail(const char *dir, size_t last)
         size_t l = nl != NULL ? (size_t)(nl - (text + start)) : len - start;
         json_t *e = json_loadb(text + start, l, 0, NULL);
 
+        json_t *objs = json_object_get(e, "objects");
+        char what[STIX_ID_MAX + PROV_VERSION_MAX + 64];
+
+        /* An entry for a whole response lists its objects: the count and the first one. */
+        if (json_array_size(objs) > 0)
+            snprintf(what, sizeof(what), "%zu objects (%s, ...)", json_array_size(objs),
+                     json_string_value(json_array_get(objs, 0)) != NULL
+                         ? json_string_value(json_array_get(objs, 0))
+                         : "?");
+        else
+            snprintf(what, sizeof(what), "%s %s", jstr(e, "object_id"), jstr(e, "version"));
         if (e == NULL)
             printf("(unreadable line)\n");
         else
-            printf("%-7lld %-27s %-12s %-8s %-10s %-20s %s %s %s\n",
+            printf("%-7lld %-27s %-12s %-8s %-10s %-20s %s %s\n",
                    (long long)json_integer_value(json_object_get(e, "seq")), jstr(e, "time"),
-                   jstr(e, "event"), jstr(e, "verdict"), jstr(e, "channel"), jstr(e, "actor"),
-                   jstr(e, "object_id"), jstr(e, "version"), jstr(e, "reason"));
+                   jstr(e, "event"), jstr(e, "verdict"), jstr(e, "channel"), jstr(e, "actor"), what,
+                   jstr(e, "reason"));
         json_decref(e);
         start += l + 1;
     }
