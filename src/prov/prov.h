@@ -156,6 +156,23 @@ CTIX_MUST_CHECK enum ctix_rc prov_attest_sign(const json_t *const *objs, size_t 
                                               const struct prov_sign_opts *opts, json_t **outs,
                                               struct ctix_diag *diag);
 
+/* Where prov_attest_sign_text put one attestation, and what the store needs to know of it. */
+struct prov_att_text {
+    size_t off, len;                 /* the attestation's JSON text: texts->data + off, len bytes */
+    char id[STIX_ID_MAX];            /* its id */
+    char modified[PROV_VERSION_MAX]; /* its version (created = modified) */
+};
+
+/* prov_attest_sign, with the attestations as JSON text instead of jansson values (the same
+ * attestations: the same members and values, signed alike), for the ingest path, which stores
+ * text. Appends the n texts to texts (outs[i] says where each is; texts->data may move as it
+ * grows). On failure texts is as it was. Same errors as prov_attest_sign. */
+CTIX_MUST_CHECK enum ctix_rc prov_attest_sign_text(const json_t *const *objs, size_t n,
+                                                   const struct prov_key *key,
+                                                   const struct prov_sign_opts *opts,
+                                                   struct buf *texts, struct prov_att_text *outs,
+                                                   struct ctix_diag *diag);
+
 /* A signed deletion statement for obj (the stored object being deleted: its id, version and
  * markings are taken from it); all_versions leaves object_modified out. *out is a new reference. */
 CTIX_MUST_CHECK enum ctix_rc prov_attest_sign_delete(const json_t *obj, bool all_versions,

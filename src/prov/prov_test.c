@@ -498,6 +498,78 @@ static void test_markings_copied(void **state)
     json_decref(obj);
 }
 
+/* The text signer: every attestation parses, verifies, validates, and its text before the proof
+ * is exactly the canonical JSON of its unsigned members (the leaf), markings deduplicated as
+ * copy_markings does; a failure leaves the buffer as it was. */
+static void test_sign_text(void **state)
+{
+    struct fx *f = *state;
+    json_t *objs[3], *att, *un;
+    const json_t *co[3];
+    struct prov_att_text at[3];
+    struct buf texts;
+    struct ctix_diag d;
+    char *canon;
+    size_t len;
+
+    buf_init(&texts, 1 << 20);
+    assert_int_equal(buf_appends(&texts, "keep"), CTIX_OK);
+    for (unsigned i = 0; i < 3; i++) {
+        objs[i] = indicator_n(i + 1);
+        co[i] = objs[i];
+    }
+    /* a granular ref equal to an object ref, a new one twice, a non-string */
+    json_object_set_new(
+        objs[1], "granular_markings",
+        json_pack(
+            "[{s:s,s:[s]},{s:s,s:[s]},{s:s,s:[s]},{s:i,s:[s]}]", "marking_ref",
+            json_string_value(json_array_get(json_object_get(objs[1], "object_marking_refs"), 0)),
+            "selectors", "name", "marking_ref",
+            "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003", "selectors", "description",
+            "marking_ref", "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003", "selectors",
+            "name", "marking_ref", 7, "selectors", "pattern"));
+    json_object_del(objs[2], "object_marking_refs");
+    assert_int_equal(prov_attest_sign_text(co, 3, f->key, &f->opts, &texts, at, &d), CTIX_OK);
+    assert_memory_equal(texts.data, "keep", 4);
+    for (unsigned i = 0; i < 3; i++) {
+        const char *proof;
+
+        att = json_loadb(texts.data + at[i].off, at[i].len, 0, NULL);
+        assert_non_null(att);
+        assert_string_equal(json_string_value(json_object_get(att, "id")), at[i].id);
+        assert_string_equal(json_string_value(json_object_get(att, "modified")), at[i].modified);
+        assert_int_equal(stix_validate(att, &d), CTIX_OK);
+        assert_int_equal(verify(f, objs[i], att, &d), PROV_VALID);
+        assert_int_equal(stix_tlp_effective(att), stix_tlp_effective(objs[i]));
+        un = json_deep_copy(att);
+        json_object_del(un, "signature");
+        json_object_del(un, "batch_size");
+        json_object_del(un, "batch_index");
+        json_object_del(un, "batch_path");
+        canon = stix_canonical_json(un, &len);
+        assert_non_null(canon);
+        proof = strstr(texts.data + at[i].off, ",\"batch_size\"");
+        assert_non_null(proof);
+        assert_int_equal((size_t)(proof - (texts.data + at[i].off)), len - 1);
+        assert_memory_equal(texts.data + at[i].off, canon, len - 1);
+        if (i == 1)
+            assert_int_equal(json_array_size(json_object_get(att, "object_marking_refs")), 2);
+        if (i == 2)
+            assert_null(json_object_get(att, "object_marking_refs"));
+        free(canon);
+        json_decref(un);
+        json_decref(att);
+    }
+    /* a failure adds nothing */
+    len = texts.len;
+    json_object_del(objs[2], "id");
+    assert_int_equal(prov_attest_sign_text(co, 3, f->key, &f->opts, &texts, at, &d), CTIX_EINVAL);
+    assert_int_equal(texts.len, len);
+    for (unsigned i = 0; i < 3; i++)
+        json_decref(objs[i]);
+    buf_cleanup(&texts);
+}
+
 static void test_sign_errors(void **state)
 {
     struct fx *f = *state;
@@ -1136,6 +1208,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_canonical_independence, setup, teardown),
         cmocka_unit_test_setup_teardown(test_markings_copied, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sign_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sign_text, setup, teardown),
         cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delete, setup, teardown),

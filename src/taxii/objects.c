@@ -95,66 +95,55 @@ enum ctix_rc taxii_objects_add_signed(const struct sync_node *node, const char *
 }
 
 /* The attestations of the k valid objects in g->in (their parsed JSON in jsons), signed by the
- * node in batches of PROV_BATCH_MAX: appended to in[k..), their texts and version keys kept by
- * the caller's arrays (atts, att_texts, att_keys, each k entries). Attestations themselves are
- * not attested. A batch the signer refuses (an object it cannot canonicalise) is signed object
- * by object; an object that still cannot be signed fails with the reason, in bad[j]. *n_att gets
- * how many attestations were added. */
+ * node in batches of PROV_BATCH_MAX straight into text (prov_attest_sign_text: no jansson values
+ * are built for them) and appended to in[k..) once all are made (texts may move until then).
+ * Attestations themselves are not attested. A batch the signer refuses (an object it cannot
+ * canonicalise) is signed object by object; an object that still cannot be signed fails with the
+ * reason, in bad[j]. n_att counts the attestations made. */
 struct signing {
     const struct sync_node *node;
-    const json_t **jsons; /* k: the object of in[j], NULL when not to be signed */
-    json_t **atts;        /* k: the attestations made */
-    char **att_texts;
+    const json_t **jsons;      /* k: the object of in[j], NULL when not to be signed */
+    struct prov_att_text *att; /* k: where each attestation is in texts, its id and version */
+    int *tlp;                  /* k: the TLP of the object each attestation speaks of */
     char (*att_keys)[31];
+    struct buf texts;
     size_t n_att;
 };
 
-static enum ctix_rc att_add(struct signing *sg, struct store_obj_in *in, size_t k, json_t *att,
-                            int tlp)
+/* The attestations into in[k..k+n_att), once texts no longer moves. */
+static enum ctix_rc att_finish(struct signing *sg, struct store_obj_in *in, size_t k)
 {
-    size_t a = sg->n_att, len = 0;
-    const char *id = json_string_value(json_object_get(att, "id"));
-    const char *ver = json_string_value(json_object_get(att, "modified"));
-    enum ctix_rc rc = CTIX_EINVAL;
+    for (size_t a = 0; a < sg->n_att; a++) {
+        const struct prov_att_text *t = &sg->att[a];
 
-    sg->atts[a] = att;
-    sg->n_att++;
-    if (id == NULL || ver == NULL || stix_version_key(ver, sg->att_keys[a]) != CTIX_OK)
-        goto out;
-    sg->att_texts[a] = json_dumps(att, JSON_COMPACT);
-    if (sg->att_texts[a] == NULL) {
-        rc = CTIX_ENOMEM;
-        goto out;
+        if (stix_version_key(t->modified, sg->att_keys[a]) != CTIX_OK)
+            return CTIX_EINVAL;
+        /* The attestation copies the object's markings: it is exactly as strict as the object. */
+        in[k + a] = (struct store_obj_in){
+            .id = t->id,
+            .type = PROV_ATTEST_TYPE,
+            .spec_version = "2.1",
+            .version = t->modified,
+            .version_key = sg->att_keys[a],
+            .json = sg->texts.data + t->off,
+            .json_len = t->len,
+            .tlp = sg->tlp[a],
+        };
     }
-    len = strlen(sg->att_texts[a]);
-    /* The attestation copies the object's markings: it is exactly as strict as the object. */
-    in[k + a] = (struct store_obj_in){
-        .id = id,
-        .type = PROV_ATTEST_TYPE,
-        .spec_version = "2.1",
-        .version = ver,
-        .version_key = sg->att_keys[a],
-        .json = sg->att_texts[a],
-        .json_len = len,
-        .tlp = tlp,
-    };
-    rc = CTIX_OK;
-out:
-    return rc;
+    return CTIX_OK;
 }
 
 static enum ctix_rc sign_range(struct signing *sg, struct store_obj_in *in, size_t k,
                                const size_t *idx, size_t n, bool *bad, struct ctix_diag *d)
 {
     const json_t *batch[PROV_BATCH_MAX];
-    json_t *outs[PROV_BATCH_MAX];
     struct prov_sign_opts opts = {sg->node->org, 0};
     enum ctix_rc rc;
 
     for (size_t i = 0; i < n; i++)
         batch[i] = sg->jsons[idx[i]];
     ctix_diag_clear(d);
-    rc = prov_attest_sign(batch, n, sg->node->key, &opts, outs, d);
+    rc = prov_attest_sign_text(batch, n, sg->node->key, &opts, &sg->texts, &sg->att[sg->n_att], d);
     if (rc == CTIX_EINVAL && n > 1) {
         /* Find the object the signer refuses: each alone. */
         rc = CTIX_OK;
@@ -169,12 +158,8 @@ static enum ctix_rc sign_range(struct signing *sg, struct store_obj_in *in, size
     }
     if (rc != CTIX_OK)
         goto out;
-    for (size_t i = 0; i < n; i++) {
-        enum ctix_rc arc = att_add(sg, in, k, outs[i], in[idx[i]].tlp);
-
-        if (rc == CTIX_OK)
-            rc = arc; /* att_add owns outs[i] from now on, also on failure */
-    }
+    for (size_t i = 0; i < n; i++)
+        sg->tlp[sg->n_att++] = in[idx[i]].tlp;
 out:
     return rc;
 }
@@ -319,11 +304,12 @@ static enum ctix_rc sign_valid(struct signing *sg, struct stix_obj **objs,
     enum ctix_rc rc = CTIX_ENOMEM;
 
     sg->jsons = calloc(n, sizeof(*sg->jsons));
-    sg->atts = calloc(n, sizeof(*sg->atts));
-    sg->att_texts = calloc(n, sizeof(*sg->att_texts));
+    sg->att = malloc(n * sizeof(*sg->att));
+    sg->tlp = calloc(n, sizeof(*sg->tlp));
     sg->att_keys = calloc(n, sizeof(*sg->att_keys));
-    if (idx == NULL || bad == NULL || sg->jsons == NULL || sg->atts == NULL ||
-        sg->att_texts == NULL || sg->att_keys == NULL)
+    buf_init(&sg->texts, (size_t)1 << 31);
+    if (idx == NULL || bad == NULL || sg->jsons == NULL || sg->att == NULL || sg->tlp == NULL ||
+        sg->att_keys == NULL)
         goto out;
     for (size_t j = 0; j < n; j++) {
         const json_t *oj = objs[map[j]]->json;
@@ -339,6 +325,8 @@ static enum ctix_rc sign_valid(struct signing *sg, struct stix_obj **objs,
 
         rc = sign_range(sg, in, n, idx + off, nb, bad, &d);
     }
+    if (rc == CTIX_OK)
+        rc = att_finish(sg, in, n);
     if (rc != CTIX_OK)
         goto out;
     for (size_t j = 0; j < n; j++) {
@@ -383,10 +371,12 @@ enum ctix_rc taxii__objects_add(struct store *st, const struct sync_node *signer
     char(*keys)[31] = NULL;
     char **texts = NULL;
     struct ingest g = {n, 0, items, counts, NULL, NULL, sreq};
-    struct signing sg = {signer, NULL, NULL, NULL, NULL, 0};
+    struct signing sg;
     size_t n_put = 0;
     enum ctix_rc rc = CTIX_OK;
 
+    memset(&sg, 0, sizeof(sg));
+    sg.node = signer;
     memset(counts, 0, sizeof(*counts));
     counts->total = n;
     objs = calloc(n + 1, sizeof(*objs));
@@ -487,14 +477,11 @@ enum ctix_rc taxii__objects_add(struct store *st, const struct sync_node *signer
             items_finish(&g, res, added);
     }
 out:
-    for (size_t a = 0; a < sg.n_att; a++) {
-        json_decref(sg.atts[a]);
-        free(sg.att_texts[a]);
-    }
     free(sg.jsons);
-    free(sg.atts);
-    free(sg.att_texts);
+    free(sg.att);
+    free(sg.tlp);
     free(sg.att_keys);
+    buf_cleanup(&sg.texts);
     for (size_t i = 0; objs != NULL && i < n; i++) {
         if (objs[i] != NULL)
             stix_obj_free(objs[i]);
