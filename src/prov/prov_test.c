@@ -560,6 +560,23 @@ static void test_sign_text(void **state)
         json_decref(un);
         json_decref(att);
     }
+    /* the same attestations as prov_attest_sign, signature included (Ed25519 is deterministic) */
+    {
+        json_t *outs[3];
+        size_t base = texts.len;
+
+        f->opts.now_us = T0;
+        assert_int_equal(prov_attest_sign(co, 3, f->key, &f->opts, outs, &d), CTIX_OK);
+        assert_int_equal(prov_attest_sign_text(co, 3, f->key, &f->opts, &texts, at, &d), CTIX_OK);
+        for (unsigned i = 0; i < 3; i++) {
+            assert_true(at[i].off >= base);
+            att = json_loadb(texts.data + at[i].off, at[i].len, 0, NULL);
+            assert_non_null(att);
+            assert_true(json_equal(att, outs[i]));
+            json_decref(att);
+            json_decref(outs[i]);
+        }
+    }
     /* a failure adds nothing */
     len = texts.len;
     json_object_del(objs[2], "id");
