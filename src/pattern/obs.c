@@ -275,6 +275,40 @@ static struct ent *id_find(const struct build *b, const char *id, size_t n)
 
 /* ---- SCOs of one observation ---- */
 
+/* Whether a type name is an SCO (or custom) type. stix_type_kind is a binary search with string
+ * compares; the answers for the few type names one thread meets are kept (per thread, so
+ * concurrent builds share nothing). */
+#define TL_KINDS    32
+#define TL_NAME_MAX 32
+
+static _Thread_local struct {
+    char name[TL_NAME_MAX];
+    size_t n;
+    bool sco;
+} tl_kinds[TL_KINDS];
+static _Thread_local unsigned tl_n_kinds;
+
+static bool sco_kind(const char *t, size_t n)
+{
+    enum stix_kind k;
+    bool sco;
+
+    for (unsigned i = 0; i < tl_n_kinds; i++) {
+        if (tl_kinds[i].n == n && memcmp(tl_kinds[i].name, t, n) == 0)
+            return tl_kinds[i].sco;
+    }
+    k = stix_type_kind(t);
+    sco = k == STIX_KIND_SCO || k == STIX_KIND_CUSTOM;
+    /* Only names without a NUL inside: stix_type_kind saw the same bytes. */
+    if (n < TL_NAME_MAX && tl_n_kinds < TL_KINDS && strlen(t) == n) {
+        memcpy(tl_kinds[tl_n_kinds].name, t, n);
+        tl_kinds[tl_n_kinds].n = n;
+        tl_kinds[tl_n_kinds].sco = sco;
+        tl_n_kinds++;
+    }
+    return sco;
+}
+
 /* The SCO's type, or NULL when v is not an object with a string type of an SCO (or custom)
  * kind: SDOs, SROs and SMOs are never roots nor reference targets. */
 static const char *sco_type(struct build *b, const struct pval *v)
@@ -289,15 +323,7 @@ static const char *sco_type(struct build *b, const struct pval *v)
         if (b->kinds[i].n == t->n && memcmp(b->kinds[i].t, t->u.s, t->n) == 0)
             return b->kinds[i].sco ? b->kinds[i].t : NULL;
     }
-    switch (stix_type_kind(t->u.s)) {
-    case STIX_KIND_SCO:
-    case STIX_KIND_CUSTOM:
-        sco = true;
-        break;
-    default:
-        sco = false;
-        break;
-    }
+    sco = sco_kind(t->u.s, t->n);
     if (b->n_kinds == KIND_CACHE) {
         b->kinds_full = true;
     } else {
@@ -446,11 +472,65 @@ static void od_fields_get(const struct pval *od, struct od_fields *f)
     }
 }
 
+/* Howard Hinnant's days_from_civil, as ctix_ts_parse computes it. */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+    int64_t era;
+    unsigned yoe, doy, doe;
+
+    y -= m <= 2;
+    era = (y >= 0 ? y : y - 399) / 400;
+    yoe = (unsigned)(y - era * 400);
+    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+static bool dig(const char *s, size_t n, unsigned *out)
+{
+    unsigned v = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        unsigned c = (unsigned)(unsigned char)s[i] - '0';
+
+        if (c > 9)
+            return false;
+        v = v * 10 + c;
+    }
+    *out = v;
+    return true;
+}
+
+bool pattern__ts_fast(const char *s, size_t n, int64_t *us)
+{
+    static const unsigned mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    unsigned y, mo, d, h, mi, se, ms = 0, dim;
+
+    if ((n != 20 && n != 24) || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' ||
+        s[16] != ':' || s[n - 1] != 'Z' || (n == 24 && s[19] != '.'))
+        return false;
+    if (!dig(s, 4, &y) || !dig(s + 5, 2, &mo) || !dig(s + 8, 2, &d) || !dig(s + 11, 2, &h) ||
+        !dig(s + 14, 2, &mi) || !dig(s + 17, 2, &se) || (n == 24 && !dig(s + 20, 3, &ms)))
+        return false;
+    if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || se > 60)
+        return false;
+    dim = mdays[mo - 1] + (mo == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));
+    if (d > dim)
+        return false;
+    *us = (days_from_civil(y, mo, d) * 86400 + (int64_t)h * 3600 + mi * 60 + se) * 1000000 +
+          (int64_t)ms * 1000;
+    return true;
+}
+
 static enum ctix_rc od_timestamp(const struct pval *v, const char *name, const char *id,
                                  int64_t *out, struct ctix_diag *diag)
 {
     const char *s = pattern__pv_str(v);
     struct ctix_ts ts;
+
+    /* The two forms bundles use, without the general parser; anything else goes through it. */
+    if (s != NULL && pattern__ts_fast(s, v->n, out))
+        return CTIX_OK;
 
     if (s == NULL) {
         ctix_diag_set(diag, name, "observed-data %s: %s is missing or not a string", id, name);

@@ -487,6 +487,62 @@ static void test_duplicate_ids(void **state)
     json_decref(j);
 }
 
+/* pattern__ts_fast against stix_ts_parse: whenever the fast path answers, the general parser
+ * accepts the same text with the same value; whatever the parser refuses, the fast path refuses. */
+static void ts_check(const char *s)
+{
+    struct ctix_ts ts;
+    int64_t us = 0;
+    bool fast = pattern__ts_fast(s, strlen(s), &us);
+    bool ok = stix_ts_parse(s, false, &ts) == CTIX_OK;
+
+    if (fast && (!ok || ctix_ts_to_us(&ts) != us))
+        fail_msg("%s: fast path %lld, stix_ts_parse %s", s, (long long)us,
+                 ok ? "differs" : "fails");
+    if (!ok && fast)
+        fail_msg("%s: accepted by the fast path only", s);
+}
+
+static void test_ts_fast(void **state)
+{
+    static const char *const odd[] = {
+        "0000-01-01T00:00:00Z",      "0000-02-29T00:00:00Z",     "1900-02-29T00:00:00Z",
+        "2000-02-29T23:59:60Z",      "2100-02-29T00:00:00Z",     "2024-02-29T12:00:00.123Z",
+        "2023-02-29T00:00:00Z",      "2020-13-01T00:00:00Z",     "2020-00-10T00:00:00Z",
+        "2020-01-00T00:00:00Z",      "2020-04-31T00:00:00Z",     "2020-01-01T24:00:00Z",
+        "2020-01-01T00:60:00Z",      "2020-01-01T00:00:61Z",     "2020-01-01T00:00:00.5Z",
+        "2020-01-01T00:00:00.1234Z", "2020-01-01T00:00:00",      "2020-01-01 00:00:00Z",
+        "2020-01-01T00:00:00.Z",     "2020-01-01T00:00:00.12aZ", "9999-12-31T23:59:59.999Z",
+        "2020-1-01T00:00:00Z",       "+020-01-01T00:00:00Z",     "2020-01-01T00:00:00z",
+    };
+    char buf[40];
+    int n = 0;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(odd) / sizeof(odd[0]); i++)
+        ts_check(odd[i]);
+    for (int64_t day = -800; day < 75000; day += 7) {
+        int64_t us =
+            day * 86400 * INT64_C(1000000) + (day % 86400) * INT64_C(1000000) + (day % 1000) * 1000;
+
+        int64_t got;
+        char whole[24];
+
+        ctix_ts_format_us(us, buf);
+        /* The two fast forms: milliseconds, and whole seconds. */
+        buf[23] = 'Z';
+        buf[24] = '\0';
+        ts_check(buf);
+        n += pattern__ts_fast(buf, 24, &got);
+        memcpy(whole, buf, 19);
+        whole[19] = 'Z';
+        whole[20] = '\0';
+        ts_check(whole);
+        n += pattern__ts_fast(whole, 20, &got);
+    }
+    assert_true(n > 20000); /* the fast path answered (and agreed) that often */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -494,7 +550,7 @@ int main(void)
         cmocka_unit_test(test_malformed),       cmocka_unit_test(test_nul_after_value),
         cmocka_unit_test(test_depth_and_width), cmocka_unit_test(test_pattern_filter_refs),
         cmocka_unit_test(test_obs_errors),      cmocka_unit_test(test_roots),
-        cmocka_unit_test(test_duplicate_ids),
+        cmocka_unit_test(test_duplicate_ids),   cmocka_unit_test(test_ts_fast),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

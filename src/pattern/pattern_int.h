@@ -285,6 +285,11 @@ CTIX_MUST_CHECK enum ctix_rc pattern__json_scan(struct arena *a, const char *tex
 
 /* ---- observations (obs.c), read by the evaluator and the index ---- */
 
+/* A timestamp of the exact forms "YYYY-MM-DDTHH:MM:SSZ" and "YYYY-MM-DDTHH:MM:SS.fffZ" as
+ * microseconds, with stix_ts_parse's checks; false for any other text (invalid or not of these
+ * forms: the caller then uses stix_ts_parse). (obs.c) */
+bool pattern__ts_fast(const char *s, size_t n, int64_t *us);
+
 /* One SCO of one observation. */
 struct pobs_sco {
     const char *type;     /* the object's "type" */

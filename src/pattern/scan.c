@@ -41,6 +41,7 @@ struct scan {
     size_t nf, cap_f;
     struct pmember *m;
     size_t nm, cap_m;
+    char *bump, *bump_end; /* a block of the arena carved without a call per container */
     struct frame fr_inline[INLINE_DEPTH];
     struct pmember m_inline[INLINE_MEMS];
 };
@@ -385,6 +386,34 @@ static inline struct pmember *mem_push(struct scan *sc)
     return mem_grow(sc);
 }
 
+#define BUMP_BLOCK 8192
+
+_Static_assert(sizeof(struct pval) % 8 == 0 && sizeof(struct pmember) % 8 == 0,
+               "tree_alloc hands out multiples of 8");
+
+/* n bytes (a multiple of 8) for a container's elements, from the current block when it fits. */
+static void *tree_alloc(struct scan *sc, size_t n)
+{
+    void *r;
+
+    if ((size_t)(sc->bump_end - sc->bump) >= n) {
+        r = sc->bump;
+        sc->bump += n;
+        return r;
+    }
+    if (n > BUMP_BLOCK / 4)
+        return arena_alloc(sc->a, n);
+    sc->bump = arena_alloc(sc->a, BUMP_BLOCK);
+    if (sc->bump == NULL) {
+        sc->bump_end = NULL;
+        return NULL;
+    }
+    sc->bump_end = sc->bump + BUMP_BLOCK;
+    r = sc->bump;
+    sc->bump += n;
+    return r;
+}
+
 static bool frame_push(struct scan *sc, const char *key, size_t key_len, bool is_obj)
 {
     if (sc->nf == sc->cap_f) {
@@ -493,7 +522,7 @@ static bool frame_close(struct scan *sc, struct pval *root)
         if (has_dup(sc, m, n))
             return false;
         if (n > 0) {
-            dst = arena_alloc(sc->a, n * sizeof(*dst));
+            dst = tree_alloc(sc, n * sizeof(*dst));
             if (dst == NULL) {
                 sc->nomem = true;
                 return false;
@@ -506,7 +535,7 @@ static bool frame_close(struct scan *sc, struct pval *root)
         struct pval *dst = NULL;
 
         if (n > 0) {
-            dst = arena_alloc(sc->a, n * sizeof(*dst));
+            dst = tree_alloc(sc, n * sizeof(*dst));
             if (dst == NULL) {
                 sc->nomem = true;
                 return false;
@@ -730,6 +759,7 @@ enum ctix_rc pattern__json_scan(struct arena *a, const char *text, size_t len,
     memset(sc->p + len, 0, PAD);
     sc->end = sc->p + len;
     sc->nomem = false;
+    sc->bump = sc->bump_end = NULL;
     sc->fr = sc->fr_inline;
     sc->nf = 0;
     sc->cap_f = INLINE_DEPTH;
