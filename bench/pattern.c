@@ -1197,6 +1197,7 @@ static int cmd_match(const struct opts *o)
     size_t blen = 0, plen = 0, bslen = 0, p1len = 0, n_pat = 0, n_bun = 0, i;
     char **pats = NULL, **buns = NULL;
     char *res_p = NULL, *res_b = NULL;
+    size_t *blens = NULL; /* each bundle's length: the texts are in memory, as Python's are */
     double tp[MAX_RUNS], tb[MAX_RUNS], cp[MAX_RUNS], cb[MAX_RUNS];
     size_t matched_p = 0, matched_b = 0, err_p = 0, err_b = 0;
     struct ctix_diag d = {{0}, {0}, 0, 0};
@@ -1214,10 +1215,13 @@ static int cmd_match(const struct opts *o)
         p1[--p1len] = '\0';
     n_pat = lines_split(ptext, plen, &pats);
     n_bun = lines_split(bstext, bslen, &buns);
+    blens = malloc((n_bun + 1) * sizeof(*blens));
+    for (i = 0; blens != NULL && i < n_bun; i++)
+        blens[i] = strlen(buns[i]);
     res_p = calloc(n_pat + 1, 1);
     res_b = calloc(n_bun + 1, 1);
-    if (pats == NULL || buns == NULL || res_p == NULL || res_b == NULL || n_pat == 0 ||
-        n_bun == 0) {
+    if (pats == NULL || buns == NULL || res_p == NULL || res_b == NULL || blens == NULL ||
+        n_pat == 0 || n_bun == 0) {
         fprintf(stderr, "pattern: empty or unreadable workload in %s\n", o->dir);
         goto out;
     }
@@ -1248,7 +1252,7 @@ static int cmd_match(const struct opts *o)
         }
         for (i = 0; i < n_bun; i++) {
             struct pattern_result res = {false, NULL, 0};
-            enum ctix_rc rc = obs_load(buns[i], strlen(buns[i]), pat1, &obs, &d);
+            enum ctix_rc rc = obs_load(buns[i], blens[i], pat1, &obs, &d);
             if (rc == CTIX_OK) {
                 rc = pattern_eval(pat1, obs, &res, &d);
                 pattern_obs_free(obs);
@@ -1322,6 +1326,7 @@ out:
     free(buns);
     free(res_p);
     free(res_b);
+    free(blens);
     free(btext);
     free(ptext);
     free(bstext);
