@@ -36,6 +36,9 @@ struct export_signed {
     size_t n_page;
     size_t n_sent, n_denied;
     enum ctix_rc audit_rc;
+    /* One "sent" entry per page lists every object the page wrote (cost per page, not per
+     * object); denials stay one entry each. */
+    struct prov_audit_entry sent;
 };
 
 struct export_ctx {
@@ -46,26 +49,62 @@ struct export_ctx {
     struct export_signed *sg; /* NULL for a plain export */
 };
 
-static void audit_put(struct export_signed *sg, const char *event, const struct store_row *row,
-                      enum policy_verdict v, enum policy_reason r)
+static void audit_fill(struct export_signed *sg, struct prov_audit_entry *e, const char *event,
+                       enum policy_verdict v, enum policy_reason r)
+{
+    e->time_us = ctix_now_us();
+    ctix_strlcpy(e->event, event, sizeof(e->event));
+    ctix_strlcpy(e->actor, sg->peer.name, sizeof(e->actor));
+    ctix_strlcpy(e->channel, policy_channel_name(POLICY_CH_EXPORT), sizeof(e->channel));
+    ctix_strlcpy(e->verdict, policy_verdict_name(v), sizeof(e->verdict));
+    ctix_strlcpy(e->reason, policy_reason_name(r), sizeof(e->reason));
+}
+
+static void audit_rc_keep(struct export_signed *sg, enum ctix_rc rc)
+{
+    if (rc != CTIX_OK && sg->audit_rc == CTIX_OK)
+        sg->audit_rc = rc;
+}
+
+/* A denial: one entry of its own. */
+static void audit_denied(struct export_signed *sg, const struct store_row *row,
+                         enum policy_verdict v, enum policy_reason r)
 {
     struct prov_audit_entry e;
     struct ctix_diag d;
-    enum ctix_rc rc;
 
     memset(&e, 0, sizeof(e));
-    e.time_us = ctix_now_us();
-    ctix_strlcpy(e.event, event, sizeof(e.event));
-    ctix_strlcpy(e.actor, sg->peer.name, sizeof(e.actor));
+    audit_fill(sg, &e, "denied", v, r);
     ctix_strlcpy(e.object_id, row->id, sizeof(e.object_id));
     ctix_strlcpy(e.version, row->version, sizeof(e.version));
-    ctix_strlcpy(e.channel, policy_channel_name(POLICY_CH_EXPORT), sizeof(e.channel));
-    ctix_strlcpy(e.verdict, policy_verdict_name(v), sizeof(e.verdict));
-    ctix_strlcpy(e.reason, policy_reason_name(r), sizeof(e.reason));
     ctix_diag_clear(&d);
-    rc = prov_audit_append(sg->node.audit, &e, &d);
-    if (rc != CTIX_OK && sg->audit_rc == CTIX_OK)
-        sg->audit_rc = rc;
+    audit_rc_keep(sg, prov_audit_append(sg->node.audit, &e, &d));
+}
+
+/* Appends the page's "sent" entry, if it lists anything, and starts an empty one. */
+static void audit_sent_flush(struct export_signed *sg)
+{
+    struct ctix_diag d;
+
+    if (sg->sent.n_objects > 0) {
+        audit_fill(sg, &sg->sent, "sent", POLICY_ALLOW, POLICY_R_AGREEMENT);
+        ctix_diag_clear(&d);
+        audit_rc_keep(sg, prov_audit_append(sg->node.audit, &sg->sent, &d));
+    }
+    prov_audit_entry_cleanup(&sg->sent);
+    memset(&sg->sent, 0, sizeof(sg->sent));
+}
+
+/* Lists a written object in the page's entry; a full list is appended and a new one begun. */
+static void audit_sent(struct export_signed *sg, const char *id, const char *version)
+{
+    enum ctix_rc rc = prov_audit_entry_object_add(&sg->sent, id, version);
+
+    if (rc == CTIX_ETOOBIG) {
+        audit_sent_flush(sg);
+        rc = prov_audit_entry_object_add(&sg->sent, id, version);
+    }
+    audit_rc_keep(sg, rc);
 }
 
 /* The policy filter of a signed export: the peer on the export channel. */
@@ -80,7 +119,7 @@ static bool export_filter(void *ctx, const struct store_row *row)
     v = policy_may_send(&sg->node.policy, &obj, &sg->req, POLICY_CH_EXPORT, &r);
     if (v != POLICY_ALLOW) {
         sg->n_denied++;
-        audit_put(sg, "denied", row, v, r);
+        audit_denied(sg, row, v, r);
         return false;
     }
     return true;
@@ -126,7 +165,7 @@ static enum ctix_rc export_row(void *ctx, const struct store_row *row)
     if (rc != CTIX_OK || sg == NULL)
         return rc;
     sg->n_sent++;
-    audit_put(sg, "sent", row, POLICY_ALLOW, POLICY_R_AGREEMENT);
+    audit_sent(sg, row->id, row->version);
     if (row->origin == 0 && strcmp(row->type, PROV_ATTEST_TYPE) != 0) {
         sg->page[sg->n_page] = json_loadb(row->json, row->json_len, 0, NULL);
         if (sg->page[sg->n_page] == NULL)
@@ -298,6 +337,8 @@ int cmd_export(int argc, char **argv)
         rc = store_objs_query(st, &q, export_row, &x, &more);
         if (rc == CTIX_OK && sg != NULL)
             rc = export_sign_page(&x);
+        if (sg != NULL)
+            audit_sent_flush(sg);
         if (rc == CTIX_EIO && ferror(stdout))
             goto write_error;
         if (rc != CTIX_OK) {
@@ -333,6 +374,7 @@ out:
     if (sg != NULL) {
         for (size_t i = 0; i < sg->n_page; i++)
             json_decref(sg->page[i]);
+        prov_audit_entry_cleanup(&sg->sent);
         prov_audit_close(sg->node.audit);
         prov_key_free(sg->node.key);
         free(sg);

@@ -230,12 +230,149 @@ static void test_peers_endpoint(void **state)
     h_resp_cleanup(&r);
 }
 
+/* The "pubkey: KEY" line of `ctix node show`, into key[80]. */
+static void node_pubkey(const struct h_node *n, char key[80])
+{
+    struct h_proc p;
+    const char *k;
+
+    assert_true(h_ctix(&p, "node", "show", "--data", n->data, NULL));
+    assert_int_equal(p.code, 0);
+    k = strstr(p.out, "pubkey: ");
+    assert_non_null(k);
+    k += strlen("pubkey: ");
+    size_t len = strcspn(k, "\r\n");
+    assert_true(len > 0 && len < 80);
+    memcpy(key, k, len);
+    key[len] = '\0';
+    h_proc_cleanup(&p);
+}
+
+static void write_file(const char *path, const char *text, size_t len)
+{
+    FILE *f = fopen(path, "w");
+
+    assert_non_null(f);
+    assert_int_equal(fwrite(text, 1, len, f), len);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* Air-gapped exchange (issue 5, item 10): `export --signed --peer` writes what that peer may have,
+ * with attestations, audited as one "sent" entry per page; `import --from` on the other node
+ * verifies every object, and a byte changed in the file is quarantined, not stored as verified. */
+static void test_signed_export_import(void **state)
+{
+    (void)state;
+    struct h_node jp;
+    struct h_proc p;
+    char sg_key[80], jp_key[80], jp_coll[H_UUID_MAX], file[PATH_MAX + 32], bad[PATH_MAX + 32];
+    char *bundle, *log, *amber;
+    size_t len;
+
+    assert_true(h_node_init(&jp, "NISC Japan"));
+    node_pubkey(&W->node, sg_key);
+    node_pubkey(&jp, jp_key);
+    /* SG knows JP's node under an AMBER agreement; JP knows SG's node. */
+    assert_true(h_ctix(&p, "peer", "add", "--data", W->node.data, "--name", "airgap-jp", "--org",
+                       "NISC Japan", "--url", "http://127.0.0.1:9/api/", "--token", "unused",
+                       "--pubkey", jp_key, "--max-tlp", "amber", NULL));
+    assert_int_equal(p.code, 0);
+    h_proc_cleanup(&p);
+    assert_true(h_ctix(&p, "peer", "add", "--data", jp.data, "--name", "airgap-sg", "--org",
+                       "CSA Singapore", "--url", "http://127.0.0.1:9/api/", "--token", "unused",
+                       "--pubkey", sg_key, "--max-tlp", "amber", NULL));
+    assert_int_equal(p.code, 0);
+    h_proc_cleanup(&p);
+    assert_true(h_node_collection(&jp, "From SG", NULL, NULL, jp_coll));
+
+    /* --signed needs the recipient. */
+    assert_true(
+        h_ctix(&p, "export", "--data", W->node.data, "--collection", W->coll, "--signed", NULL));
+    assert_int_equal(p.code, 2);
+    h_proc_cleanup(&p);
+    assert_true(h_ctix(&p, "export", "--data", W->node.data, "--collection", W->coll, "--signed",
+                       "--peer", "airgap-jp", NULL));
+    assert_int_equal(p.code, 0);
+    bundle = p.out;
+    len = p.out_len;
+    p.out = NULL;
+    h_proc_cleanup(&p);
+    /* CLEAR and AMBER go under the agreement, with their attestations; RED never goes to a node. */
+    assert_non_null(strstr(bundle, W->clear_id));
+    assert_non_null(strstr(bundle, W->amber_id));
+    assert_null(strstr(bundle, W->red_id));
+    char ref[120];
+    snprintf(ref, sizeof ref, "\"object_ref\":\"%s\"", W->amber_id);
+    assert_non_null(strstr(bundle, ref)); /* the AMBER object's attestation travels with it */
+    snprintf(ref, sizeof ref, "\"object_ref\":\"%s\"", W->red_id);
+    assert_null(strstr(bundle, ref)); /* not even the RED object's attestation */
+    snprintf(file, sizeof file, "%s/sg.json", jp.dir);
+    write_file(file, bundle, len);
+
+    /* The export is audited: the page's entry lists the AMBER object; the denial is recorded. */
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/audit.log", W->node.data);
+    log = h_file_read(path, NULL);
+    assert_non_null(log);
+    assert_true(h_count_lines(log, "\"channel\":\"export\"") >= 2);
+    assert_true(h_count_lines(log, "\"event\":\"sent\"") > 0);
+    assert_non_null(strstr(log, W->amber_id));
+    free(log);
+    assert_true(h_ctix(&p, "audit", "verify", "--data", W->node.data, NULL));
+    assert_int_equal(p.code, 0);
+    h_proc_cleanup(&p);
+
+    /* JP takes it in from SG: everything verifies, nothing is quarantined. */
+    assert_true(h_ctix(&p, "import", "--data", jp.data, "--collection", jp_coll, "--from",
+                       "airgap-sg", file, NULL));
+    assert_int_equal(p.code, 0);
+    h_proc_cleanup(&p);
+    assert_true(h_ctix(&p, "audit", "--data", jp.data, NULL));
+    assert_int_equal(p.code, 0);
+    assert_non_null(strstr(p.out, "0 quarantined object versions"));
+    h_proc_cleanup(&p);
+    assert_true(h_ctix(&p, "export", "--data", jp.data, "--collection", jp_coll, NULL));
+    assert_int_equal(p.code, 0);
+    assert_non_null(strstr(p.out, W->amber_id));
+    assert_non_null(strstr(p.out, W->clear_id));
+    assert_null(strstr(p.out, W->red_id));
+    h_proc_cleanup(&p);
+
+    /* The same file with one byte of the AMBER object changed, into a fresh collection: that
+     * object is quarantined (listed by `ctix audit`), the CLEAR one still verifies. */
+    char coll2[H_UUID_MAX];
+    assert_true(h_node_collection(&jp, "From SG, tampered", NULL, NULL, coll2));
+    amber = strstr(bundle, W->amber_id);
+    assert_non_null(amber);
+    char *ip = strstr(amber, "203.0.113.9");
+    assert_non_null(ip);
+    ip[10] = '8';
+    snprintf(bad, sizeof bad, "%s/sg-tampered.json", jp.dir);
+    write_file(bad, bundle, len);
+    assert_true(h_ctix(&p, "import", "--data", jp.data, "--collection", coll2, "--from",
+                       "airgap-sg", bad, NULL));
+    assert_int_equal(p.code, 0);
+    h_proc_cleanup(&p);
+    assert_true(h_ctix(&p, "audit", "--data", jp.data, NULL));
+    assert_int_equal(p.code, 0);
+    /* The quarantine list comes first, then the last audit entries. */
+    char *entries = strstr(p.out, "audit entries");
+    assert_non_null(entries);
+    *entries = '\0';
+    assert_null(strstr(p.out, "0 quarantined object versions"));
+    assert_non_null(strstr(p.out, W->amber_id));
+    assert_null(strstr(p.out, W->clear_id));
+    h_proc_cleanup(&p);
+    free(bundle);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_policy_over_http),
         cmocka_unit_test(test_audit_log),
         cmocka_unit_test(test_peers_endpoint),
+        cmocka_unit_test(test_signed_export_import),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
