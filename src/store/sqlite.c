@@ -141,6 +141,7 @@ enum stmt_id {
     S_STATUS_GET,
     S_ORG_SET_CLIENT,
     S_OBJ_PROV_SET,
+    S_OBJ_PROV_SETTLE,
     S_PEER_ADD,
     S_PEER_GET,
     S_PEER_GET_ID,
@@ -231,6 +232,9 @@ static const char *const stmt_sql[S_COUNT] = {
     /* ?4 NULL: every version of the object. */
     [S_OBJ_PROV_SET] = "UPDATE objects SET prov = ?5 WHERE cid = ?1 AND idh = ?3 AND id = ?2"
                        " AND (?4 IS NULL OR version_key = ?4)",
+    /* ?6: the PENDING prov; only waiting versions are settled. */
+    [S_OBJ_PROV_SETTLE] = "UPDATE objects SET prov = ?5 WHERE cid = ?1 AND idh = ?3 AND id = ?2"
+                          " AND (?4 IS NULL OR version_key = ?4) AND prov = ?6",
     [S_PEER_ADD] = "INSERT INTO peers(name, org_id, url, token, pubkey, max_tlp, created_us)"
                    " VALUES(?, ?, ?, ?, ?, ?, ?)",
     [S_PEER_GET] = "SELECT " PEER_COLS " FROM peers WHERE name = ?",
@@ -2156,6 +2160,65 @@ static enum ctix_rc sq_obj_prov_set(struct store *st, const char *coll_id, const
     return rc;
 }
 
+/* One transaction under synchronous=NORMAL, then the group commit's WAL sync (see sq_objs_put):
+ * a page's settles cost one fsync, not one each. */
+static enum ctix_rc sq_objs_prov_settle(struct store *st, const char *coll_id,
+                                        struct store_prov_settle *v, size_t n)
+{
+    struct sq_store *s = sq(st);
+    struct conn *c = writer_get(s);
+    sqlite3_stmt *q = NULL;
+    int64_t cid = 0;
+    bool began = false, changed = false;
+    enum ctix_rc rc = coll_cid(c, coll_id, &cid);
+
+    if (rc == CTIX_OK && n > 0) {
+        rc = stmt_get(c, S_OBJ_PROV_SETTLE, &q);
+    }
+    if (rc == CTIX_OK && n > 0) {
+        rc = exec_sql(c->db, "PRAGMA synchronous=NORMAL", "pragma");
+        if (rc == CTIX_OK) {
+            rc = tx_begin(c);
+            began = rc == CTIX_OK;
+        }
+    }
+    for (size_t i = 0; rc == CTIX_OK && i < n; i++) {
+        sqlite3_bind_int64(q, 1, cid);
+        bind_str(q, 2, v[i].object_id);
+        sqlite3_bind_int64(q, 3, id_hash(s, v[i].object_id));
+        if (v[i].version_key != NULL) {
+            bind_str(q, 4, v[i].version_key);
+        } else {
+            sqlite3_bind_null(q, 4);
+        }
+        sqlite3_bind_int(q, 5, v[i].prov);
+        sqlite3_bind_int(q, 6, STORE_PROV_PENDING);
+        rc = stmt_run(c, q, "objs_prov_settle");
+        if (rc == CTIX_OK) {
+            v[i].changed = sqlite3_changes(c->db) > 0;
+            changed |= v[i].changed;
+        }
+    }
+    if (q != NULL) {
+        sqlite3_clear_bindings(q); /* drop pointers to the caller's strings */
+    }
+    if (began) {
+        rc = tx_end(c, rc);
+    }
+    if (began && exec_sql(c->db, "PRAGMA synchronous=FULL", "pragma") != CTIX_OK && rc == CTIX_OK) {
+        rc = CTIX_EIO;
+    }
+    if (rc != CTIX_OK) {
+        for (size_t i = 0; i < n; i++)
+            v[i].changed = false;
+    }
+    writer_put(s);
+    if (rc == CTIX_OK && changed) {
+        rc = wal_sync(s);
+    }
+    return rc;
+}
+
 /* ---- peers ---- */
 
 static enum ctix_rc sq_peer_add(struct store *st, const struct store_peer *p, int64_t *id)
@@ -2612,6 +2675,7 @@ const struct store_ops store__sqlite_ops = {
     .status_get = sq_status_get,
     .org_set_client = sq_org_set_client,
     .obj_prov_set = sq_obj_prov_set,
+    .objs_prov_settle = sq_objs_prov_settle,
     .peer_add = sq_peer_add,
     .peer_get = sq_peer_get,
     .peer_list = sq_peer_list,

@@ -264,6 +264,21 @@ enum ctix_rc store_obj_prov_set(struct store *st, const char *coll_id, const cha
     return bad ? CTIX_EINVAL : st->ops->obj_prov_set(st, coll_id, object_id, version_key, prov);
 }
 
+enum ctix_rc store_objs_prov_settle(struct store *st, const char *coll_id,
+                                    struct store_prov_settle *v, size_t n)
+{
+    bool bad = st == NULL || coll_id == NULL || (n > 0 && v == NULL);
+
+    for (size_t i = 0; !bad && i < n; i++) {
+        bad = v[i].object_id == NULL || v[i].object_id[0] == '\0' ||
+              (v[i].version_key != NULL && !name_ok(v[i].version_key, STORE_VER_MAX)) ||
+              v[i].prov < STORE_PROV_LOCAL || v[i].prov > STORE_PROV_QUARANTINED;
+    }
+    for (size_t i = 0; !bad && i < n; i++)
+        v[i].changed = false;
+    return bad ? CTIX_EINVAL : st->ops->objs_prov_settle(st, coll_id, v, n);
+}
+
 enum ctix_rc store_objs_count(struct store *st, const char *coll_id, int64_t *n)
 {
     bool bad = st == NULL || coll_id == NULL || n == NULL;

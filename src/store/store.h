@@ -231,6 +231,22 @@ CTIX_MUST_CHECK enum ctix_rc store_obj_prov_set(struct store *st, const char *co
                                                 const char *object_id, const char *version_key,
                                                 int prov);
 
+/* One entry of store_objs_prov_settle. */
+struct store_prov_settle {
+    const char *object_id;
+    const char *version_key; /* stix_version_key(), or NULL for every version of the object */
+    int prov;                /* enum store_prov to give it */
+    bool changed;            /* out: a PENDING version of it took prov */
+};
+
+/* Settles many stored versions in ONE transaction (one sync to disk, where store_obj_prov_set
+ * costs one each): the versions v[i] names that are still STORE_PROV_PENDING take v[i].prov, in
+ * the order given; versions that are not PENDING are left as they are, and an entry that matches
+ * nothing (deleted meanwhile) is not an error. v[i].changed says whether it changed a row.
+ * CTIX_ENOTFOUND when coll_id does not exist; nothing is changed on failure. */
+CTIX_MUST_CHECK enum ctix_rc store_objs_prov_settle(struct store *st, const char *coll_id,
+                                                    struct store_prov_settle *v, size_t n);
+
 /* Number of stored versions in a collection (all versions). */
 CTIX_MUST_CHECK enum ctix_rc store_objs_count(struct store *st, const char *coll_id, int64_t *n);
 

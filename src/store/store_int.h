@@ -53,6 +53,8 @@ struct store_ops {
                                const struct store_query *q, size_t *n_deleted);
     enum ctix_rc (*obj_prov_set)(struct store *st, const char *coll_id, const char *object_id,
                                  const char *version_key, int prov);
+    enum ctix_rc (*objs_prov_settle)(struct store *st, const char *coll_id,
+                                     struct store_prov_settle *v, size_t n);
     enum ctix_rc (*objs_count)(struct store *st, const char *coll_id, int64_t *n);
 
     enum ctix_rc (*status_put)(struct store *st, const char *status_id, int64_t org_id,

@@ -1709,6 +1709,79 @@ static void test_prov_query_and_set(void **state)
     assert_int_equal(store_obj_prov_set(e->st, COLL, "", NULL, 0), CTIX_EINVAL);
 }
 
+/* The batch settle: only PENDING versions change, in order, one version or all of them; misses
+ * are not errors; bad entries change nothing. */
+static void test_prov_settle(void **state)
+{
+    struct env *e = *state;
+    static const int provs[] = {STORE_PROV_PENDING, STORE_PROV_VERIFIED, STORE_PROV_PENDING,
+                                STORE_PROV_LOCAL};
+    struct store_query q = query_all();
+    struct store_prov_settle v[6];
+    struct obj o[4], o2;
+    struct rows *rs;
+    enum store_put_result res;
+
+    put_provs(e->st, 4, provs, 4);
+    for (int i = 0; i < 4; i++)
+        obj_make(&o[i], "indicator", i, 1, "2.1", "");
+    obj_make(&o2, "indicator", 2, 2, "2.1", ""); /* a second PENDING version of object 2 */
+    o2.in.prov = STORE_PROV_PENDING;
+    o2.in.origin = 7;
+    assert_int_equal(store_objs_put(e->st, COLL, &o2.in, 1, &res, NULL), CTIX_OK);
+
+    memset(v, 0, sizeof(v));
+    v[0] = (struct store_prov_settle){o[0].id, o[0].vkey, STORE_PROV_VERIFIED, true};
+    /* A later entry for the same version finds it no longer PENDING: the first one wins. */
+    v[1] = (struct store_prov_settle){o[0].id, o[0].vkey, STORE_PROV_QUARANTINED, true};
+    v[2] = (struct store_prov_settle){o[1].id, NULL, STORE_PROV_QUARANTINED, true};
+    v[3] = (struct store_prov_settle){o[2].id, NULL, STORE_PROV_QUARANTINED, false};
+    v[4] = (struct store_prov_settle){o[3].id, o[3].vkey, STORE_PROV_VERIFIED, true};
+    v[5] = (struct store_prov_settle){"indicator--none", NULL, STORE_PROV_VERIFIED, true};
+    assert_int_equal(store_objs_prov_settle(e->st, COLL, v, 6), CTIX_OK);
+    assert_true(v[0].changed);
+    assert_false(v[1].changed);
+    assert_false(v[2].changed); /* VERIFIED stays */
+    assert_true(v[3].changed);  /* both versions of object 2 */
+    assert_false(v[4].changed); /* LOCAL stays */
+    assert_false(v[5].changed);
+
+    q.vsel = STORE_V_ALL;
+    rs = run(e->st, &q, NULL);
+    assert_int_equal(rs->n, 5);
+    assert_int_equal(rs->prov[0], STORE_PROV_VERIFIED);
+    assert_int_equal(rs->prov[1], STORE_PROV_VERIFIED);
+    assert_int_equal(rs->prov[2], STORE_PROV_QUARANTINED);
+    assert_int_equal(rs->prov[3], STORE_PROV_LOCAL);
+    assert_int_equal(rs->prov[4], STORE_PROV_QUARANTINED);
+    free(rs);
+
+    /* Nothing to do, an unknown collection, bad entries (nothing changed by a batch with one). */
+    assert_int_equal(store_objs_prov_settle(e->st, COLL, NULL, 0), CTIX_OK);
+    assert_int_equal(store_objs_prov_settle(e->st, "no-such-collection", v, 1), CTIX_ENOTFOUND);
+    assert_false(v[0].changed);
+    obj_make(&o2, "indicator", 5, 1, "2.1", "");
+    o2.in.prov = STORE_PROV_PENDING;
+    o2.in.origin = 7;
+    assert_int_equal(store_objs_put(e->st, COLL, &o2.in, 1, &res, NULL), CTIX_OK);
+    v[0] = (struct store_prov_settle){o2.id, NULL, STORE_PROV_VERIFIED, false};
+    v[1] = (struct store_prov_settle){o2.id, NULL, 4, false};
+    assert_int_equal(store_objs_prov_settle(e->st, COLL, v, 2), CTIX_EINVAL);
+    v[1] = (struct store_prov_settle){"", NULL, STORE_PROV_VERIFIED, false};
+    assert_int_equal(store_objs_prov_settle(e->st, COLL, v, 2), CTIX_EINVAL);
+    v[1] = (struct store_prov_settle){NULL, NULL, STORE_PROV_VERIFIED, false};
+    assert_int_equal(store_objs_prov_settle(e->st, COLL, v, 2), CTIX_EINVAL);
+    assert_int_equal(store_objs_prov_settle(NULL, COLL, v, 1), CTIX_EINVAL);
+    assert_int_equal(store_objs_prov_settle(e->st, COLL, NULL, 1), CTIX_EINVAL);
+    q.object_id = o2.id;
+    rs = run(e->st, &q, NULL);
+    assert_int_equal(rs->n, 1);
+    assert_int_equal(rs->prov[0], STORE_PROV_PENDING);
+    free(rs);
+    assert_int_equal(store_objs_prov_settle(e->st, COLL, v, 1), CTIX_OK);
+    assert_true(v[0].changed);
+}
+
 /* A policy stand-in: hides the objects whose number (the id's last digits) is in the set. */
 struct hide {
     bool hidden[16];
@@ -2066,6 +2139,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_peers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_peer_colls, setup, teardown),
         cmocka_unit_test_setup_teardown(test_put_pull, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_prov_settle, setup, teardown),
         cmocka_unit_test_setup_teardown(test_prov_query_and_set, setup, teardown),
         cmocka_unit_test_setup_teardown(test_filter_limit_more, setup, teardown),
         cmocka_unit_test_setup_teardown(test_trust, setup, teardown),
