@@ -372,8 +372,13 @@ static enum ctix_rc pull_coll(const struct sync_node *node, const struct store_p
     size_t max_pages = o != NULL && o->max_pages > 0 ? o->max_pages : PAGES_PER_PASS;
     size_t fetched = 0;
     bool more = true;
-    enum ctix_rc rc = CTIX_OK;
+    struct sync__verify vf;
+    enum ctix_rc rc = sync__verify_init(node->st, &vf);
 
+    if (rc != CTIX_OK) {
+        snprintf(err, errn, "loading the trusted keys: %s", ctix_strerror(rc));
+        return rc;
+    }
     for (size_t page = 0; rc == CTIX_OK && more && page < max_pages; page++) {
         struct http_res r;
         struct buf url;
@@ -412,7 +417,7 @@ static enum ctix_rc pull_coll(const struct sync_node *node, const struct store_p
         if (rc == CTIX_OK && json_array_size(pg.objects) > 0) {
             struct store_cursor_in cur = {.peer_id = p->id, .cursor_us = pg.last_us};
 
-            rc = sync_receive(node, pc->coll_id, pg.objects, p->id, &cur, &c, &d);
+            rc = sync__receive(node, pc->coll_id, pg.objects, p->id, &cur, &vf, &c, &d);
             if (rc != CTIX_OK) {
                 snprintf(err, errn, "storing a page: %.200s", d.msg);
             } else {
@@ -440,6 +445,7 @@ static enum ctix_rc pull_coll(const struct sync_node *node, const struct store_p
         if (more && cursor >= 0 && ctix_now_us() - cursor > t->lag_us)
             t->lag_us = ctix_now_us() - cursor;
     }
+    sync__verify_cleanup(&vf);
     return rc;
 }
 

@@ -657,17 +657,48 @@ static void count_settled(const struct sync_node *node, struct sync_recv_counts 
     }
 }
 
+/* The settles of one page, made in one store transaction (store_objs_prov_settle): each entry
+ * remembers what to count and audit when it changed a row. */
+struct settles {
+    struct store_prov_settle *v;
+    char (*vkeys)[31];
+    struct settle_why {
+        const char *id, *version, *reason;
+        bool count; /* an object (not an attestation): counted and audited */
+    } * why;
+    size_t n;
+};
+
+static void settles_add(struct settles *ss, const char *id, const char *vkey, int prov,
+                        const char *version, const char *reason, bool count)
+{
+    size_t i = ss->n++;
+
+    ctix_strlcpy(ss->vkeys[i], vkey != NULL ? vkey : "", sizeof(ss->vkeys[i]));
+    ss->v[i] =
+        (struct store_prov_settle){id, ss->vkeys[i][0] != '\0' ? ss->vkeys[i] : NULL, prov, false};
+    ss->why[i] = (struct settle_why){id, version, reason, count};
+}
+
 /* Everything after the commit. */
 static enum ctix_rc page_settle(const struct sync_node *node, const char *coll_id, struct item *it,
                                 size_t n, const enum store_put_result *results, const size_t *map,
                                 size_t k, struct prov_verifier *v, const char *actor,
                                 struct sync_recv_counts *c)
 {
-    enum ctix_rc rc = CTIX_OK;
+    struct settles ss = {0};
+    enum ctix_rc rc = CTIX_ENOMEM;
 
-    for (size_t j = 0; rc == CTIX_OK && j < k; j++) {
+    /* At most three settles an item: its own stored copy, the stored attestation that verified
+     * it, the earlier object it attests. */
+    ss.v = calloc(3 * n + 1, sizeof(*ss.v));
+    ss.vkeys = calloc(3 * n + 1, sizeof(*ss.vkeys));
+    ss.why = calloc(3 * n + 1, sizeof(*ss.why));
+    if (ss.v == NULL || ss.vkeys == NULL || ss.why == NULL)
+        goto out;
+    rc = CTIX_OK;
+    for (size_t j = 0; j < k; j++) {
         struct item *x = &it[map[j]];
-        bool changed = false;
 
         if (results[j] == STORE_PUT_STORED) {
             c->stored++;
@@ -702,36 +733,37 @@ static enum ctix_rc page_settle(const struct sync_node *node, const char *coll_i
             }
         } else if (x->prov != STORE_PROV_PENDING) {
             /* A replayed page (or a copy from another path) whose stored copy still waits. */
-            rc = settle(node->st, coll_id, x->o->id, x->vkey, x->prov, &changed);
-            if (rc == CTIX_OK && changed && !x->is_att)
-                count_settled(node, c, actor, x->o->id, x->o->version, x->prov, x->reason);
+            settles_add(&ss, x->o->id, x->vkey, x->prov, x->o->version, x->reason, !x->is_att);
         }
     }
     /* Stored attestations that verified an object of this page. */
-    for (size_t i = 0; rc == CTIX_OK && i < n; i++) {
-        bool changed = false;
-
+    for (size_t i = 0; i < n; i++) {
         if (it[i].o != NULL && it[i].att_settle && it[i].prov != STORE_PROV_PENDING)
-            rc = settle(node->st, coll_id, it[i].att_sid, it[i].att_svkey, it[i].prov, &changed);
+            settles_add(&ss, it[i].att_sid, it[i].att_svkey, it[i].prov, NULL, NULL, false);
     }
-    /* Earlier PENDING objects that this page's attestations speak of: quarantining verdicts
-     * first, so that a valid attestation of the same version has the last word. */
-    for (int pass = 0; rc == CTIX_OK && pass < 2; pass++) {
-        int want = pass == 0 ? STORE_PROV_QUARANTINED : STORE_PROV_VERIFIED;
+    /* Earlier PENDING objects that this page's attestations speak of. Only a PENDING version
+     * changes, so the first verdict for a version is the one it keeps: valid ones go first, as
+     * for an object paired within its page (a valid attestation beats a bad one). */
+    for (int pass = 0; pass < 2; pass++) {
+        int want = pass == 0 ? STORE_PROV_VERIFIED : STORE_PROV_QUARANTINED;
 
-        for (size_t i = 0; rc == CTIX_OK && i < n; i++) {
+        for (size_t i = 0; i < n; i++) {
             struct item *a = &it[i];
             char vkey[31] = "";
-            bool changed = false;
 
             if (a->o == NULL || !a->settle || a->settle_prov != want)
                 continue;
             if (a->mod != NULL && stix_version_key(a->mod, vkey) != CTIX_OK)
                 continue;
-            rc = settle(node->st, coll_id, a->ref, vkey, want, &changed);
-            if (rc == CTIX_OK && changed)
-                count_settled(node, c, actor, a->ref, a->mod, want, a->reason);
+            settles_add(&ss, a->ref, vkey, want, a->mod, a->reason, true);
         }
+    }
+    if (ss.n > 0)
+        rc = store_objs_prov_settle(node->st, coll_id, ss.v, ss.n);
+    for (size_t i = 0; rc == CTIX_OK && i < ss.n; i++) {
+        if (ss.v[i].changed && ss.why[i].count)
+            count_settled(node, c, actor, ss.why[i].id, ss.why[i].version, ss.v[i].prov,
+                          ss.why[i].reason);
     }
     /* Deletion statements: applied, then marked. */
     for (size_t j = 0; rc == CTIX_OK && j < k; j++) {
@@ -768,15 +800,64 @@ static enum ctix_rc page_settle(const struct sync_node *node, const char *coll_i
                         x->reason);
         }
     }
+out:
+    free(ss.v);
+    free(ss.vkeys);
+    free(ss.why);
     return rc;
+}
+
+enum ctix_rc sync__verify_init(struct store *st, struct sync__verify *vf)
+{
+    enum ctix_rc rc;
+
+    prov_trust_table_init(&vf->t);
+    vf->v = NULL;
+    rc = sync__trust_load(st, &vf->t);
+    if (rc == CTIX_OK)
+        rc = prov_verifier_new(prov_trust_table_lookup, &vf->t, &vf->v);
+    if (rc != CTIX_OK)
+        sync__verify_cleanup(vf);
+    return rc;
+}
+
+void sync__verify_cleanup(struct sync__verify *vf)
+{
+    prov_verifier_free(vf->v);
+    vf->v = NULL;
+    prov_trust_table_cleanup(&vf->t);
 }
 
 enum ctix_rc sync_receive(const struct sync_node *node, const char *coll_id, const json_t *objects,
                           int64_t peer_id, const struct store_cursor_in *cursor,
                           struct sync_recv_counts *counts, struct ctix_diag *diag)
 {
-    struct prov_trust_table t;
-    struct prov_verifier *v = NULL;
+    struct sync__verify vf;
+    enum ctix_rc rc;
+
+    if (counts != NULL)
+        memset(counts, 0, sizeof(*counts));
+    if (node == NULL || node->st == NULL) {
+        ctix_diag_set(diag, NULL, "sync_receive: bad arguments");
+        return CTIX_EINVAL;
+    }
+    rc = sync__verify_init(node->st, &vf);
+    if (rc != CTIX_OK) {
+        ctix_diag_set(diag, NULL, "loading the trusted keys: %s", ctix_strerror(rc));
+        return rc;
+    }
+    rc = sync__receive(node, coll_id, objects, peer_id, cursor, &vf, counts, diag);
+    sync__verify_cleanup(&vf);
+    return rc;
+}
+
+enum ctix_rc sync__receive(const struct sync_node *node, const char *coll_id, const json_t *objects,
+                           int64_t peer_id, const struct store_cursor_in *cursor,
+                           struct sync__verify *vf, struct sync_recv_counts *counts,
+                           struct ctix_diag *diag)
+{
+    const struct prov_trust_table *t = vf != NULL ? &vf->t : NULL;
+    struct prov_verifier *v = vf != NULL ? vf->v : NULL;
     struct item *it = NULL;
     struct store_obj_in *in = NULL;
     enum store_put_result *results = NULL;
@@ -785,23 +866,15 @@ enum ctix_rc sync_receive(const struct sync_node *node, const char *coll_id, con
     char actor[STORE_NAME_MAX];
     enum ctix_rc rc = CTIX_EINVAL;
 
-    prov_trust_table_init(&t);
     if (counts != NULL)
         memset(counts, 0, sizeof(*counts));
     if (node == NULL || node->st == NULL || coll_id == NULL || !json_is_array(objects) ||
-        counts == NULL || peer_id < 0) {
+        counts == NULL || peer_id < 0 || v == NULL) {
         ctix_diag_set(diag, NULL, "sync_receive: bad arguments");
         goto out;
     }
     counts->total = n;
     sync__peer_name(node->st, peer_id, actor, sizeof(actor));
-    rc = sync__trust_load(node->st, &t);
-    if (rc == CTIX_OK)
-        rc = prov_verifier_new(prov_trust_table_lookup, &t, &v);
-    if (rc != CTIX_OK) {
-        ctix_diag_set(diag, NULL, "loading the trusted keys: %s", ctix_strerror(rc));
-        goto out;
-    }
     rc = CTIX_ENOMEM;
     it = calloc(n + 1, sizeof(*it));
     in = calloc(n + 1, sizeof(*in));
@@ -813,7 +886,7 @@ enum ctix_rc sync_receive(const struct sync_node *node, const char *coll_id, con
     for (size_t i = 0; rc == CTIX_OK && i < n; i++)
         rc = item_load(json_array_get(objects, i), &it[i], actor, i, &counts->rejected);
     if (rc == CTIX_OK)
-        rc = page_decide(node, coll_id, it, n, &t, v);
+        rc = page_decide(node, coll_id, it, n, t, v);
     if (rc != CTIX_OK) {
         ctix_diag_set(diag, NULL, "checking the page: %s", ctix_strerror(rc));
         goto out;
@@ -854,8 +927,6 @@ out:
     free(in);
     free(results);
     free(map);
-    prov_verifier_free(v);
-    prov_trust_table_cleanup(&t);
     return rc;
 }
 

@@ -10,6 +10,23 @@
  * stop every verification. */
 CTIX_MUST_CHECK enum ctix_rc sync__trust_load(struct store *st, struct prov_trust_table *t);
 
+/* What verifies attestations: the trusted keys and a verifier that remembers the batch roots it
+ * has checked. One per pull of a collection (a pass), not per page: a batch of the publisher's
+ * spread over many pages then costs one signature check. Not thread-safe. */
+struct sync__verify {
+    struct prov_trust_table t;
+    struct prov_verifier *v;
+};
+CTIX_MUST_CHECK enum ctix_rc sync__verify_init(struct store *st, struct sync__verify *vf);
+void sync__verify_cleanup(struct sync__verify *vf);
+
+/* sync_receive with the caller's verifier (vf, from sync__verify_init). */
+CTIX_MUST_CHECK enum ctix_rc sync__receive(const struct sync_node *node, const char *coll_id,
+                                           const json_t *objects, int64_t peer_id,
+                                           const struct store_cursor_in *cursor,
+                                           struct sync__verify *vf, struct sync_recv_counts *counts,
+                                           struct ctix_diag *diag);
+
 /* The deterministic id prov/ gives the attestation of (key, statement, object id, version):
  * a UUIDv5 over the key's text form, the statement name, the id and the version ("" for none),
  * the same derivation as prov/sign.c (sync_test checks the two agree on signed objects), so that
