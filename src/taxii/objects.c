@@ -105,6 +105,7 @@ struct signing {
     const json_t **jsons;      /* k: the object of in[j], NULL when not to be signed */
     struct prov_att_text *att; /* k: where each attestation is in texts, its id and version */
     int *tlp;                  /* k: the TLP of the object each attestation speaks of */
+    size_t *att_obj;           /* k: the in[] index of the object each attestation speaks of */
     char (*att_keys)[31];
     struct buf texts;
     size_t n_att;
@@ -158,8 +159,10 @@ static enum ctix_rc sign_range(struct signing *sg, struct store_obj_in *in, size
     }
     if (rc != CTIX_OK)
         goto out;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
+        sg->att_obj[sg->n_att] = idx[i];
         sg->tlp[sg->n_att++] = in[idx[i]].tlp;
+    }
 out:
     return rc;
 }
@@ -171,6 +174,7 @@ struct ingest {
     struct taxii_add_counts *counts;
     const struct store_obj_in *in;
     const size_t *map; /* in[j] is objects[map[j]] */
+    const size_t *pos; /* in[j] went to the store as put[pos[j]] (results and dates there) */
     const struct taxii__status_req *sreq;
 };
 
@@ -181,18 +185,19 @@ static void items_finish(struct ingest *g, const enum store_put_result *res, con
 
     for (size_t j = 0; j < g->k; j++) {
         struct taxii_add_item *it = &g->items[g->map[j]];
+        size_t p = g->pos[j];
 
         if (g->in[j].version == NULL) {
             /* The store versions an object without created/modified by its first date_added. */
             char ts[28];
 
-            ctix_ts_format_us(added[j], ts);
+            ctix_ts_format_us(added[p], ts);
             ctix_strlcpy(it->version, ts, sizeof(it->version));
         } else {
             ctix_strlcpy(it->version, g->in[j].version, sizeof(it->version));
         }
         ctix_strlcpy(it->id, g->in[j].id, sizeof(it->id));
-        switch (res[j]) {
+        switch (res[p]) {
         case STORE_PUT_STORED:
             it->outcome = TAXII_ADD_STORED;
             break;
@@ -307,9 +312,10 @@ static enum ctix_rc sign_valid(struct signing *sg, struct stix_obj **objs,
     sg->att = malloc(n * sizeof(*sg->att));
     sg->tlp = calloc(n, sizeof(*sg->tlp));
     sg->att_keys = calloc(n, sizeof(*sg->att_keys));
+    sg->att_obj = calloc(n, sizeof(*sg->att_obj));
     buf_init(&sg->texts, (size_t)1 << 31);
     if (idx == NULL || bad == NULL || sg->jsons == NULL || sg->att == NULL || sg->tlp == NULL ||
-        sg->att_keys == NULL)
+        sg->att_keys == NULL || sg->att_obj == NULL)
         goto out;
     for (size_t j = 0; j < n; j++) {
         const json_t *oj = objs[map[j]]->json;
@@ -341,6 +347,7 @@ static enum ctix_rc sign_valid(struct signing *sg, struct stix_obj **objs,
             item_fail(it, &fd);
             continue;
         }
+        idx[j] = kept; /* idx is done with: now where in[j] went */
         in[kept] = in[j];
         map[kept] = map[j];
         kept++;
@@ -349,6 +356,8 @@ static enum ctix_rc sign_valid(struct signing *sg, struct stix_obj **objs,
         /* The attestations sat after in[0..n): move them down behind the kept objects. */
         memmove(&in[kept], &in[n], sg->n_att * sizeof(*in));
     }
+    for (size_t a = 0; a < sg->n_att; a++)
+        sg->att_obj[a] = idx[sg->att_obj[a]]; /* a bad object has no attestation */
     *k = kept;
 out:
     free(idx);
@@ -370,7 +379,9 @@ enum ctix_rc taxii__objects_add(struct store *st, const struct sync_node *signer
     size_t *map = NULL;
     char(*keys)[31] = NULL;
     char **texts = NULL;
-    struct ingest g = {n, 0, items, counts, NULL, NULL, sreq};
+    struct ingest g = {n, 0, items, counts, NULL, NULL, NULL, sreq};
+    struct store_obj_in *put = NULL;
+    size_t *pos = NULL;
     struct signing sg;
     size_t n_put = 0;
     enum ctix_rc rc = CTIX_OK;
@@ -387,8 +398,10 @@ enum ctix_rc taxii__objects_add(struct store *st, const struct sync_node *signer
     map = calloc(n + 1, sizeof(*map));
     keys = calloc(n + 1, sizeof(*keys));
     texts = calloc(n + 1, sizeof(*texts));
+    put = calloc(2 * n + 1, sizeof(*put));
+    pos = calloc(n + 1, sizeof(*pos));
     if (objs == NULL || in == NULL || res == NULL || added == NULL || map == NULL || keys == NULL ||
-        texts == NULL) {
+        texts == NULL || put == NULL || pos == NULL) {
         rc = CTIX_ENOMEM;
         goto out;
     }
@@ -459,20 +472,36 @@ enum ctix_rc taxii__objects_add(struct store *st, const struct sync_node *signer
         if (rc != CTIX_OK)
             goto out;
     }
+    /* Each object goes to the store followed by its attestation, in the same transaction: the
+     * store serves versions in the order they were added, so a peer's page of any size holds
+     * an object with its attestation (one at a page's very end aside), and verifies it there
+     * instead of storing it PENDING and settling it when the attestation's page comes. */
+    {
+        size_t a = 0;
+
+        for (size_t j = 0; j < k; j++) {
+            pos[j] = n_put;
+            put[n_put++] = in[j];
+            /* sg.att_obj is ascending: attestations were made in the objects' order. */
+            for (; a < sg.n_att && sg.att_obj[a] == j; a++)
+                put[n_put++] = in[k + a];
+        }
+        for (; a < sg.n_att; a++)
+            put[n_put++] = in[k + a]; /* not reached: every attestation has its object */
+    }
     g.k = k;
     g.in = in;
     g.map = map;
-    /* The attestations ride in the same transaction, after the objects; the status speaks of
-     * the objects only (items_finish reads in[0..k)). */
-    n_put = k + sg.n_att;
+    g.pos = pos;
+    /* The status speaks of the objects only (items_finish reads in[0..k) through pos). */
     if (sreq != NULL) {
         struct store_status_in status = {sreq->status_id, sreq->org_id, status_cb, &g};
 
         /* Even an envelope with nothing valid leaves its status, in one transaction. */
-        rc = store_objs_put_status(st, coll_id, in, n_put, res, added, &status);
+        rc = store_objs_put_status(st, coll_id, put, n_put, res, added, &status);
     } else {
         if (n_put > 0)
-            rc = store_objs_put(st, coll_id, in, n_put, res, added);
+            rc = store_objs_put(st, coll_id, put, n_put, res, added);
         if (rc == CTIX_OK)
             items_finish(&g, res, added);
     }
@@ -481,6 +510,7 @@ out:
     free(sg.att);
     free(sg.tlp);
     free(sg.att_keys);
+    free(sg.att_obj);
     buf_cleanup(&sg.texts);
     for (size_t i = 0; objs != NULL && i < n; i++) {
         if (objs[i] != NULL)
@@ -495,5 +525,7 @@ out:
     free(map);
     free(keys);
     free(texts);
+    free(put);
+    free(pos);
     return rc;
 }

@@ -1440,6 +1440,22 @@ static void test_sign_on_post(void **state)
     assert_int_equal(json_array_size(json_object_get(j, "successes")), 3);
     json_decref(j);
     assert_int_equal(count(f->c1), 6); /* 3 objects + 3 attestations */
+    /* Stored (and so served) each object followed by its attestation: a peer's page holds both. */
+    rows_get(f->c1, NULL, &r);
+    assert_int_equal(r.n, 6);
+    for (size_t i = 0; i < 6; i++) {
+        json_t *row = json_loads(r.json[i], 0, NULL);
+
+        assert_non_null(row);
+        if (i % 2 == 0) {
+            assert_string_equal(json_string_value(json_object_get(row, "id")), ids[i / 2]);
+        } else {
+            assert_true(prov_is_attestation(row));
+            assert_string_equal(json_string_value(json_object_get(row, "object_ref")), ids[i / 2]);
+        }
+        json_decref(row);
+    }
+    rows_free(&r);
 
     prov_trust_table_init(&tt);
     assert_int_equal(prov_trust_table_add(&tt, "SG", prov_key_public(f->node.key)), CTIX_OK);
