@@ -296,11 +296,123 @@ static enum ctix_rc status_cb(void *ctx, const enum store_put_result *res, const
     return rc;
 }
 
+/* ---- what is stored already ---- */
+
+struct known_key {
+    const char *id;
+    size_t j;
+};
+
+struct known {
+    const struct store_obj_in *in;
+    struct known_key *keys; /* sorted by id */
+    size_t n_keys;
+    bool *known; /* known[j]: in[j]'s version (any version, for one without) is stored */
+};
+
+static int known_cmp(const void *a, const void *b)
+{
+    const struct known_key *x = a, *y = b;
+    int c = strcmp(x->id, y->id);
+
+    return c != 0 ? c : (x->j > y->j) - (x->j < y->j);
+}
+
+static enum ctix_rc known_cb(void *ctx, const struct store_row *row)
+{
+    struct known *kn = ctx;
+    struct known_key want = {row->id, 0}, *hit;
+    char vkey[31] = "";
+    size_t lo = 0, hi = kn->n_keys;
+
+    /* The first key of this id. */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (strcmp(kn->keys[mid].id, want.id) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (stix_version_key(row->version, vkey) != CTIX_OK)
+        vkey[0] = '\0';
+    for (hit = kn->keys + lo; hit < kn->keys + kn->n_keys && strcmp(hit->id, want.id) == 0; hit++) {
+        const struct store_obj_in *o = &kn->in[hit->j];
+
+        if (o->version_key == NULL || strcmp(o->version_key, vkey) == 0)
+            kn->known[hit->j] = true;
+    }
+    return CTIX_OK;
+}
+
+#define KNOWN_CHUNK 256 /* ids (and versions) per query: well inside SQLite's bound parameters */
+
+/* Marks the objects of in[0..k) whose version is already stored in coll_id (a duplicate, or a
+ * conflict: either way nothing new is stored for it), so that they are not signed again: only a
+ * newly stored version gets an attestation (re-posting or re-importing identical objects used to
+ * store a new version of each attestation every time). A race with a concurrent envelope of the
+ * same objects can still sign one twice; the second attestation is then a new version of the
+ * first (same id), as before. */
+static enum ctix_rc known_find(struct store *st, const char *coll_id, const struct store_obj_in *in,
+                               size_t k, bool *known)
+{
+    struct known kn = {in, NULL, 0, known};
+    const char **ids = NULL, **vkeys = NULL;
+    enum ctix_rc rc = CTIX_ENOMEM;
+
+    kn.keys = malloc((k + 1) * sizeof(*kn.keys));
+    ids = malloc((k + 1) * sizeof(*ids));
+    vkeys = malloc((k + 1) * sizeof(*vkeys));
+    if (kn.keys == NULL || ids == NULL || vkeys == NULL)
+        goto out;
+    for (size_t j = 0; j < k; j++)
+        kn.keys[kn.n_keys++] = (struct known_key){in[j].id, j};
+    qsort(kn.keys, kn.n_keys, sizeof(*kn.keys), known_cmp);
+    rc = CTIX_OK;
+    /* Versioned objects: their ids times their versions (a superset, sorted out by known_cb);
+     * then those without a version: any stored copy of the id. */
+    for (int pass = 0; pass < 2 && rc == CTIX_OK; pass++) {
+        size_t n = 0;
+
+        for (size_t j = 0; j <= k && rc == CTIX_OK; j++) {
+            if (j < k && (in[j].version_key != NULL) == (pass == 0)) {
+                ids[n] = in[j].id;
+                vkeys[n] = in[j].version_key;
+                n++;
+            }
+            if (n > 0 && (n == KNOWN_CHUNK || j == k)) {
+                struct store_query q;
+                bool more = false;
+
+                memset(&q, 0, sizeof(q));
+                q.coll_id = coll_id;
+                q.added_after_us = -1;
+                q.limit = 1000000;
+                q.ids = ids;
+                q.n_ids = n;
+                if (pass == 0) {
+                    q.version_keys = vkeys;
+                    q.n_versions = n;
+                } else {
+                    q.vsel = STORE_V_ALL;
+                }
+                rc = store_objs_query(st, &q, known_cb, &kn, &more);
+                n = 0;
+            }
+        }
+    }
+out:
+    free(kn.keys);
+    free(ids);
+    free(vkeys);
+    return rc;
+}
+
 /* Signs the k valid objects of in[] (objs[map[j]] parsed), except attestations; an object that
  * cannot be signed becomes a failure and leaves in[] (which is compacted, *k updated). */
 static enum ctix_rc sign_valid(struct signing *sg, struct stix_obj **objs,
                                struct taxii_add_item *items, struct store_obj_in *in, size_t *map,
-                               size_t *k)
+                               size_t *k, const bool *known)
 {
     size_t n = *k, m = 0, kept = 0;
     size_t *idx = calloc(n, sizeof(*idx));
@@ -322,6 +434,8 @@ static enum ctix_rc sign_valid(struct signing *sg, struct stix_obj **objs,
 
         if (prov_is_attestation(oj))
             continue; /* a publisher's attestation is its own statement: never attested again */
+        if (known[j])
+            continue; /* stored already, and attested then */
         sg->jsons[j] = oj;
         idx[m++] = j;
     }
@@ -382,6 +496,7 @@ enum ctix_rc taxii__objects_add(struct store *st, const struct sync_node *signer
     struct ingest g = {n, 0, items, counts, NULL, NULL, NULL, sreq};
     struct store_obj_in *put = NULL;
     size_t *pos = NULL;
+    bool *known = NULL;
     struct signing sg;
     size_t n_put = 0;
     enum ctix_rc rc = CTIX_OK;
@@ -468,7 +583,10 @@ enum ctix_rc taxii__objects_add(struct store *st, const struct sync_node *signer
         map[k++] = i;
     }
     if (signer != NULL && signer->key != NULL && k > 0) {
-        rc = sign_valid(&sg, objs, items, in, map, &k);
+        known = calloc(k, sizeof(*known));
+        rc = known != NULL ? known_find(st, coll_id, in, k, known) : CTIX_ENOMEM;
+        if (rc == CTIX_OK)
+            rc = sign_valid(&sg, objs, items, in, map, &k, known);
         if (rc != CTIX_OK)
             goto out;
     }
@@ -527,5 +645,6 @@ out:
     free(texts);
     free(put);
     free(pos);
+    free(known);
     return rc;
 }

@@ -1456,7 +1456,11 @@ static void test_sign_on_post(void **state)
         json_decref(row);
     }
     rows_free(&r);
-
+    /* The same envelope again: duplicates, and no new version of any attestation. */
+    j = expect(&(struct call){"POST", path_of(f->c1, "objects/"), NULL, body, ANALYST}, 202);
+    assert_int_equal(json_integer_value(json_object_get(j, "success_count")), 3);
+    json_decref(j);
+    assert_int_equal(count(f->c1), 6);
     prov_trust_table_init(&tt);
     assert_int_equal(prov_trust_table_add(&tt, "SG", prov_key_public(f->node.key)), CTIX_OK);
     assert_int_equal(prov_verifier_new(prov_trust_table_lookup, &tt, &v), CTIX_OK);
@@ -1477,6 +1481,20 @@ static void test_sign_on_post(void **state)
         json_decref(obj);
         json_decref(att);
         rows_free(&r);
+    }
+    /* A known version and a new one of the same object: only the new one is attested. */
+    {
+        char o2[600], body2[1400];
+
+        indicator(o2, sizeof(o2), ids[1], 2, 1);
+        snprintf(body2, sizeof(body2), "{\"objects\":[%s,%s]}", o[1], o2);
+        j = expect(&(struct call){"POST", path_of(f->c1, "objects/"), NULL, body2, ANALYST}, 202);
+        assert_int_equal(json_integer_value(json_object_get(j, "success_count")), 2);
+        json_decref(j);
+        assert_int_equal(count(f->c1), 8);
+        j = expect(&(struct call){"POST", path_of(f->c1, "objects/"), NULL, body2, ANALYST}, 202);
+        json_decref(j);
+        assert_int_equal(count(f->c1), 8);
     }
     /* an attestation posted by a local requester is stored, never attested itself */
     att = attestation_of(f->c1, ids[0]);
@@ -1514,7 +1532,7 @@ static void test_sign_on_post(void **state)
     f->node.key = NULL;
     /* without a key: nothing signed */
     post_n(f->c1, 1, ids);
-    assert_int_equal(count(f->c1), 7);
+    assert_int_equal(count(f->c1), 9);
 }
 
 /* A POST by a peer node's key is a push: received through sync_receive with that peer's id — a
