@@ -22,9 +22,10 @@ static const char OD_MARK[] = "observed-data";
 struct ent {
     const char *id; /* NULL when the object has no string id */
     size_t id_len;
-    const struct pval *v; /* the object; NULL until copied (pattern_obs_new) */
-    const json_t *j;      /* pattern_obs_new: the jansson value */
-    const char *sco;      /* its SCO type once known */
+    const struct pval *v;    /* the object; NULL until copied (pattern_obs_new) */
+    const json_t *j;         /* pattern_obs_new: the jansson value */
+    const struct pval *type; /* pattern_obs_new_text: its "type" member, NULL when none */
+    const char *sco;         /* its SCO type once known */
     bool sco_known;
 };
 
@@ -309,11 +310,10 @@ static bool sco_kind(const char *t, size_t n)
     return sco;
 }
 
-/* The SCO's type, or NULL when v is not an object with a string type of an SCO (or custom)
- * kind: SDOs, SROs and SMOs are never roots nor reference targets. */
-static const char *sco_type(struct build *b, const struct pval *v)
+/* The SCO's type, or NULL when t (an object's "type" member) is not a string naming an SCO (or
+ * custom) kind: SDOs, SROs and SMOs are never roots nor reference targets. */
+static const char *sco_type(struct build *b, const struct pval *t)
 {
-    const struct pval *t = pattern__pval_get(v, "type", 4);
     bool sco;
 
     if (!pattern__pv_is(t, PV_STR))
@@ -486,32 +486,35 @@ static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
     return era * 146097 + (int64_t)doe - 719468;
 }
 
-static bool dig(const char *s, size_t n, unsigned *out)
-{
-    unsigned v = 0;
-
-    for (size_t i = 0; i < n; i++) {
-        unsigned c = (unsigned)(unsigned char)s[i] - '0';
-
-        if (c > 9)
-            return false;
-        v = v * 10 + c;
-    }
-    *out = v;
-    return true;
-}
-
 bool pattern__ts_fast(const char *s, size_t n, int64_t *us)
 {
     static const unsigned mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    unsigned y, mo, d, h, mi, se, ms = 0, dim;
+    const unsigned char *u = (const unsigned char *)s;
+    unsigned y, mo, d, h, mi, se, ms = 0, dim, bad;
 
     if ((n != 20 && n != 24) || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' ||
         s[16] != ':' || s[n - 1] != 'Z' || (n == 24 && s[19] != '.'))
         return false;
-    if (!dig(s, 4, &y) || !dig(s + 5, 2, &mo) || !dig(s + 8, 2, &d) || !dig(s + 11, 2, &h) ||
-        !dig(s + 14, 2, &mi) || !dig(s + 17, 2, &se) || (n == 24 && !dig(s + 20, 3, &ms)))
+        /* Every digit position checked without a branch each (a byte below '0' wraps to a large
+         * unsigned value): timestamps are read twice for each observed-data of every bundle. */
+#define D(i) ((unsigned)u[i] - '0')
+#define B(i) (D(i) > 9)
+    bad = B(0) | B(1) | B(2) | B(3) | B(5) | B(6) | B(8) | B(9) | B(11) | B(12) | B(14) | B(15) |
+          B(17) | B(18);
+    if (n == 24) {
+        bad |= B(20) | B(21) | B(22);
+        ms = D(20) * 100 + D(21) * 10 + D(22);
+    }
+#undef B
+    if (bad)
         return false;
+    y = D(0) * 1000 + D(1) * 100 + D(2) * 10 + D(3);
+    mo = D(5) * 10 + D(6);
+    d = D(8) * 10 + D(9);
+    h = D(11) * 10 + D(12);
+    mi = D(14) * 10 + D(15);
+    se = D(17) * 10 + D(18);
+#undef D
     if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || se > 60)
         return false;
     dim = mdays[mo - 1] + (mo == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));
@@ -578,7 +581,7 @@ static enum ctix_rc od_scos(struct build *b, const struct od_fields *f, const ch
                 rc = ent_value(b, e, &v);
                 if (rc != CTIX_OK)
                     return rc;
-                e->sco = sco_type(b, v);
+                e->sco = sco_type(b, e->type != NULL ? e->type : pattern__pval_get(v, "type", 4));
                 e->sco_known = true;
             }
             if (e->sco == NULL)
@@ -596,7 +599,7 @@ static enum ctix_rc od_scos(struct build *b, const struct od_fields *f, const ch
         }
         for (uint32_t i = 0; i < embedded->n; i++) {
             const struct pmember *m = &embedded->u.members[i];
-            const char *type = sco_type(b, &m->v);
+            const char *type = sco_type(b, pattern__pval_get(&m->v, "type", 4));
 
             if (type == NULL)
                 continue;
@@ -1031,11 +1034,23 @@ enum ctix_rc pattern_obs_new_text(const char *text, size_t len, const struct pat
     }
     for (size_t i = 0; i < b.n_ents; i++) {
         const struct pval *v = &list->u.items[i];
-        const struct pval *id = pattern__pval_get(v, "id", 2);
-        const struct pval *type = pattern__pval_get(v, "type", 4);
+        const struct pval *id = NULL, *type = NULL;
         struct ent *e = &b.ents[i];
 
+        /* id and type in one pass; the first of each, as pattern__pval_get would find (keys are
+         * unique anyway). */
+        if (v->kind == PV_OBJ) {
+            for (uint32_t k = 0; k < v->n && (id == NULL || type == NULL); k++) {
+                const struct pmember *m = &v->u.members[k];
+
+                if (m->key_len == 2 && m->key[0] == 'i' && m->key[1] == 'd')
+                    id = &m->v;
+                else if (m->key_len == 4 && memcmp(m->key, "type", 4) == 0)
+                    type = &m->v;
+            }
+        }
         e->v = v;
+        e->type = type;
         if (pattern__pv_is(id, PV_STR)) {
             e->id = id->u.s;
             e->id_len = id->n;

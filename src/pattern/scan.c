@@ -22,15 +22,19 @@
 
 #define MAX_DEPTH    2048 /* as src/stix/json.c */
 #define INLINE_DEPTH 64
-#define INLINE_MEMS  512
+#define INLINE_MEMS  256
 #define PAD          17 /* NUL bytes after the copy of the text */
-#define SMALL_OBJ    16 /* members: duplicate keys checked pairwise up to this, sorted above */
+#define SMALL_OBJ    16 /* members: duplicate keys found by signature up to this, sorted above */
 
 struct frame {
     size_t start;    /* first member of this container on the member stack */
     const char *key; /* the container's own key in its parent */
     size_t key_len;
     bool is_obj;
+    /* Objects: one bit per key seen, from (length, first and last byte). Duplicate keys are
+     * looked for as each key is read, and only among earlier keys when its bit is already set:
+     * members are pushed anyway, so this costs a few instructions a key and no pass at close. */
+    uint64_t sig;
 };
 
 struct scan {
@@ -434,6 +438,7 @@ static bool frame_push(struct scan *sc, const char *key, size_t key_len, bool is
     sc->fr[sc->nf].key = key;
     sc->fr[sc->nf].key_len = key_len;
     sc->fr[sc->nf].is_obj = is_obj;
+    sc->fr[sc->nf].sig = 0;
     sc->nf++;
     return true;
 }
@@ -465,33 +470,30 @@ static int key_cmp(const void *a, const void *b)
     return memcmp(x->key, y->key, x->key_len);
 }
 
-/* True when two members of m[0..n) have the same key. */
+/* True when key[0..kl) is already a key of the object on top (its first SMALL_OBJ members). */
+static inline bool key_seen(struct scan *sc, const char *key, size_t kl)
+{
+    struct frame *f = &sc->fr[sc->nf - 1];
+    unsigned h =
+        kl == 0 ? 0
+                : (unsigned)(kl * 31u + (unsigned char)key[0] * 7u + (unsigned char)key[kl - 1]);
+    uint64_t bit = 1ull << (h & 63);
+
+    if (f->sig & bit) {
+        for (size_t k = f->start; k < sc->nm; k++)
+            if (sc->m[k].key_len == kl && memcmp(sc->m[k].key, key, kl) == 0)
+                return true;
+    }
+    f->sig |= bit;
+    return false;
+}
+
+/* True when two members of m[0..n) have the same key: for objects too big for key_seen. */
 static bool has_dup(struct scan *sc, const struct pmember *m, size_t n)
 {
     const struct pmember **ix;
     bool dup = false;
 
-    if (n <= SMALL_OBJ) {
-        /* A 64-bit signature of (length, first and last byte): only a key whose bit is already
-         * set is compared with the keys before it. */
-        uint64_t sig = 0;
-
-        for (size_t i = 0; i < n; i++) {
-            size_t kl = m[i].key_len;
-            unsigned h = kl == 0 ? 0
-                                 : (unsigned)(kl * 31u + (unsigned char)m[i].key[0] * 7u +
-                                              (unsigned char)m[i].key[kl - 1]);
-            uint64_t bit = 1ull << (h & 63);
-
-            if (sig & bit) {
-                for (size_t k = 0; k < i; k++)
-                    if (m[k].key_len == kl && memcmp(m[k].key, m[i].key, kl) == 0)
-                        return true;
-            }
-            sig |= bit;
-        }
-        return false;
-    }
     ix = malloc(n * sizeof(*ix));
     if (ix == NULL) {
         sc->nomem = true;
@@ -519,7 +521,7 @@ static bool frame_close(struct scan *sc, struct pval *root)
     if (f.is_obj) {
         struct pmember *dst = NULL;
 
-        if (has_dup(sc, m, n))
+        if (n > SMALL_OBJ && has_dup(sc, m, n))
             return false;
         if (n > 0) {
             dst = tree_alloc(sc, n * sizeof(*dst));
@@ -693,6 +695,8 @@ key:
     p = scan_string(p + 1, end, &key, &key_len);
     if (p == NULL)
         return false;
+    if (sc->nm - sc->fr[sc->nf - 1].start < SMALL_OBJ && key_seen(sc, key, key_len))
+        return false;
     if (*p == ':') {
         p++;
         goto value;
@@ -727,50 +731,54 @@ const struct pval *pattern__pval_get(const struct pval *obj, const char *key, si
     return NULL;
 }
 
+/* The tree takes about twice the text's bytes (a 32-byte member for ~16 bytes of text): the
+ * copy of the text and that much room come in one allocation, so a bundle costs one malloc
+ * instead of a doubling chain of arena chunks. */
+#define TREE_PER_BYTE 2
+
 enum ctix_rc pattern__json_scan(struct arena *a, const char *text, size_t len,
                                 const struct pval **out, struct ctix_diag *diag)
 {
-    struct scan *sc = NULL;
+    struct scan sc; /* ~10 KB of inline stacks: cheaper on the stack than a malloc per bundle */
     struct pval *root = NULL;
     enum ctix_rc rc = CTIX_OK;
     json_t *j = NULL;
+    size_t text_room, tree_room;
 
+    sc.fr = sc.fr_inline;
+    sc.m = sc.m_inline;
     if (len >= UINT32_MAX) {
         ctix_diag_set(diag, NULL, "JSON text too big");
         rc = CTIX_ETOOBIG;
         goto out;
     }
-    sc = malloc(sizeof(*sc));
-    root = arena_alloc(a, sizeof(*root));
-    if (sc == NULL || root == NULL) {
-        rc = CTIX_ENOMEM;
-        goto out;
-    }
-    sc->a = a;
     /* NUL padding past the end: a 16-byte load that starts before end stays inside, and the
      * first NUL stops every scan (no byte of it is whitespace or a token). */
-    sc->p = arena_alloc(a, len + PAD);
-    if (sc->p == NULL) {
+    text_room = (len + PAD + 7) & ~(size_t)7;
+    tree_room = ((len * TREE_PER_BYTE) & ~(size_t)7) + sizeof(*root);
+    sc.p = arena_alloc(a, text_room + tree_room);
+    if (sc.p == NULL) {
         rc = CTIX_ENOMEM;
         goto out;
     }
+    root = (struct pval *)(void *)(sc.p + text_room);
+    sc.bump = sc.p + text_room + sizeof(*root);
+    sc.bump_end = sc.p + text_room + tree_room;
+    sc.a = a;
     if (len > 0)
-        memcpy(sc->p, text, len);
-    memset(sc->p + len, 0, PAD);
-    sc->end = sc->p + len;
-    sc->nomem = false;
-    sc->bump = sc->bump_end = NULL;
-    sc->fr = sc->fr_inline;
-    sc->nf = 0;
-    sc->cap_f = INLINE_DEPTH;
-    sc->m = sc->m_inline;
-    sc->nm = 0;
-    sc->cap_m = INLINE_MEMS;
-    if (scan_text(sc, root)) {
+        memcpy(sc.p, text, len);
+    memset(sc.p + len, 0, PAD);
+    sc.end = sc.p + len;
+    sc.nomem = false;
+    sc.nf = 0;
+    sc.cap_f = INLINE_DEPTH;
+    sc.nm = 0;
+    sc.cap_m = INLINE_MEMS;
+    if (scan_text(&sc, root)) {
         *out = root;
         goto out;
     }
-    if (sc->nomem) {
+    if (sc.nomem) {
         ctix_diag_set(diag, NULL, "out of memory");
         rc = CTIX_ENOMEM;
         goto out;
@@ -783,12 +791,9 @@ enum ctix_rc pattern__json_scan(struct arena *a, const char *text, size_t len,
     }
 out:
     json_decref(j);
-    if (sc != NULL) {
-        if (sc->fr != sc->fr_inline)
-            free(sc->fr);
-        if (sc->m != sc->m_inline)
-            free(sc->m);
-    }
-    free(sc);
+    if (sc.fr != sc.fr_inline)
+        free(sc.fr);
+    if (sc.m != sc.m_inline)
+        free(sc.m);
     return rc;
 }
