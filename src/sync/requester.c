@@ -34,9 +34,31 @@ static struct {
 } cache = {PTHREAD_MUTEX_INITIALIZER, NULL, NULL, 0, 0};
 
 /* The RED recipients of the last row this thread looked at: the pointers that
- * struct policy_object.recipients borrows stay valid until the thread's next call. */
-static _Thread_local json_t *tl_json;
+ * struct policy_object.recipients borrows stay valid until the thread's next call. The names are
+ * copied into this thread's own buffer and the parsed row freed at once: a jansson value kept
+ * per thread leaked when the thread ended (an HTTP server thread at shutdown; LSan saw it). */
+#define RECIPIENTS_BYTES 8192
 static _Thread_local const char *tl_names[RECIPIENTS_MAX];
+static _Thread_local char tl_buf[RECIPIENTS_BYTES];
+
+/* Copies the n names into tl_buf and points tl_names at them; a name that no longer fits is
+ * left out (it then matches no user: the object is withheld from that one, never shown to
+ * another). Returns how many were kept. */
+static size_t names_keep(const char *const *names, size_t n)
+{
+    size_t used = 0, kept = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(names[i]) + 1;
+
+        if (len > RECIPIENTS_BYTES - used)
+            continue;
+        memcpy(tl_buf + used, names[i], len);
+        tl_names[kept++] = tl_buf + used;
+        used += len;
+    }
+    return kept;
+}
 
 static bool role_is_peer(const char *role)
 {
@@ -167,9 +189,12 @@ void sync_row_object(const struct sync_node *node, const struct store_row *row,
     /* Pending rows are not yet verified: withheld from other nodes like quarantined ones. */
     out->quarantined = row->prov == STORE_PROV_QUARANTINED || row->prov == STORE_PROV_PENDING;
     if (out->tlp == STIX_TLP_RED && row->json != NULL) {
-        json_decref(tl_json);
-        tl_json = json_loadb(row->json, row->json_len, 0, NULL);
-        out->n_recipients = policy_recipients_get(tl_json, tl_names, RECIPIENTS_MAX);
+        const char *names[RECIPIENTS_MAX];
+        json_t *j = json_loadb(row->json, row->json_len, 0, NULL);
+        size_t n = policy_recipients_get(j, names, RECIPIENTS_MAX);
+
+        out->n_recipients = names_keep(names, n);
         out->recipients = out->n_recipients > 0 ? tl_names : NULL;
+        json_decref(j);
     }
 }

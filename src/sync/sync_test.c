@@ -1040,6 +1040,63 @@ static void test_runner(void **state)
     srv_stop(&b);
 }
 
+/* A RED row's recipients, read on a thread that then ends: the names stay valid until the
+ * thread's next call, and nothing of them outlives the thread (under ASan the old per-thread
+ * jansson value leaked here). */
+struct red_call {
+    const char *json;
+    struct policy_object po;
+    char first[64];
+};
+
+static void *red_main(void *arg)
+{
+    struct red_call *rc = arg;
+    struct store_row row;
+
+    memset(&row, 0, sizeof(row));
+    row.tlp = STIX_TLP_RED;
+    row.json = rc->json;
+    row.json_len = strlen(rc->json);
+    sync_row_object(NULL, &row, &rc->po);
+    if (rc->po.n_recipients > 0)
+        snprintf(rc->first, sizeof(rc->first), "%s", rc->po.recipients[0]);
+    return NULL;
+}
+
+static void test_row_red_recipients(void **state)
+{
+    struct red_call rc = {.json =
+                              "{\"type\":\"indicator\",\"x_ctix_recipients\":[\"alice\",\"bob\"]}"};
+    struct store_row row;
+    struct policy_object po;
+    pthread_t th;
+
+    (void)state;
+    assert_int_equal(pthread_create(&th, NULL, red_main, &rc), 0);
+    assert_int_equal(pthread_join(th, NULL), 0);
+    assert_int_equal(rc.po.n_recipients, 2);
+    assert_string_equal(rc.first, "alice");
+    /* On this thread: both names, then another row's replace them. */
+    memset(&row, 0, sizeof(row));
+    row.tlp = STIX_TLP_RED;
+    row.json = rc.json;
+    row.json_len = strlen(rc.json);
+    sync_row_object(NULL, &row, &po);
+    assert_int_equal(po.n_recipients, 2);
+    assert_string_equal(po.recipients[0], "alice");
+    assert_string_equal(po.recipients[1], "bob");
+    row.json = "{\"x_ctix_recipients\":[\"carol\"]}";
+    row.json_len = strlen(row.json);
+    sync_row_object(NULL, &row, &po);
+    assert_int_equal(po.n_recipients, 1);
+    assert_string_equal(po.recipients[0], "carol");
+    /* Not RED: no recipients, even when the JSON names some. */
+    row.tlp = STIX_TLP_AMBER;
+    sync_row_object(NULL, &row, &po);
+    assert_int_equal(po.n_recipients, 0);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -1062,6 +1119,7 @@ int main(void)
         T(test_push),
         T(test_push_fails_to_outbox),
         T(test_runner),
+        cmocka_unit_test(test_row_red_recipients),
     };
 
     ctix_log_set_level(CTIX_LOG_ERROR);
