@@ -728,6 +728,13 @@ enum ctix_rc stix_json_parse(const char *buf, size_t len, json_t **out, struct c
     return stix__json_parse(buf, len, out, NULL, NULL, diag);
 }
 
+enum ctix_rc stix_json_parse_spans(const char *buf, size_t len, json_t **out,
+                                   struct stix_span **spans, size_t *n_spans,
+                                   struct ctix_diag *diag)
+{
+    return stix__json_parse(buf, len, out, spans, n_spans, diag);
+}
+
 char *stix_json_compact(const char *p, size_t len, size_t *out_len)
 {
     const char *end = p + len;

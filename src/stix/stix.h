@@ -105,6 +105,14 @@ CTIX_MUST_CHECK enum ctix_rc stix_container_parse_spans(const char *buf, size_t 
                                                         json_t **objects, struct stix_span **spans,
                                                         struct ctix_diag *diag);
 
+/* stix_json_parse that also gives, when spans is not NULL, where each element of the root object's
+ * "objects" array is in buf: *spans (free(), NULL when there are none) and *n_spans, set on success
+ * only. For a reader that needs the whole root (a TAXII envelope's "more") and the text of each
+ * object (to store the sender's bytes compacted, without serialising the parsed tree again). */
+CTIX_MUST_CHECK enum ctix_rc stix_json_parse_spans(const char *buf, size_t len, json_t **out,
+                                                   struct stix_span **spans, size_t *n_spans,
+                                                   struct ctix_diag *diag);
+
 /* A copy of the valid JSON text p[0..len) without the whitespace outside strings; strings are
  * copied byte for byte (escapes untouched). Returns a new NUL-terminated string (free()) and its
  * length in *out_len (if not NULL), or NULL when out of memory. */
