@@ -63,6 +63,8 @@ enum ctix_rc sync__page_parse(const char *body, size_t len, const char *ctype,
                               const char *date_last, struct sync_page *out, struct ctix_diag *diag)
 {
     json_t *root = NULL, *objs, *more;
+    struct stix_span *spans = NULL;
+    size_t n_spans = 0;
     enum ctix_rc rc = CTIX_EINVAL;
 
     memset(out, 0, sizeof(*out));
@@ -72,7 +74,8 @@ enum ctix_rc sync__page_parse(const char *body, size_t len, const char *ctype,
                       ctype != NULL && ctype[0] != '\0' ? ctype : "(none)");
         goto out;
     }
-    rc = stix_json_parse(body != NULL ? body : "", body != NULL ? len : 0, &root, diag);
+    rc = stix_json_parse_spans(body != NULL ? body : "", body != NULL ? len : 0, &root, &spans,
+                               &n_spans, diag);
     if (rc != CTIX_OK)
         goto out;
     rc = CTIX_EINVAL;
@@ -106,9 +109,22 @@ enum ctix_rc sync__page_parse(const char *body, size_t len, const char *ctype,
     out->more = json_is_true(more);
     out->objects = objs != NULL ? json_incref(objs) : json_array();
     rc = out->objects != NULL ? CTIX_OK : CTIX_ENOMEM;
+    if (rc == CTIX_OK && n_spans == json_array_size(out->objects) && n_spans > 0) {
+        out->spans = spans; /* the parser records exactly the elements of "objects" */
+        spans = NULL;
+    }
 out:
+    free(spans);
     json_decref(root);
     return rc;
+}
+
+void sync__page_cleanup(struct sync_page *pg)
+{
+    json_decref(pg->objects);
+    free(pg->spans);
+    pg->objects = NULL;
+    pg->spans = NULL;
 }
 
 /* ---- HTTP ---- */
@@ -417,7 +433,8 @@ static enum ctix_rc pull_coll(const struct sync_node *node, const struct store_p
         if (rc == CTIX_OK && json_array_size(pg.objects) > 0) {
             struct store_cursor_in cur = {.peer_id = p->id, .cursor_us = pg.last_us};
 
-            rc = sync__receive(node, pc->coll_id, pg.objects, p->id, &cur, &vf, &c, &d);
+            rc = sync__receive(node, pc->coll_id, pg.objects, r.body.data, pg.spans, p->id, &cur,
+                               &vf, &c, &d);
             if (rc != CTIX_OK) {
                 snprintf(err, errn, "storing a page: %.200s", d.msg);
             } else {
@@ -433,7 +450,7 @@ static enum ctix_rc pull_coll(const struct sync_node *node, const struct store_p
         /* An empty page that says more (objects deleted meanwhile) cannot move added_after:
          * the rest waits for the next pass. */
         more = rc == CTIX_OK && pg.more && json_array_size(pg.objects) > 0;
-        json_decref(pg.objects);
+        sync__page_cleanup(&pg);
         http_res_cleanup(&r);
         buf_cleanup(&url);
     }

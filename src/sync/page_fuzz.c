@@ -1,8 +1,8 @@
 /* Fuzz target: arbitrary bytes as a peer's answer to an objects GET — optional header lines
  * ("Content-Type: …", "X-TAXII-Date-Added-Last: …") up to an empty line, then the body — through
- * the strict page parser and, when it passes, sync_receive into a temporary store (one peer, one
- * pulled collection, its key trusted). Whatever the input: never a crash, and either the page is
- * refused or it is stored whole with its cursor. */
+ * the strict page parser and, when it passes, sync__receive (with the body's spans) into a
+ * temporary store (one peer, one pulled collection, its key trusted). Whatever the input: never a
+ * crash, and either the page is refused or it is stored whole with its cursor. */
 #include "sync/sync.h"
 
 #include <ftw.h>
@@ -126,14 +126,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     if (sync__page_parse(text + body_off, size - body_off, ctype, last, &pg, &d) == CTIX_OK) {
         struct store_cursor_in cur = {.peer_id = peer_id, .cursor_us = pg.last_us};
-        enum ctix_rc rc =
-            sync_receive(&node, COLL, pg.objects, peer_id, pg.last_us >= 0 ? &cur : NULL, &c, &d);
+        struct sync__verify vf;
+        enum ctix_rc rc = sync__verify_init(st, &vf);
+
+        /* As the pull does: the body's own text of each object is what is stored. */
+        if (rc == CTIX_OK)
+            rc = sync__receive(&node, COLL, pg.objects, text + body_off, pg.spans, peer_id,
+                               pg.last_us >= 0 ? &cur : NULL, &vf, &c, &d);
+        sync__verify_cleanup(&vf);
 
         if (rc == CTIX_OK && c.total != json_array_size(pg.objects))
             abort();
         if (rc == CTIX_OK && c.stored + c.duplicate + c.rejected > c.total)
             abort();
-        json_decref(pg.objects);
+        sync__page_cleanup(&pg);
     }
     return 0;
 }

@@ -316,8 +316,8 @@ static void items_free(struct item *it, size_t n)
 }
 
 /* Validates element i; a rejected one is logged and left with o == NULL. */
-static enum ctix_rc item_load(json_t *elem, struct item *it, const char *peer, size_t i,
-                              size_t *rejected)
+static enum ctix_rc item_load(json_t *elem, const char *text, size_t text_len, struct item *it,
+                              const char *peer, size_t i, size_t *rejected)
 {
     struct ctix_diag d;
     enum ctix_rc rc = CTIX_OK;
@@ -334,7 +334,12 @@ static enum ctix_rc item_load(json_t *elem, struct item *it, const char *peer, s
         (*rejected)++;
         goto out;
     }
-    it->json = stix_obj_to_json(it->o, &it->json_len);
+    /* The sender's text, compacted, when the page gives it: what it signed is kept byte for byte
+     * (escapes included), and no second JSON round trip is made. */
+    if (text != NULL)
+        it->json = stix_json_compact(text, text_len, &it->json_len);
+    else
+        it->json = stix_obj_to_json(it->o, &it->json_len);
     if (it->json == NULL) {
         rc = CTIX_ENOMEM;
         goto out;
@@ -846,15 +851,15 @@ enum ctix_rc sync_receive(const struct sync_node *node, const char *coll_id, con
         ctix_diag_set(diag, NULL, "loading the trusted keys: %s", ctix_strerror(rc));
         return rc;
     }
-    rc = sync__receive(node, coll_id, objects, peer_id, cursor, &vf, counts, diag);
+    rc = sync__receive(node, coll_id, objects, NULL, NULL, peer_id, cursor, &vf, counts, diag);
     sync__verify_cleanup(&vf);
     return rc;
 }
 
 enum ctix_rc sync__receive(const struct sync_node *node, const char *coll_id, const json_t *objects,
-                           int64_t peer_id, const struct store_cursor_in *cursor,
-                           struct sync__verify *vf, struct sync_recv_counts *counts,
-                           struct ctix_diag *diag)
+                           const char *text, const struct stix_span *spans, int64_t peer_id,
+                           const struct store_cursor_in *cursor, struct sync__verify *vf,
+                           struct sync_recv_counts *counts, struct ctix_diag *diag)
 {
     const struct prov_trust_table *t = vf != NULL ? &vf->t : NULL;
     struct prov_verifier *v = vf != NULL ? vf->v : NULL;
@@ -884,7 +889,8 @@ enum ctix_rc sync__receive(const struct sync_node *node, const char *coll_id, co
         goto out;
     rc = CTIX_OK;
     for (size_t i = 0; rc == CTIX_OK && i < n; i++)
-        rc = item_load(json_array_get(objects, i), &it[i], actor, i, &counts->rejected);
+        rc = item_load(json_array_get(objects, i), spans != NULL ? text + spans[i].off : NULL,
+                       spans != NULL ? spans[i].len : 0, &it[i], actor, i, &counts->rejected);
     if (rc == CTIX_OK)
         rc = page_decide(node, coll_id, it, n, t, v);
     if (rc != CTIX_OK) {

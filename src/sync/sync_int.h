@@ -20,9 +20,13 @@ struct sync__verify {
 CTIX_MUST_CHECK enum ctix_rc sync__verify_init(struct store *st, struct sync__verify *vf);
 void sync__verify_cleanup(struct sync__verify *vf);
 
-/* sync_receive with the caller's verifier (vf, from sync__verify_init). */
+/* sync_receive with the caller's verifier (vf, from sync__verify_init). When spans is not NULL,
+ * spans[i] is where element i of objects is in text (sync__page_parse): a valid object is stored
+ * as that text compacted (the sender's bytes, as the TAXII POST path stores them) instead of its
+ * parsed tree serialised again. */
 CTIX_MUST_CHECK enum ctix_rc sync__receive(const struct sync_node *node, const char *coll_id,
-                                           const json_t *objects, int64_t peer_id,
+                                           const json_t *objects, const char *text,
+                                           const struct stix_span *spans, int64_t peer_id,
                                            const struct store_cursor_in *cursor,
                                            struct sync__verify *vf, struct sync_recv_counts *counts,
                                            struct ctix_diag *diag);
@@ -53,10 +57,13 @@ bool sync__media_ok(const char *ctype);
 
 /* One page of a peer's objects GET, as the peer sent it. */
 struct sync_page {
-    json_t *objects; /* a new reference, never NULL on success (possibly empty) */
+    json_t *objects;         /* a new reference, never NULL on success (possibly empty) */
+    struct stix_span *spans; /* where each element of objects is in the body; NULL when empty */
     bool more;
     int64_t last_us; /* X-TAXII-Date-Added-Last in µs, -1 when absent */
 };
+/* Releases what sync__page_parse gave. */
+void sync__page_cleanup(struct sync_page *pg);
 
 /* Checks a 200 answer strictly: the media type, the body is a TAXII envelope (an object, `more`
  * a boolean when present, `objects` an array when present), X-TAXII-Date-Added-Last a timestamp

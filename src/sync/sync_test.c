@@ -755,6 +755,75 @@ static void test_client_paging(void **state)
     json_decref(p2);
 }
 
+static enum ctix_rc text_cb(void *ctx, const struct store_row *row)
+{
+    char **out = ctx;
+
+    free(*out);
+    *out = strndup(row->json, row->json_len);
+    return *out != NULL ? CTIX_OK : CTIX_ENOMEM;
+}
+
+/* A pulled object is stored as the sender's text compacted (escapes as sent, whitespace between
+ * tokens gone), not as the parsed tree serialised again; its attestation still verifies. */
+static void test_client_keeps_sender_text(void **state)
+{
+    struct env *e = *state;
+    json_t *o[1] = {indicator(3, NULL)};
+    json_t *atts, *page = json_array(), *env;
+    struct srv s = {0};
+    struct sync_opts opts = {.timeout_us = 5000000};
+    struct sync_pass pass;
+    struct store_query q;
+    struct ctix_diag d;
+    struct seen rs;
+    char *body, *b2, *at, *stored = NULL;
+    size_t cap;
+    bool more = false;
+
+    json_object_set_new(o[0], "name", json_string("cafe/x"));
+    atts = sign(e->pub_key, "CSA Singapore", o, 1);
+    json_array_append(page, o[0]);
+    json_array_append(page, json_array_get(atts, 0));
+    env = json_pack("{s:b, s:O}", "more", false, "objects", page);
+    body = json_dumps(env, JSON_INDENT(2));
+    json_decref(env);
+    /* The same string written with escapes jansson would not use. */
+    at = strstr(body, "\"cafe/x\"");
+    assert_non_null(at);
+    cap = strlen(body) + 16;
+    b2 = malloc(cap);
+    assert_non_null(b2);
+    snprintf(b2, cap, "%.*s\"caf\\u0065\\/x\"%s", (int)(at - body), body, at + 8);
+    free(body);
+    srv_add(&s, 200, TAXII, "2024-05-01T00:00:00.000001Z", b2);
+    srv_start(&s);
+    (void)srv_peer(e, &s);
+    assert_int_equal(sync_once(&e->node, "t", &opts, &pass, &d), CTIX_OK);
+    srv_stop(&s);
+    assert_int_equal(pass.errors, 0);
+    assert_int_equal(pass.stored, 2);
+    rows(e, &rs);
+    assert_int_equal(rs.n, 2);
+    for (size_t i = 0; i < rs.n; i++)
+        assert_int_equal(rs.prov[i], STORE_PROV_VERIFIED);
+    memset(&q, 0, sizeof(q));
+    q.coll_id = COLL;
+    q.object_id = json_string_value(json_object_get(o[0], "id"));
+    q.added_after_us = -1;
+    q.limit = 1;
+    q.want_json = true;
+    assert_int_equal(store_objs_query(e->st, &q, text_cb, &stored, &more), CTIX_OK);
+    assert_non_null(stored);
+    assert_non_null(strstr(stored, "\"name\":\"caf\\u0065\\/x\""));
+    assert_null(strchr(stored, '\n'));
+    assert_null(strstr(stored, "\": "));
+    free(stored);
+    json_decref(o[0]);
+    json_decref(atts);
+    json_decref(page);
+}
+
 /* One bad answer: an error in the peer status, nothing stored, the cursor where it was. */
 struct bad_case {
     const char *name;
@@ -1113,6 +1182,7 @@ int main(void)
         T(test_local_not_overwritten),
         T(test_sweep),
         T(test_client_paging),
+        T(test_client_keeps_sender_text),
         T(test_client_bad_answers),
         T(test_client_endless_more),
         T(test_client_clock_skew),
