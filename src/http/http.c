@@ -125,6 +125,20 @@ static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *conn)
     return r;
 }
 
+/* Gives the body's reservation back and frees the body as soon as the request has been handled:
+ * the answer no longer needs it, and a client that sends its next body the moment it reads this
+ * answer must not find the budget still held until libmicrohttpd reports completion (a spurious
+ * 503 under a small --body-budget). Runs once per request, before the answer is queued. */
+static void body_release(struct http_req *r)
+{
+    if (r->srv != NULL && r->reserved != 0)
+        atomic_fetch_sub(&r->srv->body_bytes, r->reserved);
+    r->reserved = 0;
+    r->treq.body = NULL;
+    r->treq.body_len = 0;
+    buf_cleanup(&r->body);
+}
+
 static void request_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
                               enum MHD_RequestTerminationCode toe)
 {
@@ -286,6 +300,7 @@ static void *worker_main(void *arg)
         if (r == NULL)
             break; /* stopping, and the queue is drained */
         taxii_request_handle(s->taxii, &r->treq, &r->resp);
+        body_release(r);
         /* MHD calls on_request() again for this connection, which sends resp. */
         MHD_resume_connection(r->conn);
     }
@@ -392,6 +407,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             return MHD_YES;
         taxii_request_handle(s->taxii, &r->treq, &r->resp);
     }
+    body_release(r);
     return reply(conn, r);
 }
 
