@@ -29,6 +29,7 @@
 #include "pattern/pattern_int.h" /* pattern__json_scan, for the stage breakdown only */
 #include "stix/stix.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1082,6 +1083,63 @@ static void failure_note(unsigned *shown, const char *what, size_t i, const char
             d->col, text);
 }
 
+/* (2) on both cores: the bundles split in two halves, one thread each, one parsed pattern shared
+ * (a parsed pattern is read-only; each thread builds its own observations). The reference matcher
+ * is single-threaded Python, so this is the answer a node gives with the machine it has; the
+ * one-thread figure above stays the like-for-like one. */
+struct half {
+    const struct pattern *pat;
+    char **buns;
+    const size_t *blens;
+    size_t from, to;
+    char *res;
+};
+
+static void *half_run(void *arg)
+{
+    struct half *h = arg;
+    struct ctix_diag d = {{0}, {0}, 0, 0};
+
+    for (size_t i = h->from; i < h->to; i++) {
+        struct pattern_obs *obs = NULL;
+        struct pattern_result res = {false, NULL, 0};
+        enum ctix_rc rc = pattern_obs_new_text(h->buns[i], h->blens[i], h->pat, &obs, &d);
+
+        if (rc == CTIX_OK) {
+            rc = pattern_eval(h->pat, obs, &res, &d);
+            pattern_obs_free(obs);
+        }
+        h->res[i] = result_char(rc, res.matched);
+        pattern_result_cleanup(&res);
+    }
+    return NULL;
+}
+
+/* Seconds for every bundle over two threads, answers into res (as the one-thread loop's). */
+static double bundles_two_threads(const char *p1, size_t p1len, char **buns, const size_t *blens,
+                                  size_t n_bun, char *res)
+{
+    struct ctix_diag d = {{0}, {0}, 0, 0};
+    struct pattern *pat1 = NULL;
+    struct half h[2];
+    pthread_t t1;
+    double t = now_s();
+
+    if (pattern_parse(p1, p1len, PATTERN_STRICT, &pat1, &d) != CTIX_OK)
+        return -1;
+    h[0] = (struct half){pat1, buns, blens, 0, n_bun / 2, res};
+    h[1] = (struct half){pat1, buns, blens, n_bun / 2, n_bun, res};
+    if (pthread_create(&t1, NULL, half_run, &h[1]) != 0) {
+        h[0].to = n_bun; /* no second thread: all on this one */
+        half_run(&h[0]);
+    } else {
+        half_run(&h[0]);
+        pthread_join(t1, NULL);
+    }
+    pattern_free(pat1);
+    return now_s() - t;
+}
+
 /* Where the time goes: the work of `match` again in stages, --runs times each, medians, outside
  * the figures. json = pattern__json_scan alone (the bundle's text into a value tree, freed);
  * obs = what the rest of pattern_obs_new_text and pattern_obs_free add to that; eval =
@@ -1198,7 +1256,9 @@ static int cmd_match(const struct opts *o)
     char **pats = NULL, **buns = NULL;
     char *res_p = NULL, *res_b = NULL;
     size_t *blens = NULL; /* each bundle's length: the texts are in memory, as Python's are */
-    double tp[MAX_RUNS], tb[MAX_RUNS], cp[MAX_RUNS], cb[MAX_RUNS];
+    double tp[MAX_RUNS], tb[MAX_RUNS], cp[MAX_RUNS], cb[MAX_RUNS], tb2[MAX_RUNS];
+    char *res_b2 = NULL;
+    size_t diff2 = 0;
     size_t matched_p = 0, matched_b = 0, err_p = 0, err_b = 0;
     struct ctix_diag d = {{0}, {0}, 0, 0};
     unsigned shown = 0;
@@ -1220,8 +1280,9 @@ static int cmd_match(const struct opts *o)
         blens[i] = strlen(buns[i]);
     res_p = calloc(n_pat + 1, 1);
     res_b = calloc(n_bun + 1, 1);
-    if (pats == NULL || buns == NULL || res_p == NULL || res_b == NULL || blens == NULL ||
-        n_pat == 0 || n_bun == 0) {
+    res_b2 = calloc(n_bun + 1, 1);
+    if (res_b2 == NULL || pats == NULL || buns == NULL || res_p == NULL || res_b == NULL ||
+        blens == NULL || n_pat == 0 || n_bun == 0) {
         fprintf(stderr, "pattern: empty or unreadable workload in %s\n", o->dir);
         goto out;
     }
@@ -1267,7 +1328,13 @@ static int cmd_match(const struct opts *o)
                (unsigned long long)run + 1, tp[run], cp[run]);
         printf("eval_bundles run=%llu seconds=%.4f cpu_seconds=%.4f\n", (unsigned long long)run + 1,
                tb[run], cb[run]);
+        tb2[run] = bundles_two_threads(p1, p1len, buns, blens, n_bun, res_b2);
+        printf("eval_bundles_2threads run=%llu seconds=%.4f\n", (unsigned long long)run + 1,
+               tb2[run]);
     }
+    /* Two threads must give exactly the one-thread answers. */
+    for (i = 0; i < n_bun; i++)
+        diff2 += res_b2[i] != res_b[i];
 
     breakdown(o, buns, n_bun, (double)bslen / (double)n_bun, p1, p1len, pats, n_pat);
 
@@ -1303,6 +1370,9 @@ static int cmd_match(const struct opts *o)
         printf("eval_bundles median_seconds=%.4f bundles=%zu matched=%zu errors=%zu "
                "us_per_bundle=%.2f\n",
                tbm, n_bun, matched_b, err_b, tbm * 1e6 / (double)n_bun);
+        printf("eval_bundles_2threads median_seconds=%.4f bundles=%zu errors=%zu "
+               "us_per_bundle=%.2f\n",
+               median(tb2, o->runs), n_bun, diff2, median(tb2, o->runs) * 1e6 / (double)n_bun);
     }
     {
         struct buf b;
@@ -1326,6 +1396,7 @@ out:
     free(buns);
     free(res_p);
     free(res_b);
+    free(res_b2);
     free(blens);
     free(btext);
     free(ptext);
