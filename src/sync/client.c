@@ -377,8 +377,68 @@ static void status_record(struct store *st, int64_t peer_id, const char *err, co
 
 /* ---- pull ---- */
 
+/* One objects GET, run in a thread of its own when started ahead: the next page is fetched
+ * (the peer builds it, loopback or the network carries it) while this one is stored, instead of
+ * after it. */
+struct fetch {
+    pthread_t th;
+    bool threaded; /* th is to be joined */
+    const struct store_peer *p;
+    const struct sync_opts *o;
+    struct buf url;
+    struct http_res r;
+    enum ctix_rc rc;
+};
+
+static void *fetch_main(void *arg)
+{
+    struct fetch *f = arg;
+
+    f->rc = http_do(f->p, f->o, f->url.data, NULL, 0, &f->r);
+    return NULL;
+}
+
+/* Starts the GET of the page after cursor: in a thread when ahead is set (synchronously when no
+ * thread can be made), else now. fetch_wait gives its outcome. */
+static void fetch_start(struct fetch *f, const struct store_peer *p,
+                        const struct store_peer_coll *pc, const struct sync_opts *o, int64_t cursor,
+                        size_t limit, bool ahead)
+{
+    f->threaded = false;
+    f->p = p;
+    f->o = o;
+    buf_init(&f->url, STORE_URL_MAX + 256);
+    http_res_init(&f->r, body_max_of(o));
+    f->rc = url_make(&f->url, p, pc->coll_id, cursor, limit);
+    if (f->rc != CTIX_OK)
+        return;
+    if (ahead && pthread_create(&f->th, NULL, fetch_main, f) == 0) {
+        f->threaded = true;
+        return;
+    }
+    fetch_main(f);
+}
+
+static enum ctix_rc fetch_wait(struct fetch *f)
+{
+    if (f->threaded) {
+        pthread_join(f->th, NULL);
+        f->threaded = false;
+    }
+    return f->rc;
+}
+
+static void fetch_cleanup(struct fetch *f)
+{
+    (void)fetch_wait(f);
+    http_res_cleanup(&f->r);
+    buf_cleanup(&f->url);
+}
+
 /* Pulls one collection until the peer says no more (or the page cap). err gets the reason of a
- * failure; nothing partial is ever stored (each page is one sync_receive). */
+ * failure; nothing partial is ever stored (each page is one sync_receive). The GET of page n+1
+ * runs while page n is stored (it needs only n's X-TAXII-Date-Added-Last); when storing n fails,
+ * n+1 is awaited and dropped, and the next pass asks for it again. */
 static enum ctix_rc pull_coll(const struct sync_node *node, const struct store_peer *p,
                               const struct store_peer_coll *pc, const struct sync_opts *o,
                               struct tally *t, char *err, size_t errn)
@@ -388,6 +448,7 @@ static enum ctix_rc pull_coll(const struct sync_node *node, const struct store_p
     size_t max_pages = o != NULL && o->max_pages > 0 ? o->max_pages : PAGES_PER_PASS;
     size_t fetched = 0;
     bool more = true;
+    struct fetch fa, fb, *cur = &fa, *next = &fb;
     struct sync__verify vf;
     enum ctix_rc rc = sync__verify_init(node->st, &vf);
 
@@ -395,29 +456,28 @@ static enum ctix_rc pull_coll(const struct sync_node *node, const struct store_p
         snprintf(err, errn, "loading the trusted keys: %s", ctix_strerror(rc));
         return rc;
     }
+    memset(&fa, 0, sizeof(fa));
+    memset(&fb, 0, sizeof(fb));
+    fetch_start(cur, p, pc, o, cursor, limit, false);
     for (size_t page = 0; rc == CTIX_OK && more && page < max_pages; page++) {
-        struct http_res r;
-        struct buf url;
+        struct http_res *r = &cur->r;
         struct sync_page pg;
         struct sync_recv_counts c;
         struct ctix_diag d;
+        struct fetch *tmp;
 
         memset(&pg, 0, sizeof(pg));
-        buf_init(&url, STORE_URL_MAX + 256);
-        http_res_init(&r, body_max_of(o));
-        rc = url_make(&url, p, pc->coll_id, cursor, limit);
-        if (rc == CTIX_OK)
-            rc = http_do(p, o, url.data, NULL, 0, &r);
+        rc = fetch_wait(cur);
         if (rc == CTIX_EIO) {
-            snprintf(err, errn, "%s", r.err);
-        } else if (rc == CTIX_OK && r.status != 200) {
-            status_err(r.status, 200, err, errn);
+            snprintf(err, errn, "%s", r->err);
+        } else if (rc == CTIX_OK && r->status != 200) {
+            status_err(r->status, 200, err, errn);
             rc = CTIX_EIO;
         } else if (rc == CTIX_OK) {
             if (t->warn[0] == '\0')
-                clock_check(r.date, t->warn, sizeof(t->warn));
+                clock_check(r->date, t->warn, sizeof(t->warn));
             ctix_diag_clear(&d);
-            rc = sync__page_parse(r.body.data, r.body.len, r.ctype, r.date_last, &pg, &d);
+            rc = sync__page_parse(r->body.data, r->body.len, r->ctype, r->date_last, &pg, &d);
             if (rc != CTIX_OK)
                 snprintf(err, errn, "bad page: %.60s%s%.150s", d.where,
                          d.where[0] != '\0' ? ": " : "", d.msg);
@@ -430,10 +490,15 @@ static enum ctix_rc pull_coll(const struct sync_node *node, const struct store_p
                                          : "peer's cursor did not advance");
             rc = CTIX_EINVAL;
         }
+        /* An empty page that says more (objects deleted meanwhile) cannot move added_after:
+         * the rest waits for the next pass. */
+        more = rc == CTIX_OK && pg.more && json_array_size(pg.objects) > 0;
+        if (more && page + 1 < max_pages)
+            fetch_start(next, p, pc, o, pg.last_us, limit, true);
         if (rc == CTIX_OK && json_array_size(pg.objects) > 0) {
-            struct store_cursor_in cur = {.peer_id = p->id, .cursor_us = pg.last_us};
+            struct store_cursor_in cin = {.peer_id = p->id, .cursor_us = pg.last_us};
 
-            rc = sync__receive(node, pc->coll_id, pg.objects, r.body.data, pg.spans, p->id, &cur,
+            rc = sync__receive(node, pc->coll_id, pg.objects, r->body.data, pg.spans, p->id, &cin,
                                &vf, &c, &d);
             if (rc != CTIX_OK) {
                 snprintf(err, errn, "storing a page: %.200s", d.msg);
@@ -447,13 +512,15 @@ static enum ctix_rc pull_coll(const struct sync_node *node, const struct store_p
                 cursor = pg.last_us;
             }
         }
-        /* An empty page that says more (objects deleted meanwhile) cannot move added_after:
-         * the rest waits for the next pass. */
-        more = rc == CTIX_OK && pg.more && json_array_size(pg.objects) > 0;
+        more = more && rc == CTIX_OK;
         sync__page_cleanup(&pg);
-        http_res_cleanup(&r);
-        buf_cleanup(&url);
+        fetch_cleanup(cur);
+        memset(cur, 0, sizeof(*cur));
+        tmp = cur;
+        cur = next;
+        next = tmp;
     }
+    fetch_cleanup(cur); /* a page fetched ahead and not stored (failure, page cap) */
     if (rc == CTIX_OK) {
         /* Lag: how many objects this pass fetched beyond its first page (how far behind it
          * started), and, when the page cap stopped it with more to come, how old the last

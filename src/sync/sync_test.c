@@ -824,6 +824,50 @@ static void test_client_keeps_sender_text(void **state)
     json_decref(page);
 }
 
+/* The page cap with more to come: the page after the last one allowed is not even asked for
+ * (pages are fetched one ahead of the one being stored, never beyond the cap). */
+static void test_client_page_cap(void **state)
+{
+    struct env *e = *state;
+    json_t *o[2] = {indicator(1, NULL), indicator(2, NULL)};
+    json_t *atts = sign(e->pub_key, "CSA Singapore", o, 2);
+    json_t *p1 = json_array(), *p2 = json_array();
+    struct srv s = {0};
+    struct sync_opts opts = {.timeout_us = 5000000, .max_pages = 1};
+    struct sync_pass pass;
+    struct ctix_diag d;
+    struct seen rs;
+    int64_t id;
+
+    json_array_append(p1, o[0]);
+    json_array_append(p1, json_array_get(atts, 0));
+    json_array_append(p2, o[1]);
+    json_array_append(p2, json_array_get(atts, 1));
+    srv_add(&s, 200, TAXII, "2024-05-01T00:00:00.000001Z", envelope(p1, true));
+    srv_add(&s, 200, TAXII, "2024-05-01T00:00:00.000002Z", envelope(p2, false));
+    srv_start(&s);
+    id = srv_peer(e, &s);
+    assert_int_equal(sync_once(&e->node, "t", &opts, &pass, &d), CTIX_OK);
+    assert_int_equal(s.n_req, 1);
+    assert_int_equal(pass.pages, 1);
+    assert_int_equal(cursor_of(e, id), 1714521600000001LL);
+    /* The next pass goes on from there. */
+    opts.max_pages = 0;
+    assert_int_equal(sync_once(&e->node, "t", &opts, &pass, &d), CTIX_OK);
+    srv_stop(&s);
+    assert_int_equal(s.n_req, 2);
+    assert_string_equal(s.path[1], "/api1/collections/" COLL
+                                   "/objects/?limit=1000&added_after=2024-05-01T00:00:00.000001Z");
+    rows(e, &rs);
+    assert_int_equal(rs.n, 4);
+    assert_int_equal(cursor_of(e, id), 1714521600000002LL);
+    json_decref(o[0]);
+    json_decref(o[1]);
+    json_decref(atts);
+    json_decref(p1);
+    json_decref(p2);
+}
+
 /* One bad answer: an error in the peer status, nothing stored, the cursor where it was. */
 struct bad_case {
     const char *name;
@@ -1183,6 +1227,7 @@ int main(void)
         T(test_sweep),
         T(test_client_paging),
         T(test_client_keeps_sender_text),
+        T(test_client_page_cap),
         T(test_client_bad_answers),
         T(test_client_endless_more),
         T(test_client_clock_skew),
