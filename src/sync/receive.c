@@ -29,6 +29,8 @@ struct item {
     enum prov_statement statement; /* attestations only */
     const char *ref, *mod;         /* object_ref, object_modified (NULL when absent) */
     bool paired;                   /* an attestation matched an object of this page */
+    bool need_stored;              /* decided against stored rows (page_decide_stored) */
+    char mod_key[31];              /* stix_version_key of mod ("" when none) */
     int prov;                      /* enum store_prov decided before storing */
     char reason[REASON_MAX];       /* why it is quarantined */
     /* After the commit: set the prov of the stored version of (ref, mod) to settle_prov. */
@@ -358,9 +360,11 @@ out:
     return rc;
 }
 
-/* Decides the prov of every item before anything is stored. */
-static enum ctix_rc page_decide(const struct sync_node *node, const char *coll_id, struct item *it,
-                                size_t n, const struct prov_trust_table *t, struct prov_verifier *v)
+/* Decides what the page decides alone, before anything is stored and without the store: objects
+ * against the attestations of this page, deletion statements, malformed attestations. What needs
+ * stored rows is marked (need_stored) for page_decide_stored. Pure apart from the verifier's
+ * cache: may run in another thread than the store's (sync__prepare). */
+static enum ctix_rc page_decide_local(struct item *it, size_t n, struct prov_verifier *v)
 {
     struct pair_key *keys = calloc(n + 1, sizeof(*keys));
     size_t n_keys = 0;
@@ -381,7 +385,7 @@ static enum ctix_rc page_decide(const struct sync_node *node, const char *coll_i
     }
     qsort(keys, n_keys, sizeof(*keys), pair_cmp);
 
-    /* Objects: against the attestations of this page, else a stored one, else PENDING. */
+    /* Objects: against the attestations of this page, else (later) a stored one, else PENDING. */
     for (size_t i = 0; rc == CTIX_OK && i < n; i++) {
         struct item *o = &it[i];
         struct pair_key want, *hit;
@@ -425,12 +429,11 @@ static enum ctix_rc page_decide(const struct sync_node *node, const char *coll_i
             continue;
         }
         o->prov = STORE_PROV_PENDING;
-        rc = stored_att_find(node->st, coll_id, t, v, o->o->json, o->o->id, o->o->version, &o->prov,
-                             o->reason, o);
+        o->need_stored = true;
     }
 
     /* Attestations: deletions on their own; publications without their object in this page
-     * against the stored object. */
+     * (later) against the stored object. */
     for (size_t i = 0; rc == CTIX_OK && i < n; i++) {
         struct item *a = &it[i];
         struct prov_result res;
@@ -454,39 +457,62 @@ static enum ctix_rc page_decide(const struct sync_node *node, const char *coll_i
             snprintf(a->reason, REASON_MAX, "malformed: no valid object_ref");
             continue;
         }
-        {
-            char vkey[31] = "";
-            struct stored s;
-            json_t *obj = NULL;
-
-            if (a->mod != NULL && stix_version_key(a->mod, vkey) != CTIX_OK) {
-                a->prov = STORE_PROV_QUARANTINED;
-                snprintf(a->reason, REASON_MAX, "malformed: object_modified is not a timestamp");
-                continue;
-            }
-            rc = stored_get(node->st, coll_id, a->ref, vkey, true, &s);
-            if (rc == CTIX_OK && s.found && s.json != NULL &&
-                stix_json_parse(s.json, s.json_len, &obj, &d) == CTIX_OK) {
-                rc = prov_attest_verify(v, obj, a->o->json, &res, &d);
-                if (rc == CTIX_OK) {
-                    a->prov =
-                        res.verdict == PROV_VALID ? STORE_PROV_VERIFIED : STORE_PROV_QUARANTINED;
-                    if (res.verdict != PROV_VALID)
-                        reason_set(a->reason, res.verdict, &d);
-                    /* The stored object was waiting for this: settle it after the commit
-                     * (only a PENDING one: LOCAL and settled versions stay as they are). */
-                    if (s.prov == STORE_PROV_PENDING) {
-                        a->settle = true;
-                        a->settle_prov = a->prov;
-                    }
-                }
-            }
-            json_decref(obj);
-            stored_cleanup(&s);
+        if (a->mod != NULL && stix_version_key(a->mod, a->mod_key) != CTIX_OK) {
+            a->prov = STORE_PROV_QUARANTINED;
+            snprintf(a->reason, REASON_MAX, "malformed: object_modified is not a timestamp");
+            continue;
         }
+        a->need_stored = true;
     }
 out:
     free(keys);
+    return rc;
+}
+
+/* The rest of the decisions, against stored rows: an object without its attestation in the page
+ * looks for a stored one; a publication without its object looks for the stored object. */
+static enum ctix_rc page_decide_stored(const struct sync_node *node, const char *coll_id,
+                                       struct item *it, size_t n, const struct prov_trust_table *t,
+                                       struct prov_verifier *v)
+{
+    enum ctix_rc rc = CTIX_OK;
+
+    for (size_t i = 0; rc == CTIX_OK && i < n; i++) {
+        struct item *o = &it[i];
+
+        if (o->o == NULL || o->is_att || !o->need_stored)
+            continue;
+        rc = stored_att_find(node->st, coll_id, t, v, o->o->json, o->o->id, o->o->version, &o->prov,
+                             o->reason, o);
+    }
+    for (size_t i = 0; rc == CTIX_OK && i < n; i++) {
+        struct item *a = &it[i];
+        struct prov_result res;
+        struct ctix_diag d;
+        struct stored s;
+        json_t *obj = NULL;
+
+        if (a->o == NULL || !a->is_att || !a->need_stored)
+            continue;
+        rc = stored_get(node->st, coll_id, a->ref, a->mod_key, true, &s);
+        if (rc == CTIX_OK && s.found && s.json != NULL &&
+            stix_json_parse(s.json, s.json_len, &obj, &d) == CTIX_OK) {
+            rc = prov_attest_verify(v, obj, a->o->json, &res, &d);
+            if (rc == CTIX_OK) {
+                a->prov = res.verdict == PROV_VALID ? STORE_PROV_VERIFIED : STORE_PROV_QUARANTINED;
+                if (res.verdict != PROV_VALID)
+                    reason_set(a->reason, res.verdict, &d);
+                /* The stored object was waiting for this: settle it after the commit (only a
+                 * PENDING one: LOCAL and settled versions stay as they are). */
+                if (s.prov == STORE_PROV_PENDING) {
+                    a->settle = true;
+                    a->settle_prov = a->prov;
+                }
+            }
+        }
+        json_decref(obj);
+        stored_cleanup(&s);
+    }
     return rc;
 }
 
@@ -898,43 +924,83 @@ enum ctix_rc sync_receive(const struct sync_node *node, const char *coll_id, con
     return rc;
 }
 
-enum ctix_rc sync__receive(const struct sync_node *node, const char *coll_id, const json_t *objects,
-                           const char *text, const struct stix_span *spans, int64_t peer_id,
-                           const struct store_cursor_in *cursor, struct sync__verify *vf,
-                           struct sync_recv_counts *counts, struct ctix_diag *diag)
+struct sync__prep {
+    struct item *it;
+    size_t n, rejected;
+};
+
+void sync__prep_free(struct sync__prep *pp)
+{
+    if (pp == NULL)
+        return;
+    items_free(pp->it, pp->n);
+    free(pp);
+}
+
+enum ctix_rc sync__prepare(const json_t *objects, const char *text, const struct stix_span *spans,
+                           const char *actor, struct prov_verifier *v, struct sync__prep **out)
+{
+    struct sync__prep *pp = NULL;
+    size_t n = json_array_size(objects);
+    enum ctix_rc rc = CTIX_EINVAL;
+
+    *out = NULL;
+    if (!json_is_array(objects) || v == NULL)
+        goto out;
+    rc = CTIX_ENOMEM;
+    pp = calloc(1, sizeof(*pp));
+    if (pp == NULL)
+        goto out;
+    pp->it = calloc(n + 1, sizeof(*pp->it));
+    if (pp->it == NULL)
+        goto out;
+    pp->n = n;
+    rc = CTIX_OK;
+    for (size_t i = 0; rc == CTIX_OK && i < n; i++)
+        rc = item_load(json_array_get(objects, i), spans != NULL ? text + spans[i].off : NULL,
+                       spans != NULL ? spans[i].len : 0, &pp->it[i], actor, i, &pp->rejected);
+    if (rc == CTIX_OK)
+        rc = page_decide_local(pp->it, n, v);
+out:
+    if (rc == CTIX_OK)
+        *out = pp;
+    else
+        sync__prep_free(pp);
+    return rc;
+}
+
+enum ctix_rc sync__commit(const struct sync_node *node, const char *coll_id, struct sync__prep *pp,
+                          int64_t peer_id, const struct store_cursor_in *cursor,
+                          struct sync__verify *vf, struct sync_recv_counts *counts,
+                          struct ctix_diag *diag)
 {
     const struct prov_trust_table *t = vf != NULL ? &vf->t : NULL;
     struct prov_verifier *v = vf != NULL ? vf->v : NULL;
-    struct item *it = NULL;
+    struct item *it = pp != NULL ? pp->it : NULL;
     struct store_obj_in *in = NULL;
     enum store_put_result *results = NULL;
     size_t *map = NULL;
-    size_t n = json_array_size(objects), k = 0;
+    size_t n = pp != NULL ? pp->n : 0, k = 0;
     char actor[STORE_NAME_MAX];
     enum ctix_rc rc = CTIX_EINVAL;
 
     if (counts != NULL)
         memset(counts, 0, sizeof(*counts));
-    if (node == NULL || node->st == NULL || coll_id == NULL || !json_is_array(objects) ||
-        counts == NULL || peer_id < 0 || v == NULL) {
+    if (node == NULL || node->st == NULL || coll_id == NULL || pp == NULL || counts == NULL ||
+        peer_id < 0 || v == NULL) {
         ctix_diag_set(diag, NULL, "sync_receive: bad arguments");
         goto out;
     }
     counts->total = n;
+    counts->rejected = pp->rejected;
     sync__peer_name(node->st, peer_id, actor, sizeof(actor));
     rc = CTIX_ENOMEM;
-    it = calloc(n + 1, sizeof(*it));
     in = calloc(n + 1, sizeof(*in));
     results = calloc(n + 1, sizeof(*results));
     map = calloc(n + 1, sizeof(*map));
-    if (it == NULL || in == NULL || results == NULL || map == NULL)
+    if (in == NULL || results == NULL || map == NULL)
         goto out;
-    rc = CTIX_OK;
-    for (size_t i = 0; rc == CTIX_OK && i < n; i++)
-        rc = item_load(json_array_get(objects, i), spans != NULL ? text + spans[i].off : NULL,
-                       spans != NULL ? spans[i].len : 0, &it[i], actor, i, &counts->rejected);
-    if (rc == CTIX_OK)
-        rc = page_decide(node, coll_id, it, n, t, v);
+    rc = page_decide_stored(node, coll_id, it, n, t, v);
     if (rc != CTIX_OK) {
         ctix_diag_set(diag, NULL, "checking the page: %s", ctix_strerror(rc));
         goto out;
@@ -971,10 +1037,37 @@ enum ctix_rc sync__receive(const struct sync_node *node, const char *coll_id, co
         ctix_diag_set(diag, NULL, "settling the page from %s: %s", actor, ctix_strerror(rc));
     sync__audit_sync(node);
 out:
-    items_free(it, n);
     free(in);
     free(results);
     free(map);
+    return rc;
+}
+
+enum ctix_rc sync__receive(const struct sync_node *node, const char *coll_id, const json_t *objects,
+                           const char *text, const struct stix_span *spans, int64_t peer_id,
+                           const struct store_cursor_in *cursor, struct sync__verify *vf,
+                           struct sync_recv_counts *counts, struct ctix_diag *diag)
+{
+    struct sync__prep *pp = NULL;
+    char actor[STORE_NAME_MAX];
+    enum ctix_rc rc = CTIX_EINVAL;
+
+    if (counts != NULL)
+        memset(counts, 0, sizeof(*counts));
+    if (node == NULL || node->st == NULL || coll_id == NULL || !json_is_array(objects) ||
+        counts == NULL || peer_id < 0 || vf == NULL || vf->v == NULL) {
+        ctix_diag_set(diag, NULL, "sync_receive: bad arguments");
+        goto out;
+    }
+    sync__peer_name(node->st, peer_id, actor, sizeof(actor));
+    rc = sync__prepare(objects, text, spans, actor, vf->v, &pp);
+    if (rc != CTIX_OK) {
+        ctix_diag_set(diag, NULL, "checking the page: %s", ctix_strerror(rc));
+        goto out;
+    }
+    rc = sync__commit(node, coll_id, pp, peer_id, cursor, vf, counts, diag);
+out:
+    sync__prep_free(pp);
     return rc;
 }
 

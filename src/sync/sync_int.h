@@ -31,6 +31,26 @@ CTIX_MUST_CHECK enum ctix_rc sync__receive(const struct sync_node *node, const c
                                            struct sync__verify *vf, struct sync_recv_counts *counts,
                                            struct ctix_diag *diag);
 
+/* sync__receive in two halves, so that a pull can check and verify page n+1 in another thread
+ * while page n is stored. sync__prepare validates the elements (a rejected one is logged with
+ * actor, the peer's name, and counted), copies each valid object's text (compacted from
+ * text+spans when spans is not NULL, else serialised) and decides what the page decides alone
+ * (objects against the attestations of this page, deletion statements), with v (a verifier not
+ * used by another thread meanwhile). It reads no store and keeps no pointer into objects or
+ * text. sync__commit makes the decisions that need stored rows, stores the page (with cursor
+ * when not NULL) and settles; it runs where the store is used. *out of sync__prepare is freed
+ * with sync__prep_free (also after sync__commit). */
+struct sync__prep;
+CTIX_MUST_CHECK enum ctix_rc sync__prepare(const json_t *objects, const char *text,
+                                           const struct stix_span *spans, const char *actor,
+                                           struct prov_verifier *v, struct sync__prep **out);
+CTIX_MUST_CHECK enum ctix_rc sync__commit(const struct sync_node *node, const char *coll_id,
+                                          struct sync__prep *pp, int64_t peer_id,
+                                          const struct store_cursor_in *cursor,
+                                          struct sync__verify *vf, struct sync_recv_counts *counts,
+                                          struct ctix_diag *diag);
+void sync__prep_free(struct sync__prep *pp);
+
 /* The deterministic id prov/ gives the attestation of (key, statement, object id, version):
  * a UUIDv5 over the key's text form, the statement name, the id and the version ("" for none),
  * the same derivation as prov/sign.c (sync_test checks the two agree on signed objects), so that
