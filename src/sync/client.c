@@ -377,17 +377,26 @@ static void status_record(struct store *st, int64_t peer_id, const char *err, co
 
 /* ---- pull ---- */
 
-/* One objects GET, run in a thread of its own when started ahead: the next page is fetched
- * (the peer builds it, loopback or the network carries it) while this one is stored, instead of
- * after it. */
+/* One page of a pull: its GET, and when the answer is a good page its parse and sync__prepare
+ * (validation, texts, verification within the page), run in a thread of its own when started
+ * ahead: page n+1 is fetched and checked while page n is stored, on another core. Only
+ * sync__commit touches the store; it runs in the caller's thread, in page order. */
 struct fetch {
     pthread_t th;
     bool threaded; /* th is to be joined */
     const struct store_peer *p;
     const struct sync_opts *o;
+    const char *actor;
+    struct prov_verifier *v; /* used by one fetch at a time */
+    int64_t cursor;          /* added_after of the GET */
     struct buf url;
     struct http_res r;
-    enum ctix_rc rc;
+    enum ctix_rc rc; /* of the GET */
+    enum ctix_rc parse_rc;
+    struct ctix_diag d; /* the parse failure */
+    struct sync_page pg;
+    enum ctix_rc prep_rc;
+    struct sync__prep *prep; /* NULL when not prepared */
 };
 
 static void *fetch_main(void *arg)
@@ -395,18 +404,31 @@ static void *fetch_main(void *arg)
     struct fetch *f = arg;
 
     f->rc = http_do(f->p, f->o, f->url.data, NULL, 0, &f->r);
+    if (f->rc != CTIX_OK || f->r.status != 200)
+        return NULL;
+    ctix_diag_clear(&f->d);
+    f->parse_rc =
+        sync__page_parse(f->r.body.data, f->r.body.len, f->r.ctype, f->r.date_last, &f->pg, &f->d);
+    /* A page the caller refuses (its cursor did not advance) is not even checked. */
+    if (f->parse_rc == CTIX_OK && json_array_size(f->pg.objects) > 0 && f->pg.last_us > f->cursor)
+        f->prep_rc =
+            sync__prepare(f->pg.objects, f->r.body.data, f->pg.spans, f->actor, f->v, &f->prep);
     return NULL;
 }
 
-/* Starts the GET of the page after cursor: in a thread when ahead is set (synchronously when no
- * thread can be made), else now. fetch_wait gives its outcome. */
+/* Starts the page after cursor: in a thread when ahead is set (synchronously when no thread can
+ * be made), else now. fetch_wait gives the GET's outcome. */
 static void fetch_start(struct fetch *f, const struct store_peer *p,
-                        const struct store_peer_coll *pc, const struct sync_opts *o, int64_t cursor,
-                        size_t limit, bool ahead)
+                        const struct store_peer_coll *pc, const struct sync_opts *o,
+                        const char *actor, struct prov_verifier *v, int64_t cursor, size_t limit,
+                        bool ahead)
 {
-    f->threaded = false;
+    memset(f, 0, sizeof(*f));
     f->p = p;
     f->o = o;
+    f->actor = actor;
+    f->v = v;
+    f->cursor = cursor;
     buf_init(&f->url, STORE_URL_MAX + 256);
     http_res_init(&f->r, body_max_of(o));
     f->rc = url_make(&f->url, p, pc->coll_id, cursor, limit);
@@ -431,14 +453,17 @@ static enum ctix_rc fetch_wait(struct fetch *f)
 static void fetch_cleanup(struct fetch *f)
 {
     (void)fetch_wait(f);
+    sync__prep_free(f->prep);
+    sync__page_cleanup(&f->pg);
     http_res_cleanup(&f->r);
     buf_cleanup(&f->url);
+    memset(f, 0, sizeof(*f));
 }
 
 /* Pulls one collection until the peer says no more (or the page cap). err gets the reason of a
- * failure; nothing partial is ever stored (each page is one sync_receive). The GET of page n+1
- * runs while page n is stored (it needs only n's X-TAXII-Date-Added-Last); when storing n fails,
- * n+1 is awaited and dropped, and the next pass asks for it again. */
+ * failure; nothing partial is ever stored (each page is one sync__commit). Page n+1 is fetched
+ * and prepared (it needs only n's X-TAXII-Date-Added-Last) while page n is stored; when storing
+ * n fails, n+1 is awaited and dropped, and the next pass asks for it again. */
 static enum ctix_rc pull_coll(const struct sync_node *node, const struct store_peer *p,
                               const struct store_peer_coll *pc, const struct sync_opts *o,
                               struct tally *t, char *err, size_t errn)
@@ -448,25 +473,32 @@ static enum ctix_rc pull_coll(const struct sync_node *node, const struct store_p
     size_t max_pages = o != NULL && o->max_pages > 0 ? o->max_pages : PAGES_PER_PASS;
     size_t fetched = 0;
     bool more = true;
+    char actor[STORE_NAME_MAX];
     struct fetch fa, fb, *cur = &fa, *next = &fb;
-    struct sync__verify vf;
+    /* Two verifiers: one for the pages prepared ahead (one at a time), one for the commits. */
+    struct sync__verify vf, vf_ahead;
     enum ctix_rc rc = sync__verify_init(node->st, &vf);
 
+    memset(&fa, 0, sizeof(fa));
+    memset(&fb, 0, sizeof(fb));
+    if (rc == CTIX_OK) {
+        rc = sync__verify_init(node->st, &vf_ahead);
+        if (rc != CTIX_OK)
+            sync__verify_cleanup(&vf);
+    }
     if (rc != CTIX_OK) {
         snprintf(err, errn, "loading the trusted keys: %s", ctix_strerror(rc));
         return rc;
     }
-    memset(&fa, 0, sizeof(fa));
-    memset(&fb, 0, sizeof(fb));
-    fetch_start(cur, p, pc, o, cursor, limit, false);
+    sync__peer_name(node->st, p->id, actor, sizeof(actor));
+    fetch_start(cur, p, pc, o, actor, vf_ahead.v, cursor, limit, false);
     for (size_t page = 0; rc == CTIX_OK && more && page < max_pages; page++) {
         struct http_res *r = &cur->r;
-        struct sync_page pg;
+        struct sync_page *pg = &cur->pg;
         struct sync_recv_counts c;
         struct ctix_diag d;
         struct fetch *tmp;
 
-        memset(&pg, 0, sizeof(pg));
         rc = fetch_wait(cur);
         if (rc == CTIX_EIO) {
             snprintf(err, errn, "%s", r->err);
@@ -476,30 +508,32 @@ static enum ctix_rc pull_coll(const struct sync_node *node, const struct store_p
         } else if (rc == CTIX_OK) {
             if (t->warn[0] == '\0')
                 clock_check(r->date, t->warn, sizeof(t->warn));
-            ctix_diag_clear(&d);
-            rc = sync__page_parse(r->body.data, r->body.len, r->ctype, r->date_last, &pg, &d);
+            rc = cur->parse_rc;
             if (rc != CTIX_OK)
-                snprintf(err, errn, "bad page: %.60s%s%.150s", d.where,
-                         d.where[0] != '\0' ? ": " : "", d.msg);
+                snprintf(err, errn, "bad page: %.60s%s%.150s", cur->d.where,
+                         cur->d.where[0] != '\0' ? ": " : "", cur->d.msg);
         }
-        if (rc == CTIX_OK && json_array_size(pg.objects) > 0 && pg.last_us <= cursor) {
+        if (rc == CTIX_OK && json_array_size(pg->objects) > 0 && pg->last_us <= cursor) {
             /* Every object of a page is added after the cursor: an unchanged or older last
              * date means the peer ignores added_after (an endless loop) or went back. */
             snprintf(err, errn,
-                     pg.last_us < cursor ? "peer moved its cursor backwards"
-                                         : "peer's cursor did not advance");
+                     pg->last_us < cursor ? "peer moved its cursor backwards"
+                                          : "peer's cursor did not advance");
             rc = CTIX_EINVAL;
+        }
+        if (rc == CTIX_OK && json_array_size(pg->objects) > 0 && cur->prep_rc != CTIX_OK) {
+            rc = cur->prep_rc;
+            snprintf(err, errn, "storing a page: checking the page: %s", ctix_strerror(rc));
         }
         /* An empty page that says more (objects deleted meanwhile) cannot move added_after:
          * the rest waits for the next pass. */
-        more = rc == CTIX_OK && pg.more && json_array_size(pg.objects) > 0;
+        more = rc == CTIX_OK && pg->more && json_array_size(pg->objects) > 0;
         if (more && page + 1 < max_pages)
-            fetch_start(next, p, pc, o, pg.last_us, limit, true);
-        if (rc == CTIX_OK && json_array_size(pg.objects) > 0) {
-            struct store_cursor_in cin = {.peer_id = p->id, .cursor_us = pg.last_us};
+            fetch_start(next, p, pc, o, actor, vf_ahead.v, pg->last_us, limit, true);
+        if (rc == CTIX_OK && json_array_size(pg->objects) > 0) {
+            struct store_cursor_in cin = {.peer_id = p->id, .cursor_us = pg->last_us};
 
-            rc = sync__receive(node, pc->coll_id, pg.objects, r->body.data, pg.spans, p->id, &cin,
-                               &vf, &c, &d);
+            rc = sync__commit(node, pc->coll_id, cur->prep, p->id, &cin, &vf, &c, &d);
             if (rc != CTIX_OK) {
                 snprintf(err, errn, "storing a page: %.200s", d.msg);
             } else {
@@ -509,13 +543,11 @@ static enum ctix_rc pull_coll(const struct sync_node *node, const struct store_p
                 t->quarantined += c.quarantined;
                 if (page > 0)
                     fetched += c.total;
-                cursor = pg.last_us;
+                cursor = pg->last_us;
             }
         }
         more = more && rc == CTIX_OK;
-        sync__page_cleanup(&pg);
         fetch_cleanup(cur);
-        memset(cur, 0, sizeof(*cur));
         tmp = cur;
         cur = next;
         next = tmp;
@@ -529,6 +561,7 @@ static enum ctix_rc pull_coll(const struct sync_node *node, const struct store_p
         if (more && cursor >= 0 && ctix_now_us() - cursor > t->lag_us)
             t->lag_us = ctix_now_us() - cursor;
     }
+    sync__verify_cleanup(&vf_ahead);
     sync__verify_cleanup(&vf);
     return rc;
 }
