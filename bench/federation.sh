@@ -6,7 +6,7 @@
 # LAT_RUNS); (3) build/bench/sign, the signing and verification rates (target >= 20,000
 # objects/s on one core), when it has been built.
 # Environment (besides lib.sh's): OBJECTS (100000), RUNS (3 replications, fresh peer each time),
-# LAT_RUNS (5).
+# LAT_RUNS (5), FED_DIR (the scratch directory, build/bench-data/federation).
 . "$(dirname "$0")/lib.sh"
 need_ctix
 command -v curl >/dev/null || die "curl is needed"
@@ -15,7 +15,7 @@ command -v curl >/dev/null || die "curl is needed"
 N=${OBJECTS:-100000}
 RUNS=${RUNS:-3}
 LAT_RUNS=${LAT_RUNS:-5}
-top=build/bench-data/federation
+top=${FED_DIR:-build/bench-data/federation}
 sg=$top/sg
 per=1000
 files=$(( (N + per - 1) / per ))
