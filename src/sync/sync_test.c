@@ -951,6 +951,65 @@ static void test_client_bad_answers(void **state)
     }
 }
 
+/* A peer whose port answers a TLS ClientHello with plain HTTP at once, as a misconfigured proxy
+ * would: the handshake fails with "wrong version number". */
+static void *plain_answer(void *arg)
+{
+    int fd = *(int *)arg, c = accept(fd, NULL, NULL);
+    static const char r[] = "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n";
+
+    if (c >= 0) {
+        if (write(c, r, sizeof(r) - 1) < 0) {
+            /* the client may already be gone */
+        }
+        close(c);
+    }
+    return NULL;
+}
+
+/* A TLS error: the peer is configured as https:// but the other end speaks plain HTTP, so the
+ * handshake fails. A logged error and a visible status, nothing stored, the cursor unmoved, and
+ * never the token in the message. */
+static void test_client_tls_error(void **state)
+{
+    struct env *e = *state;
+    struct sync_opts opts = {.timeout_us = 5000000};
+    struct sync_pass pass;
+    struct store_peer p;
+    struct sockaddr_in a;
+    socklen_t al = sizeof(a);
+    struct ctix_diag d;
+    struct seen rs;
+    pthread_t th;
+    char url[128];
+    int64_t id;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+    assert_true(fd >= 0);
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(listen(fd, 1), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &al), 0);
+    assert_int_equal(pthread_create(&th, NULL, plain_answer, &fd), 0);
+    snprintf(url, sizeof(url), "https://127.0.0.1:%d/api1/", ntohs(a.sin_port));
+    id = peer_add_url(e->st, "t", "CSA Singapore", e->pub_key, url);
+    assert_int_equal(sync_once(&e->node, "t", &opts, &pass, &d), CTIX_OK);
+    pthread_join(th, NULL);
+    close(fd);
+    assert_int_equal(pass.errors, 1);
+    status_of(e, &p);
+    assert_int_equal(p.n_errors, 1);
+    assert_int_equal(p.last_ok_us, 0);
+    assert_non_null(strstr(p.last_err, "TLS"));
+    assert_null(strstr(p.last_err, "secret"));
+    rows(e, &rs);
+    assert_int_equal(rs.n, 0);
+    assert_int_equal(cursor_of(e, id), -1);
+    assert_int_equal(store_peer_remove(e->st, "t"), CTIX_OK);
+}
+
 static void test_client_endless_more(void **state)
 {
     struct env *e = *state;
@@ -1229,6 +1288,7 @@ int main(void)
         T(test_client_keeps_sender_text),
         T(test_client_page_cap),
         T(test_client_bad_answers),
+        T(test_client_tls_error),
         T(test_client_endless_more),
         T(test_client_clock_skew),
         T(test_push),
