@@ -1,29 +1,12 @@
 /* The TLP side of policy: which TLP an object carries (TLP 1.0 and 2.0, object and granular
  * markings, strictest wins), the configured default for unmarked objects, and the RED recipients.
- * stix/tlp.c has the same table; this one compares ids without regard to case, because a UUID may
- * be written in upper case (stix_id_valid accepts it) and a TLP:RED marking read as "unmarked"
- * would fall to the default and leak. */
+ * The marking ids themselves are stix/'s one table (stix_tlp_of_marking, which compares them
+ * without regard to case: a UUID may be written in upper case, and a TLP:RED marking read as
+ * "unmarked" would fall to the default and leak). */
 #include "policy/policy.h"
 
 #include <string.h>
 #include <strings.h>
-
-static const struct {
-    const char *id;
-    enum stix_tlp tlp;
-} tlp_ids[] = {
-    /* TLP 1.0, defined by STIX 2.1 itself (WHITE is CLEAR) */
-    {"marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9", STIX_TLP_CLEAR},
-    {"marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da", STIX_TLP_GREEN},
-    {"marking-definition--f88d31f6-486f-44da-b317-01333bde0b82", STIX_TLP_AMBER},
-    {"marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed", STIX_TLP_RED},
-    /* TLP 2.0, the OASIS extension */
-    {"marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487", STIX_TLP_CLEAR},
-    {"marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb", STIX_TLP_GREEN},
-    {"marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421", STIX_TLP_AMBER},
-    {"marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003", STIX_TLP_AMBER_STRICT},
-    {"marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1", STIX_TLP_RED},
-};
 
 static const struct {
     const char *name;
@@ -45,19 +28,7 @@ static bool tlp_valid(enum stix_tlp t)
 
 enum stix_tlp policy_tlp_of_marking(const char *marking_id)
 {
-    enum stix_tlp tlp = STIX_TLP_NONE;
-    size_t i;
-
-    if (marking_id == NULL)
-        goto out;
-    for (i = 0; i < CTIX_ARRAY_LEN(tlp_ids); i++) {
-        if (strcasecmp(marking_id, tlp_ids[i].id) == 0) {
-            tlp = tlp_ids[i].tlp;
-            break;
-        }
-    }
-out:
-    return tlp;
+    return stix_tlp_of_marking(marking_id);
 }
 
 static enum stix_tlp stricter(enum stix_tlp a, const json_t *ref)
