@@ -73,21 +73,6 @@ static void b64url_encode(const unsigned char *p, size_t n, char *out)
     out[o] = '\0';
 }
 
-static int b64_value(char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
-}
-
 /* Strict RFC 4648 standard base64 with padding: length a multiple of 4, no whitespace, '=' only
  * at the end, and the unused bits of the last group zero (so one text has one meaning). out gets
  * the decoded bytes plus a NUL; false when malformed or when it does not fit in cap bytes. */
@@ -109,7 +94,7 @@ static bool b64_decode_strict(const char *s, size_t len, char *out, size_t cap, 
             }
             if (pad > 0)
                 return false; /* data after '=' */
-            v[k] = b64_value(s[i + k]);
+            v[k] = ctix_b64val(s[i + k]);
             if (v[k] < 0)
                 return false;
         }

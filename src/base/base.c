@@ -509,6 +509,21 @@ bool ctix_unhex(const char *h, unsigned char *out, size_t n)
     return h[2 * n] == '\0';
 }
 
+int ctix_b64val(char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '+')
+        return 62;
+    if (c == '/')
+        return 63;
+    return -1;
+}
+
 int ctix_hexval(char c)
 {
     if (c >= '0' && c <= '9')

@@ -130,6 +130,8 @@ CTIX_MUST_CHECK enum ctix_rc ctix_file_read(const char *path, size_t max, char *
                                             struct ctix_diag *diag);
 /* The value of one hex digit (either case), or -1. */
 int ctix_hexval(char c);
+/* The value of one standard (RFC 4648 §4) base64 digit, or -1 (also for '='). */
+int ctix_b64val(char c);
 /* Reads exactly 2n hex digits (either case) and a NUL into out[n]; false otherwise. */
 bool ctix_unhex(const char *h, unsigned char *out, size_t n);
 /* Lowercase hex of n bytes into out (2n+1 bytes). */

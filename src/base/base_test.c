@@ -297,6 +297,20 @@ static void test_strings_diag(void **state)
     assert_int_equal(ctix_file_read("Makefile", 10, &data, &len, &d), CTIX_ETOOBIG);
 }
 
+static void test_b64val(void **state)
+{
+    (void)state;
+    static const char alpha[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    for (int i = 0; i < 64; i++)
+        assert_int_equal(ctix_b64val(alpha[i]), i);
+    assert_int_equal(ctix_b64val('='), -1);
+    assert_int_equal(ctix_b64val('-'), -1); /* base64url's digits are not standard ones */
+    assert_int_equal(ctix_b64val('_'), -1);
+    assert_int_equal(ctix_b64val(' '), -1);
+    assert_int_equal(ctix_b64val('\0'), -1);
+    assert_int_equal(ctix_b64val((char)0xc3), -1);
+}
+
 static void test_arena(void **state)
 {
     (void)state;
@@ -337,7 +351,7 @@ int main(void)
         cmocka_unit_test(test_buf),        cmocka_unit_test(test_json_str),
         cmocka_unit_test(test_uuid),       cmocka_unit_test(test_parse_u64),
         cmocka_unit_test(test_log_filter), cmocka_unit_test(test_strings_diag),
-        cmocka_unit_test(test_arena),
+        cmocka_unit_test(test_arena),      cmocka_unit_test(test_b64val),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

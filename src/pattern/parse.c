@@ -160,21 +160,6 @@ static enum ctix_rc str_value(struct parser *ps, const struct pat_tok *t, const 
     return CTIX_OK;
 }
 
-static int b64val(char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1; /* '=' */
-}
-
 static enum ctix_rc bin_value(struct parser *ps, const struct pat_tok *t, struct pat_lit *lit)
 {
     const char *in = t->p + 2, *end = t->p + t->n - 1;
@@ -193,7 +178,7 @@ static enum ctix_rc bin_value(struct parser *ps, const struct pat_tok *t, struct
         uint32_t acc = 0;
         int bits = 0;
         for (size_t i = 0; i < n && in[i] != '='; i++) {
-            acc = (acc << 6) | (uint32_t)b64val(in[i]);
+            acc = (acc << 6) | (uint32_t)ctix_b64val(in[i]);
             bits += 6;
             if (bits >= 8) {
                 bits -= 8;

@@ -19,21 +19,6 @@ bool pattern__unhex(const char *s, size_t n, uint8_t *out, size_t *out_len)
     return true;
 }
 
-static int b64val(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
-}
-
 /* RFC 4648 base64 with padding; the empty string is the empty value. */
 bool pattern__unbase64(const char *s, size_t n, uint8_t *out, size_t *out_len)
 {
@@ -55,7 +40,7 @@ bool pattern__unbase64(const char *s, size_t n, uint8_t *out, size_t *out_len)
             }
             if (pad > 0)
                 return false; /* data after '=' */
-            v[j] = b64val(c);
+            v[j] = ctix_b64val(c);
             if (v[j] < 0)
                 return false;
         }
