@@ -352,6 +352,31 @@ static int ind_hit(uint32_t tag, void *arg)
     return 0;
 }
 
+/* One tab-separated field: a name or a pattern may hold tabs, line breaks (a pattern's whitespace
+ * may be any) or a backslash; they are written as \t, \n, \r and \\ so that one indicator stays
+ * one line of three fields. */
+static void field_put(const char *s)
+{
+    for (; *s != '\0'; s++) {
+        switch (*s) {
+        case '\t':
+            fputs("\\t", stdout);
+            break;
+        case '\n':
+            fputs("\\n", stdout);
+            break;
+        case '\r':
+            fputs("\\r", stdout);
+            break;
+        case '\\':
+            fputs("\\\\", stdout);
+            break;
+        default:
+            putchar(*s);
+        }
+    }
+}
+
 static int tag_cmp(const void *a, const void *b)
 {
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
@@ -460,7 +485,11 @@ static int pattern_indicators(const struct cli_args *a, const char *dir)
     for (size_t i = 0; i < x.n_hits; i++) {
         const struct ind *in = &x.v[x.hits[i]];
 
-        printf("%s\t%s\t%s\n", in->id, in->name, in->pattern);
+        printf("%s\t", in->id);
+        field_put(in->name);
+        putchar('\t');
+        field_put(in->pattern);
+        putchar('\n');
     }
     ret = x.n_hits > 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
 out:

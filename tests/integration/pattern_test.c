@@ -322,6 +322,28 @@ static void test_post_invalid_pattern(void **state)
 
 /* ---- pattern indicators ---- */
 
+/* What `pattern indicators` prints for a field: tab, line breaks and backslash escaped. */
+static void escaped(const char *s, char *out, size_t n)
+{
+    size_t o = 0;
+
+    for (; *s != '\0' && o + 3 < n; s++) {
+        const char *e = *s == '\t'   ? "\\t"
+                        : *s == '\n' ? "\\n"
+                        : *s == '\r' ? "\\r"
+                        : *s == '\\' ? "\\\\"
+                                     : NULL;
+
+        if (e != NULL) {
+            out[o++] = e[0];
+            out[o++] = e[1];
+        } else {
+            out[o++] = *s;
+        }
+    }
+    out[o] = '\0';
+}
+
 static void test_indicators(void **state)
 {
     static const struct {
@@ -342,6 +364,10 @@ static void test_indicators(void **state)
          "[domain-name:value = 'evil.example'] FOLLOWEDBY [ipv4-addr:value = '10.0.0.1']", "stix",
          false},
         {"sigma", "title: x", "sigma", false},
+        /* A tab in the name and a line break in the pattern (any whitespace separates tokens)
+         * are printed escaped: one indicator stays one line of three fields. */
+        {"tab\there", "[ipv4-addr:value = '10.0.0.1'\nOR ipv4-addr:value = '10.0.0.3']", "stix",
+         true},
     };
     enum { N = sizeof inds / sizeof inds[0] };
     char ids[N][80], file[PATH_MAX + 16], want[8192] = "";
@@ -361,9 +387,11 @@ static void test_indicators(void **state)
         texts[i] = indicator(ids[i], inds[i].name, inds[i].pattern, inds[i].ptype);
         fprintf(f, "%s%s", i > 0 ? "," : "", texts[i]);
         if (inds[i].match) {
-            char line[1024];
+            char line[2048], name[128], pat[400];
 
-            snprintf(line, sizeof line, "%s\t%s\t%s\n", ids[i], inds[i].name, inds[i].pattern);
+            escaped(inds[i].name, name, sizeof name);
+            escaped(inds[i].pattern, pat, sizeof pat);
+            snprintf(line, sizeof line, "%s\t%s\t%s\n", ids[i], name, pat);
             strncat(want, line, sizeof want - strlen(want) - 1);
         }
         free(texts[i]);
@@ -385,9 +413,10 @@ static void test_indicators(void **state)
     assert_true(h_ctix(&p, "pattern", "indicators", "--data", W->node.data, "--collection", "ind",
                        W->obs1, NULL));
     assert_int_equal(p.code, 0);
-    assert_int_equal(h_count_lines(p.out, "\t"), 2); /* ip, subnet */
+    assert_int_equal(h_count_lines(p.out, "\t"), 3); /* ip, subnet, the escaped one */
     assert_non_null(strstr(p.out, ids[0]));
     assert_non_null(strstr(p.out, ids[4]));
+    assert_non_null(strstr(p.out, "tab\\there\t[ipv4-addr:value = '10.0.0.1'\\nOR "));
     h_proc_cleanup(&p);
 
     /* The POST collection holds one indicator, for 10.0.0.1: none for the domain alone. */
