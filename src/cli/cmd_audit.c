@@ -170,6 +170,20 @@ static int audit_verify(const char *dir)
     if (rc == CTIX_OK) {
         ctix_hex(rep.head.hash, sizeof(rep.head.hash), hex);
         printf("ok: %llu entries, head %s\n", (unsigned long long)rep.n_entries, hex);
+        /* On standard error: the ok line stays what scripts compare. */
+        if (!rep.signed_head)
+            fprintf(stderr,
+                    "no signed head (%s): the end of the log is not anchored; a node writes one "
+                    "at its next sync\n",
+                    PROV_AUDIT_HEAD);
+        else if (rep.unanchored == 0)
+            fprintf(stderr, "signed head at seq %llu: anchors the whole log\n",
+                    (unsigned long long)rep.anchor.seq);
+        else
+            fprintf(stderr,
+                    "signed head at seq %llu; %llu later entries not yet anchored (appended since "
+                    "the last sync)\n",
+                    (unsigned long long)rep.anchor.seq, (unsigned long long)rep.unanchored);
         return CLI_EXIT_OK;
     }
     if (rc == CTIX_ENOTFOUND)

@@ -225,6 +225,7 @@ static int signed_setup(const char *dir, struct store *st, const char *peer,
         cli_error("export", "%s", d.msg[0] != '\0' ? d.msg : ctix_strerror(rc));
         goto out;
     }
+    prov_audit_set_key(sg->node.audit, sg->node.key);
     rc = store_peer_get(st, peer, &sg->peer);
     if (rc != CTIX_OK) {
         cli_error("export", "%s '%s'", rc == CTIX_ENOTFOUND ? "no peer" : "cannot read peer", peer);

@@ -207,6 +207,7 @@ int cmd_import(int argc, char **argv)
         cli_error("import", "%s", d.msg[0] != '\0' ? d.msg : ctix_strerror(rc));
         goto out;
     }
+    prov_audit_set_key(node.audit, node.key);
     if (from != NULL) {
         struct store_peer peer;
 

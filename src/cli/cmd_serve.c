@@ -92,6 +92,7 @@ static int node_open(const char *dir, struct store *st, struct sync_node *node)
         cli_error("serve", "audit log: %s", d.msg[0] != '\0' ? d.msg : ctix_strerror(rc));
         goto out;
     }
+    prov_audit_set_key(node->audit, node->key);
     ret = CLI_EXIT_OK;
 out:
     return ret;

@@ -89,6 +89,7 @@ static int sync_run(struct store *st, const char *dir, const char *peer)
                   d.msg[0] != '\0' ? d.msg : ctix_strerror(rc));
         goto out;
     }
+    prov_audit_set_key(audit, key);
     node.key = key;
     node.audit = audit;
     rc = store_peer_list(st, &ps, &n);

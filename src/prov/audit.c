@@ -419,12 +419,16 @@ struct prov_audit_log {
     bool syncer_on, dirty, stop;
     enum ctix_rc syncer_rc; /* its first failure, reported by the next prov_audit_sync_soon */
     struct prov_audit_head head;
+    const struct prov_key *key; /* borrowed; signs the head at each sync when set */
+    uint64_t head_written;      /* the seq of the head last written (under sync_mu) */
     char path[4096];
+    char head_path[4096];
 };
 
-static enum ctix_rc audit_path(const char *dir, char out[4096], struct ctix_diag *diag)
+static enum ctix_rc audit_path(const char *dir, const char *name, char out[4096],
+                               struct ctix_diag *diag)
 {
-    if (snprintf(out, 4096, "%s/" PROV_AUDIT_FILE, dir) >= 4096) {
+    if (snprintf(out, 4096, "%s/%s", dir, name) >= 4096) {
         ctix_diag_set(diag, dir, "data directory path too long");
         return CTIX_EINVAL;
     }
@@ -534,7 +538,9 @@ enum ctix_rc prov_audit_open(const char *dir, struct prov_audit_log **out, struc
         log = NULL;
         goto out;
     }
-    rc = audit_path(dir, log->path, diag);
+    rc = audit_path(dir, PROV_AUDIT_FILE, log->path, diag);
+    if (rc == CTIX_OK)
+        rc = audit_path(dir, PROV_AUDIT_HEAD, log->head_path, diag);
     if (rc != CTIX_OK)
         goto out;
     rc = CTIX_EIO;
@@ -642,11 +648,61 @@ out:
     return rc;
 }
 
+/* Writes the signed head h to DIR/audit.head: a temporary file of this process, fsynced, renamed
+ * over the old head, so that a reader (or a crash) sees the old head or the new one, whole. */
+static enum ctix_rc head_write(struct prov_audit_log *log, const struct prov_audit_head *h,
+                               struct ctix_diag *diag)
+{
+    char tmp[4096 + 32], line[512], sig[PROV__HEAD_SIG_TEXT], key[PROV_PUBKEY_TEXT], hex[65];
+    int fd = -1, n;
+    enum ctix_rc rc;
+
+    rc = prov__audit_head_sign(log->key, h->seq, h->hash, sig);
+    if (rc != CTIX_OK) {
+        ctix_diag_set(diag, log->head_path, "cannot sign the audit head");
+        goto out;
+    }
+    prov_pubkey_format(prov_key_public(log->key), key);
+    ctix_hex(h->hash, 32, hex);
+    n = snprintf(line, sizeof(line),
+                 "{\"hash\":\"%s\",\"public_key\":\"%s\",\"seq\":%llu,\"signature\":\"%s\"}\n", hex,
+                 key, (unsigned long long)h->seq, sig);
+    snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", log->head_path, (long)getpid());
+    rc = CTIX_EIO;
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        ctix_diag_set(diag, tmp, "cannot write the audit head: %s", strerror(errno));
+        goto out;
+    }
+    if (!write_all(fd, line, (size_t)n) || fsync(fd) != 0) {
+        ctix_diag_set(diag, tmp, "cannot write the audit head: %s", strerror(errno));
+        goto out;
+    }
+    if (close(fd) != 0) {
+        fd = -1;
+        ctix_diag_set(diag, tmp, "cannot write the audit head: %s", strerror(errno));
+        goto out;
+    }
+    fd = -1;
+    if (rename(tmp, log->head_path) != 0) {
+        ctix_diag_set(diag, log->head_path, "cannot replace the audit head: %s", strerror(errno));
+        goto out;
+    }
+    rc = CTIX_OK;
+out:
+    if (fd >= 0)
+        close(fd);
+    if (rc != CTIX_OK)
+        (void)unlink(tmp);
+    return rc;
+}
+
 /* Group commit: a thread whose appends another thread's fdatasync already covered (it started
  * after they were written) returns at once, so N concurrent requests cost far fewer than N
  * syncs. */
 enum ctix_rc prov_audit_sync(struct prov_audit_log *log, struct ctix_diag *diag)
 {
+    struct prov_audit_head head;
     off_t want, upto;
     enum ctix_rc rc = CTIX_OK;
 
@@ -658,11 +714,19 @@ enum ctix_rc prov_audit_sync(struct prov_audit_log *log, struct ctix_diag *diag)
         goto out;
     pthread_mutex_lock(&log->mu);
     upto = log->known_size; /* written before the sync starts: covered by it */
+    head = log->head;       /* the head of exactly those bytes */
     pthread_mutex_unlock(&log->mu);
     if (fdatasync(log->fd) != 0) {
         ctix_diag_set(diag, log->path, "cannot sync: %s", strerror(errno));
         rc = CTIX_EIO;
         goto out;
+    }
+    /* Signed only now: the head never names an entry a crash could still lose. */
+    if (log->key != NULL && head.seq > 0 && head.seq != log->head_written) {
+        rc = head_write(log, &head, diag);
+        if (rc != CTIX_OK)
+            goto out;
+        log->head_written = head.seq;
     }
     log->synced_size = upto;
 out:
@@ -737,6 +801,13 @@ void prov_audit_head_get(struct prov_audit_log *log, struct prov_audit_head *out
     pthread_mutex_unlock(&log->mu);
 }
 
+void prov_audit_set_key(struct prov_audit_log *log, const struct prov_key *key)
+{
+    pthread_mutex_lock(&log->sync_mu);
+    log->key = key;
+    pthread_mutex_unlock(&log->sync_mu);
+}
+
 void prov_audit_close(struct prov_audit_log *log)
 {
     if (log == NULL)
@@ -749,6 +820,12 @@ void prov_audit_close(struct prov_audit_log *log)
         pthread_join(log->syncer, NULL);
     }
     if (log->fd >= 0) {
+        struct ctix_diag d;
+
+        ctix_diag_clear(&d);
+        /* With a key, the last appends get their signed head too. */
+        if (log->key != NULL && prov_audit_sync(log, &d) != CTIX_OK)
+            ctix_log(CTIX_LOG_ERROR, "audit", "event=sync_failed msg=\"%s\"", d.msg);
         (void)fdatasync(log->fd);
         close(log->fd);
     }
@@ -756,6 +833,58 @@ void prov_audit_close(struct prov_audit_log *log)
     pthread_mutex_destroy(&log->mu);
     pthread_mutex_destroy(&log->sync_mu);
     free(log);
+}
+
+/* Reads DIR/audit.head and checks its signature against DIR/node.key. CTIX_ENOTFOUND when there
+ * is no head; CTIX_EINVAL with diag when it is ill-formed or not signed by the node key. */
+static enum ctix_rc head_read(const char *dir, struct prov_audit_head *out, struct ctix_diag *diag)
+{
+    struct prov_key *k = NULL;
+    struct ctix_diag d;
+    char path[4096];
+    json_t *j = NULL, *seq;
+    const char *sig;
+    enum ctix_rc rc;
+
+    rc = audit_path(dir, PROV_AUDIT_HEAD, path, diag);
+    if (rc != CTIX_OK)
+        goto out;
+    j = json_load_file(path, JSON_REJECT_DUPLICATES, NULL);
+    if (j == NULL) {
+        rc = access(path, F_OK) != 0 && errno == ENOENT ? CTIX_ENOTFOUND : CTIX_EINVAL;
+        if (rc == CTIX_EINVAL)
+            ctix_diag_set(diag, path, "audit.head is unreadable or not JSON");
+        goto out;
+    }
+    rc = CTIX_EINVAL;
+    seq = json_object_get(j, "seq");
+    sig = json_string_value(json_object_get(j, "signature"));
+    if (!json_is_integer(seq) || json_integer_value(seq) < 1 ||
+        (uint64_t)json_integer_value(seq) > SEQ_MAX || sig == NULL ||
+        !get_hash(j, "hash", out->hash)) {
+        ctix_diag_set(diag, path, "audit.head is ill-formed");
+        goto out;
+    }
+    out->seq = (uint64_t)json_integer_value(seq);
+    ctix_diag_clear(&d);
+    rc = prov_key_load(dir, &k, &d);
+    if (rc != CTIX_OK) {
+        ctix_diag_set(diag, path, "cannot check audit.head against the node key: %s",
+                      d.msg[0] != '\0' ? d.msg : ctix_strerror(rc));
+        if (rc == CTIX_ENOTFOUND)
+            rc = CTIX_EINVAL; /* a head without its key: as good as a forged one */
+        goto out;
+    }
+    /* Only the signature counts: the head's public_key member is there for people. */
+    rc = prov__audit_head_verify(prov_key_public(k), out->seq, out->hash, sig);
+    if (rc == CTIX_EDENIED) {
+        rc = CTIX_EINVAL;
+        ctix_diag_set(diag, path, "audit.head is not signed by this node's key");
+    }
+out:
+    prov_key_free(k);
+    json_decref(j);
+    return rc;
 }
 
 enum ctix_rc prov_audit_file_verify(const char *dir, struct prov_audit_report *report,
@@ -775,7 +904,7 @@ enum ctix_rc prov_audit_file_verify(const char *dir, struct prov_audit_report *r
     memset(report, 0, sizeof(*report));
     memset(&e, 0, sizeof(e));
     prov_audit_check_init(&chk);
-    rc = audit_path(dir, path, diag);
+    rc = audit_path(dir, PROV_AUDIT_FILE, path, diag);
     if (rc != CTIX_OK)
         goto out;
     f = fopen(path, "re");
@@ -784,6 +913,10 @@ enum ctix_rc prov_audit_file_verify(const char *dir, struct prov_audit_report *r
         ctix_diag_set(diag, path, "cannot open the audit log: %s", strerror(errno));
         goto out;
     }
+    rc = head_read(dir, &report->anchor, diag);
+    if (rc != CTIX_OK && rc != CTIX_ENOTFOUND)
+        goto out;
+    report->signed_head = rc == CTIX_OK;
     while ((n = getline(&line, &cap, f)) >= 0) {
         lineno++;
         rc = CTIX_EINVAL;
@@ -794,6 +927,21 @@ enum ctix_rc prov_audit_file_verify(const char *dir, struct prov_audit_report *r
             ctix_diag_set(&d, NULL, "line too long");
         } else if (line_parse(line, (size_t)n - 1, &e, &d) == CTIX_OK) {
             rc = prov_audit_check_next(&chk, &e, &d);
+        }
+        /* The chain holds up to here, yet its hashes may all have been recomputed: the signed
+         * head is the one hash an editor of the file cannot make. */
+        if (rc == CTIX_OK && report->signed_head && chk.n == report->anchor.seq &&
+            CRYPTO_memcmp(chk.head.hash, report->anchor.hash, 32) != 0) {
+            rc = CTIX_EINVAL;
+            ctix_diag_set(&d, NULL,
+                          "seq %llu: its hash is not the one in the signed audit.head (the log "
+                          "was rewritten)",
+                          (unsigned long long)report->anchor.seq);
+            report->n_entries = chk.n - 1;
+            report->bad_seq = chk.n;
+            report->bad_line = lineno;
+            ctix_diag_set(diag, path, "line %llu: %s", (unsigned long long)lineno, d.msg);
+            goto out_anchor;
         }
         if (rc != CTIX_OK) {
             if (rc == CTIX_EINVAL) {
@@ -808,9 +956,19 @@ enum ctix_rc prov_audit_file_verify(const char *dir, struct prov_audit_report *r
     if (ferror(f)) {
         rc = CTIX_EIO;
         ctix_diag_set(diag, path, "cannot read the audit log");
+    } else if (report->signed_head && chk.n < report->anchor.seq) {
+        rc = CTIX_EINVAL;
+        report->bad_seq = chk.n + 1;
+        ctix_diag_set(diag, path,
+                      "entries removed from the end (log ends at seq %llu, the signed head is at "
+                      "seq %llu)",
+                      (unsigned long long)chk.n, (unsigned long long)report->anchor.seq);
+    } else if (report->signed_head) {
+        report->unanchored = chk.n - report->anchor.seq;
     }
 out:
     report->n_entries = chk.n;
+out_anchor:
     report->head = chk.head;
     prov_audit_entry_cleanup(&e);
     free(line);

@@ -59,13 +59,14 @@
 #include "stix/stix.h"
 
 #define PROV_ATTEST_TYPE   "x-ctix-attestation"
-#define PROV_KEY_FILE      "node.key"  /* in the data directory, mode 0600 */
-#define PROV_AUDIT_FILE    "audit.log" /* in the data directory */
-#define PROV_PUBKEY_TEXT   52          /* "ed25519:" + 43 base64url characters + NUL */
-#define PROV_PUBLISHER_MAX 256         /* bytes of a publisher name, NUL included */
-#define PROV_ORG_MAX       256         /* bytes of a local organisation name, NUL included */
-#define PROV_VERSION_MAX   40          /* a STIX timestamp, NUL included */
-#define PROV_BATCH_MAX     4096        /* objects under one signature: a path of ≤ 12 hashes */
+#define PROV_KEY_FILE      "node.key"   /* in the data directory, mode 0600 */
+#define PROV_AUDIT_FILE    "audit.log"  /* in the data directory */
+#define PROV_AUDIT_HEAD    "audit.head" /* in the data directory: the signed head of audit.log */
+#define PROV_PUBKEY_TEXT   52           /* "ed25519:" + 43 base64url characters + NUL */
+#define PROV_PUBLISHER_MAX 256          /* bytes of a publisher name, NUL included */
+#define PROV_ORG_MAX       256          /* bytes of a local organisation name, NUL included */
+#define PROV_VERSION_MAX   40           /* a STIX timestamp, NUL included */
+#define PROV_BATCH_MAX     4096         /* objects under one signature: a path of ≤ 12 hashes */
 
 /* ---- keys ---- */
 
@@ -321,6 +322,20 @@ CTIX_MUST_CHECK enum ctix_rc prov_audit_check_next(struct prov_audit_check *c,
  * process a mutex does the same for threads. */
 struct prov_audit_log;
 
+/* The signed head, DIR/audit.head: the chain alone cannot show that entries were cut off its end,
+ * and anyone who can edit the file can recompute every hash (the chain has no secret). So when a
+ * log knows the node key (prov_audit_set_key), each sync (prov_audit_sync, the background sync of
+ * prov_audit_sync_soon, prov_audit_close) also writes one JSON line
+ *   {"hash":"<hex>","public_key":"ed25519:…","seq":N,"signature":"<base64>"}
+ * with signature = Ed25519(node key, "ctix/audit-head/v1\n" || u64be(seq) || hash), after the
+ * log's fdatasync (the head never names an entry that is not durable), to a temporary file,
+ * fsynced and renamed into place. prov_audit_file_verify checks it against DIR/node.key: entry
+ * seq must be in the chain with exactly that hash; entries after it (appended since the last
+ * sync) are allowed and counted. Two processes appending to one log each write the head they
+ * know, so the file may name an earlier seq than the newest synced entry: it still anchors the
+ * chain up to there. Removing audit.head itself is not detected (a node from before heads has
+ * none): `ctix audit verify` says when there is no head. */
+
 /* Opens (creating, mode 0600) DIR/audit.log and reads its last entry for the head. CTIX_EIO with
  * diag when the file ends in a partial or unreadable line: appending after it would hide it. */
 CTIX_MUST_CHECK enum ctix_rc prov_audit_open(const char *dir, struct prov_audit_log **out,
@@ -343,21 +358,31 @@ CTIX_MUST_CHECK enum ctix_rc prov_audit_sync(struct prov_audit_log *log, struct 
 CTIX_MUST_CHECK enum ctix_rc prov_audit_sync_soon(struct prov_audit_log *log,
                                                   struct ctix_diag *diag);
 void prov_audit_head_get(struct prov_audit_log *log, struct prov_audit_head *out);
-/* Syncs and closes; NULL does nothing. */
+/* From now on every sync also writes the signed head DIR/audit.head (above). key is borrowed:
+ * it must outlive the log (close the log first). Call it before the first append. */
+void prov_audit_set_key(struct prov_audit_log *log, const struct prov_key *key);
+/* Syncs (writing the signed head when the log has a key) and closes; NULL does nothing. */
 void prov_audit_close(struct prov_audit_log *log);
 
 /* What `ctix audit verify` prints. */
 struct prov_audit_report {
     uint64_t n_entries; /* entries that verified, in order */
     struct prov_audit_head head;
-    uint64_t bad_seq;  /* the seq expected where the chain broke; 0 when it holds */
-    uint64_t bad_line; /* 1-based line of the file where it broke; 0 when it holds */
+    uint64_t bad_seq;              /* the seq expected where the chain broke; 0 when it holds */
+    uint64_t bad_line;             /* 1-based line of the file where it broke; 0 when it holds */
+    bool signed_head;              /* DIR/audit.head exists and is signed by the node key */
+    struct prov_audit_head anchor; /* the signed head (when signed_head) */
+    uint64_t unanchored;           /* entries after anchor.seq (appended since the last sync) */
 };
 
 /* Reads DIR/audit.log from the start and checks the whole chain. CTIX_OK when it holds (diag
  * untouched); CTIX_EINVAL when it does not, with report->bad_seq/bad_line and diag ("line 12:
  * seq 12: prev does not match the hash of seq 11 (entry removed, inserted or reordered)");
- * CTIX_ENOTFOUND when there is no log; CTIX_EIO. An empty log holds. */
+ * CTIX_ENOTFOUND when there is no log; CTIX_EIO. An empty log holds.
+ * When DIR/audit.head exists it must be signed by DIR/node.key ("audit.head is not signed by this
+ * node's key"), and the chain must hold entry anchor.seq with exactly anchor.hash ("the log was
+ * rewritten") and end no earlier ("entries removed from the end (log ends at seq X, the signed
+ * head is at seq N)"): all CTIX_EINVAL. Without audit.head the chain alone is checked. */
 CTIX_MUST_CHECK enum ctix_rc
 prov_audit_file_verify(const char *dir, struct prov_audit_report *report, struct ctix_diag *diag);
 

@@ -1008,6 +1008,164 @@ static void test_audit_file(void **state)
     free(orig);
 }
 
+/* Writes e = entry_fill(from..from+n) to DIR/audit.log through a log that knows key (or none),
+ * with reason "forged" in entry `forge` (0: none); sync says whether to sync before closing. */
+static void append_keyed(const char *dir, const struct prov_key *key, unsigned from, unsigned n,
+                         unsigned forge, bool sync)
+{
+    struct prov_audit_log *log = NULL;
+    struct prov_audit_entry e;
+    struct ctix_diag d;
+
+    assert_int_equal(prov_audit_open(dir, &log, &d), CTIX_OK);
+    if (key != NULL)
+        prov_audit_set_key(log, key);
+    for (unsigned i = from; i < from + n; i++) {
+        entry_fill(&e, i);
+        if (i == forge)
+            ctix_strlcpy(e.reason, "forged", sizeof(e.reason));
+        assert_int_equal(prov_audit_append(log, &e, &d), CTIX_OK);
+    }
+    if (sync)
+        assert_int_equal(prov_audit_sync(log, &d), CTIX_OK);
+    prov_audit_close(log);
+}
+
+/* The signed head anchors the end of the chain and its hashes: cutting whole entries off the end,
+ * recomputing the chain after an edit, or a head signed by another key all fail verify. */
+static void test_audit_head(void **state)
+{
+    struct fx *f = *state;
+    struct prov_audit_report rep;
+    struct prov_audit_log *log = NULL;
+    struct prov_audit_entry e;
+    struct ctix_diag d;
+    struct stat sb;
+    char path[256], hpath[256], forge[256], fpath[300], *orig, *horig, *forged;
+    size_t len = 0, hlen = 0, flen = 0, st[16];
+
+    snprintf(path, sizeof(path), "%s/" PROV_AUDIT_FILE, f->dir);
+    snprintf(hpath, sizeof(hpath), "%s/" PROV_AUDIT_HEAD, f->dir);
+    assert_int_equal(prov_key_save(f->key, f->dir, &d), CTIX_OK);
+
+    /* a sync with a key writes the head (0600); verify anchors the whole log */
+    append_keyed(f->dir, f->key, 1, 6, 0, true);
+    assert_int_equal(stat(hpath, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    ctix_diag_clear(&d);
+    assert_int_equal(prov_audit_file_verify(f->dir, &rep, &d), CTIX_OK);
+    assert_true(rep.signed_head);
+    assert_int_equal(rep.anchor.seq, 6);
+    assert_memory_equal(rep.anchor.hash, rep.head.hash, 32);
+    assert_int_equal(rep.unanchored, 0);
+
+    /* appended but not synced: allowed, counted; close syncs and moves the head */
+    assert_int_equal(prov_audit_open(f->dir, &log, &d), CTIX_OK);
+    prov_audit_set_key(log, f->key);
+    for (unsigned i = 7; i <= 8; i++) {
+        entry_fill(&e, i);
+        assert_int_equal(prov_audit_append(log, &e, &d), CTIX_OK);
+    }
+    assert_int_equal(prov_audit_file_verify(f->dir, &rep, &d), CTIX_OK);
+    assert_int_equal(rep.n_entries, 8);
+    assert_int_equal(rep.anchor.seq, 6);
+    assert_int_equal(rep.unanchored, 2);
+    prov_audit_close(log);
+    assert_int_equal(prov_audit_file_verify(f->dir, &rep, &d), CTIX_OK);
+    assert_int_equal(rep.anchor.seq, 8);
+    assert_int_equal(rep.unanchored, 0);
+    horig = read_all(hpath, &hlen);
+    assert_non_null(strstr(horig, "\"seq\":8,"));
+    orig = read_all(path, &len);
+    assert_int_equal(line_starts(orig, len, st, 16), 8);
+
+    /* the last 2 entries cut off: the chain holds, the head does not */
+    write_all_text(path, orig, st[6]);
+    ctix_diag_clear(&d);
+    assert_int_equal(prov_audit_file_verify(f->dir, &rep, &d), CTIX_EINVAL);
+    assert_non_null(strstr(d.msg, "entries removed from the end (log ends at seq 6, the signed "
+                                  "head is at seq 8)"));
+    assert_int_equal(rep.n_entries, 6);
+
+    /* an edit with every hash recomputed (no key): a chain that holds on its own, but seq 8's
+     * hash is not the signed one */
+    snprintf(forge, sizeof(forge), "%s/forge", f->dir);
+    assert_int_equal(mkdir(forge, 0700), 0);
+    append_keyed(forge, NULL, 1, 8, 3, true);
+    assert_int_equal(prov_audit_file_verify(forge, &rep, &d), CTIX_OK);
+    assert_false(rep.signed_head);
+    snprintf(fpath, sizeof(fpath), "%s/" PROV_AUDIT_FILE, forge);
+    forged = read_all(fpath, &flen);
+    assert_non_null(strstr(forged, "\"reason\":\"forged\""));
+    write_all_text(path, forged, flen);
+    expect_bad(f->dir, 8, 8, "not the one in the signed audit.head");
+    {
+        /* the same forgery by hand with prov_audit_entry_seal: only seq 3 differs, yet every
+         * hash from there on changes, seq 8's included */
+        struct prov_audit_head a, b;
+
+        memset(&a, 0, sizeof(a));
+        memset(&b, 0, sizeof(b));
+        for (unsigned i = 1; i <= 8; i++) {
+            entry_fill(&e, i);
+            assert_int_equal(prov_audit_entry_seal(&a, &e), CTIX_OK);
+            entry_fill(&e, i);
+            if (i == 3)
+                ctix_strlcpy(e.reason, "forged", sizeof(e.reason));
+            assert_int_equal(prov_audit_entry_seal(&b, &e), CTIX_OK);
+        }
+        assert_int_equal(a.seq, 8);
+        assert_int_equal(b.seq, 8);
+        assert_memory_not_equal(a.hash, b.hash, 32);
+        assert_int_equal(prov_audit_file_verify(f->dir, &rep, &d), CTIX_EINVAL);
+        assert_memory_equal(rep.anchor.hash, a.hash, 32);
+    }
+    write_all_text(path, orig, len);
+    assert_int_equal(prov_audit_file_verify(f->dir, &rep, &d), CTIX_OK);
+
+    /* a head signed by another key (the forger's own), and a head whose seq was edited */
+    assert_int_equal(prov_audit_open(f->dir, &log, &d), CTIX_OK);
+    prov_audit_set_key(log, f->other);
+    assert_int_equal(prov_audit_sync(log, &d), CTIX_OK);
+    prov_audit_close(log);
+    ctix_diag_clear(&d);
+    assert_int_equal(prov_audit_file_verify(f->dir, &rep, &d), CTIX_EINVAL);
+    assert_non_null(strstr(d.msg, "audit.head is not signed by this node's key"));
+    {
+        char h[512], *at;
+
+        assert_true(hlen < sizeof(h));
+        memcpy(h, horig, hlen + 1);
+        at = strstr(h, "\"seq\":8,");
+        assert_non_null(at);
+        at[strlen("\"seq\":")] = '7';
+        write_all_text(hpath, h, hlen);
+    }
+    ctix_diag_clear(&d);
+    assert_int_equal(prov_audit_file_verify(f->dir, &rep, &d), CTIX_EINVAL);
+    assert_non_null(strstr(d.msg, "audit.head is not signed by this node's key"));
+    write_all_text(hpath, "{\"seq\":1}\n", 10);
+    assert_int_equal(prov_audit_file_verify(f->dir, &rep, &d), CTIX_EINVAL);
+    assert_non_null(strstr(d.msg, "ill-formed"));
+
+    /* no head (a node from before heads): the chain alone, as before */
+    assert_int_equal(unlink(hpath), 0);
+    assert_int_equal(prov_audit_file_verify(f->dir, &rep, &d), CTIX_OK);
+    assert_false(rep.signed_head);
+    assert_int_equal(rep.n_entries, 8);
+
+    /* a head but no node key to check it against */
+    append_keyed(f->dir, f->key, 9, 1, 0, true);
+    snprintf(fpath, sizeof(fpath), "%s/" PROV_KEY_FILE, f->dir);
+    assert_int_equal(unlink(fpath), 0);
+    ctix_diag_clear(&d);
+    assert_int_equal(prov_audit_file_verify(f->dir, &rep, &d), CTIX_EINVAL);
+    assert_non_null(strstr(d.msg, "node key"));
+    free(forged);
+    free(horig);
+    free(orig);
+}
+
 /* One entry per response: the list is encoded, hashed, written and checked; any change inside it
  * breaks the chain at that entry. The big list's line is longer than the first window open reads
  * for the head. */
@@ -1231,6 +1389,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_delete, setup, teardown),
         cmocka_unit_test(test_audit_chain),
         cmocka_unit_test_setup_teardown(test_audit_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_audit_head, setup, teardown),
         cmocka_unit_test_setup_teardown(test_audit_two_writers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_audit_lists, setup, teardown),
         cmocka_unit_test_setup_teardown(test_audit_sync_soon, setup, teardown),

@@ -1557,3 +1557,41 @@ enum ctix_rc prov_attest_verify_delete(struct prov_verifier *v, const json_t *at
 out:
     return rc;
 }
+
+/* ---- the audit log's signed head ---- */
+
+#define AUDIT_HEAD_DOMAIN "ctix/audit-head/v1\n"
+
+/* "ctix/audit-head/v1\n" || u64be(seq) || hash: its own prefix, so that no attestation root can
+ * be passed off as a head or the other way round. */
+static size_t head_message(uint64_t seq, const unsigned char hash[32], unsigned char *m)
+{
+    size_t n = strlen(AUDIT_HEAD_DOMAIN);
+
+    memcpy(m, AUDIT_HEAD_DOMAIN, n);
+    for (int i = 7; i >= 0; i--)
+        m[n++] = (unsigned char)(seq >> (8 * i));
+    memcpy(m + n, hash, 32);
+    return n + 32;
+}
+
+enum ctix_rc prov__audit_head_sign(const struct prov_key *k, uint64_t seq,
+                                   const unsigned char hash[32], char sig[PROV__HEAD_SIG_TEXT])
+{
+    unsigned char m[sizeof(AUDIT_HEAD_DOMAIN) + 40], raw[64];
+    enum ctix_rc rc = raw_sign(k, m, head_message(seq, hash, m), raw);
+
+    if (rc == CTIX_OK)
+        b64_encode(b64std, true, raw, sizeof(raw), sig);
+    return rc;
+}
+
+enum ctix_rc prov__audit_head_verify(const struct prov_pubkey *pk, uint64_t seq,
+                                     const unsigned char hash[32], const char *sig)
+{
+    unsigned char m[sizeof(AUDIT_HEAD_DOMAIN) + 40], raw[64];
+
+    if (!b64_decode(b64std, true, sig, strlen(sig), raw, sizeof(raw)))
+        return CTIX_EDENIED;
+    return raw_verify(pk, m, head_message(seq, hash, m), raw);
+}
