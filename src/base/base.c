@@ -509,6 +509,79 @@ bool ctix_unhex(const char *h, unsigned char *out, size_t n)
     return h[2 * n] == '\0';
 }
 
+long ctix_hex4(const char *p, const char *end)
+{
+    long v = 0;
+
+    if (end - p < 4)
+        return -1;
+    for (int i = 0; i < 4; i++) {
+        int h = ctix_hexval(p[i]);
+
+        if (h < 0)
+            return -1;
+        v = v * 16 + h;
+    }
+    return v;
+}
+
+size_t ctix_utf8_decode(const unsigned char *p, const unsigned char *end, uint32_t *cp)
+{
+    size_t n = 0, need;
+    uint32_t c, min;
+
+    if (p >= end)
+        goto out;
+    if (p[0] < 0x80) {
+        *cp = p[0];
+        return 1;
+    }
+    if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+        need = 2;
+        c = p[0] & 0x1f;
+        min = 0x80;
+    } else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+        need = 3;
+        c = p[0] & 0x0f;
+        min = 0x800;
+    } else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+        need = 4;
+        c = p[0] & 0x07;
+        min = 0x10000;
+    } else {
+        goto out;
+    }
+    if ((size_t)(end - p) < need)
+        goto out;
+    for (size_t i = 1; i < need; i++) {
+        if ((p[i] & 0xc0) != 0x80)
+            goto out;
+        c = (c << 6) | (p[i] & 0x3f);
+    }
+    /* overlong forms, surrogates and values past U+10FFFF */
+    if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+        goto out;
+    *cp = c;
+    n = need;
+out:
+    return n;
+}
+
+bool ctix_utf8_valid(const void *s, size_t n)
+{
+    const unsigned char *p = s, *end = p + n;
+    uint32_t cp;
+
+    while (p < end) {
+        size_t k = *p < 0x80 ? 1 : ctix_utf8_decode(p, end, &cp);
+
+        if (k == 0)
+            return false;
+        p += k;
+    }
+    return true;
+}
+
 int ctix_b64val(char c)
 {
     if (c >= 'A' && c <= 'Z')

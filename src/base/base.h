@@ -130,6 +130,13 @@ CTIX_MUST_CHECK enum ctix_rc ctix_file_read(const char *path, size_t max, char *
                                             struct ctix_diag *diag);
 /* The value of one hex digit (either case), or -1. */
 int ctix_hexval(char c);
+/* The value of the 4 hex digits at p (p + 4 <= end), or -1: a JSON "\uXXXX" escape. */
+long ctix_hex4(const char *p, const char *end);
+/* Decodes the one UTF-8 sequence at p (p < end) into *cp and returns its length (1 to 4), or 0 when
+ * it is malformed: truncated, overlong, a surrogate or past U+10FFFF (RFC 3629). */
+size_t ctix_utf8_decode(const unsigned char *p, const unsigned char *end, uint32_t *cp);
+/* True when s[0..n) is well-formed UTF-8. */
+bool ctix_utf8_valid(const void *s, size_t n);
 /* The value of one standard (RFC 4648 §4) base64 digit, or -1 (also for '='). */
 int ctix_b64val(char c);
 /* Reads exactly 2n hex digits (either case) and a NUL into out[n]; false otherwise. */

@@ -311,6 +311,45 @@ static void test_b64val(void **state)
     assert_int_equal(ctix_b64val((char)0xc3), -1);
 }
 
+static void test_utf8_hex4(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *s;
+        size_t len;
+        uint32_t cp;
+    } seqs[] = {
+        {"A", 1, 0x41},
+        {"\xc3\xa9", 2, 0xe9},
+        {"\xe2\x82\xac", 3, 0x20ac},
+        {"\xf0\x9f\x98\x80", 4, 0x1f600},
+        {"\xc0\xaf", 0, 0},         /* overlong */
+        {"\xe0\x80\xaf", 0, 0},     /* overlong */
+        {"\xed\xa0\x80", 0, 0},     /* surrogate */
+        {"\xf4\x90\x80\x80", 0, 0}, /* above U+10FFFF */
+        {"\x80", 0, 0},             /* stray continuation byte */
+        {"\xe2\x82", 0, 0},         /* truncated */
+    };
+    for (size_t i = 0; i < CTIX_ARRAY_LEN(seqs); i++) {
+        const unsigned char *p = (const unsigned char *)seqs[i].s;
+        uint32_t cp = 0;
+        size_t n = ctix_utf8_decode(p, p + strlen(seqs[i].s), &cp);
+
+        assert_int_equal(n, seqs[i].len);
+        if (n > 0)
+            assert_int_equal(cp, seqs[i].cp);
+        assert_int_equal(ctix_utf8_valid(seqs[i].s, strlen(seqs[i].s)), n > 0);
+    }
+    assert_int_equal(ctix_utf8_decode((const unsigned char *)"A", (const unsigned char *)"A", NULL),
+                     0); /* nothing left */
+    assert_true(ctix_utf8_valid("caf\xc3\xa9 \xe2\x82\xac", 9));
+    assert_false(ctix_utf8_valid("caf\xc3", 4));
+    assert_int_equal(ctix_hex4("00e9", "00e9" + 4), 0xe9);
+    assert_int_equal(ctix_hex4("FFFF", "FFFF" + 4), 0xffff);
+    assert_int_equal(ctix_hex4("12g4", "12g4" + 4), -1);
+    assert_int_equal(ctix_hex4("123", "123" + 3), -1);
+}
+
 static void test_arena(void **state)
 {
     (void)state;
@@ -352,6 +391,7 @@ int main(void)
         cmocka_unit_test(test_uuid),       cmocka_unit_test(test_parse_u64),
         cmocka_unit_test(test_log_filter), cmocka_unit_test(test_strings_diag),
         cmocka_unit_test(test_arena),      cmocka_unit_test(test_b64val),
+        cmocka_unit_test(test_utf8_hex4),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

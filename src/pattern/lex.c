@@ -42,45 +42,6 @@ void pattern__lex_init(struct pat_lexer *lx, const char *s, size_t len)
     lx->col = 1;
 }
 
-size_t pattern__utf8_decode(const unsigned char *p, const unsigned char *end, uint32_t *cp)
-{
-    size_t n = 0, need;
-    uint32_t c, min;
-
-    if (p[0] < 0x80) {
-        *cp = p[0];
-        return 1;
-    }
-    if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-        need = 2;
-        c = p[0] & 0x1f;
-        min = 0x80;
-    } else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-        need = 3;
-        c = p[0] & 0x0f;
-        min = 0x800;
-    } else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-        need = 4;
-        c = p[0] & 0x07;
-        min = 0x10000;
-    } else {
-        goto out;
-    }
-    if ((size_t)(end - p) < need)
-        goto out;
-    for (size_t i = 1; i < need; i++) {
-        if ((p[i] & 0xc0) != 0x80)
-            goto out;
-        c = (c << 6) | (p[i] & 0x3f);
-    }
-    if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-        goto out;
-    *cp = c;
-    n = need;
-out:
-    return n;
-}
-
 /* B2's whitespace set. */
 static bool is_space(uint32_t c)
 {
@@ -137,7 +98,7 @@ static enum ctix_rc check_utf8(struct pat_lexer *lx, uint32_t *cp, size_t *n,
 {
     char msg[64];
 
-    *n = pattern__utf8_decode((const unsigned char *)lx->cur, (const unsigned char *)lx->end, cp);
+    *n = ctix_utf8_decode((const unsigned char *)lx->cur, (const unsigned char *)lx->end, cp);
     if (*n > 0)
         return CTIX_OK;
     snprintf(msg, sizeof(msg), "invalid UTF-8 (byte 0x%02X)", (unsigned char)*lx->cur);
@@ -237,8 +198,8 @@ static enum ctix_rc lex_string(struct pat_lexer *lx, struct ctix_diag *diag)
                 advance(lx, 2);
                 continue;
             }
-            n = pattern__utf8_decode((const unsigned char *)lx->cur + 1,
-                                     (const unsigned char *)lx->end, &cp);
+            n = ctix_utf8_decode((const unsigned char *)lx->cur + 1, (const unsigned char *)lx->end,
+                                 &cp);
             if (n == 0 || cp < 0x20 || cp == 0x7f)
                 snprintf(msg, sizeof(msg),
                          "invalid escape in string literal (only \\' and \\\\ are allowed)");
@@ -287,8 +248,7 @@ static enum ctix_rc check_ascii_body(struct pat_lexer *lx, const char *body, con
     char msg[64];
 
     for (const char *p = body; p < close;) {
-        size_t n =
-            pattern__utf8_decode((const unsigned char *)p, (const unsigned char *)close, &cp);
+        size_t n = ctix_utf8_decode((const unsigned char *)p, (const unsigned char *)close, &cp);
         if (n == 0) {
             snprintf(msg, sizeof(msg), "invalid UTF-8 (byte 0x%02X)", (unsigned char)*p);
             return lex_error(lx, lx->line, col, diag, msg);
@@ -577,7 +537,7 @@ enum ctix_rc pattern__lex_next(struct pat_lexer *lx, struct pat_tok *t, struct c
             char msg[64];
             uint32_t cp;
             size_t n =
-                pattern__utf8_decode((const unsigned char *)p, (const unsigned char *)lx->end, &cp);
+                ctix_utf8_decode((const unsigned char *)p, (const unsigned char *)lx->end, &cp);
 
             if ((unsigned char)c < 0x20 || c == 0x7f)
                 snprintf(msg, sizeof(msg), "unexpected control character 0x%02X", (unsigned char)c);

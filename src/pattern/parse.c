@@ -625,7 +625,7 @@ static enum ctix_rc compile_re(struct parser *ps, struct pat_cmp *c, uint32_t li
     for (size_t i = 0; i < n;) {
         uint32_t cp;
         size_t len =
-            pattern__utf8_decode((const unsigned char *)s + i, (const unsigned char *)s + n, &cp);
+            ctix_utf8_decode((const unsigned char *)s + i, (const unsigned char *)s + n, &cp);
         if (len == 0 || cp > 0xff)
             goto out; /* no byte form */
         latin[k++] = (unsigned char)cp;

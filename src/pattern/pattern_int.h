@@ -215,9 +215,6 @@ void pattern__tok_describe(const struct pat_tok *t, char *out, size_t n);
 const char *pattern__keyword_name(enum pat_tok_kind k);
 /* True when s[0..n) is a keyword or true/false (so it must be quoted as a property name). */
 bool pattern__is_keyword(const char *s, size_t n);
-/* Decodes one UTF-8 sequence at p (p < end): its length, or 0 when invalid (overlong,
- * surrogate, above U+10FFFF, truncated). */
-size_t pattern__utf8_decode(const unsigned char *p, const unsigned char *end, uint32_t *cp);
 
 /* ---- STIX 2.1 SCO definitions for PATTERN_STRICT (sco.c) ---- */
 

@@ -122,54 +122,6 @@ static char *skip_plain(char *p, const char *end)
 }
 #endif
 
-/* Length of the well-formed UTF-8 sequence at p (lead byte >= 0x80), 0 when malformed. */
-static size_t utf8_len(const unsigned char *p, const unsigned char *end)
-{
-    unsigned c = p[0];
-    size_t n, i;
-    unsigned lo = 0x80, hi = 0xbf;
-
-    if (c >= 0xc2 && c <= 0xdf) {
-        n = 2;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        n = 3;
-        if (c == 0xe0)
-            lo = 0xa0;
-        else if (c == 0xed)
-            hi = 0x9f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        n = 4;
-        if (c == 0xf0)
-            lo = 0x90;
-        else if (c == 0xf4)
-            hi = 0x8f;
-    } else {
-        return 0;
-    }
-    if ((size_t)(end - p) < n || p[1] < lo || p[1] > hi)
-        return 0;
-    for (i = 2; i < n; i++)
-        if (p[i] < 0x80 || p[i] > 0xbf)
-            return 0;
-    return n;
-}
-
-static long hex4(const char *p, const char *end)
-{
-    long v = 0;
-
-    if (end - p < 4)
-        return -1;
-    for (int i = 0; i < 4; i++) {
-        int h = ctix_hexval(p[i]);
-
-        if (h < 0)
-            return -1;
-        v = v * 16 + h;
-    }
-    return v;
-}
-
 /* Decodes the (valid) escaped body p[0..q) over itself and returns the decoded length. In place
  * is safe: each escape is read whole before its (never longer) UTF-8 is written. */
 static size_t string_decode(char *p, const char *q)
@@ -209,10 +161,10 @@ static size_t string_decode(char *p, const char *q)
             *o++ = p[-1];
             continue;
         }
-        cp = hex4(p, q);
+        cp = ctix_hex4(p, q);
         p += 4;
         if (cp >= 0xd800 && cp <= 0xdbff) {
-            cp = 0x10000 + ((cp - 0xd800) << 10) + (hex4(p + 2, q) - 0xdc00);
+            cp = 0x10000 + ((cp - 0xd800) << 10) + (ctix_hex4(p + 2, q) - 0xdc00);
             p += 6;
         }
         if (cp < 0x80) {
@@ -252,7 +204,8 @@ static inline __attribute__((always_inline)) char *scan_string(char *p, const ch
         if (c == '"')
             break;
         if (c >= 0x80) {
-            size_t k = utf8_len((const unsigned char *)p, (const unsigned char *)end);
+            uint32_t uc; /* the code point is not needed, only the length */
+            size_t k = ctix_utf8_decode((const unsigned char *)p, (const unsigned char *)end, &uc);
 
             if (k == 0)
                 return NULL;
@@ -281,13 +234,13 @@ static inline __attribute__((always_inline)) char *scan_string(char *p, const ch
             default:
                 return NULL;
             }
-            cp = hex4(p + 2, end);
+            cp = ctix_hex4(p + 2, end);
             if (cp <= 0 || (cp >= 0xdc00 && cp <= 0xdfff))
                 return NULL;
             if (cp >= 0xd800 && cp <= 0xdbff) {
                 if (end - p < 12 || p[6] != '\\' || p[7] != 'u')
                     return NULL;
-                lo = hex4(p + 8, end);
+                lo = ctix_hex4(p + 8, end);
                 if (lo < 0xdc00 || lo > 0xdfff)
                     return NULL;
                 p += 6;

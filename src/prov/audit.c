@@ -27,45 +27,6 @@
 
 /* ---- encoding ---- */
 
-static bool utf8_valid(const unsigned char *s, size_t n)
-{
-    size_t i = 0;
-
-    while (i < n) {
-        unsigned c = s[i], need, cp;
-
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        if (c >= 0xc2 && c <= 0xdf) {
-            need = 1;
-            cp = c & 0x1f;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            need = 2;
-            cp = c & 0x0f;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            need = 3;
-            cp = c & 0x07;
-        } else {
-            return false;
-        }
-        if (i + need >= n)
-            return false;
-        for (unsigned k = 1; k <= need; k++) {
-            if ((s[i + k] & 0xc0) != 0x80)
-                return false;
-            cp = (cp << 6) | (s[i + k] & 0x3f);
-        }
-        /* overlong forms, surrogates and values past U+10FFFF */
-        if ((need == 2 && cp < 0x800) || (need == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
-            (cp >= 0xd800 && cp <= 0xdfff))
-            return false;
-        i += need + 1;
-    }
-    return true;
-}
-
 /* Appends a string to e's list: a, then '|' and b when b is not NULL. */
 static enum ctix_rc list_add(struct prov_audit_entry *e, const char *a, size_t al, const char *b,
                              size_t bl)
@@ -118,7 +79,7 @@ static enum ctix_rc put_str(struct buf *b, const char *s, size_t n)
     while (i < n && u[i] >= 0x20 && u[i] < 0x7f && u[i] != '"' && u[i] != '\\')
         i++;
     if (i < n) {
-        if (!utf8_valid(u, n))
+        if (!ctix_utf8_valid(u, n))
             return CTIX_EINVAL;
         return buf_append_json_str(b, s, n);
     }

@@ -115,56 +115,6 @@ static bool scratch_reserve(struct scratch *s, size_t n)
     return true;
 }
 
-/* Length of the well-formed UTF-8 sequence at p whose lead byte is >= 0x80; 0 when it is not
- * well-formed (overlong, surrogate, above U+10FFFF, stray continuation byte, truncated). */
-static size_t utf8_len(const unsigned char *p, const unsigned char *end)
-{
-    unsigned c = p[0];
-    size_t n, i;
-    unsigned lo = 0x80, hi = 0xbf; /* allowed range of the second byte */
-
-    if (c >= 0xc2 && c <= 0xdf) {
-        n = 2;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        n = 3;
-        if (c == 0xe0)
-            lo = 0xa0; /* overlong below U+0800 */
-        else if (c == 0xed)
-            hi = 0x9f; /* U+D800..U+DFFF */
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        n = 4;
-        if (c == 0xf0)
-            lo = 0x90; /* overlong below U+10000 */
-        else if (c == 0xf4)
-            hi = 0x8f; /* above U+10FFFF */
-    } else {
-        return 0;
-    }
-    if ((size_t)(end - p) < n || p[1] < lo || p[1] > hi)
-        return 0;
-    for (i = 2; i < n; i++)
-        if (p[i] < 0x80 || p[i] > 0xbf)
-            return 0;
-    return n;
-}
-
-/* The value of the 4 hex digits after "\u" at p, or -1. */
-static long hex4(const char *p, const char *end)
-{
-    long v = 0;
-
-    if (end - p < 4)
-        return -1;
-    for (int i = 0; i < 4; i++) {
-        int h = ctix_hexval(p[i]);
-
-        if (h < 0)
-            return -1;
-        v = v * 16 + h;
-    }
-    return v;
-}
-
 /* Word at a time: non-zero when one of the 8 bytes of v is special (quote, backslash, below 0x20
  * or above 0x7f). The classic has-zero-byte tests can flag a byte above a true hit, never below,
  * so the lowest flagged byte is exact; callers then look at bytes one by one anyway. */
@@ -237,10 +187,10 @@ static size_t string_decode(const char *p, const char *q, char *out)
             *o++ = p[-1];
             continue;
         }
-        cp = hex4(p, q);
+        cp = ctix_hex4(p, q);
         p += 4;
         if (cp >= 0xd800 && cp <= 0xdbff) {
-            cp = 0x10000 + ((cp - 0xd800) << 10) + (hex4(p + 2, q) - 0xdc00);
+            cp = 0x10000 + ((cp - 0xd800) << 10) + (ctix_hex4(p + 2, q) - 0xdc00);
             p += 6;
         }
         if (cp < 0x80) {
@@ -281,7 +231,8 @@ static const char *scan_string(struct parser *ps, const char *p, struct scratch 
         if (c == '"')
             break;
         if (c >= 0x80) {
-            size_t k = utf8_len((const unsigned char *)p, (const unsigned char *)end);
+            uint32_t uc; /* the code point is not needed, only the length */
+            size_t k = ctix_utf8_decode((const unsigned char *)p, (const unsigned char *)end, &uc);
 
             if (k == 0)
                 return fail(ps, p, "invalid UTF-8 byte 0x%x", c);
@@ -312,7 +263,7 @@ static const char *scan_string(struct parser *ps, const char *p, struct scratch 
             default:
                 return fail(ps, p, "invalid escape");
             }
-            cp = hex4(p + 2, end);
+            cp = ctix_hex4(p + 2, end);
             if (cp < 0)
                 return fail(ps, p, "invalid Unicode escape");
             if (cp == 0)
@@ -322,7 +273,7 @@ static const char *scan_string(struct parser *ps, const char *p, struct scratch 
             if (cp >= 0xd800 && cp <= 0xdbff) {
                 if (end - p < 12 || p[6] != '\\' || p[7] != 'u')
                     return fail(ps, p, "invalid Unicode '\\u%04lX'", cp);
-                lo = hex4(p + 8, end);
+                lo = ctix_hex4(p + 8, end);
                 if (lo < 0)
                     return fail(ps, p + 6, "invalid Unicode escape");
                 if (lo < 0xdc00 || lo > 0xdfff)
