@@ -1,6 +1,7 @@
 /* What the sub-commands share: the error printers (the one place that formats an error for a
  * person), the usage line, the data directory and the store. */
 #include "cli/cli.h"
+#include "prov/prov.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -158,4 +159,48 @@ void cli_time_format(int64_t us, char out[21])
     memcpy(out, full, 19);
     out[19] = 'Z';
     out[20] = '\0';
+}
+
+int cli_node_key_create(const char *cmd, const char *dir, bool keep)
+{
+    struct prov_key *k = NULL;
+    struct prov_audit_log *log = NULL;
+    struct ctix_diag d;
+    char text[PROV_PUBKEY_TEXT];
+    enum ctix_rc rc = CTIX_ENOTFOUND;
+    int ret = CLI_EXIT_FAIL;
+
+    ctix_diag_clear(&d);
+    if (keep)
+        rc = prov_key_load(dir, &k, &d);
+    if (rc == CTIX_ENOTFOUND) {
+        ctix_diag_clear(&d);
+        rc = prov_key_generate(&k);
+        if (rc == CTIX_OK)
+            rc = prov_key_save(k, dir, &d);
+    }
+    if (rc == CTIX_ECONFLICT) {
+        cli_error(cmd, "%s already has a node key: a key is the node's identity, never replaced",
+                  dir);
+        goto out;
+    }
+    if (rc != CTIX_OK) {
+        cli_error(cmd, "cannot create the node key in %s: %s", dir,
+                  d.msg[0] != '\0' ? d.msg : ctix_strerror(rc));
+        goto out;
+    }
+    /* Nodes that predate keys predate the audit log too. */
+    rc = prov_audit_open(dir, &log, &d);
+    if (rc != CTIX_OK) {
+        cli_error(cmd, "cannot create the audit log in %s: %s", dir,
+                  d.msg[0] != '\0' ? d.msg : ctix_strerror(rc));
+        goto out;
+    }
+    prov_pubkey_format(prov_key_public(k), text);
+    printf("pubkey: %s\n", text);
+    ret = CLI_EXIT_OK;
+out:
+    prov_audit_close(log);
+    prov_key_free(k);
+    return ret;
 }

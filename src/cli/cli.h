@@ -110,6 +110,10 @@ int cli_store_open(const char *cmd, const char *dir, struct store **out);
 /* A name (organisation, key label, title) is 1..STORE_NAME_MAX-1 bytes without control
  * characters. */
 bool cli_name_valid(const char *s);
+/* Makes the node key (DIR/node.key) and an empty audit log, then prints "pubkey: KEY". An existing
+ * key is kept when keep is true (and printed), refused otherwise: a key is the node's identity,
+ * never replaced. Prints errors as cmd; returns CLI_EXIT_OK or CLI_EXIT_FAIL. */
+int cli_node_key_create(const char *cmd, const char *dir, bool keep);
 /* "2024-05-01T10:00:00Z" (seconds precision) into out[21]. */
 void cli_time_format(int64_t us, char out[21]);
 

@@ -7,8 +7,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "prov/prov.h"
-
 static const struct cli_opt opts[] = {
     {"data", CLI_OPT_VALUE},
     {"org", CLI_OPT_VALUE},
@@ -35,46 +33,6 @@ static int mkdir_p(const char *dir)
     if (mkdir(path, 0700) != 0 && errno != EEXIST)
         return -1;
     return 0;
-}
-
-/* The node key and an empty audit log, made before the node organisation is recorded: a
- * directory that `init` calls initialised always has both. A key left by an earlier attempt that
- * failed later is kept (a key is an identity, never replaced) and printed. */
-static int node_key_make(const char *dir)
-{
-    struct prov_key *k = NULL;
-    struct prov_audit_log *log = NULL;
-    struct ctix_diag d;
-    char text[PROV_PUBKEY_TEXT];
-    enum ctix_rc rc;
-    int ret = CLI_EXIT_FAIL;
-
-    ctix_diag_clear(&d);
-    rc = prov_key_load(dir, &k, &d);
-    if (rc == CTIX_ENOTFOUND) {
-        ctix_diag_clear(&d);
-        rc = prov_key_generate(&k);
-        if (rc == CTIX_OK)
-            rc = prov_key_save(k, dir, &d);
-    }
-    if (rc != CTIX_OK) {
-        cli_error("init", "cannot create the node key in %s: %s", dir,
-                  d.msg[0] != '\0' ? d.msg : ctix_strerror(rc));
-        goto out;
-    }
-    rc = prov_audit_open(dir, &log, &d);
-    if (rc != CTIX_OK) {
-        cli_error("init", "cannot create the audit log in %s: %s", dir,
-                  d.msg[0] != '\0' ? d.msg : ctix_strerror(rc));
-        goto out;
-    }
-    prov_pubkey_format(prov_key_public(k), text);
-    printf("pubkey: %s\n", text);
-    ret = CLI_EXIT_OK;
-out:
-    prov_audit_close(log);
-    prov_key_free(k);
-    return ret;
 }
 
 int cmd_init(int argc, char **argv)
@@ -135,7 +93,10 @@ int cmd_init(int argc, char **argv)
         cli_error("init", "cannot add organisation '%s': %s", org, ctix_strerror(rc));
         goto out;
     }
-    if (node_key_make(dir) != CLI_EXIT_OK)
+    /* The node key and an empty audit log, made before the node organisation is recorded: a
+     * directory that `init` calls initialised always has both. A key left by an earlier attempt
+     * that failed later is kept and printed. */
+    if (cli_node_key_create("init", dir, true) != CLI_EXIT_OK)
         goto out;
     rc = store_meta_set(st, "node_org", org);
     if (rc != CTIX_OK) {

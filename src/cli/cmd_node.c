@@ -52,46 +52,6 @@ out:
     return ret;
 }
 
-/* For data directories made before `ctix init` created keys; refuses to replace a key. */
-static int node_keygen(const char *dir)
-{
-    struct prov_key *k = NULL;
-    struct prov_audit_log *log = NULL;
-    struct ctix_diag d;
-    char text[PROV_PUBKEY_TEXT];
-    enum ctix_rc rc;
-    int ret = CLI_EXIT_FAIL;
-
-    ctix_diag_clear(&d);
-    rc = prov_key_generate(&k);
-    if (rc == CTIX_OK)
-        rc = prov_key_save(k, dir, &d);
-    if (rc == CTIX_ECONFLICT) {
-        cli_error("node", "%s already has a node key: a key is the node's identity, never replaced",
-                  dir);
-        goto out;
-    }
-    if (rc != CTIX_OK) {
-        cli_error("node", "cannot create the node key: %s",
-                  d.msg[0] != '\0' ? d.msg : ctix_strerror(rc));
-        goto out;
-    }
-    /* Nodes that predate keys predate the audit log too. */
-    rc = prov_audit_open(dir, &log, &d);
-    if (rc != CTIX_OK) {
-        cli_error("node", "cannot create the audit log: %s",
-                  d.msg[0] != '\0' ? d.msg : ctix_strerror(rc));
-        goto out;
-    }
-    prov_pubkey_format(prov_key_public(k), text);
-    printf("pubkey: %s\n", text);
-    ret = CLI_EXIT_OK;
-out:
-    prov_audit_close(log);
-    prov_key_free(k);
-    return ret;
-}
-
 int cmd_node(int argc, char **argv)
 {
     struct cli_args a;
@@ -110,7 +70,8 @@ int cmd_node(int argc, char **argv)
     ret = cli_store_open("node", dir, &st);
     if (ret != CLI_EXIT_OK)
         goto out;
-    ret = (enum node_sub)which == NODE_SHOW ? node_show(st, dir) : node_keygen(dir);
+    ret = (enum node_sub)which == NODE_SHOW ? node_show(st, dir)
+                                            : cli_node_key_create("node", dir, false);
 out:
     store_close(st);
     cli_args_cleanup(&a);
