@@ -55,21 +55,12 @@ static void rng_uuid4(struct rng *r, char out[37])
     unsigned char b[16];
     uint64_t a = rng_next(r);
     uint64_t c = rng_next(r);
-    char hex[33];
-    size_t i;
-    size_t o = 0;
 
     memcpy(b, &a, 8);
     memcpy(b + 8, &c, 8);
     b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
     b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-    ctix_hex(b, 16, hex);
-    for (i = 0; i < 32; i++) {
-        if (i == 8 || i == 12 || i == 16 || i == 20)
-            out[o++] = '-';
-        out[o++] = hex[i];
-    }
-    out[o] = '\0';
+    ctix_uuid_format(b, out);
 }
 
 static void rng_word(struct rng *r, char *out, size_t n)
