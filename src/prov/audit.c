@@ -305,9 +305,8 @@ static bool get_hash(const json_t *j, const char *name, unsigned char out[32])
     return s != NULL && strlen(s) == 64 && ctix_unhex(s, out, 32);
 }
 
-/* One line of the file (without its newline) into e. */
-static enum ctix_rc line_parse(const char *p, size_t n, struct prov_audit_entry *e,
-                               struct ctix_diag *diag)
+enum ctix_rc prov__audit_line_parse(const char *p, size_t n, struct prov_audit_entry *e,
+                                    struct ctix_diag *diag)
 {
     json_t *j = NULL;
     const json_t *seq;
@@ -457,7 +456,7 @@ static enum ctix_rc head_load(struct prov_audit_log *log, struct ctix_diag *diag
         }
         want *= 2;
     }
-    if (line_parse(line, strlen(line), &e, diag) != CTIX_OK ||
+    if (prov__audit_line_parse(line, strlen(line), &e, diag) != CTIX_OK ||
         prov_audit_entry_hash(&e, h) != CTIX_OK || CRYPTO_memcmp(h, e.hash, 32) != 0) {
         ctix_diag_set(diag, log->path,
                       "the last entry is damaged: check it with `ctix audit verify`");
@@ -886,7 +885,7 @@ enum ctix_rc prov_audit_file_verify(const char *dir, struct prov_audit_report *r
             ctix_diag_set(&d, NULL, "a partial entry (the file was cut)");
         } else if ((size_t)n > LINE_MAX_LEN) {
             ctix_diag_set(&d, NULL, "line too long");
-        } else if (line_parse(line, (size_t)n - 1, &e, &d) == CTIX_OK) {
+        } else if (prov__audit_line_parse(line, (size_t)n - 1, &e, &d) == CTIX_OK) {
             rc = prov_audit_check_next(&chk, &e, &d);
         }
         /* The chain holds up to here, yet its hashes may all have been recomputed: the signed

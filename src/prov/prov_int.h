@@ -25,4 +25,12 @@ CTIX_MUST_CHECK enum ctix_rc prov__audit_head_sign(const struct prov_key *k, uin
 CTIX_MUST_CHECK enum ctix_rc prov__audit_head_verify(const struct prov_pubkey *pk, uint64_t seq,
                                                      const unsigned char hash[32], const char *sig);
 
+struct prov_audit_entry;
+
+/* One line of audit.log (without its newline) into e, whose object list is reused (call
+ * prov_audit_entry_cleanup once done). CTIX_EINVAL with diag when it is not an entry. The log is
+ * read back on open and by `ctix audit verify`: a file anyone may have edited (audit_fuzz.c). */
+CTIX_MUST_CHECK enum ctix_rc
+prov__audit_line_parse(const char *p, size_t n, struct prov_audit_entry *e, struct ctix_diag *diag);
+
 #endif
