@@ -603,6 +603,11 @@ value:
         pm->key = key;
         pm->key_len = key_len;
         pm->v = v;
+        /* A list of strings (object_refs): the next element straight away. */
+        if (p[0] == ',' && p[1] == '"' && !sc->fr[sc->nf - 1].is_obj) {
+            p++;
+            goto value;
+        }
     }
 
 after:
@@ -645,13 +650,39 @@ closed:
 key:
     if (p == end || *p != '"')
         return false;
-    p = scan_string(p + 1, end, &key, &key_len);
+    p++;
+key_body:
+    p = scan_string(p, end, &key, &key_len);
     if (p == NULL)
         return false;
     if (sc->nm - sc->fr[sc->nf - 1].start < SMALL_OBJ && key_seen(sc, key, key_len))
         return false;
     if (*p == ':') {
         p++;
+        /* Most members of a STIX object are "key":"value", most followed by ,"key": that run is
+         * read here without the general dispatch (same checks, fewer unpredictable branches). */
+        if (*p == '"') {
+            const char *s;
+            size_t n;
+            struct pmember *pm;
+
+            p = scan_string(p + 1, end, &s, &n);
+            if (p == NULL || n > UINT32_MAX)
+                return false;
+            pm = mem_push(sc);
+            if (pm == NULL)
+                return false;
+            pm->key = key;
+            pm->key_len = key_len;
+            pm->v.kind = PV_STR;
+            pm->v.n = (uint32_t)n;
+            pm->v.u.s = s;
+            if (p[0] == ',' && p[1] == '"') {
+                p += 2;
+                goto key_body;
+            }
+            goto after;
+        }
         goto value;
     }
     p = skip_ws(p, end);
