@@ -26,10 +26,19 @@ struct ent {
     const json_t *j;         /* pattern_obs_new: the jansson value */
     const struct pval *type; /* pattern_obs_new_text: its "type" member, NULL when none */
     const char *sco;         /* its SCO type once known */
+    uint32_t kind;           /* and its slot in build.kinds (NO_KIND when none) */
     bool sco_known;
 };
 
 #define KIND_CACHE 16
+#define NO_KIND    UINT32_MAX
+
+/* The day of the last date read: the observed-data of a bundle mostly share their dates, and
+ * the date is the dear half of a timestamp (days_from_civil divides). */
+struct date_memo {
+    char date[10]; /* "YYYY-MM-DD", valid; date[0] == 0 when empty */
+    int64_t days;
+};
 
 struct build {
     struct pattern_obs *o;
@@ -38,9 +47,11 @@ struct build {
         const char *t;
         size_t n;
         bool sco;
+        uint32_t rank; /* in tl_kinds, NO_RANK when not there */
     } kinds[KIND_CACHE];
     unsigned n_kinds;
-    bool kinds_full; /* a type was not cached: type pointers are not all interned */
+    unsigned tl_start; /* tl_n_kinds when the build began: ranks are current while it stays */
+    bool kinds_full;   /* a type was not cached: type pointers are not all interned */
     struct ent *ents;
     size_t n_ents;
     uint32_t *slots; /* open addressing over ents by id: index + 1, 0 empty */
@@ -51,6 +62,7 @@ struct build {
     size_t n_tmp, cap_tmp;
     uint32_t *perm;
     size_t cap_perm;
+    struct date_memo memo;
 };
 
 /* ---- jansson values into pval trees ---- */
@@ -286,56 +298,81 @@ static _Thread_local struct {
     char name[TL_NAME_MAX];
     size_t n;
     bool sco;
+    /* Its place in strcmp order among the cached names, so that a build orders its types
+     * without comparing names (ranks are renumbered as names arrive, never within a build
+     * that relies on them: see sco_type). */
+    uint32_t rank;
 } tl_kinds[TL_KINDS];
 static _Thread_local unsigned tl_n_kinds;
 
-static bool sco_kind(const char *t, size_t n)
+#define NO_RANK UINT32_MAX
+
+/* *rank is the name's rank in the cache, or NO_RANK when it is not cached. */
+static bool sco_kind(const char *t, size_t n, uint32_t *rank)
 {
     enum stix_kind k;
     bool sco;
+    uint32_t r = 0;
 
     for (unsigned i = 0; i < tl_n_kinds; i++) {
-        if (tl_kinds[i].n == n && memcmp(tl_kinds[i].name, t, n) == 0)
+        if (tl_kinds[i].n == n && memcmp(tl_kinds[i].name, t, n) == 0) {
+            *rank = tl_kinds[i].rank;
             return tl_kinds[i].sco;
+        }
     }
     k = stix_type_kind(t);
     sco = k == STIX_KIND_SCO || k == STIX_KIND_CUSTOM;
+    *rank = NO_RANK;
     /* Only names without a NUL inside: stix_type_kind saw the same bytes. */
     if (n < TL_NAME_MAX && tl_n_kinds < TL_KINDS && strlen(t) == n) {
+        for (unsigned i = 0; i < tl_n_kinds; i++) {
+            if (strcmp(tl_kinds[i].name, t) < 0)
+                r++;
+            else
+                tl_kinds[i].rank++;
+        }
         memcpy(tl_kinds[tl_n_kinds].name, t, n);
+        tl_kinds[tl_n_kinds].name[n] = '\0';
         tl_kinds[tl_n_kinds].n = n;
         tl_kinds[tl_n_kinds].sco = sco;
+        tl_kinds[tl_n_kinds].rank = r;
         tl_n_kinds++;
+        *rank = r;
     }
     return sco;
 }
 
 /* The SCO's type, or NULL when t (an object's "type" member) is not a string naming an SCO (or
  * custom) kind: SDOs, SROs and SMOs are never roots nor reference targets. */
-static const char *sco_type(struct build *b, const struct pval *t)
+static const char *sco_type(struct build *b, const struct pval *t, uint32_t *kind)
 {
     bool sco;
+    uint32_t rank;
 
+    *kind = NO_KIND;
     if (!pattern__pv_is(t, PV_STR))
         return NULL;
     for (unsigned i = 0; i < b->n_kinds; i++) {
         /* The first spelling seen stands for all: equal types then share one pointer. */
-        if (b->kinds[i].n == t->n && memcmp(b->kinds[i].t, t->u.s, t->n) == 0)
+        if (b->kinds[i].n == t->n && memcmp(b->kinds[i].t, t->u.s, t->n) == 0) {
+            *kind = i;
             return b->kinds[i].sco ? b->kinds[i].t : NULL;
+        }
     }
-    sco = sco_kind(t->u.s, t->n);
+    sco = sco_kind(t->u.s, t->n, &rank);
     if (b->n_kinds == KIND_CACHE) {
         b->kinds_full = true;
     } else {
         b->kinds[b->n_kinds].t = t->u.s;
         b->kinds[b->n_kinds].n = t->n;
         b->kinds[b->n_kinds].sco = sco;
-        b->n_kinds++;
+        b->kinds[b->n_kinds].rank = rank;
+        *kind = b->n_kinds++;
     }
     return sco ? t->u.s : NULL;
 }
 
-static enum ctix_rc tmp_add(struct build *b, const char *type, const char *key,
+static enum ctix_rc tmp_add(struct build *b, const char *type, uint32_t kind, const char *key,
                             const struct pval *v)
 {
     if (b->n_tmp == b->cap_tmp) {
@@ -350,6 +387,7 @@ static enum ctix_rc tmp_add(struct build *b, const char *type, const char *key,
     b->tmp[b->n_tmp].type = type;
     b->tmp[b->n_tmp].key = key;
     b->tmp[b->n_tmp].v = v;
+    b->tmp[b->n_tmp].kind = kind;
     b->n_tmp++;
     return CTIX_OK;
 }
@@ -486,11 +524,12 @@ static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
     return era * 146097 + (int64_t)doe - 719468;
 }
 
-bool pattern__ts_fast(const char *s, size_t n, int64_t *us)
+static bool ts_fast_memo(const char *s, size_t n, int64_t *us, struct date_memo *memo)
 {
     static const unsigned mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     const unsigned char *u = (const unsigned char *)s;
     unsigned y, mo, d, h, mi, se, ms = 0, dim, bad;
+    int64_t days;
 
     if ((n != 20 && n != 24) || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' ||
         s[16] != ':' || s[n - 1] != 'Z' || (n == 24 && s[19] != '.'))
@@ -499,40 +538,54 @@ bool pattern__ts_fast(const char *s, size_t n, int64_t *us)
          * unsigned value): timestamps are read twice for each observed-data of every bundle. */
 #define D(i) ((unsigned)u[i] - '0')
 #define B(i) (D(i) > 9)
-    bad = B(0) | B(1) | B(2) | B(3) | B(5) | B(6) | B(8) | B(9) | B(11) | B(12) | B(14) | B(15) |
-          B(17) | B(18);
+    bad = B(11) | B(12) | B(14) | B(15) | B(17) | B(18);
     if (n == 24) {
         bad |= B(20) | B(21) | B(22);
         ms = D(20) * 100 + D(21) * 10 + D(22);
     }
-#undef B
-    if (bad)
-        return false;
-    y = D(0) * 1000 + D(1) * 100 + D(2) * 10 + D(3);
-    mo = D(5) * 10 + D(6);
-    d = D(8) * 10 + D(9);
     h = D(11) * 10 + D(12);
     mi = D(14) * 10 + D(15);
     se = D(17) * 10 + D(18);
+    if (bad || h > 23 || mi > 59 || se > 60)
+        return false;
+    if (memo != NULL && memcmp(memo->date, s, 10) == 0) {
+        days = memo->days;
+    } else {
+        if (B(0) | B(1) | B(2) | B(3) | B(5) | B(6) | B(8) | B(9))
+            return false;
+        y = D(0) * 1000 + D(1) * 100 + D(2) * 10 + D(3);
+        mo = D(5) * 10 + D(6);
+        d = D(8) * 10 + D(9);
+        if (mo < 1 || mo > 12 || d < 1)
+            return false;
+        dim = mdays[mo - 1] + (mo == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));
+        if (d > dim)
+            return false;
+        days = days_from_civil(y, mo, d);
+        if (memo != NULL) {
+            memcpy(memo->date, s, 10);
+            memo->days = days;
+        }
+    }
+#undef B
 #undef D
-    if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || se > 60)
-        return false;
-    dim = mdays[mo - 1] + (mo == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));
-    if (d > dim)
-        return false;
-    *us = (days_from_civil(y, mo, d) * 86400 + (int64_t)h * 3600 + mi * 60 + se) * 1000000 +
-          (int64_t)ms * 1000;
+    *us = (days * 86400 + (int64_t)h * 3600 + mi * 60 + se) * 1000000 + (int64_t)ms * 1000;
     return true;
 }
 
-static enum ctix_rc od_timestamp(const struct pval *v, const char *name, const char *id,
-                                 int64_t *out, struct ctix_diag *diag)
+bool pattern__ts_fast(const char *s, size_t n, int64_t *us)
+{
+    return ts_fast_memo(s, n, us, NULL);
+}
+
+static enum ctix_rc od_timestamp(struct build *b, const struct pval *v, const char *name,
+                                 const char *id, int64_t *out, struct ctix_diag *diag)
 {
     const char *s = pattern__pv_str(v);
     struct ctix_ts ts;
 
     /* The two forms bundles use, without the general parser; anything else goes through it. */
-    if (s != NULL && pattern__ts_fast(s, v->n, out))
+    if (s != NULL && ts_fast_memo(s, v->n, out, &b->memo))
         return CTIX_OK;
 
     if (s == NULL) {
@@ -581,12 +634,13 @@ static enum ctix_rc od_scos(struct build *b, const struct od_fields *f, const ch
                 rc = ent_value(b, e, &v);
                 if (rc != CTIX_OK)
                     return rc;
-                e->sco = sco_type(b, e->type != NULL ? e->type : pattern__pval_get(v, "type", 4));
+                e->sco = sco_type(b, e->type != NULL ? e->type : pattern__pval_get(v, "type", 4),
+                                  &e->kind);
                 e->sco_known = true;
             }
             if (e->sco == NULL)
                 continue;
-            rc = tmp_add(b, e->sco, e->id, e->v);
+            rc = tmp_add(b, e->sco, e->kind, e->id, e->v);
             if (rc != CTIX_OK)
                 return rc;
         }
@@ -599,11 +653,12 @@ static enum ctix_rc od_scos(struct build *b, const struct od_fields *f, const ch
         }
         for (uint32_t i = 0; i < embedded->n; i++) {
             const struct pmember *m = &embedded->u.members[i];
-            const char *type = sco_type(b, pattern__pval_get(&m->v, "type", 4));
+            uint32_t kind;
+            const char *type = sco_type(b, pattern__pval_get(&m->v, "type", 4), &kind);
 
             if (type == NULL)
                 continue;
-            rc = tmp_add(b, type, m->key, &m->v);
+            rc = tmp_add(b, type, kind, m->key, &m->v);
             if (rc != CTIX_OK)
                 return rc;
         }
@@ -633,10 +688,10 @@ static enum ctix_rc od_build(struct build *b, const struct pval *od, size_t pos,
         snprintf(label, sizeof(label), "(objects[%zu], no id)", pos);
         id = label;
     }
-    rc = od_timestamp(f.first, "first_observed", id, &ob->first_us, diag);
+    rc = od_timestamp(b, f.first, "first_observed", id, &ob->first_us, diag);
     if (rc != CTIX_OK)
         goto out;
-    rc = od_timestamp(f.last, "last_observed", id, &ob->last_us, diag);
+    rc = od_timestamp(b, f.last, "last_observed", id, &ob->last_us, diag);
     if (rc != CTIX_OK)
         goto out;
     if (ob->first_us > ob->last_us) {
@@ -829,26 +884,29 @@ static enum ctix_rc types_build_interned(struct build *b)
     struct pattern_obs *o = b->o;
     uint32_t count[KIND_CACHE] = {0}, fill[KIND_CACHE] = {0}, rank[KIND_CACHE];
     unsigned order[KIND_CACHE], nt = 0;
+    bool ranked;
 
     for (size_t i = 0; i < o->n_obs; i++) {
         const struct pobs *ob = &o->obs[i];
 
         for (uint32_t s = 0; s < ob->n_scos; s++) {
-            unsigned k = 0;
-
             if (s > 0 && ob->scos[s].type == ob->scos[s - 1].type)
                 continue;
-            while (b->kinds[k].t != ob->scos[s].type)
-                k++;
-            count[k]++;
+            count[ob->scos[s].kind]++;
         }
     }
+    /* Types in name order: by their ranks in the thread's cache when no name joined it during
+     * this build (joining renumbers), else by comparing the names. */
+    ranked = tl_n_kinds == b->tl_start;
+    for (unsigned k = 0; k < b->n_kinds && ranked; k++)
+        ranked = b->kinds[k].rank != NO_RANK;
     for (unsigned k = 0; k < b->n_kinds; k++) {
         unsigned j = nt;
 
         if (count[k] == 0)
             continue;
-        while (j > 0 && strcmp(b->kinds[order[j - 1]].t, b->kinds[k].t) > 0) {
+        while (j > 0 && (ranked ? b->kinds[order[j - 1]].rank > b->kinds[k].rank
+                                : strcmp(b->kinds[order[j - 1]].t, b->kinds[k].t) > 0)) {
             order[j] = order[j - 1];
             j--;
         }
@@ -876,14 +934,11 @@ static enum ctix_rc types_build_interned(struct build *b)
         const struct pobs *ob = &o->obs[i];
 
         for (uint32_t s = 0; s < ob->n_scos;) {
-            uint32_t e = s + 1;
-            unsigned k = 0;
+            uint32_t e = s + 1, k = ob->scos[s].kind;
             struct pobs_at *at;
 
             while (e < ob->n_scos && ob->scos[e].type == ob->scos[s].type)
                 e++;
-            while (b->kinds[k].t != ob->scos[s].type)
-                k++;
             at = &o->types[rank[k]].at[fill[k]++];
             at->obs = (uint32_t)i;
             at->start = s;
@@ -968,6 +1023,7 @@ enum ctix_rc pattern_obs_new(const json_t *objects, struct pattern_obs **out,
     }
     arena_init(&o->arena);
     b.o = o;
+    b.tl_start = tl_n_kinds;
     if (!json_is_array(objects)) {
         ctix_diag_set(diag, NULL, "observations: expected a list of STIX objects");
         rc = CTIX_EINVAL;
@@ -1015,6 +1071,7 @@ enum ctix_rc pattern_obs_new_text(const char *text, size_t len, const struct pat
     }
     arena_init(&o->arena);
     b.o = o;
+    b.tl_start = tl_n_kinds;
     rc = pattern__json_scan(&o->arena, text, len, &root, diag);
     if (rc != CTIX_OK)
         goto out;

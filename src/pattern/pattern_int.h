@@ -292,6 +292,7 @@ struct pobs_sco {
     const char *type;     /* the object's "type" */
     const char *key;      /* what *_ref values name: its id (2.1) or its local key "0"… (2.0) */
     const struct pval *v; /* the object, in the pattern_obs's arena */
+    uint32_t kind;        /* the builder's number for the type (obs.c), while building */
 };
 
 /* One observed-data: number_observed instances sharing [first_us, last_us]. */
