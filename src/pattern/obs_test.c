@@ -240,6 +240,21 @@ static const char *const bad_json[] = {
     "\xef\xbb\xbf[]",
     "[\"\xc3\xa9\" \"x\"]",
     "[\n1,\n2,\n\"\\q\"]",
+    /* The "key":"value","key": run and the list of strings are read on a short path. */
+    "{\"a\":\"b\",\"a\":\"c\"}",
+    "{\"a\":\"b\",\"c\":\"d\",\"a\":1}",
+    "{\"a\":\"b\",}",
+    "{\"a\":\"b\",\"c\"}",
+    "{\"a\":\"b\",\"c\":}",
+    "{\"a\":\"b\",\"c",
+    "{\"a\":\"b\"\"c\":\"d\"}",
+    "{\"a\":\"b\x01\",\"c\":\"d\"}",
+    "{\"a\":\"b\",\"c\x80\":\"d\"}",
+    "[\"a\",\"b\",]",
+    "[\"a\",,\"b\"]",
+    "[\"a\",\"b\"}",
+    "[\"a\",\"b",
+    "{\"a\":[\"x\",\"y\"],\"b\":\"c\",\"a\":\"d\"}",
 };
 
 /* Texts that both must accept (and give the same observations). */
@@ -253,6 +268,8 @@ static const char *const good_json[] = {
     "[9223372036854775807,-9223372036854775808,-0,0.5e-3,1E+2,1e-400]",
     "[true,false,null,{\"a\":{\"b\":[]}}]",
     "{\"a\":1,\"A\":2,\"a \":3,\"\\u0062\":4,\"b \":5}",
+    "{\"a\":\"b\",\"c\":\"d\" ,\"e\":\"f\", \"g\":[\"x\",\"y\" ,\"z\", \"w\"],\"h\":\"\\u0069\"}",
+    "[\"a\",\"b\",{\"c\":\"d\",\"e\":[\"f\",1,\"g\",{}]},\"h\"]",
 };
 
 static void check_same_acceptance(const char *text, size_t len)
@@ -559,6 +576,74 @@ static void test_ts_fast(void **state)
     assert_true(n > 20000); /* the fast path answered (and agreed) that often */
 }
 
+/* The builder remembers the day of the last date it read (most observed-data of a bundle share
+ * their dates): a remembered date must never stand in for a different one, nor let a bad time of
+ * day through. Each observed-data's interval is checked against stix_ts_parse. */
+static void test_date_memo(void **state)
+{
+    static const char *const ts[][2] = {
+        {"2024-03-01T09:55:51Z", "2024-03-01T09:57:19Z"},
+        {"2024-03-01T00:00:00.000Z", "2024-03-01T23:59:60Z"},
+        {"2024-03-02T00:00:00Z", "2024-03-02T00:00:01.999Z"},
+        {"2024-03-01T10:00:00Z", "2024-03-02T10:00:00Z"},
+        {"2024-02-29T10:00:00Z", "2024-03-01T10:00:00Z"},
+        {"2023-03-01T10:00:00Z", "2024-03-01T10:00:00Z"},
+        {"2024-03-01T10:00:00.5Z", "2024-03-01T10:00:01Z"}, /* not a fast form */
+    };
+    static const char *const bad[] = {
+        "2024-03-01T24:00:00Z", "2024-03-01T09:60:00Z",     "2024-03-01T09:00:61Z",
+        "2024-03-01T0a:00:00Z", "2024-03-01T09:00:00.1x3Z",
+    };
+    const size_t n = sizeof(ts) / sizeof(ts[0]);
+    struct buf b;
+    struct pattern_obs *o = NULL;
+    struct ctix_diag d;
+
+    (void)state;
+    buf_init(&b, 1 << 20);
+    assert_int_equal(buf_appends(&b, "["), CTIX_OK);
+    for (size_t i = 0; i < n; i++) {
+        char od[300];
+
+        snprintf(od, sizeof(od),
+                 "%s{\"type\":\"observed-data\",\"id\":\"observed-data--%zu\","
+                 "\"first_observed\":\"%s\",\"last_observed\":\"%s\",\"number_observed\":1,"
+                 "\"object_refs\":[]}",
+                 i ? "," : "", i, ts[i][0], ts[i][1]);
+        assert_int_equal(buf_appends(&b, od), CTIX_OK);
+    }
+    assert_int_equal(buf_appends(&b, "]"), CTIX_OK);
+    assert_int_equal(pattern_obs_new_text(b.data, b.len, NULL, &o, &d), CTIX_OK);
+    assert_int_equal(pattern_obs_count(o), n);
+    for (size_t i = 0; i < n; i++) {
+        struct ctix_ts t0, t1;
+
+        assert_int_equal(stix_ts_parse(ts[i][0], false, &t0), CTIX_OK);
+        assert_int_equal(stix_ts_parse(ts[i][1], false, &t1), CTIX_OK);
+        assert_true(o->obs[i].first_us == ctix_ts_to_us(&t0));
+        assert_true(o->obs[i].last_us == ctix_ts_to_us(&t1));
+    }
+    pattern_obs_free(o);
+    /* A bad time of day on a remembered date is still refused, naming the observed-data. */
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char text[600];
+
+        snprintf(text, sizeof(text),
+                 "[{\"type\":\"observed-data\",\"id\":\"observed-data--a\","
+                 "\"first_observed\":\"2024-03-01T09:00:00Z\",\"last_observed\":"
+                 "\"2024-03-01T09:00:00Z\",\"number_observed\":1,\"object_refs\":[]},"
+                 "{\"type\":\"observed-data\",\"id\":\"observed-data--b\","
+                 "\"first_observed\":\"%s\",\"last_observed\":\"2024-03-02T00:00:00Z\","
+                 "\"number_observed\":1,\"object_refs\":[]}]",
+                 bad[i]);
+        o = NULL;
+        assert_int_equal(pattern_obs_new_text(text, strlen(text), NULL, &o, &d), CTIX_EINVAL);
+        assert_non_null(strstr(d.msg, "observed-data--b"));
+        assert_null(o);
+    }
+    buf_cleanup(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -567,6 +652,7 @@ int main(void)
         cmocka_unit_test(test_depth_and_width), cmocka_unit_test(test_pattern_filter_refs),
         cmocka_unit_test(test_obs_errors),      cmocka_unit_test(test_roots),
         cmocka_unit_test(test_duplicate_ids),   cmocka_unit_test(test_ts_fast),
+        cmocka_unit_test(test_date_memo),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
