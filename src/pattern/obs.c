@@ -14,6 +14,7 @@
 
 #define JSON_COPY_DEPTH 4096 /* jansson values deeper than this are refused (stack) */
 #define SMALL_SORT      24   /* insertion sort up to this many elements */
+#define BY_KEY_MIN      8    /* observations up to this many SCOs resolve *_ref by a plain scan */
 
 /* ent.sco of an observed-data before its observation is built. */
 static const char OD_MARK[] = "observed-data";
@@ -27,6 +28,7 @@ struct ent {
     const struct pval *type; /* pattern_obs_new_text: its "type" member, NULL when none */
     const char *sco;         /* its SCO type once known */
     uint32_t kind;           /* and its slot in build.kinds (NO_KIND when none) */
+    uint32_t stamp;          /* build.stamp of the last observation that took it */
     bool sco_known;
 };
 
@@ -60,9 +62,8 @@ struct build {
     /* SCOs of the observation being built. */
     struct pobs_sco *tmp;
     size_t n_tmp, cap_tmp;
-    uint32_t *perm;
-    size_t cap_perm;
     struct date_memo memo;
+    uint32_t stamp; /* one per observation built, from 1 */
 };
 
 /* ---- jansson values into pval trees ---- */
@@ -392,22 +393,21 @@ static enum ctix_rc tmp_add(struct build *b, const char *type, uint32_t kind, co
     return CTIX_OK;
 }
 
-static int sco_key_cmp(const void *a, const void *b)
+/* An observation's SCOs are grouped by type, each group in object_refs order (the sort is
+ * stable): evaluation asks for the roots of a type, never for an order among them. Types are
+ * compared by the builder's kind number when every SCO of the observation has one (equal types
+ * then share one number and one pointer), else by name. */
+static int sco_type_cmp(const struct pobs_sco *x, const struct pobs_sco *y, bool by_kind)
 {
-    const struct pobs_sco *x = a, *y = b;
-
-    return strcmp(x->key, y->key);
+    if (x->type == y->type)
+        return 0;
+    if (by_kind)
+        return x->kind < y->kind ? -1 : x->kind > y->kind;
+    return strcmp(x->type, y->type);
 }
 
-static int sco_cmp(const struct pobs_sco *x, const struct pobs_sco *y)
-{
-    int c = x->type == y->type ? 0 : strcmp(x->type, y->type);
-
-    /* Keys are unique within an observation: a deterministic order. */
-    return c != 0 ? c : strcmp(x->key, y->key);
-}
-
-/* qsort's comparators get no context: big observations sort (SCO, position) pairs. */
+/* qsort is not stable and its comparators get no context: big observations sort (SCO,
+ * position) pairs, by name, the position breaking ties. */
 struct sco_pos {
     struct pobs_sco s;
     uint32_t i;
@@ -415,52 +415,69 @@ struct sco_pos {
 
 static int sco_pos_cmp(const void *a, const void *b)
 {
-    return sco_cmp(&((const struct sco_pos *)a)->s, &((const struct sco_pos *)b)->s);
+    const struct sco_pos *x = a, *y = b;
+    int c = sco_type_cmp(&x->s, &y->s, false);
+
+    return c != 0 ? c : (x->i > y->i) - (x->i < y->i);
 }
 
-static enum ctix_rc perm_sort_big(const struct pobs_sco *t, uint32_t *perm, size_t n)
+static int key_pos_cmp(const void *a, const void *b)
 {
-    struct sco_pos *sp = malloc(n * sizeof(*sp));
+    const struct sco_pos *x = a, *y = b;
 
+    return strcmp(x->s.key, y->s.key);
+}
+
+/* ob->scos from b->tmp, grouped by type; ob->by_key for observations of more than BY_KEY_MIN. */
+static enum ctix_rc scos_group(struct build *b, struct pobs *ob, size_t n)
+{
+    struct pobs_sco *t = ob->scos;
+    bool by_kind = true;
+    struct sco_pos *sp = NULL;
+
+    memcpy(t, b->tmp, n * sizeof(*t));
+    for (size_t i = 0; i < n && by_kind; i++)
+        by_kind = t[i].kind != NO_KIND;
+    if (n <= SMALL_SORT) {
+        for (size_t i = 1; i < n; i++) {
+            struct pobs_sco x = t[i];
+            size_t j = i;
+
+            while (j > 0 && sco_type_cmp(&t[j - 1], &x, by_kind) > 0) {
+                t[j] = t[j - 1];
+                j--;
+            }
+            t[j] = x;
+        }
+    }
+    if (n <= SMALL_SORT && n <= BY_KEY_MIN)
+        return CTIX_OK;
+    sp = malloc(n * sizeof(*sp));
     if (sp == NULL)
         return CTIX_ENOMEM;
     for (size_t i = 0; i < n; i++) {
         sp[i].s = t[i];
         sp[i].i = (uint32_t)i;
     }
-    qsort(sp, n, sizeof(*sp), sco_pos_cmp);
-    for (size_t i = 0; i < n; i++)
-        perm[i] = sp[i].i;
+    if (n > SMALL_SORT) {
+        qsort(sp, n, sizeof(*sp), sco_pos_cmp);
+        for (size_t i = 0; i < n; i++) {
+            t[i] = sp[i].s;
+            sp[i].i = (uint32_t)i;
+        }
+    }
+    if (n > BY_KEY_MIN) {
+        ob->by_key = arena_alloc(&b->o->arena, n * sizeof(*ob->by_key));
+        if (ob->by_key == NULL) {
+            free(sp);
+            return CTIX_ENOMEM;
+        }
+        qsort(sp, n, sizeof(*sp), key_pos_cmp);
+        for (size_t i = 0; i < n; i++)
+            ob->by_key[i] = sp[i].i;
+    }
     free(sp);
     return CTIX_OK;
-}
-
-/* Drops the SCOs named twice (object_refs listing one id twice): sorts by key, keeps the first. */
-static void tmp_unique(struct build *b)
-{
-    size_t k = 0, n = b->n_tmp;
-    struct pobs_sco *t = b->tmp;
-
-    if (n <= SMALL_SORT) {
-        for (size_t i = 1; i < n; i++) {
-            struct pobs_sco x = t[i];
-            size_t j = i;
-
-            while (j > 0 && strcmp(t[j - 1].key, x.key) > 0) {
-                t[j] = t[j - 1];
-                j--;
-            }
-            t[j] = x;
-        }
-    } else {
-        qsort(t, n, sizeof(*t), sco_key_cmp);
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (k > 0 && strcmp(t[k - 1].key, t[i].key) == 0)
-            continue;
-        t[k++] = t[i];
-    }
-    b->n_tmp = k;
 }
 
 /* The members of an observed-data that make its observation, found in one pass. */
@@ -610,6 +627,7 @@ static enum ctix_rc od_scos(struct build *b, const struct od_fields *f, const ch
     enum ctix_rc rc = CTIX_OK;
 
     b->n_tmp = 0;
+    b->stamp++;
     if (refs != NULL) {
         if (refs->kind != PV_ARR) {
             ctix_diag_set(diag, "object_refs", "observed-data %s: object_refs is not a list", id);
@@ -624,10 +642,12 @@ static enum ctix_rc od_scos(struct build *b, const struct od_fields *f, const ch
                               "observed-data %s: object_refs[%u] is not a string", id, i);
                 return CTIX_EINVAL;
             }
-            /* Ids missing from the set are ignored, as the reference matcher does. */
+            /* Ids missing from the set are ignored, as the reference matcher does; an id listed
+             * twice names the same object (id_find gives one object an id), kept once. */
             e = id_find(b, r->u.s, r->n);
-            if (e == NULL)
+            if (e == NULL || e->stamp == b->stamp)
                 continue;
+            e->stamp = b->stamp;
             if (!e->sco_known) {
                 const struct pval *v;
 
@@ -676,7 +696,6 @@ static enum ctix_rc od_build(struct build *b, const struct pval *od, size_t pos,
     const char *id;
     const struct pval *no;
     char label[80];
-    uint32_t *perm;
     size_t n;
     enum ctix_rc rc;
 
@@ -712,7 +731,6 @@ static enum ctix_rc od_build(struct build *b, const struct pval *od, size_t pos,
     rc = od_scos(b, &f, id, diag);
     if (rc != CTIX_OK)
         goto out;
-    tmp_unique(b);
     n = b->n_tmp;
     if (n > UINT32_MAX / 2) {
         ctix_diag_set(diag, "object_refs", "observed-data %s: too many objects", id);
@@ -723,44 +741,15 @@ static enum ctix_rc od_build(struct build *b, const struct pval *od, size_t pos,
     if (n == 0)
         goto out;
     ob->scos = arena_alloc(&o->arena, n * sizeof(*ob->scos));
-    ob->by_key = arena_alloc(&o->arena, n * sizeof(*ob->by_key));
-    if (n > b->cap_perm) {
-        free(b->perm);
-        b->perm = malloc(n * sizeof(*b->perm));
-        b->cap_perm = b->perm != NULL ? n : 0;
-    }
-    perm = b->perm;
-    if (ob->scos == NULL || ob->by_key == NULL || perm == NULL) {
+    if (ob->scos == NULL) {
         rc = CTIX_ENOMEM;
         goto out;
     }
-    /* tmp is in key order: sort a permutation by (type, key); by_key is its inverse. */
-    for (uint32_t i = 0; i < n; i++)
-        perm[i] = i;
-    if (n <= SMALL_SORT) {
-        for (size_t i = 1; i < n; i++) {
-            uint32_t x = perm[i];
-            size_t j = i;
-
-            while (j > 0 && sco_cmp(&b->tmp[perm[j - 1]], &b->tmp[x]) > 0) {
-                perm[j] = perm[j - 1];
-                j--;
-            }
-            perm[j] = x;
-        }
-    } else {
-        rc = perm_sort_big(b->tmp, perm, n);
-        if (rc != CTIX_OK)
-            goto out;
-    }
-    for (uint32_t k = 0; k < n; k++) {
-        ob->scos[k] = b->tmp[perm[k]];
-        ob->by_key[perm[k]] = k;
-    }
+    rc = scos_group(b, ob, n);
 out:
     return rc;
 }
-/* The global index by type. The SCOs of each observation are sorted by type, so each run of one
+/* The global index by type. The SCOs of each observation are grouped by type, so each run of one
  * type is a group; groups are counted per distinct type (found through a small hash of type
  * names), then each type's list is filled in observation order. */
 struct tslot {
@@ -994,7 +983,6 @@ static void build_cleanup(struct build *b)
 {
     free(b->ents);
     free(b->tmp);
-    free(b->perm);
 }
 
 /* The result of a build: *out, or everything freed. */
@@ -1162,6 +1150,14 @@ const struct pobs_type *pattern__obs_type(const struct pattern_obs *o, const cha
 const struct pobs_sco *pattern__obs_ref(const struct pobs *ob, const char *key)
 {
     size_t lo = 0, hi = ob->n_scos;
+
+    if (ob->by_key == NULL) {
+        for (uint32_t i = 0; i < ob->n_scos; i++) {
+            if (strcmp(ob->scos[i].key, key) == 0)
+                return &ob->scos[i];
+        }
+        return NULL;
+    }
 
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;

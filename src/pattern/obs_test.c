@@ -520,6 +520,88 @@ static void test_duplicate_ids(void **state)
     json_decref(j);
 }
 
+/* Observations of every size the builder treats apart: up to BY_KEY_MIN SCOs (references
+ * resolved by a scan), up to SMALL_SORT (grouped by insertion), and above (grouped by qsort,
+ * references through by_key). Each has n network-traffic objects whose dst_ref names one of n
+ * ipv4-addr, listed in object_refs in an interleaved order with every id twice; each address
+ * must be found through its reference, each port on its own, and nothing else. */
+static void test_observation_sizes(void **state)
+{
+    static const size_t sizes[] = {1, 3, 4, 5, 12, 13, 30, 200};
+
+    (void)state;
+    for (size_t si = 0; si < sizeof(sizes) / sizeof(sizes[0]); si++) {
+        size_t n = sizes[si];
+        struct buf b;
+        struct pattern_obs *o = NULL;
+        struct ctix_diag d;
+
+        buf_init(&b, 1 << 22);
+        assert_int_equal(
+            buf_appends(&b, "[{\"type\":\"observed-data\",\"id\":\"observed-data--1\","
+                            "\"first_observed\":\"2020-01-01T00:00:00Z\",\"last_observed\":"
+                            "\"2020-01-01T00:00:00Z\",\"number_observed\":1,\"object_refs\":["),
+            CTIX_OK);
+        for (size_t r = 0; r < 2; r++) {
+            for (size_t i = 0; i < n; i++) {
+                /* The ipv4 ids zigzag (0, n-1, 1, n-2…: in no order a search could lean on),
+                 * the connections go forward, the two interleaved. */
+                size_t z = i % 2 == 0 ? i / 2 : n - 1 - i / 2;
+
+                assert_int_equal(buf_appendf(&b, "%s\"ipv4-addr--%zu\",\"network-traffic--%zu\"",
+                                             r == 0 && i == 0 ? "" : ",", z, i),
+                                 CTIX_OK);
+            }
+        }
+        assert_int_equal(buf_appends(&b, "]}"), CTIX_OK);
+        for (size_t i = 0; i < n; i++) {
+            assert_int_equal(
+                buf_appendf(
+                    &b,
+                    ",{\"type\":\"network-traffic\",\"id\":\"network-traffic--%zu\","
+                    "\"dst_ref\":\"ipv4-addr--%zu\",\"dst_port\":%zu,\"protocols\":[\"tcp\"]}"
+                    ",{\"type\":\"ipv4-addr\",\"id\":\"ipv4-addr--%zu\",\"value\":\"10.0.%zu.%"
+                    "zu\"}",
+                    i, (i * 7) % n, 1000 + i, i, i / 250, i % 250),
+                CTIX_OK);
+        }
+        assert_int_equal(buf_appends(&b, "]"), CTIX_OK);
+        assert_int_equal(pattern_obs_new_text(b.data, b.len, NULL, &o, &d), CTIX_OK);
+        assert_int_equal(o->obs[0].n_scos, 2 * n); /* each id once */
+        for (size_t i = 0; i <= n; i++) {
+            char pat[160];
+            struct pattern *p = NULL;
+            struct answer a;
+
+            /* Connection i goes to the address of object (i * 7) % n; i == n is absent. */
+            snprintf(pat, sizeof(pat),
+                     "[network-traffic:dst_ref.value = '10.0.%zu.%zu' AND "
+                     "network-traffic:dst_port = %zu]",
+                     ((i * 7) % (n + (i == n))) / 250, ((i * 7) % (n + (i == n))) % 250, 1000 + i);
+            assert_int_equal(pattern_parse(pat, strlen(pat), 0, &p, &d), CTIX_OK);
+            answer_of(p, o, &a);
+            if (a.matched != (i < n))
+                fail_msg("%zu SCOs, connection %zu: %s", 2 * n, i,
+                         a.matched ? "matched" : "not matched");
+            pattern_free(p);
+            if (n == 1 || i == n)
+                continue;
+            /* Connection i's port with the address of connection i + 1: never one object. */
+            snprintf(pat, sizeof(pat),
+                     "[network-traffic:dst_ref.value = '10.0.%zu.%zu' AND "
+                     "network-traffic:dst_port = %zu]",
+                     (((i + 1) * 7) % n) / 250, (((i + 1) * 7) % n) % 250, 1000 + i);
+            assert_int_equal(pattern_parse(pat, strlen(pat), 0, &p, &d), CTIX_OK);
+            answer_of(p, o, &a);
+            if (a.matched)
+                fail_msg("%zu SCOs, connection %zu: matched another's address", 2 * n, i);
+            pattern_free(p);
+        }
+        pattern_obs_free(o);
+        buf_cleanup(&b);
+    }
+}
+
 /* pattern__ts_fast against stix_ts_parse: whenever the fast path answers, the general parser
  * accepts the same text with the same value; whatever the parser refuses, the fast path refuses. */
 static void ts_check(const char *s)
@@ -652,7 +734,7 @@ int main(void)
         cmocka_unit_test(test_depth_and_width), cmocka_unit_test(test_pattern_filter_refs),
         cmocka_unit_test(test_obs_errors),      cmocka_unit_test(test_roots),
         cmocka_unit_test(test_duplicate_ids),   cmocka_unit_test(test_ts_fast),
-        cmocka_unit_test(test_date_memo),
+        cmocka_unit_test(test_date_memo),       cmocka_unit_test(test_observation_sizes),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -300,9 +300,11 @@ struct pobs {
     const char *id; /* "" when the object has none */
     int64_t first_us, last_us;
     uint64_t n_inst;
-    struct pobs_sco *scos; /* sorted by type (stable), so the roots of one type are contiguous */
+    struct pobs_sco *scos; /* grouped by type, each group in object_refs order */
     uint32_t n_scos;
-    uint32_t *by_key; /* indexes into scos sorted by key, for *_ref resolution */
+    /* Indexes into scos in key order, for *_ref resolution; NULL for small observations, which
+     * are scanned (pattern__obs_ref). */
+    uint32_t *by_key;
 };
 
 /* Where one type occurs: observation obs, scos[start .. start+n). */
