@@ -14,6 +14,8 @@
 #include "base/base.h"
 #include "stix/stix.h"
 
+#include "rng.h"
+
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -30,51 +32,7 @@
 #define MAX_CONNS    64
 #define STATUS_POLLS 300 /* 100 ms apart: a pending status gets 30 s to complete */
 
-/* ---- deterministic generator (splitmix64) ---- */
-
-struct rng {
-    uint64_t s;
-};
-
-static uint64_t rng_next(struct rng *r)
-{
-    uint64_t z = (r->s += 0x9e3779b97f4a7c15ULL);
-
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-static unsigned rng_below(struct rng *r, unsigned n)
-{
-    return (unsigned)(rng_next(r) % n);
-}
-
-static void rng_uuid4(struct rng *r, char out[37])
-{
-    unsigned char b[16];
-    uint64_t a = rng_next(r);
-    uint64_t c = rng_next(r);
-
-    memcpy(b, &a, 8);
-    memcpy(b + 8, &c, 8);
-    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
-    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-    ctix_uuid_format(b, out);
-}
-
-static void rng_word(struct rng *r, char *out, size_t n)
-{
-    static const char letters[] = "abcdefghijklmnopqrstuvwxyz";
-    size_t len = 5 + rng_below(r, 8);
-    size_t i;
-
-    if (len >= n)
-        len = n - 1;
-    for (i = 0; i < len; i++)
-        out[i] = letters[rng_below(r, 26)];
-    out[len] = '\0';
-}
+/* ---- the workload ---- */
 
 /* TLP 2.0 marking definitions; CLEAR and GREEN dominate, as in real feeds. AMBER+STRICT and RED
  * are left out so that a reader of the whole collection is never filtered by policy. */
@@ -113,8 +71,8 @@ static enum ctix_rc indicator_append(struct buf *b, struct rng *r)
     created_us = t0 + (int64_t)(rng_next(r) % (UINT64_C(700) * 86400 * 1000)) * 1000;
     ts_format_ms(created_us, created);
     ts_format_ms(created_us + (int64_t)rng_below(r, 30 * 86400) * 1000000, modified);
-    rng_word(r, w1, sizeof(w1));
-    rng_word(r, w2, sizeof(w2));
+    rng_word(r, w1, sizeof(w1), 5);
+    rng_word(r, w2, sizeof(w2), 5);
     switch (kind) {
     case 0: {
         unsigned a = 1 + rng_below(r, 223), bb = rng_below(r, 256);

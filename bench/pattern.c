@@ -29,6 +29,8 @@
 #include "pattern/pattern_int.h" /* pattern__json_scan, for the stage breakdown only */
 #include "stix/stix.h"
 
+#include "rng.h"
+
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -49,56 +51,12 @@
 #define GEN_TEXT ((size_t)4 << 30)   /* bytes of generated pattern text at most */
 #define CAMPAIGN "198.51.100"        /* the /24 the one pattern of `match` looks for */
 
-/* ---- deterministic generator (splitmix64, as bench/ingest.c) ---- */
-
-struct rng {
-    uint64_t s;
-};
-
-static uint64_t rng_next(struct rng *r)
-{
-    uint64_t z = (r->s += 0x9e3779b97f4a7c15ULL);
-
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-static unsigned rng_below(struct rng *r, unsigned n)
-{
-    return (unsigned)(rng_next(r) % n);
-}
+/* ---- more of the generator (bench/rng.h has the rest) ---- */
 
 /* True with probability permille / 1000. */
 static bool rng_chance(struct rng *r, unsigned permille)
 {
     return rng_below(r, 1000) < permille;
-}
-
-static void rng_uuid4(struct rng *r, char out[37])
-{
-    unsigned char b[16];
-    uint64_t a = rng_next(r);
-    uint64_t c = rng_next(r);
-
-    memcpy(b, &a, 8);
-    memcpy(b + 8, &c, 8);
-    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
-    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-    ctix_uuid_format(b, out);
-}
-
-static void rng_word(struct rng *r, char *out, size_t n)
-{
-    static const char letters[] = "abcdefghijklmnopqrstuvwxyz";
-    size_t len = 4 + rng_below(r, 8);
-    size_t i;
-
-    if (len >= n)
-        len = n - 1;
-    for (i = 0; i < len; i++)
-        out[i] = letters[rng_below(r, 26)];
-    out[len] = '\0';
 }
 
 static void rng_hexstr(struct rng *r, size_t bytes, char *out)
@@ -265,8 +223,8 @@ static void fresh_dom(struct rng *r, char out[64])
 {
     char w1[16], w2[16];
 
-    rng_word(r, w1, sizeof(w1));
-    rng_word(r, w2, sizeof(w2));
+    rng_word(r, w1, sizeof(w1), 4);
+    rng_word(r, w2, sizeof(w2), 4);
     snprintf(out, 64, "%s.%s.%s", w1, w2, tlds[rng_below(r, CTIX_ARRAY_LEN(tlds))]);
 }
 
@@ -281,7 +239,7 @@ static void fresh_url(struct rng *r, char out[128])
 
 static void fresh_fname(struct rng *r, char stem[16], char out[24])
 {
-    rng_word(r, stem, 16);
+    rng_word(r, stem, 16, 4);
     snprintf(out, 24, "%s.%s", stem, exts[rng_below(r, CTIX_ARRAY_LEN(exts))]);
 }
 
@@ -309,9 +267,9 @@ static void world_init(struct world *w, struct rng *r, bool campaign)
         } else {
             fresh_fname(r, w->stem[i], w->fname[i]);
         }
-        rng_word(r, word, sizeof(word));
+        rng_word(r, word, sizeof(word), 4);
         snprintf(w->email[i], sizeof(w->email[i]), "%s@%s", word, w->dom[rng_below(r, POOL)]);
-        rng_word(r, word, sizeof(word));
+        rng_word(r, word, sizeof(word), 4);
         snprintf(w->subj[i], sizeof(w->subj[i]), "Invoice %s %u", word, rng_below(r, 10000));
         w->size[i] = 1000 + rng_below(r, 4000000);
     }
@@ -543,7 +501,7 @@ static const char *pick_stem(struct pick *p, char out[16])
 
     if (from_world(p, &i))
         return p->w->stem[i];
-    rng_word(p->r, out, 16);
+    rng_word(p->r, out, 16, 4);
     return out;
 }
 
@@ -565,7 +523,7 @@ static const char *pick_email(struct pick *p, char out[96])
 
     if (from_world(p, &i))
         return p->w->email[i];
-    rng_word(p->r, word, sizeof(word));
+    rng_word(p->r, word, sizeof(word), 4);
     fresh_dom(p->r, d);
     snprintf(out, 96, "%s@%s", word, d);
     return out;

@@ -17,18 +17,7 @@
 
 #include <jansson.h>
 
-struct rng {
-    uint64_t s;
-};
-
-static uint64_t rng_next(struct rng *r)
-{
-    uint64_t z = (r->s += 0x9e3779b97f4a7c15ULL);
-
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
+#include "rng.h"
 
 /* An indicator like those of the joint operation: a C2 address, names, labels, a kill chain
  * phase, a TLP marking; ~600 bytes of JSON. */

@@ -281,7 +281,7 @@ char *buf_steal(struct buf *b)
 /* ---- time ---- */
 
 /* Howard Hinnant's days_from_civil: exact for the proleptic Gregorian calendar. */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+int64_t ctix_days_from_civil(int64_t y, unsigned m, unsigned d)
 {
     int64_t era;
     unsigned yoe, doy, doe;
@@ -364,7 +364,7 @@ enum ctix_rc ctix_ts_parse(const char *s, size_t len, struct ctix_ts *out)
         return CTIX_EINVAL;
     for (int k = nd; k < 9; k++)
         ns *= 10;
-    out->sec = days_from_civil(y, mo, d) * 86400 + (int64_t)h * 3600 + mi * 60 + se;
+    out->sec = ctix_days_from_civil(y, mo, d) * 86400 + (int64_t)h * 3600 + mi * 60 + se;
     out->nsec = ns;
     out->frac_digits = nd;
     return CTIX_OK;
@@ -525,6 +525,68 @@ long ctix_hex4(const char *p, const char *end)
     return v;
 }
 
+size_t ctix_json_unescape(const char *p, const char *q, char *out)
+{
+    char *o = out;
+
+    while (p < q) {
+        const char *bs = memchr(p, '\\', (size_t)(q - p));
+        size_t run = (size_t)((bs != NULL ? bs : q) - p);
+        long cp;
+
+        memmove(o, p, run); /* in place, o may trail p */
+        o += run;
+        p += run;
+        if (p == q)
+            break;
+        p++; /* the backslash */
+        switch (*p++) {
+        case 'b':
+            *o++ = '\b';
+            continue;
+        case 'f':
+            *o++ = '\f';
+            continue;
+        case 'n':
+            *o++ = '\n';
+            continue;
+        case 'r':
+            *o++ = '\r';
+            continue;
+        case 't':
+            *o++ = '\t';
+            continue;
+        case 'u':
+            break;
+        default: /* '"', '\\', '/' */
+            *o++ = p[-1];
+            continue;
+        }
+        cp = ctix_hex4(p, q);
+        p += 4;
+        if (cp >= 0xd800 && cp <= 0xdbff) {
+            cp = 0x10000 + ((cp - 0xd800) << 10) + (ctix_hex4(p + 2, q) - 0xdc00);
+            p += 6;
+        }
+        if (cp < 0x80) {
+            *o++ = (char)cp;
+        } else if (cp < 0x800) {
+            *o++ = (char)(0xc0 | (cp >> 6));
+            *o++ = (char)(0x80 | (cp & 0x3f));
+        } else if (cp < 0x10000) {
+            *o++ = (char)(0xe0 | (cp >> 12));
+            *o++ = (char)(0x80 | ((cp >> 6) & 0x3f));
+            *o++ = (char)(0x80 | (cp & 0x3f));
+        } else {
+            *o++ = (char)(0xf0 | (cp >> 18));
+            *o++ = (char)(0x80 | ((cp >> 12) & 0x3f));
+            *o++ = (char)(0x80 | ((cp >> 6) & 0x3f));
+            *o++ = (char)(0x80 | (cp & 0x3f));
+        }
+    }
+    return (size_t)(o - out);
+}
+
 size_t ctix_utf8_decode(const unsigned char *p, const unsigned char *end, uint32_t *cp)
 {
     size_t n = 0, need;
@@ -661,6 +723,23 @@ bool ctix_parse_u64(const char *s, uint64_t max, uint64_t *out)
         v = v * 10 + (uint64_t)(*s - '0');
     }
     *out = v;
+    return true;
+}
+
+bool ctix_write_all(int fd, const void *p, size_t n)
+{
+    const char *c = p;
+
+    while (n > 0) {
+        ssize_t w = write(fd, c, n);
+
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return false;
+        c += w;
+        n -= (size_t)w;
+    }
     return true;
 }
 

@@ -85,6 +85,9 @@ struct ctix_ts {
 CTIX_MUST_CHECK enum ctix_rc ctix_ts_parse(const char *s, size_t len, struct ctix_ts *out);
 int ctix_ts_cmp(const struct ctix_ts *a, const struct ctix_ts *b);
 int64_t ctix_ts_to_us(const struct ctix_ts *t); /* truncates to microseconds */
+/* Days from 1970-01-01 to y-m-d of the proleptic Gregorian calendar (m 1..12, d 1..31; not
+ * checked), as ctix_ts_parse counts them. */
+int64_t ctix_days_from_civil(int64_t y, unsigned m, unsigned d);
 /* Writes "YYYY-MM-DDTHH:MM:SS.ffffffZ" (27 chars + NUL) into out[28]. */
 void ctix_ts_format_us(int64_t us, char out[28]);
 /* Wall clock in microseconds since the epoch. */
@@ -128,10 +131,16 @@ bool ctix_parse_u64(const char *s, uint64_t max, uint64_t *out);
 /* Reads a whole file, at most max bytes (CTIX_ETOOBIG past it). *out is NUL-terminated, free(). */
 CTIX_MUST_CHECK enum ctix_rc ctix_file_read(const char *path, size_t max, char **out, size_t *len,
                                             struct ctix_diag *diag);
+/* Writes all n bytes to fd (retrying short writes and EINTR); false on an error. */
+bool ctix_write_all(int fd, const void *p, size_t n);
 /* The value of one hex digit (either case), or -1. */
 int ctix_hexval(char c);
 /* The value of the 4 hex digits at p (p + 4 <= end), or -1: a JSON "\uXXXX" escape. */
 long ctix_hex4(const char *p, const char *end);
+/* Decodes the body p[0..q) of a JSON string already checked to be valid (escapes well-formed,
+ * surrogates paired) into out and returns the decoded length, never more than q - p. out may be
+ * p itself: each escape is read whole before its UTF-8 is written. */
+size_t ctix_json_unescape(const char *p, const char *q, char *out);
 /* Decodes the one UTF-8 sequence at p (p < end) into *cp and returns its length (1 to 4), or 0 when
  * it is malformed: truncated, overlong, a surrogate or past U+10FFFF (RFC 3629). */
 size_t ctix_utf8_decode(const unsigned char *p, const unsigned char *end, uint32_t *cp);

@@ -36,7 +36,7 @@ struct ent {
 #define NO_KIND    UINT32_MAX
 
 /* The day of the last date read: the observed-data of a bundle mostly share their dates, and
- * the date is the dear half of a timestamp (days_from_civil divides). */
+ * the date is the dear half of a timestamp (ctix_days_from_civil divides). */
 struct date_memo {
     char date[10]; /* "YYYY-MM-DD", valid; date[0] == 0 when empty */
     int64_t days;
@@ -527,20 +527,6 @@ static void od_fields_get(const struct pval *od, struct od_fields *f)
     }
 }
 
-/* Howard Hinnant's days_from_civil, as ctix_ts_parse computes it. */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    int64_t era;
-    unsigned yoe, doy, doe;
-
-    y -= m <= 2;
-    era = (y >= 0 ? y : y - 399) / 400;
-    yoe = (unsigned)(y - era * 400);
-    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
-
 static bool ts_fast_memo(const char *s, size_t n, int64_t *us, struct date_memo *memo)
 {
     static const unsigned mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -578,7 +564,7 @@ static bool ts_fast_memo(const char *s, size_t n, int64_t *us, struct date_memo 
         dim = mdays[mo - 1] + (mo == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));
         if (d > dim)
             return false;
-        days = days_from_civil(y, mo, d);
+        days = ctix_days_from_civil(y, mo, d);
         if (memo != NULL) {
             memcpy(memo->date, s, 10);
             memo->days = days;

@@ -294,7 +294,7 @@ static bool same_set_type(const struct pat_lit *a, const struct pat_lit *b)
     return a->kind == b->kind || (an && bn);
 }
 
-static const char *lit_kind_name(enum pat_lit_kind k)
+const char *pattern__lit_kind_name(enum pat_lit_kind k)
 {
     switch (k) {
     case PAT_LIT_BOOL:
@@ -354,7 +354,7 @@ static enum ctix_rc parse_set(struct parser *ps, struct pat_lit *set)
         if (n > 0 && !same_set_type(&v[0], &v[n])) {
             rc = fail_at(ps, CTIX_EINVAL, t.line, t.col,
                          "the members of an IN set must have one type: %s after %s",
-                         lit_kind_name(v[n].kind), lit_kind_name(v[0].kind));
+                         pattern__lit_kind_name(v[n].kind), pattern__lit_kind_name(v[0].kind));
             goto out;
         }
         n++;

@@ -222,6 +222,9 @@ bool pattern__is_keyword(const char *s, size_t n);
  * msg set (and *at_lit true when the operand rather than the path is at fault). */
 bool pattern__sco_check(const struct pat_cmp *cmp, bool *at_lit, char *msg, size_t msg_len);
 
+/* "a boolean", "an integer", … for messages about a literal of kind k. (parse.c) */
+const char *pattern__lit_kind_name(enum pat_lit_kind k);
+
 /* ---- printing (print.c) ---- */
 
 /* Appends the canonical, fully parenthesised text of p: it parses back to the same tree, and

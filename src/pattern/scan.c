@@ -122,70 +122,6 @@ static char *skip_plain(char *p, const char *end)
 }
 #endif
 
-/* Decodes the (valid) escaped body p[0..q) over itself and returns the decoded length. In place
- * is safe: each escape is read whole before its (never longer) UTF-8 is written. */
-static size_t string_decode(char *p, const char *q)
-{
-    char *out = p, *o = p;
-
-    while (p < q) {
-        char *bs = memchr(p, '\\', (size_t)(q - p));
-        size_t run = (size_t)((bs != NULL ? bs : q) - p);
-        long cp;
-
-        memmove(o, p, run);
-        o += run;
-        p += run;
-        if (p == q)
-            break;
-        p++;
-        switch (*p++) {
-        case 'b':
-            *o++ = '\b';
-            continue;
-        case 'f':
-            *o++ = '\f';
-            continue;
-        case 'n':
-            *o++ = '\n';
-            continue;
-        case 'r':
-            *o++ = '\r';
-            continue;
-        case 't':
-            *o++ = '\t';
-            continue;
-        case 'u':
-            break;
-        default:
-            *o++ = p[-1];
-            continue;
-        }
-        cp = ctix_hex4(p, q);
-        p += 4;
-        if (cp >= 0xd800 && cp <= 0xdbff) {
-            cp = 0x10000 + ((cp - 0xd800) << 10) + (ctix_hex4(p + 2, q) - 0xdc00);
-            p += 6;
-        }
-        if (cp < 0x80) {
-            *o++ = (char)cp;
-        } else if (cp < 0x800) {
-            *o++ = (char)(0xc0 | (cp >> 6));
-            *o++ = (char)(0x80 | (cp & 0x3f));
-        } else if (cp < 0x10000) {
-            *o++ = (char)(0xe0 | (cp >> 12));
-            *o++ = (char)(0x80 | ((cp >> 6) & 0x3f));
-            *o++ = (char)(0x80 | (cp & 0x3f));
-        } else {
-            *o++ = (char)(0xf0 | (cp >> 18));
-            *o++ = (char)(0x80 | ((cp >> 12) & 0x3f));
-            *o++ = (char)(0x80 | ((cp >> 6) & 0x3f));
-            *o++ = (char)(0x80 | (cp & 0x3f));
-        }
-    }
-    return (size_t)(o - out);
-}
-
 /* A string whose opening quote is at p[-1]: *s and *n the decoded, NUL-terminated bytes (in place).
  * The position after the closing quote, or NULL when malformed. */
 static inline __attribute__((always_inline)) char *scan_string(char *p, const char *end,
@@ -249,7 +185,7 @@ static inline __attribute__((always_inline)) char *scan_string(char *p, const ch
         }
     }
     *s = start;
-    *n = esc ? string_decode(start, p) : (size_t)(p - start);
+    *n = esc ? ctix_json_unescape(start, p, start) : (size_t)(p - start);
     start[*n] = '\0';
     return p + 1;
 }

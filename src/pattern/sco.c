@@ -421,26 +421,6 @@ static const char *type_name(enum sco_t t)
     }
 }
 
-static const char *lit_name(enum pat_lit_kind k)
-{
-    switch (k) {
-    case PAT_LIT_BOOL:
-        return "a boolean";
-    case PAT_LIT_INT:
-        return "an integer";
-    case PAT_LIT_FLOAT:
-        return "a float";
-    case PAT_LIT_STR:
-        return "a string";
-    case PAT_LIT_BIN:
-        return "binary";
-    case PAT_LIT_TS:
-        return "a timestamp";
-    default:
-        return "a set";
-    }
-}
-
 static const char *op_name(enum pat_op op)
 {
     static const char *const names[] = {"=",       "!=",       "<",          "<=",
@@ -624,6 +604,6 @@ bool pattern__sco_check(const struct pat_cmp *cmp, bool *at_lit, char *msg, size
                  op_name(cmp->op));
     else
         snprintf(msg, msg_len, "%s is %s, cannot compare it with %s", where, type_name(cur),
-                 lit_name(k));
+                 pattern__lit_kind_name(k));
     return false;
 }

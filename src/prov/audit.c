@@ -524,21 +524,6 @@ out:
     return rc;
 }
 
-static bool write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return false;
-        p += w;
-        n -= (size_t)w;
-    }
-    return true;
-}
-
 enum ctix_rc prov_audit_append(struct prov_audit_log *log, struct prov_audit_entry *e,
                                struct ctix_diag *diag)
 {
@@ -591,7 +576,7 @@ enum ctix_rc prov_audit_append(struct prov_audit_log *log, struct prov_audit_ent
     line = b.data + strlen(AUDIT_DOMAIN);
     n = b.len - strlen(AUDIT_DOMAIN);
     rc = CTIX_EIO;
-    if (!write_all(log->fd, line, n)) {
+    if (!ctix_write_all(log->fd, line, n)) {
         ctix_diag_set(diag, log->path, "cannot append: %s", strerror(errno));
         goto out;
     }
@@ -634,7 +619,7 @@ static enum ctix_rc head_write(struct prov_audit_log *log, const struct prov_aud
         ctix_diag_set(diag, tmp, "cannot write the audit head: %s", strerror(errno));
         goto out;
     }
-    if (!write_all(fd, line, (size_t)n) || fsync(fd) != 0) {
+    if (!ctix_write_all(fd, line, (size_t)n) || fsync(fd) != 0) {
         ctix_diag_set(diag, tmp, "cannot write the audit head: %s", strerror(errno));
         goto out;
     }

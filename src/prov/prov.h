@@ -181,6 +181,13 @@ CTIX_MUST_CHECK enum ctix_rc prov_attest_sign_delete(const json_t *obj, bool all
                                                      const struct prov_sign_opts *opts,
                                                      json_t **out, struct ctix_diag *diag);
 
+/* The id of key's attestation making statement st about object_id at version (NULL: every
+ * version): a UUIDv5, so the same statement by the same key about the same version always has the
+ * same id, and a receiver can tell which attestation an object should have. */
+CTIX_MUST_CHECK enum ctix_rc prov_att_id(const struct prov_pubkey *key, enum prov_statement st,
+                                         const char *object_id, const char *version,
+                                         char out[STIX_ID_MAX]);
+
 /* True when j is an object of type PROV_ATTEST_TYPE (whether well-formed or not). */
 bool prov_is_attestation(const json_t *j);
 

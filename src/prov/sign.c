@@ -316,21 +316,6 @@ const struct prov_pubkey *prov_key_public(const struct prov_key *k)
     return &k->pub;
 }
 
-static bool write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return false;
-        p += w;
-        n -= (size_t)w;
-    }
-    return true;
-}
-
 enum ctix_rc prov_key_save(const struct prov_key *k, const char *dir, struct ctix_diag *diag)
 {
     unsigned char der[48];
@@ -358,7 +343,7 @@ enum ctix_rc prov_key_save(const struct prov_key *k, const char *dir, struct cti
         tmp[0] = '\0';
         goto out;
     }
-    if (fchmod(fd, 0600) != 0 || !write_all(fd, pem, (size_t)n) || fsync(fd) != 0) {
+    if (fchmod(fd, 0600) != 0 || !ctix_write_all(fd, pem, (size_t)n) || fsync(fd) != 0) {
         ctix_diag_set(diag, tmp, "cannot write the key file: %s", strerror(errno));
         goto out;
     }
@@ -722,6 +707,15 @@ out:
     return rc;
 }
 
+enum ctix_rc prov_att_id(const struct prov_pubkey *key, enum prov_statement st,
+                         const char *object_id, const char *version, char out[STIX_ID_MAX])
+{
+    char keytext[PROV_PUBKEY_TEXT];
+
+    prov_pubkey_format(key, keytext);
+    return att_id(keytext, st, object_id, version, out);
+}
+
 /* The attestation without signature and proof. */
 static enum ctix_rc att_new(const json_t *obj, enum prov_statement st, bool all_versions,
                             const struct prov_key *key, const struct prov_sign_opts *opts,
@@ -835,12 +829,27 @@ out:
     return rc;
 }
 
+/* Builds the tree over its n leaves and signs its root: sig64 the signature in base64. */
+static enum ctix_rc tree_sign(unsigned char (*tree)[32], size_t n, const struct prov_key *key,
+                              char sig64[89])
+{
+    unsigned char sig[64], msg[128];
+    size_t n_nodes = 0, mlen = 0;
+    enum ctix_rc rc = tree_build(tree, n, &n_nodes);
+
+    if (rc != CTIX_OK)
+        return rc;
+    root_message(n, tree[n_nodes - 1], msg, &mlen);
+    rc = raw_sign(key, msg, mlen, sig);
+    if (rc == CTIX_OK)
+        b64_encode(b64std, true, sig, sizeof(sig), sig64);
+    return rc;
+}
+
 static enum ctix_rc sign_batch(json_t **atts, size_t n, const struct prov_key *key)
 {
     unsigned char(*tree)[32] = NULL;
-    unsigned char sig[64], msg[128];
     char sig64[89];
-    size_t n_nodes = 0, mlen = 0;
     enum ctix_rc rc = CTIX_ENOMEM;
 
     /* n leaves, then each level: at most n + (number of levels) nodes above them */
@@ -852,14 +861,9 @@ static enum ctix_rc sign_batch(json_t **atts, size_t n, const struct prov_key *k
         if (rc != CTIX_OK)
             goto out;
     }
-    rc = tree_build(tree, n, &n_nodes);
+    rc = tree_sign(tree, n, key, sig64);
     if (rc != CTIX_OK)
         goto out;
-    root_message(n, tree[n_nodes - 1], msg, &mlen);
-    rc = raw_sign(key, msg, mlen, sig);
-    if (rc != CTIX_OK)
-        goto out;
-    b64_encode(b64std, true, sig, sizeof(sig), sig64);
     for (size_t i = 0; i < n && rc == CTIX_OK; i++) {
         if (n > 1)
             rc = proof_add(atts[i], tree, n, i);
@@ -1006,9 +1010,8 @@ enum ctix_rc prov_attest_sign_text(const json_t *const *objs, size_t n, const st
 {
     static const unsigned char zero = 0x00;
     unsigned char(*tree)[32] = NULL;
-    unsigned char sig[64], msg[128];
     char keytext[PROV_PUBKEY_TEXT], ts[28], sig64[89], hex[68];
-    size_t *off = NULL, n_nodes = 0, mlen = 0, plen, base = texts->len;
+    size_t *off = NULL, plen, base = texts->len;
     struct buf un;
     enum ctix_rc rc = CTIX_EINVAL;
 
@@ -1047,14 +1050,9 @@ enum ctix_rc prov_attest_sign_text(const json_t *const *objs, size_t n, const st
             goto out;
     }
     off[n] = un.len;
-    rc = tree_build(tree, n, &n_nodes);
+    rc = tree_sign(tree, n, key, sig64);
     if (rc != CTIX_OK)
         goto out;
-    root_message(n, tree[n_nodes - 1], msg, &mlen);
-    rc = raw_sign(key, msg, mlen, sig);
-    if (rc != CTIX_OK)
-        goto out;
-    b64_encode(b64std, true, sig, sizeof(sig), sig64);
     /* The stored texts: each unsigned text without its '}', then proof and signature. */
     rc = buf_grow(texts, un.len + n * (200 + (n > 1 ? 67 * PATH_MAX_N : 0)));
     for (size_t i = 0; i < n && rc == CTIX_OK; i++) {

@@ -148,70 +148,6 @@ static const char *skip_plain(const char *p, const char *end)
     return p;
 }
 
-/* Decodes the body of a string known to be valid (checked by scan_string) into out; returns the
- * decoded length. */
-static size_t string_decode(const char *p, const char *q, char *out)
-{
-    char *o = out;
-
-    while (p < q) {
-        const char *bs = memchr(p, '\\', (size_t)(q - p));
-        size_t run = (size_t)((bs != NULL ? bs : q) - p);
-        long cp;
-
-        memcpy(o, p, run);
-        o += run;
-        p += run;
-        if (p == q)
-            break;
-        p++; /* the backslash */
-        switch (*p++) {
-        case 'b':
-            *o++ = '\b';
-            continue;
-        case 'f':
-            *o++ = '\f';
-            continue;
-        case 'n':
-            *o++ = '\n';
-            continue;
-        case 'r':
-            *o++ = '\r';
-            continue;
-        case 't':
-            *o++ = '\t';
-            continue;
-        case 'u':
-            break;
-        default: /* '"', '\\', '/' */
-            *o++ = p[-1];
-            continue;
-        }
-        cp = ctix_hex4(p, q);
-        p += 4;
-        if (cp >= 0xd800 && cp <= 0xdbff) {
-            cp = 0x10000 + ((cp - 0xd800) << 10) + (ctix_hex4(p + 2, q) - 0xdc00);
-            p += 6;
-        }
-        if (cp < 0x80) {
-            *o++ = (char)cp;
-        } else if (cp < 0x800) {
-            *o++ = (char)(0xc0 | (cp >> 6));
-            *o++ = (char)(0x80 | (cp & 0x3f));
-        } else if (cp < 0x10000) {
-            *o++ = (char)(0xe0 | (cp >> 12));
-            *o++ = (char)(0x80 | ((cp >> 6) & 0x3f));
-            *o++ = (char)(0x80 | (cp & 0x3f));
-        } else {
-            *o++ = (char)(0xf0 | (cp >> 18));
-            *o++ = (char)(0x80 | ((cp >> 12) & 0x3f));
-            *o++ = (char)(0x80 | ((cp >> 6) & 0x3f));
-            *o++ = (char)(0x80 | (cp & 0x3f));
-        }
-    }
-    return (size_t)(o - out);
-}
-
 /* Scans a string whose opening quote is at p[-1]. Returns the position after the closing quote,
  * with *s and *n the decoded bytes: pointing into the input when there was no escape, into sc
  * otherwise (valid until sc is used again). NULL on error. */
@@ -290,7 +226,7 @@ static const char *scan_string(struct parser *ps, const char *p, struct scratch 
         if (!scratch_reserve(sc, (size_t)(p - start)))
             return fail_nomem(ps, p);
         *s = sc->p;
-        *n = string_decode(start, p, sc->p);
+        *n = ctix_json_unescape(start, p, sc->p);
     }
     return p + 1;
 }

@@ -1028,7 +1028,7 @@ enum ctix_rc sync_push(const struct sync_node *node, const char *peer_name, cons
             char aid[STIX_ID_MAX];
             size_t before = env.len;
 
-            rc = sync__att_id(prov_key_public(node->key), PROV_PUBLISH, id, ver, aid);
+            rc = prov_att_id(prov_key_public(node->key), PROV_PUBLISH, id, ver, aid);
             if (rc == CTIX_OK)
                 rc = buf_append(&env, ",", 1);
             if (rc == CTIX_OK) {

@@ -12,7 +12,6 @@
  *     sweep applies it again. */
 #include "sync/sync.h"
 
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -133,39 +132,6 @@ out:
     return rc;
 }
 
-enum ctix_rc sync__att_id(const struct prov_pubkey *key, enum prov_statement st,
-                          const char *object_id, const char *version, char out[STIX_ID_MAX])
-{
-    static const unsigned char ns[16] = {0x6c, 0x1f, 0x3a, 0x52, 0x9e, 0x0b, 0x4d, 0x61,
-                                         0xa8, 0x77, 0x2c, 0x15, 0xd0, 0x3e, 0x94, 0x8b};
-    const char *sname = st == PROV_DELETE ? "delete" : "publish";
-    const char *ver = version != NULL ? version : "";
-    char keytext[PROV_PUBKEY_TEXT], uuid[37];
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned mdlen = 0;
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    enum ctix_rc rc = CTIX_ENOMEM;
-
-    prov_pubkey_format(key, keytext);
-    if (ctx == NULL)
-        goto out;
-    if (EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) != 1 || EVP_DigestUpdate(ctx, ns, 16) != 1 ||
-        EVP_DigestUpdate(ctx, keytext, strlen(keytext) + 1) != 1 ||
-        EVP_DigestUpdate(ctx, sname, strlen(sname) + 1) != 1 ||
-        EVP_DigestUpdate(ctx, object_id, strlen(object_id) + 1) != 1 ||
-        EVP_DigestUpdate(ctx, ver, strlen(ver)) != 1 || EVP_DigestFinal_ex(ctx, md, &mdlen) != 1 ||
-        mdlen < 16)
-        goto out;
-    md[6] = (unsigned char)((md[6] & 0x0f) | 0x50);
-    md[8] = (unsigned char)((md[8] & 0x3f) | 0x80);
-    ctix_uuid_format(md, uuid);
-    snprintf(out, STIX_ID_MAX, PROV_ATTEST_TYPE "--%s", uuid);
-    rc = CTIX_OK;
-out:
-    EVP_MD_CTX_free(ctx);
-    return rc;
-}
-
 /* ---- stored rows ---- */
 
 /* One stored version, copied out of the query. */
@@ -276,7 +242,7 @@ static enum ctix_rc stored_att_find(struct store *st, const char *coll_id,
         struct stored s;
         struct prov_result res;
 
-        rc = sync__att_id(&t->v[k].key, PROV_PUBLISH, id, version, aid);
+        rc = prov_att_id(&t->v[k].key, PROV_PUBLISH, id, version, aid);
         if (rc == CTIX_OK)
             rc = stored_get(st, coll_id, aid, NULL, true, &s);
         if (rc == CTIX_OK && s.found && s.json != NULL)
@@ -546,7 +512,7 @@ static enum ctix_rc signed_by(struct store *st, const char *coll_id, const struc
                               const char *object_id, const char *version, bool *yes, char *aid)
 {
     struct stored s;
-    enum ctix_rc rc = sync__att_id(key, PROV_PUBLISH, object_id, version, aid);
+    enum ctix_rc rc = prov_att_id(key, PROV_PUBLISH, object_id, version, aid);
 
     *yes = false;
     if (rc == CTIX_OK)

@@ -51,14 +51,6 @@ CTIX_MUST_CHECK enum ctix_rc sync__commit(const struct sync_node *node, const ch
                                           struct ctix_diag *diag);
 void sync__prep_free(struct sync__prep *pp);
 
-/* The deterministic id prov/ gives the attestation of (key, statement, object id, version):
- * a UUIDv5 over the key's text form, the statement name, the id and the version ("" for none),
- * the same derivation as prov/sign.c (sync_test checks the two agree on signed objects), so that
- * a stored attestation is found with one indexed lookup instead of a scan. */
-CTIX_MUST_CHECK enum ctix_rc sync__att_id(const struct prov_pubkey *key, enum prov_statement st,
-                                          const char *object_id, const char *version,
-                                          char out[STIX_ID_MAX]);
-
 /* Appends one audit entry when node->audit is set (errors are logged, not returned: the data
  * path goes on, and the next prov_audit_sync reports a broken log). */
 void sync__audit(const struct sync_node *node, const char *event, const char *actor,

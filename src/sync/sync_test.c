@@ -246,8 +246,8 @@ static void test_att_id_agrees_with_prov(void **state)
     json_t *atts = sign(e->pub_key, "CSA Singapore", &o, 1);
     char aid[STIX_ID_MAX];
 
-    assert_int_equal(sync__att_id(prov_key_public(e->pub_key), PROV_PUBLISH, id_of(o),
-                                  "2024-02-02T00:00:00.123Z", aid),
+    assert_int_equal(prov_att_id(prov_key_public(e->pub_key), PROV_PUBLISH, id_of(o),
+                                 "2024-02-02T00:00:00.123Z", aid),
                      CTIX_OK);
     assert_string_equal(aid, id_of(json_array_get(atts, 0)));
     json_decref(o);
