@@ -6,13 +6,14 @@ SAN     ?=
 WARN     = -std=c11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
            -Wmissing-prototypes -Wvla
 OPT     ?= -O2 -g
-PKGS     = libmicrohttpd jansson sqlite3 libcrypto libpcre2-8 libcurl
+PKGS     = libmicrohttpd jansson sqlite3 libcrypto libpcre2-8 libcurl zlib libzstd
 TESTPKGS = cmocka
 BUILD   ?= build/$(if $(SAN),san,rel)
 
 # Debian package for each pkg-config name, for `make deps`.
 DEBS     = pkg-config gcc make libmicrohttpd-dev libjansson-dev libsqlite3-dev libssl-dev \
-           libpcre2-dev libunistring-dev libcmocka-dev libcurl4-openssl-dev zstd curl openssl
+           libpcre2-dev libunistring-dev libcmocka-dev libcurl4-openssl-dev zlib1g-dev libzstd-dev \
+           zstd curl openssl
 
 SANFLAGS = $(if $(SAN),-fsanitize=$(SAN) -fno-omit-frame-pointer -fno-sanitize-recover=all)
 CPPFLAGS = -Isrc -D_GNU_SOURCE -MMD -MP
@@ -80,6 +81,9 @@ MODDEPS_prov   = prov stix base
 MODDEPS_sync   = sync policy prov store stix base
 MODDEPS_taxii  = taxii sync policy prov auth store pattern stix base
 MODDEPS_http   = http taxii sync policy prov auth store pattern stix base
+# scan: readers, extractor, index, loaders and sightings; `ctix scan` (cli) stores sightings
+# through the TAXII ingest path.
+MODDEPS_scan   = scan store pattern stix base
 modsrc  = $(foreach m,$(or $(MODDEPS_$(1)),$(patsubst src/%/,%,$(wildcard src/*/))),\
             $(filter src/$(m)/%,$(LIBSRC)))
 modobjs = $(foreach m,$(or $(MODDEPS_$(1)),$(patsubst src/%/,%,$(wildcard src/*/))),\
