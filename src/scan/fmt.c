@@ -1,0 +1,1468 @@
+/* Log readers: one line of a log format in, its time and observables out (scan_int.h).
+ *
+ * Cost is the point: a whole scan has to run at about 1 GB/s on one core with the lookups, which
+ * leaves a reader about 100 ns for a 200-byte Squid or Zeek line. So fields are found with
+ * memchr, nothing is allocated per line, the JSON scanner works from a 256-entry byte table, and
+ * a field is handed to the normalisers only when its column can hold an observable.
+ *
+ * AUTO reads line by line: a file may hold consecutive sections of different formats (a proxy
+ * log, then a Zeek section with its own headers, then JSON lines), so a '#' line is a Zeek
+ * header, a line with the separator inside a Zeek section is a Zeek record, a line starting with
+ * '{' is JSON, and anything else is read as the format detected from the first lines, falling
+ * back to free-text extraction when it is not. AUTO reports BAD only for a Zeek record whose
+ * field count contradicts its header: everything else still has its observables looked for. */
+#include "scan/scan_int.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+/* What a column holds (scan_fmt_state.role). ROLE_SET marks a Zeek set or vector: its elements
+ * are read one by one. */
+enum fmt_role {
+    ROLE_NONE,  /* ignored */
+    ROLE_TIME,  /* the record's time */
+    ROLE_ADDR,  /* an IP address (Zeek "addr") */
+    ROLE_VALUE, /* one value, classified by scan_value_add */
+    ROLE_TEXT,  /* CSV: one value, or free text when it is none and has spaces */
+    ROLE_HOST,  /* Zeek http "host": a value, and with "uri" the request's URL */
+    ROLE_URI,   /* Zeek http "uri" */
+    ROLE_SET = 0x80,
+};
+#define ROLE_MASK 0x7f
+
+static const char *const fmt_names[SCAN_FMT_N] = {
+    [SCAN_FMT_AUTO] = "auto",         [SCAN_FMT_PLAIN] = "plain",   [SCAN_FMT_JSONL] = "jsonl",
+    [SCAN_FMT_ZEEK] = "zeek",         [SCAN_FMT_CSV] = "csv",       [SCAN_FMT_SQUID] = "squid",
+    [SCAN_FMT_COMBINED] = "combined", [SCAN_FMT_SYSLOG] = "syslog",
+};
+
+const char *scan_fmt_name(enum scan_fmt f)
+{
+    if ((unsigned)f >= SCAN_FMT_N)
+        return "?";
+    return fmt_names[f];
+}
+
+bool scan_fmt_parse(const char *name, enum scan_fmt *out)
+{
+    bool ok = false;
+
+    for (unsigned i = 0; i < SCAN_FMT_N && name != NULL; i++) {
+        if (strcmp(name, fmt_names[i]) == 0) {
+            *out = (enum scan_fmt)i;
+            ok = true;
+            break;
+        }
+    }
+    return ok;
+}
+
+/* ---- small helpers ---- */
+
+static bool is_digit(unsigned char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static bool is_blank(const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] != ' ' && p[i] != '\t')
+            return false;
+    }
+    return true;
+}
+
+/* ASCII case-insensitive equality of p[0..n) and the NUL-terminated lower-case word w. */
+static bool word_eq(const char *p, size_t n, const char *w)
+{
+    size_t i = 0;
+
+    for (; i < n && w[i] != '\0'; i++) {
+        unsigned char c = (unsigned char)p[i];
+
+        if (c >= 'A' && c <= 'Z')
+            c = (unsigned char)(c + 32);
+        if (c != (unsigned char)w[i])
+            return false;
+    }
+    return i == n && w[i] == '\0';
+}
+
+static bool has_prefix(const char *p, size_t n, const char *pre)
+{
+    size_t k = strlen(pre);
+
+    return n >= k && memcmp(p, pre, k) == 0;
+}
+
+/* The mark a reader can roll a record back to when a line turns out not to be its format. */
+struct rec_mark {
+    size_t n_obs, n_dropped, scratch_len;
+    int64_t time_ms;
+};
+
+static void rec_mark(const struct scan_rec *r, struct rec_mark *m)
+{
+    m->n_obs = r->n_obs;
+    m->n_dropped = r->n_dropped;
+    m->scratch_len = r->scratch_len;
+    m->time_ms = r->time_ms;
+}
+
+static void rec_rollback(struct scan_rec *r, const struct rec_mark *m)
+{
+    r->n_obs = m->n_obs;
+    r->n_dropped = m->n_dropped;
+    r->scratch_len = m->scratch_len;
+    r->time_ms = m->time_ms;
+}
+
+/* A message with numbers, kept in the record's scratch (valid until the record is reset); the
+ * fixed fallback when there is no room. */
+static const char *rec_msg(struct scan_rec *r, const char *fallback, const char *fmt, ...)
+    CTIX_PRINTF(3, 4);
+
+static const char *rec_msg(struct scan_rec *r, const char *fallback, const char *fmt, ...)
+{
+    char *p = scan_rec_scratch(r, 96);
+    const char *msg = fallback;
+    va_list ap;
+    int k;
+
+    if (p == NULL)
+        goto out;
+    va_start(ap, fmt);
+    k = vsnprintf(p, 96, fmt, ap);
+    va_end(ap);
+    if (k < 0 || k >= 96)
+        goto out;
+    r->scratch_len += (size_t)k + 1;
+    msg = p;
+out:
+    return msg;
+}
+
+/* An IP address field: the fast path for columns that hold nothing else. */
+static size_t addr_add(struct scan_rec *r, const char *p, size_t n, uint32_t off)
+{
+    struct scan_obs o;
+    size_t added = 0;
+
+    o.off = off;
+    o.len = (uint32_t)n;
+    if (n >= 7 && n <= 15 && scan_ipv4_parse(p, n, &o.u.v4)) {
+        o.kind = SCAN_IPV4;
+        added = scan_rec_add(r, &o);
+    } else if (n >= 2 && memchr(p, ':', n) != NULL && scan_ipv6_parse(p, n, o.u.v6)) {
+        o.kind = SCAN_IPV6;
+        added = scan_rec_add(r, &o);
+    } else {
+        added = scan_value_add(r, p, n, off); /* a host name where an address was expected */
+    }
+    return added;
+}
+
+/* Text that is one value, else free text: the CSV rule. */
+static void text_add(struct scan_rec *r, const char *p, size_t n, uint32_t off)
+{
+    if (n == 0)
+        return;
+    if (scan_value_add(r, p, n, off) == 0 && memchr(p, ' ', n) != NULL)
+        scan_extract(r, p, n, off);
+}
+
+/* A time in any form a structured log writes one: RFC 3339, epoch seconds or milliseconds. */
+static bool time_any(const char *p, size_t n, int64_t *ms)
+{
+    size_t digits = 0;
+
+    while (digits < n && is_digit((unsigned char)p[digits]))
+        digits++;
+    if (digits == n && digits >= 12 && digits <= 16) { /* epoch milliseconds */
+        uint64_t v = 0;
+
+        for (size_t i = 0; i < n; i++)
+            v = v * 10 + (uint64_t)(p[i] - '0');
+        *ms = (int64_t)v;
+        return true;
+    }
+    if (digits == 4)
+        return scan_time_iso(p, n, ms);
+    return scan_time_epoch(p, n, ms);
+}
+
+/* ---- Squid native access.log ---- */
+
+#define SQUID_FIELDS 10
+
+/* Splits at runs of spaces into at most max fields; returns how many were found. */
+static size_t split_spaces(const char *line, size_t len, const char **f, size_t *fl, size_t max)
+{
+    size_t nf = 0, i = 0;
+
+    while (nf < max) {
+        const char *sp;
+        size_t end;
+
+        while (i < len && line[i] == ' ')
+            i++;
+        if (i >= len)
+            break;
+        sp = memchr(line + i, ' ', len - i);
+        end = sp != NULL ? (size_t)(sp - line) : len;
+        f[nf] = line + i;
+        fl[nf] = end - i;
+        nf++;
+        i = end;
+    }
+    return nf;
+}
+
+static enum scan_line_rc squid_line(const char *line, size_t len, struct scan_rec *r,
+                                    const char **why)
+{
+    const char *f[SQUID_FIELDS];
+    size_t fl[SQUID_FIELDS];
+    size_t nf = split_spaces(line, len, f, fl, SQUID_FIELDS);
+    enum scan_line_rc rc = SCAN_LINE_BAD;
+    const char *slash;
+
+    if (nf < SQUID_FIELDS) {
+        *why = rec_msg(r, "too few fields for a Squid access.log line",
+                       "%zu fields where a Squid access.log line has %d", nf, SQUID_FIELDS);
+        goto out;
+    }
+    if (!scan_time_epoch(f[0], fl[0], &r->time_ms)) {
+        r->time_ms = SCAN_TIME_NONE;
+        *why = "the first field is not a Squid time (seconds.milliseconds)";
+        goto out;
+    }
+    if (memchr(f[3], '/', fl[3]) == NULL) {
+        *why = "the fourth field is not a Squid code/status";
+        goto out;
+    }
+    addr_add(r, f[2], fl[2], (uint32_t)(f[2] - line));
+    /* A URL gives the URL and its host; CONNECT's "host:port" gives the host. */
+    scan_value_add(r, f[6], fl[6], (uint32_t)(f[6] - line));
+    slash = memchr(f[8], '/', fl[8]);
+    if (slash != NULL) {
+        size_t k = (size_t)(slash + 1 - f[8]);
+
+        if (fl[8] - k > 1 || (fl[8] - k == 1 && slash[1] != '-'))
+            addr_add(r, slash + 1, fl[8] - k, (uint32_t)(slash + 1 - line));
+    }
+    rc = SCAN_LINE_OK;
+out:
+    return rc;
+}
+
+/* ---- Apache/nginx combined and common log formats ---- */
+
+/* The end of a quoted CLF string whose opening quote is at p[i]: the index of the closing quote
+ * (backslash escapes skipped), or n when it is not closed. */
+static size_t quote_end(const char *p, size_t n, size_t i)
+{
+    for (i++; i < n; i++) {
+        if (p[i] == '\\')
+            i++;
+        else if (p[i] == '"')
+            return i;
+    }
+    return n;
+}
+
+static enum scan_line_rc combined_line(const char *line, size_t len, struct scan_rec *r,
+                                       const char **why)
+{
+    const char *f[5];
+    size_t fl[5], nf, i, e;
+    const char *br = memchr(line, '[', len);
+    enum scan_line_rc rc = SCAN_LINE_BAD;
+
+    *why = "not an Apache/nginx combined or common log line";
+    if (br == NULL)
+        goto out;
+    /* "[vhost[:port]] ip ident user [time] ..." */
+    nf = split_spaces(line, (size_t)(br - line), f, fl, 5);
+    if (nf < 3 || nf > 4)
+        goto out;
+    i = (size_t)(br - line);
+    e = i + 1;
+    while (e < len && line[e] != ']')
+        e++;
+    if (e >= len || !scan_time_clf(line + i + 1, e - i - 1, &r->time_ms)) {
+        r->time_ms = SCAN_TIME_NONE;
+        *why = "no [dd/Mon/yyyy:hh:mm:ss zone] time where a combined log line has it";
+        goto out;
+    }
+    i = e + 1;
+    while (i < len && line[i] == ' ')
+        i++;
+    if (i >= len || line[i] != '"')
+        goto out;
+    e = quote_end(line, len, i);
+    if (e >= len)
+        goto out;
+    if (nf == 4) {
+        const char *colon = memchr(f[0], ':', fl[0]);
+        size_t hl = colon != NULL ? (size_t)(colon - f[0]) : fl[0];
+
+        if (hl > 0 && !(hl == 1 && f[0][0] == '-'))
+            scan_value_add(r, f[0], hl, (uint32_t)(f[0] - line));
+        f[0] = f[1];
+        fl[0] = fl[1];
+    }
+    addr_add(r, f[0], fl[0], (uint32_t)(f[0] - line));
+    {
+        /* the request: "METHOD target PROTO"; an absolute target is a URL, CONNECT's is a host */
+        const char *req = line + i + 1;
+        size_t rl = e - i - 1;
+        const char *sp = memchr(req, ' ', rl);
+
+        if (sp != NULL) {
+            const char *t = sp + 1;
+            const char *te = memchr(t, ' ', (size_t)(req + rl - t));
+            size_t tl = te != NULL ? (size_t)(te - t) : (size_t)(req + rl - t);
+            bool connect = sp - req == 7 && memcmp(req, "CONNECT", 7) == 0;
+
+            if (tl > 0 && (connect || (t[0] != '/' && memchr(t, ':', tl) != NULL)))
+                scan_value_add(r, t, tl, (uint32_t)(t - line));
+        }
+    }
+    /* status and bytes, then the optional "referer" "user-agent" */
+    i = e + 1;
+    for (int q = 0; q < 2; q++) {
+        while (i < len && line[i] != '"')
+            i++;
+        if (i >= len)
+            break;
+        e = quote_end(line, len, i);
+        if (e >= len)
+            break;
+        if (q == 0) {
+            if (e - i - 1 > 1)
+                scan_value_add(r, line + i + 1, e - i - 1, (uint32_t)(i + 1));
+        } else {
+            scan_extract(r, line + i + 1, e - i - 1, (uint32_t)(i + 1));
+        }
+        i = e + 1;
+    }
+    rc = SCAN_LINE_OK;
+out:
+    return rc;
+}
+
+/* ---- syslog ---- */
+
+/* The next space-delimited token at p[*i]: its start and length, *i past it and one space.
+ * false when there is none. */
+static bool token_next(const char *p, size_t n, size_t *i, const char **t, size_t *tl)
+{
+    const char *sp;
+    size_t end;
+
+    if (*i >= n || p[*i] == ' ')
+        return false;
+    sp = memchr(p + *i, ' ', n - *i);
+    end = sp != NULL ? (size_t)(sp - p) : n;
+    *t = p + *i;
+    *tl = end - *i;
+    *i = end < n ? end + 1 : n;
+    return true;
+}
+
+static enum scan_line_rc syslog_line(const struct scan_fmt_state *st, const char *line, size_t len,
+                                     struct scan_rec *r, const char **why)
+{
+    size_t i = 0;
+    const char *t;
+    size_t tl;
+    enum scan_line_rc rc = SCAN_LINE_BAD;
+
+    *why = "not a syslog line (RFC 3164 or RFC 5424)";
+    if (len > 0 && line[0] == '<') { /* <PRI>: 1 to 3 digits */
+        i = 1;
+        while (i < len && i < 4 && is_digit((unsigned char)line[i]))
+            i++;
+        if (i == 1 || i >= len || line[i] != '>')
+            goto out;
+        i++;
+    }
+    if (len - i >= 2 && line[i] == '1' && line[i + 1] == ' ') {
+        /* RFC 5424: VERSION SP TIMESTAMP SP HOSTNAME SP APP-NAME SP PROCID SP MSGID SP SD [MSG] */
+        i += 2;
+        if (!token_next(line, len, &i, &t, &tl))
+            goto out;
+        if (!(tl == 1 && t[0] == '-') && !scan_time_iso(t, tl, &r->time_ms)) {
+            r->time_ms = SCAN_TIME_NONE;
+            *why = "RFC 5424 line with a malformed TIMESTAMP";
+            goto out;
+        }
+        for (int k = 0; k < 4; k++) {
+            if (!token_next(line, len, &i, &t, &tl))
+                goto out;
+        }
+    } else if (len - i >= 16 && line[i + 15] == ' ' &&
+               scan_time_syslog(line + i, 15, st->syslog_year, &r->time_ms)) {
+        i += 16;
+        if (!token_next(line, len, &i, &t, &tl)) /* HOSTNAME: the reporter, not an observable */
+            goto out;
+    } else if (len - i >= 20 && is_digit((unsigned char)line[i]) && line[i + 4] == '-') {
+        /* RFC 3164 framing with an RFC 3339 time (rsyslog's high-precision template) */
+        size_t j = i;
+
+        if (!token_next(line, len, &j, &t, &tl) || !scan_time_iso(t, tl, &r->time_ms)) {
+            r->time_ms = SCAN_TIME_NONE;
+            goto out;
+        }
+        i = j;
+        if (!token_next(line, len, &i, &t, &tl))
+            goto out;
+    } else {
+        r->time_ms = SCAN_TIME_NONE;
+        goto out;
+    }
+    if (i < len)
+        scan_extract(r, line + i, len - i, (uint32_t)i);
+    rc = SCAN_LINE_OK;
+out:
+    return rc;
+}
+
+/* ---- CSV ---- */
+
+/* The next cell of a CSV line starting at *i: its text (quotes removed, "" unescaped into the
+ * scratch when needed) and where it is in the line. *i moves past the delimiter; *more is false
+ * after the last cell. false when a quoted cell is not closed. */
+static bool csv_cell(struct scan_rec *r, const char *line, size_t len, char delim, size_t *i,
+                     const char **p, size_t *n, size_t *off, bool *more)
+{
+    size_t s = *i;
+    bool ok = true;
+
+    if (s < len && line[s] == '"') {
+        size_t e = s + 1;
+        bool esc = false;
+
+        for (;;) {
+            const char *q = memchr(line + e, '"', len - e);
+
+            if (q == NULL) {
+                ok = false;
+                goto out;
+            }
+            e = (size_t)(q - line);
+            if (e + 1 < len && line[e + 1] == '"') {
+                esc = true;
+                e += 2;
+                continue;
+            }
+            break;
+        }
+        *off = s + 1;
+        *p = line + s + 1;
+        *n = e - s - 1;
+        if (esc && r != NULL) {
+            char *o = scan_rec_scratch(r, *n);
+            size_t k = 0;
+
+            if (o != NULL) {
+                for (size_t j = 0; j < *n; j++) {
+                    o[k++] = (*p)[j];
+                    if ((*p)[j] == '"')
+                        j++;
+                }
+                r->scratch_len += k;
+                *p = o;
+                *n = k;
+            }
+        }
+        /* text after the closing quote up to the delimiter is tolerated and ignored */
+        e++;
+        while (e < len && line[e] != delim)
+            e++;
+        *more = e < len;
+        *i = e + 1;
+    } else {
+        const char *d = memchr(line + s, delim, len - s);
+        size_t e = d != NULL ? (size_t)(d - line) : len;
+
+        *off = s;
+        *p = line + s;
+        *n = e - s;
+        *more = d != NULL;
+        *i = e + 1;
+    }
+out:
+    return ok;
+}
+
+/* The delimiter of a CSV header line: the most frequent of ',', ';' and tab outside quotes. */
+static char csv_delim(const char *line, size_t len)
+{
+    size_t n_comma = 0, n_semi = 0, n_tab = 0;
+    bool in_q = false;
+    char d = ',';
+
+    for (size_t i = 0; i < len; i++) {
+        char c = line[i];
+
+        if (c == '"')
+            in_q = !in_q;
+        else if (!in_q && c == ',')
+            n_comma++;
+        else if (!in_q && c == ';')
+            n_semi++;
+        else if (!in_q && c == '\t')
+            n_tab++;
+    }
+    if (n_semi > n_comma && n_semi >= n_tab)
+        d = ';';
+    else if (n_tab > n_comma && n_tab > n_semi)
+        d = '\t';
+    return d;
+}
+
+static const char *const csv_time_names[] = {"time",       "timestamp",  "date", "datetime",
+                                             "@timestamp", "event_time", "ts"};
+
+static void csv_header_read(struct scan_fmt_state *st, const char *line, size_t len)
+{
+    size_t i = 0, n_cols = 0;
+    bool more = true;
+
+    st->zeek_sep = csv_delim(line, len); /* the CSV delimiter lives in zeek_sep */
+    memset(st->role, ROLE_TEXT, sizeof(st->role));
+    while (more && n_cols < SCAN_MAX_FIELDS) {
+        const char *p;
+        size_t n, off;
+
+        if (!csv_cell(NULL, line, len, st->zeek_sep, &i, &p, &n, &off, &more))
+            break;
+        while (n > 0 && p[0] == ' ') {
+            p++;
+            n--;
+        }
+        while (n > 0 && p[n - 1] == ' ')
+            n--;
+        for (size_t k = 0; k < sizeof(csv_time_names) / sizeof(csv_time_names[0]); k++) {
+            if (word_eq(p, n, csv_time_names[k]))
+                st->role[n_cols] = ROLE_TIME;
+        }
+        n_cols++;
+    }
+    st->n_fields = (uint16_t)n_cols;
+    st->csv_header_seen = true;
+}
+
+static enum scan_line_rc csv_line(const struct scan_fmt_state *st, const char *line, size_t len,
+                                  struct scan_rec *r, const char **why)
+{
+    size_t i = 0, col = 0;
+    bool more = true;
+    enum scan_line_rc rc = SCAN_LINE_BAD;
+    char delim = st->csv_header_seen ? st->zeek_sep : ',';
+
+    while (more) {
+        const char *p;
+        size_t n, off;
+        uint8_t role = col < SCAN_MAX_FIELDS ? st->role[col] : ROLE_TEXT;
+
+        if (!csv_cell(r, line, len, delim, &i, &p, &n, &off, &more)) {
+            *why = rec_msg(r, "unterminated quoted CSV field",
+                           "unterminated quoted CSV field %zu at column %zu", col + 1, i + 1);
+            goto out;
+        }
+        if (!st->csv_header_seen)
+            role = ROLE_TEXT;
+        if (role == ROLE_TIME) {
+            if (r->time_ms == SCAN_TIME_NONE && !time_any(p, n, &r->time_ms))
+                r->time_ms = SCAN_TIME_NONE;
+        } else {
+            text_add(r, p, n, (uint32_t)off);
+        }
+        col++;
+    }
+    rc = SCAN_LINE_OK;
+out:
+    return rc;
+}
+
+/* ---- Zeek TSV ---- */
+
+static bool zeek_is_null(const struct scan_fmt_state *st, const char *p, size_t n)
+{
+    if (n == 0)
+        return true;
+    if (n == 1 && p[0] == '-' && st->zeek_unset[0] == '-' && st->zeek_unset[1] == '\0')
+        return true;
+    return (n < sizeof(st->zeek_unset) && memcmp(p, st->zeek_unset, n) == 0 &&
+            st->zeek_unset[n] == '\0') ||
+           (n < sizeof(st->zeek_empty) && memcmp(p, st->zeek_empty, n) == 0 &&
+            st->zeek_empty[n] == '\0');
+}
+
+static void zeek_elem(struct scan_rec *r, unsigned role, const char *p, size_t n, uint32_t off)
+{
+    if (role == ROLE_ADDR)
+        addr_add(r, p, n, off);
+    else
+        scan_value_add(r, p, n, off);
+}
+
+/* The URL of a Zeek http record: "http://" host uri, normalised in the scratch. Its raw text is
+ * the uri field. */
+static void zeek_http_url(struct scan_rec *r, const char *line, size_t ho, size_t hl, size_t uo,
+                          size_t ul)
+{
+    size_t bl = 7 + hl + ul;
+    char *b = scan_rec_scratch(r, 2 * bl + 1);
+    size_t n;
+    struct scan_obs o;
+
+    if (b == NULL)
+        return;
+    memcpy(b, "http://", 7);
+    memcpy(b + 7, line + ho, hl);
+    memcpy(b + 7 + hl, line + uo, ul);
+    n = scan_url_norm(b, bl, b + bl, NULL, NULL);
+    if (n == 0)
+        return;
+    memmove(b, b + bl, n);
+    r->scratch_len += n;
+    o.kind = SCAN_URL;
+    o.off = (uint32_t)uo;
+    o.len = (uint32_t)ul;
+    o.u.s.p = b;
+    o.u.s.n = (uint32_t)n;
+    scan_rec_add(r, &o);
+}
+
+static enum scan_line_rc zeek_line(const struct scan_fmt_state *st, const char *line, size_t len,
+                                   struct scan_rec *r, const char **why)
+{
+    const char sep = st->zeek_sep;
+    const unsigned n_fields = st->n_fields;
+    size_t pos = 0, nf = 0;
+    size_t host_off = 0, host_len = 0, uri_off = 0, uri_len = 0;
+    bool host = false, uri = false;
+    struct rec_mark m;
+    enum scan_line_rc rc = SCAN_LINE_BAD;
+
+    if (n_fields == 0) {
+        *why = "Zeek record before any #fields header";
+        goto out;
+    }
+    rec_mark(r, &m);
+    for (;;) {
+        const char *e = memchr(line + pos, sep, len - pos);
+        size_t end = e != NULL ? (size_t)(e - line) : len;
+        unsigned role = nf < n_fields ? st->role[nf] : ROLE_NONE;
+
+        if (role != ROLE_NONE && !zeek_is_null(st, line + pos, end - pos)) {
+            const char *p = line + pos;
+            size_t n = end - pos;
+
+            switch (role) {
+            case ROLE_TIME:
+                if (!scan_time_epoch(p, n, &r->time_ms))
+                    r->time_ms = SCAN_TIME_NONE;
+                break;
+            case ROLE_HOST:
+                host = true;
+                host_off = pos;
+                host_len = n;
+                scan_value_add(r, p, n, (uint32_t)pos);
+                break;
+            case ROLE_URI:
+                uri = true;
+                uri_off = pos;
+                uri_len = n;
+                break;
+            default:
+                if (role & ROLE_SET) {
+                    size_t s = 0;
+
+                    while (s <= n) {
+                        const char *c = memchr(p + s, st->zeek_set_sep, n - s);
+                        size_t ce = c != NULL ? (size_t)(c - p) : n;
+
+                        if (ce > s && !zeek_is_null(st, p + s, ce - s))
+                            zeek_elem(r, role & ROLE_MASK, p + s, ce - s, (uint32_t)(pos + s));
+                        s = ce + 1;
+                    }
+                } else {
+                    zeek_elem(r, role, p, n, (uint32_t)pos);
+                }
+                break;
+            }
+        }
+        nf++;
+        if (e == NULL)
+            break;
+        pos = end + 1;
+    }
+    if (nf != n_fields) {
+        rec_rollback(r, &m);
+        *why = rec_msg(r, "field count differs from the #fields header",
+                       "%zu fields where the #fields header names %u", nf, n_fields);
+        goto out;
+    }
+    if (uri) {
+        if (uri_len > 0 && line[uri_off] == '/') {
+            if (host)
+                zeek_http_url(r, line, host_off, host_len, uri_off, uri_len);
+        } else {
+            scan_value_add(r, line + uri_off, uri_len, (uint32_t)uri_off); /* absolute URI */
+        }
+    }
+    rc = SCAN_LINE_OK;
+out:
+    return rc;
+}
+
+/* The role a Zeek column has by its name (the types refine it). */
+static uint8_t zeek_name_role(const char *p, size_t n)
+{
+    static const struct {
+        const char *name;
+        uint8_t role;
+    } names[] = {
+        {"ts", ROLE_TIME},
+        {"query", ROLE_VALUE},
+        {"server_name", ROLE_VALUE},
+        {"host", ROLE_HOST},
+        {"domain", ROLE_VALUE},
+        {"uri", ROLE_URI},
+        {"referrer", ROLE_VALUE},
+        {"md5", ROLE_VALUE},
+        {"sha1", ROLE_VALUE},
+        {"sha256", ROLE_VALUE},
+        {"answers", ROLE_VALUE | ROLE_SET},
+        {"mailfrom", ROLE_VALUE},
+        {"rcptto", ROLE_VALUE | ROLE_SET},
+        {"from", ROLE_VALUE},
+        {"to", ROLE_VALUE | ROLE_SET},
+        {"tx_hosts", ROLE_ADDR | ROLE_SET},
+        {"rx_hosts", ROLE_ADDR | ROLE_SET},
+    };
+    uint8_t role = ROLE_NONE;
+
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (strlen(names[i].name) == n && memcmp(names[i].name, p, n) == 0) {
+            role = names[i].role;
+            goto out;
+        }
+    }
+    /* without a #types line: id.orig_h, id.resp_h and the like are addresses */
+    if ((n > 2 && p[n - 2] == '_' && p[n - 1] == 'h') ||
+        (n > 5 && memcmp(p + n - 5, "_addr", 5) == 0))
+        role = ROLE_ADDR;
+out:
+    return role;
+}
+
+/* The value of a header line after its keyword and one separator. */
+static bool zeek_hdr(const struct scan_fmt_state *st, const char *line, size_t len, const char *kw,
+                     const char **v, size_t *vl)
+{
+    size_t k = strlen(kw);
+
+    if (len < k + 1 || memcmp(line, kw, k) != 0 || (line[k] != st->zeek_sep && line[k] != '\t'))
+        return false;
+    *v = line + k + 1;
+    *vl = len - k - 1;
+    return true;
+}
+
+/* Reads the \xNN escapes Zeek writes in its #separator line. */
+static char zeek_sep_parse(const char *p, size_t n, char dflt)
+{
+    char c = dflt;
+
+    if (n == 4 && p[0] == '\\' && p[1] == 'x' && ctix_hexval(p[2]) >= 0 && ctix_hexval(p[3]) >= 0)
+        c = (char)(ctix_hexval(p[2]) * 16 + ctix_hexval(p[3]));
+    else if (n == 1)
+        c = p[0];
+    return c;
+}
+
+static void zeek_str_set(char *dst, size_t cap, const char *p, size_t n)
+{
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(dst, p, n);
+    dst[n] = '\0';
+}
+
+static void zeek_defaults(struct scan_fmt_state *st)
+{
+    st->zeek_sep = '\t';
+    st->zeek_set_sep = ',';
+    zeek_str_set(st->zeek_unset, sizeof(st->zeek_unset), "-", 1);
+    zeek_str_set(st->zeek_empty, sizeof(st->zeek_empty), "(empty)", 7);
+}
+
+/* Zeek header lines; false for anything else. */
+static bool zeek_header_read(struct scan_fmt_state *st, const char *line, size_t len)
+{
+    const char *v;
+    size_t vl;
+    bool known = true;
+
+    if (has_prefix(line, len, "#separator") && len > 11 && (line[10] == ' ' || line[10] == '\t')) {
+        st->zeek_sep = zeek_sep_parse(line + 11, len - 11, '\t');
+    } else if (zeek_hdr(st, line, len, "#set_separator", &v, &vl)) {
+        st->zeek_set_sep = zeek_sep_parse(v, vl, ',');
+    } else if (zeek_hdr(st, line, len, "#empty_field", &v, &vl)) {
+        zeek_str_set(st->zeek_empty, sizeof(st->zeek_empty), v, vl);
+    } else if (zeek_hdr(st, line, len, "#unset_field", &v, &vl)) {
+        zeek_str_set(st->zeek_unset, sizeof(st->zeek_unset), v, vl);
+    } else if (zeek_hdr(st, line, len, "#fields", &v, &vl)) {
+        size_t s = 0, n = 0;
+
+        memset(st->role, ROLE_NONE, sizeof(st->role));
+        for (;;) {
+            const char *e = memchr(v + s, st->zeek_sep, vl - s);
+            size_t end = e != NULL ? (size_t)(e - v) : vl;
+
+            if (n < SCAN_MAX_FIELDS)
+                st->role[n] = zeek_name_role(v + s, end - s);
+            n++;
+            if (e == NULL)
+                break;
+            s = end + 1;
+        }
+        /* a record never has more fields than the state can describe, so a header naming more
+         * makes every record BAD rather than read with columns shifted */
+        st->n_fields = (uint16_t)(n <= SCAN_MAX_FIELDS ? n : 0);
+        st->in_zeek = st->n_fields > 0;
+    } else if (zeek_hdr(st, line, len, "#types", &v, &vl)) {
+        size_t s = 0, n = 0;
+
+        for (;;) {
+            const char *e = memchr(v + s, st->zeek_sep, vl - s);
+            size_t end = e != NULL ? (size_t)(e - v) : vl;
+            const char *t = v + s;
+            size_t tl = end - s;
+
+            if (n < st->n_fields) {
+                uint8_t role = st->role[n];
+
+                if (tl == 4 && memcmp(t, "addr", 4) == 0)
+                    role = ROLE_ADDR;
+                else if ((tl == 9 && memcmp(t, "set[addr]", 9) == 0) ||
+                         (tl == 12 && memcmp(t, "vector[addr]", 12) == 0))
+                    role = ROLE_ADDR | ROLE_SET;
+                else if (has_prefix(t, tl, "set[") || has_prefix(t, tl, "vector["))
+                    role = role != ROLE_NONE ? (uint8_t)((role & ROLE_MASK) | ROLE_SET) : role;
+                else if ((role & ROLE_MASK) == ROLE_ADDR)
+                    role = ROLE_NONE; /* named like an address but typed otherwise */
+                else if (role != ROLE_NONE)
+                    role = (uint8_t)(role & ROLE_MASK);
+                if (role == ROLE_TIME && !(tl == 4 && memcmp(t, "time", 4) == 0))
+                    role = ROLE_NONE;
+                st->role[n] = role;
+            }
+            n++;
+            if (e == NULL)
+                break;
+            s = end + 1;
+        }
+    } else if (has_prefix(line, len, "#close")) {
+        st->in_zeek = false;
+        st->n_fields = 0;
+    } else if (has_prefix(line, len, "#path") || has_prefix(line, len, "#open")) {
+        /* nothing the reader needs */
+    } else {
+        known = false;
+    }
+    return known;
+}
+
+/* ---- JSON lines ---- */
+
+/* Byte classes for the JSON scanner. */
+enum {
+    JC_BAD,   /* no JSON token starts here */
+    JC_WS,    /* white space */
+    JC_OBJ,   /* { */
+    JC_ARR,   /* [ */
+    JC_STR,   /* " */
+    JC_NUM,   /* - 0-9 */
+    JC_LIT,   /* t f n */
+    JC_CLOSE, /* } ] */
+    JC_COMMA,
+    JC_COLON,
+};
+
+/* In strings: 0 plain, 1 the closing quote, 2 a backslash, 3 a control byte (not allowed). */
+static const uint8_t json_str_class[256] = {
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, /* 0x00 */
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, /* 0x10 */
+    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x20: '"' */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x30 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x40 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, /* 0x50: '\\' */
+};
+
+static const uint8_t json_tok[256] = {
+    [' '] = JC_WS,  ['\t'] = JC_WS,   ['\n'] = JC_WS,   ['\r'] = JC_WS,   ['{'] = JC_OBJ,
+    ['['] = JC_ARR, ['"'] = JC_STR,   ['-'] = JC_NUM,   ['0'] = JC_NUM,   ['1'] = JC_NUM,
+    ['2'] = JC_NUM, ['3'] = JC_NUM,   ['4'] = JC_NUM,   ['5'] = JC_NUM,   ['6'] = JC_NUM,
+    ['7'] = JC_NUM, ['8'] = JC_NUM,   ['9'] = JC_NUM,   ['t'] = JC_LIT,   ['f'] = JC_LIT,
+    ['n'] = JC_LIT, ['}'] = JC_CLOSE, [']'] = JC_CLOSE, [','] = JC_COMMA, [':'] = JC_COLON,
+};
+
+/* The JSON white space in a 256-entry table (read per byte between tokens). */
+static const uint8_t json_ws[256] = {
+    [' '] = 1,
+    ['\t'] = 1,
+    ['\n'] = 1,
+    ['\r'] = 1,
+};
+
+#define JSON_MAX_DEPTH 512
+
+/* The string whose opening quote is at p[i]: *end is the index of its closing quote, *esc
+ * whether it has escapes (all checked: a valid escape, surrogates paired). false when it is
+ * malformed; *end is then where. */
+static bool json_str_scan(const char *p, size_t n, size_t i, size_t *end, bool *esc)
+{
+    const unsigned char *u = (const unsigned char *)p;
+
+    *esc = false;
+    for (i++; i < n; i++) {
+        uint8_t c = json_str_class[u[i]];
+
+        if (c == 0)
+            continue;
+        if (c == 1) {
+            *end = i;
+            return true;
+        }
+        if (c == 3)
+            break;
+        *esc = true;
+        if (i + 1 >= n)
+            break;
+        i++;
+        switch (p[i]) {
+        case '"':
+        case '\\':
+        case '/':
+        case 'b':
+        case 'f':
+        case 'n':
+        case 'r':
+        case 't':
+            break;
+        case 'u': {
+            long v = ctix_hex4(p + i + 1, p + n);
+
+            if (v < 0)
+                goto bad;
+            i += 4;
+            if (v >= 0xDC00 && v <= 0xDFFF)
+                goto bad;
+            if (v >= 0xD800 && v <= 0xDBFF) {
+                long lo;
+
+                if (i + 2 >= n || p[i + 1] != '\\' || p[i + 2] != 'u')
+                    goto bad;
+                lo = ctix_hex4(p + i + 3, p + n);
+                if (lo < 0xDC00 || lo > 0xDFFF)
+                    goto bad;
+                i += 6;
+            }
+            break;
+        }
+        default:
+            goto bad;
+        }
+    }
+bad:
+    *end = i < n ? i : n;
+    return false;
+}
+
+/* A JSON number at p[i]; the index after it, or 0 when it is malformed. */
+static size_t json_num_scan(const char *p, size_t n, size_t i)
+{
+    size_t s;
+
+    if (i < n && p[i] == '-')
+        i++;
+    if (i >= n || !is_digit((unsigned char)p[i]))
+        return 0;
+    if (p[i] == '0') {
+        i++;
+    } else {
+        while (i < n && is_digit((unsigned char)p[i]))
+            i++;
+    }
+    if (i < n && p[i] == '.') {
+        s = ++i;
+        while (i < n && is_digit((unsigned char)p[i]))
+            i++;
+        if (i == s)
+            return 0;
+    }
+    if (i < n && (p[i] == 'e' || p[i] == 'E')) {
+        i++;
+        if (i < n && (p[i] == '+' || p[i] == '-'))
+            i++;
+        s = i;
+        while (i < n && is_digit((unsigned char)p[i]))
+            i++;
+        if (i == s)
+            return 0;
+    }
+    return i;
+}
+
+static bool json_time_key(const char *k, size_t n)
+{
+    switch (n) {
+    case 2:
+        return memcmp(k, "ts", 2) == 0;
+    case 4:
+        return memcmp(k, "time", 4) == 0;
+    case 9:
+        return memcmp(k, "timestamp", 9) == 0;
+    case 10:
+        return memcmp(k, "@timestamp", 10) == 0 || memcmp(k, "event_time", 10) == 0;
+    default:
+        return false;
+    }
+}
+
+/* Reads one JSON object, validating it, and hands every string value to scan_value_add. The
+ * nesting is a bit stack (1: array) so that depth costs no allocation. */
+static enum scan_line_rc json_line(const char *line, size_t len, struct scan_rec *r,
+                                   const char **why)
+{
+    uint64_t stack[JSON_MAX_DEPTH / 64] = {0};
+    size_t depth = 0, i = 0;
+    bool time_val = false; /* the value being read is a top-level time key's */
+    enum { J_VALUE, J_KEY, J_AFTER } state = J_VALUE;
+    enum scan_line_rc rc = SCAN_LINE_BAD;
+    const unsigned char *u = (const unsigned char *)line;
+
+    while (i < len && json_ws[u[i]])
+        i++;
+    if (i >= len || line[i] != '{')
+        goto bad;
+    for (;;) {
+        if (state == J_AFTER && depth == 0)
+            break;
+        while (i < len && json_ws[u[i]])
+            i++;
+        if (i >= len)
+            goto bad;
+        if (state == J_KEY) {
+            size_t e = i;
+            bool esc = false;
+
+            if (line[i] != '"')
+                goto bad;
+            if (!json_str_scan(line, len, i, &e, &esc)) {
+                i = e;
+                goto bad;
+            }
+            time_val = depth == 1 && !esc && json_time_key(line + i + 1, e - i - 1);
+            i = e + 1;
+            while (i < len && json_ws[u[i]])
+                i++;
+            if (i >= len || line[i] != ':')
+                goto bad;
+            i++;
+            state = J_VALUE;
+            continue;
+        }
+        if (state == J_AFTER) {
+            bool arr = (stack[(depth - 1) / 64] >> ((depth - 1) % 64)) & 1;
+            if (line[i] == ',') {
+                i++;
+                state = arr ? J_VALUE : J_KEY;
+            } else if (line[i] == (arr ? ']' : '}')) {
+                i++;
+                depth--;
+            } else {
+                goto bad;
+            }
+            continue;
+        }
+        /* J_VALUE */
+        switch (json_tok[u[i]]) {
+        case JC_OBJ:
+        case JC_ARR: {
+            bool arr = line[i] == '[';
+
+            if (depth >= JSON_MAX_DEPTH)
+                goto bad;
+            if (arr)
+                stack[depth / 64] |= (uint64_t)1 << (depth % 64);
+            else
+                stack[depth / 64] &= ~((uint64_t)1 << (depth % 64));
+            depth++;
+            i++;
+            while (i < len && json_ws[u[i]])
+                i++;
+            if (i < len && line[i] == (arr ? ']' : '}')) {
+                i++;
+                depth--;
+                state = J_AFTER;
+            } else {
+                state = arr ? J_VALUE : J_KEY;
+            }
+            time_val = false;
+            continue;
+        }
+        case JC_STR: {
+            size_t e;
+            bool esc;
+            const char *p = line + i + 1;
+            size_t n;
+
+            if (!json_str_scan(line, len, i, &e, &esc)) {
+                i = e;
+                goto bad;
+            }
+            n = e - i - 1;
+            if (esc) {
+                char *o = scan_rec_scratch(r, n);
+
+                if (o == NULL) {
+                    n = 0;
+                } else {
+                    n = ctix_json_unescape(p, p + n, o);
+                    r->scratch_len += n;
+                    p = o;
+                }
+            }
+            if (time_val) {
+                if (r->time_ms == SCAN_TIME_NONE && !scan_time_iso(p, n, &r->time_ms))
+                    r->time_ms = SCAN_TIME_NONE;
+            } else if (n > 0) {
+                scan_value_add(r, p, n, (uint32_t)(i + 1));
+            }
+            i = e + 1;
+            break;
+        }
+        case JC_NUM: {
+            size_t e = json_num_scan(line, len, i);
+
+            if (e == 0)
+                goto bad;
+            if (time_val && r->time_ms == SCAN_TIME_NONE && !time_any(line + i, e - i, &r->time_ms))
+                r->time_ms = SCAN_TIME_NONE;
+            i = e;
+            break;
+        }
+        case JC_LIT:
+            if (has_prefix(line + i, len - i, "true"))
+                i += 4;
+            else if (has_prefix(line + i, len - i, "false"))
+                i += 5;
+            else if (has_prefix(line + i, len - i, "null"))
+                i += 4;
+            else
+                goto bad;
+            break;
+        default:
+            goto bad;
+        }
+        time_val = false;
+        state = J_AFTER;
+    }
+    while (i < len && json_ws[u[i]])
+        i++;
+    if (i < len)
+        goto bad;
+    rc = SCAN_LINE_OK;
+    goto out;
+bad:
+    *why = rec_msg(r, "invalid JSON", "invalid JSON at column %zu", i + 1);
+out:
+    return rc;
+}
+
+/* ---- detection ---- */
+
+/* Whether line[0..len) reads as format f: the reader itself decides, on a throw-away record. */
+static bool line_is(const struct scan_fmt_state *st, enum scan_fmt f, const char *line, size_t len,
+                    struct scan_rec *r)
+{
+    const char *why;
+    enum scan_line_rc rc = SCAN_LINE_BAD;
+
+    if (!scan_rec_reset(r, len))
+        return false;
+    if (f == SCAN_FMT_SQUID)
+        rc = squid_line(line, len, r, &why);
+    else if (f == SCAN_FMT_COMBINED)
+        rc = combined_line(line, len, r, &why);
+    else if (f == SCAN_FMT_SYSLOG)
+        rc = syslog_line(st, line, len, r, &why);
+    else if (f == SCAN_FMT_JSONL)
+        rc = json_line(line, len, r, &why);
+    return rc == SCAN_LINE_OK;
+}
+
+/* A CSV header: at least two cells of a delimiter, each a short name (letters, digits, space,
+ * _ - . @ /), and the next line, when there is one, with the same number of cells. */
+static bool csv_header_like(const char *l0, size_t n0, const char *l1, size_t n1, bool have1)
+{
+    char d = csv_delim(l0, n0);
+    size_t i = 0, cells = 0;
+    bool more = true;
+
+    while (more) {
+        const char *p;
+        size_t n, off;
+
+        if (!csv_cell(NULL, l0, n0, d, &i, &p, &n, &off, &more) || n == 0 || n > 64)
+            return false;
+        for (size_t k = 0; k < n; k++) {
+            unsigned char c = (unsigned char)p[k];
+
+            if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == ' ' ||
+                  c == '_' || c == '-' || c == '.' || c == '@' || c == '/'))
+                return false;
+        }
+        cells++;
+    }
+    if (cells < 2)
+        return false;
+    if (have1) {
+        size_t c1 = 0;
+
+        i = 0;
+        more = true;
+        while (more) {
+            const char *p;
+            size_t n, off;
+
+            if (!csv_cell(NULL, l1, n1, d, &i, &p, &n, &off, &more))
+                return false;
+            c1++;
+        }
+        if (c1 != cells)
+            return false;
+    }
+    return true;
+}
+
+#define DETECT_LINES 20
+
+static void fmt_detect(struct scan_fmt_state *st, const char *head, size_t n)
+{
+    static const enum scan_fmt cands[] = {SCAN_FMT_SQUID, SCAN_FMT_COMBINED, SCAN_FMT_SYSLOG};
+    size_t score[3] = {0, 0, 0};
+    size_t n_data = 0, n_json = 0, n_hash = 0, i = 0;
+    const char *first = NULL, *second = NULL;
+    size_t first_len = 0, second_len = 0;
+    bool fields = false;
+    struct scan_rec r;
+
+    st->detected = SCAN_FMT_PLAIN;
+    scan_rec_init(&r);
+    for (size_t k = 0; k < DETECT_LINES && i < n; k++) {
+        const char *nl = memchr(head + i, '\n', n - i);
+        size_t end = nl != NULL ? (size_t)(nl - head) : n;
+        const char *l = head + i;
+        size_t ll = end - i;
+
+        /* a last line cut off by the end of head is only read when head has no newline */
+        if (nl == NULL && i > 0)
+            break;
+        i = end + 1;
+        if (ll > 0 && l[ll - 1] == '\r')
+            ll--;
+        if (is_blank(l, ll))
+            continue;
+        if (l[0] == '#') {
+            n_hash++;
+            if (has_prefix(l, ll, "#fields"))
+                fields = true;
+            continue;
+        }
+        if (first == NULL) {
+            first = l;
+            first_len = ll;
+        } else if (second == NULL) {
+            second = l;
+            second_len = ll;
+        }
+        n_data++;
+        if (l[0] == '{') {
+            n_json += line_is(st, SCAN_FMT_JSONL, l, ll, &r);
+            continue;
+        }
+        for (size_t c = 0; c < 3; c++)
+            score[c] += line_is(st, cands[c], l, ll, &r);
+    }
+    scan_rec_cleanup(&r);
+    if (n_data == 0) {
+        if (fields)
+            st->detected = SCAN_FMT_ZEEK;
+        goto out;
+    }
+    {
+        /* the candidate that reads most of the non-JSON data lines */
+        size_t best = 0;
+
+        for (size_t c = 1; c < 3; c++) {
+            if (score[c] > score[best])
+                best = c;
+        }
+        if (score[best] > 0 && score[best] * 5 >= (n_data - n_json) * 4)
+            st->detected = (uint8_t)cands[best];
+    }
+    if (st->detected != SCAN_FMT_PLAIN)
+        goto out;
+    if (n_json * 5 >= n_data * 4) {
+        st->detected = SCAN_FMT_JSONL;
+    } else if (fields) {
+        st->detected = SCAN_FMT_ZEEK;
+    } else if (n_hash == 0 && first[0] != '{' &&
+               csv_header_like(first, first_len, second, second_len, second != NULL)) {
+        st->detected = SCAN_FMT_CSV;
+    }
+out:
+    return;
+}
+
+/* ---- the public entry points ---- */
+
+void scan_fmt_init(struct scan_fmt_state *st, enum scan_fmt fmt, const char *head, size_t n,
+                   unsigned year)
+{
+    memset(st, 0, sizeof(*st));
+    st->fmt = (uint8_t)((unsigned)fmt < SCAN_FMT_N ? fmt : SCAN_FMT_PLAIN);
+    st->detected = st->fmt;
+    st->syslog_year = (uint16_t)(year > 0 && year < 10000 ? year : 1970);
+    zeek_defaults(st);
+    if (st->fmt == SCAN_FMT_AUTO)
+        fmt_detect(st, head != NULL ? head : "", head != NULL ? n : 0);
+    if (st->fmt == SCAN_FMT_CSV || st->detected == SCAN_FMT_CSV)
+        st->zeek_sep = ',';
+}
+
+bool scan_fmt_header(struct scan_fmt_state *st, const char *line, size_t len)
+{
+    bool hdr = false;
+    enum scan_fmt f = (enum scan_fmt)st->fmt;
+
+    if (len == 0)
+        goto out;
+    if (f == SCAN_FMT_ZEEK || f == SCAN_FMT_AUTO) {
+        if (line[0] == '#') {
+            hdr = zeek_header_read(st, line, len);
+            if (f == SCAN_FMT_ZEEK)
+                hdr = true; /* any other '#' line of a Zeek log is a comment */
+            if (hdr)
+                goto out;
+        }
+    }
+    if ((f == SCAN_FMT_CSV || (f == SCAN_FMT_AUTO && st->detected == SCAN_FMT_CSV)) &&
+        !st->csv_header_seen && !is_blank(line, len) && line[0] != '#') {
+        csv_header_read(st, line, len);
+        hdr = true;
+    }
+out:
+    return hdr;
+}
+
+static enum scan_line_rc auto_line(const struct scan_fmt_state *st, const char *line, size_t len,
+                                   struct scan_rec *r, const char **why)
+{
+    enum scan_line_rc rc = SCAN_LINE_BAD;
+    struct rec_mark m;
+
+    if (st->in_zeek && st->n_fields > 0 && memchr(line, st->zeek_sep, len) != NULL) {
+        rc = zeek_line(st, line, len, r, why); /* a lying record is BAD even here */
+        goto out;
+    }
+    rec_mark(r, &m);
+    if (line[0] == '{') {
+        rc = json_line(line, len, r, why);
+    } else {
+        switch (st->detected) {
+        case SCAN_FMT_SQUID:
+            rc = squid_line(line, len, r, why);
+            break;
+        case SCAN_FMT_COMBINED:
+            rc = combined_line(line, len, r, why);
+            break;
+        case SCAN_FMT_SYSLOG:
+            rc = syslog_line(st, line, len, r, why);
+            break;
+        case SCAN_FMT_CSV:
+            rc = csv_line(st, line, len, r, why);
+            break;
+        default:
+            break;
+        }
+    }
+    if (rc != SCAN_LINE_OK) {
+        rec_rollback(r, &m);
+        *why = NULL;
+        scan_extract(r, line, len, 0);
+        rc = SCAN_LINE_OK;
+    }
+out:
+    return rc;
+}
+
+enum scan_line_rc scan_fmt_line(const struct scan_fmt_state *st, const char *line, size_t len,
+                                struct scan_rec *r, const char **why)
+{
+    enum scan_line_rc rc = SCAN_LINE_OK;
+    const char *dummy;
+
+    if (why == NULL)
+        why = &dummy;
+    *why = NULL;
+    if (len == 0 || ((line[0] == ' ' || line[0] == '\t') && is_blank(line, len))) {
+        rc = SCAN_LINE_SKIP;
+        goto out;
+    }
+    switch ((enum scan_fmt)st->fmt) {
+    case SCAN_FMT_AUTO:
+        rc = auto_line(st, line, len, r, why);
+        break;
+    case SCAN_FMT_JSONL:
+        rc = json_line(line, len, r, why);
+        break;
+    case SCAN_FMT_ZEEK:
+        rc = zeek_line(st, line, len, r, why);
+        break;
+    case SCAN_FMT_CSV:
+        rc = csv_line(st, line, len, r, why);
+        break;
+    case SCAN_FMT_SQUID:
+        rc = squid_line(line, len, r, why);
+        break;
+    case SCAN_FMT_COMBINED:
+        rc = combined_line(line, len, r, why);
+        break;
+    case SCAN_FMT_SYSLOG:
+        rc = syslog_line(st, line, len, r, why);
+        break;
+    case SCAN_FMT_PLAIN:
+    default:
+        scan_extract(r, line, len, 0);
+        break;
+    }
+    if (rc == SCAN_LINE_BAD) {
+        /* nothing half-read reaches the caller */
+        r->n_obs = 0;
+        r->time_ms = SCAN_TIME_NONE;
+    }
+out:
+    return rc;
+}
