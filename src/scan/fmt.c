@@ -17,6 +17,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 /* What a column holds (scan_fmt_state.role). ROLE_SET marks a Zeek set or vector: its elements
  * are read one by one. */
 enum fmt_role {
@@ -95,6 +99,48 @@ static bool has_prefix(const char *p, size_t n, const char *pre)
     size_t k = strlen(pre);
 
     return n >= k && memcmp(p, pre, k) == 0;
+}
+
+/* Positions of byte c in p[0..n), in order, at most max of them; returns how many were stored.
+ * Sixteen bytes per step where SSE2 is there (x86-64 always has it): one call finds every
+ * separator of a Zeek or Squid line, instead of one memchr call per field. */
+static size_t byte_positions(const char *p, size_t n, char c, uint32_t *pos, size_t max)
+{
+    size_t k = 0, i = 0;
+
+#if defined(__SSE2__)
+    const __m128i v = _mm_set1_epi8(c);
+
+    for (; i + 16 <= n; i += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, v));
+
+        while (m != 0) {
+            if (k == max)
+                goto out;
+            pos[k++] = (uint32_t)(i + (unsigned)__builtin_ctz(m));
+            m &= m - 1;
+        }
+    }
+#endif
+    for (; i < n; i++) {
+        if (p[i] == c) {
+            if (k == max)
+                goto out;
+            pos[k++] = (uint32_t)i;
+        }
+    }
+out:
+    return k;
+}
+
+static size_t byte_count(const char *p, size_t n, char c)
+{
+    size_t k = 0;
+
+    for (size_t i = 0; i < n; i++)
+        k += p[i] == c;
+    return k;
 }
 
 /* The mark a reader can roll a record back to when a line turns out not to be its format. */
@@ -200,22 +246,37 @@ static bool time_any(const char *p, size_t n, int64_t *ms)
 /* Splits at runs of spaces into at most max fields; returns how many were found. */
 static size_t split_spaces(const char *line, size_t len, const char **f, size_t *fl, size_t max)
 {
-    size_t nf = 0, i = 0;
+    uint32_t pos[48];
+    size_t n_pos = byte_positions(line, len, ' ', pos, 48);
+    size_t nf = 0, s = 0;
 
-    while (nf < max) {
-        const char *sp;
-        size_t end;
+    for (size_t k = 0; k <= n_pos && nf < max; k++) {
+        size_t e = k < n_pos ? pos[k] : len;
 
-        while (i < len && line[i] == ' ')
-            i++;
-        if (i >= len)
+        if (k == n_pos && n_pos == 48) {
+            /* more spaces than positions: the rest one memchr at a time */
+            while (nf < max) {
+                const char *sp;
+
+                while (s < len && line[s] == ' ')
+                    s++;
+                if (s >= len)
+                    break;
+                sp = memchr(line + s, ' ', len - s);
+                e = sp != NULL ? (size_t)(sp - line) : len;
+                f[nf] = line + s;
+                fl[nf] = e - s;
+                nf++;
+                s = e;
+            }
             break;
-        sp = memchr(line + i, ' ', len - i);
-        end = sp != NULL ? (size_t)(sp - line) : len;
-        f[nf] = line + i;
-        fl[nf] = end - i;
-        nf++;
-        i = end;
+        }
+        if (e > s) {
+            f[nf] = line + s;
+            fl[nf] = e - s;
+            nf++;
+        }
+        s = e + 1;
     }
     return nf;
 }
@@ -598,10 +659,11 @@ static bool zeek_is_null(const struct scan_fmt_state *st, const char *p, size_t 
         return true;
     if (n == 1 && p[0] == '-' && st->zeek_unset[0] == '-' && st->zeek_unset[1] == '\0')
         return true;
-    return (n < sizeof(st->zeek_unset) && memcmp(p, st->zeek_unset, n) == 0 &&
-            st->zeek_unset[n] == '\0') ||
-           (n < sizeof(st->zeek_empty) && memcmp(p, st->zeek_empty, n) == 0 &&
-            st->zeek_empty[n] == '\0');
+    /* the first byte rules out nearly every value before a memcmp call */
+    return (p[0] == st->zeek_unset[0] && n < sizeof(st->zeek_unset) && st->zeek_unset[n] == '\0' &&
+            memcmp(p, st->zeek_unset, n) == 0) ||
+           (p[0] == st->zeek_empty[0] && n < sizeof(st->zeek_empty) && st->zeek_empty[n] == '\0' &&
+            memcmp(p, st->zeek_empty, n) == 0);
 }
 
 static void zeek_elem(struct scan_rec *r, unsigned role, const char *p, size_t n, uint32_t off)
@@ -645,21 +707,29 @@ static enum scan_line_rc zeek_line(const struct scan_fmt_state *st, const char *
 {
     const char sep = st->zeek_sep;
     const unsigned n_fields = st->n_fields;
-    size_t pos = 0, nf = 0;
+    size_t pos = 0, n_sep;
     size_t host_off = 0, host_len = 0, uri_off = 0, uri_len = 0;
     bool host = false, uri = false;
-    struct rec_mark m;
+    uint32_t seps[SCAN_MAX_FIELDS];
     enum scan_line_rc rc = SCAN_LINE_BAD;
 
     if (n_fields == 0) {
         *why = "Zeek record before any #fields header";
         goto out;
     }
-    rec_mark(r, &m);
-    for (;;) {
-        const char *e = memchr(line + pos, sep, len - pos);
-        size_t end = e != NULL ? (size_t)(e - line) : len;
-        unsigned role = nf < n_fields ? st->role[nf] : ROLE_NONE;
+    n_sep = byte_positions(line, len, sep, seps, n_fields);
+    if (n_sep + 1 != n_fields) {
+        size_t nf = n_sep + 1;
+
+        if (n_sep == n_fields) /* there may be more: count them for the message */
+            nf = byte_count(line, len, sep) + 1;
+        *why = rec_msg(r, "field count differs from the #fields header",
+                       "%zu fields where the #fields header names %u", nf, n_fields);
+        goto out;
+    }
+    for (size_t nf = 0; nf < n_fields; nf++) {
+        size_t end = nf < n_sep ? seps[nf] : len;
+        unsigned role = st->role[nf];
 
         if (role != ROLE_NONE && !zeek_is_null(st, line + pos, end - pos)) {
             const char *p = line + pos;
@@ -699,16 +769,7 @@ static enum scan_line_rc zeek_line(const struct scan_fmt_state *st, const char *
                 break;
             }
         }
-        nf++;
-        if (e == NULL)
-            break;
         pos = end + 1;
-    }
-    if (nf != n_fields) {
-        rec_rollback(r, &m);
-        *why = rec_msg(r, "field count differs from the #fields header",
-                       "%zu fields where the #fields header names %u", nf, n_fields);
-        goto out;
     }
     if (uri) {
         if (uri_len > 0 && line[uri_off] == '/') {
@@ -926,19 +987,100 @@ static const uint8_t json_ws[256] = {
 
 #define JSON_MAX_DEPTH 512
 
+/* The index of the first byte from i on that ends a plain run of a JSON string (a quote, a
+ * backslash or a control byte), or n. */
+static size_t str_special(const unsigned char *p, size_t i, size_t n)
+{
+#if defined(__SSE2__)
+    const __m128i q = _mm_set1_epi8('"'), b = _mm_set1_epi8('\\'), c = _mm_set1_epi8(0x1f);
+
+    for (; i + 16 <= n; i += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+        __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, q), _mm_cmpeq_epi8(x, b)),
+                                 _mm_cmpeq_epi8(_mm_min_epu8(x, c), x));
+        unsigned mm = (unsigned)_mm_movemask_epi8(m);
+
+        if (mm != 0)
+            return i + (unsigned)__builtin_ctz(mm);
+    }
+#endif
+    for (; i < n; i++) {
+        if (json_str_class[p[i]] != 0)
+            return i;
+    }
+    return n;
+}
+
+#define JSON_FAST_QUOTES 512
+
+/* One pass over a JSON line: the positions of its quotes (at most max), and whether it is plain:
+ * no backslash and no control byte (a tab is one: it is white space between tokens but not
+ * allowed in a string, so such lines take the slow path). In a plain line every quote opens or
+ * closes a string, so strings are the spans between consecutive quotes and need no scan of
+ * their own. false when the line is not plain or has more than max quotes. */
+static bool json_quotes(const char *p, size_t n, uint32_t *pos, size_t max, size_t *n_pos)
+{
+    size_t k = 0, i = 0;
+    bool plain = true;
+
+#if defined(__SSE2__)
+    const __m128i q = _mm_set1_epi8('"'), b = _mm_set1_epi8('\\'), c = _mm_set1_epi8(0x1f);
+
+    for (; i + 16 <= n; i += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+        __m128i bad = _mm_or_si128(_mm_cmpeq_epi8(x, b), _mm_cmpeq_epi8(_mm_min_epu8(x, c), x));
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, q));
+
+        if (_mm_movemask_epi8(bad) != 0) {
+            plain = false;
+            goto out;
+        }
+        while (m != 0) {
+            if (k == max) {
+                plain = false;
+                goto out;
+            }
+            pos[k++] = (uint32_t)(i + (unsigned)__builtin_ctz(m));
+            m &= m - 1;
+        }
+    }
+#endif
+    for (; i < n; i++) {
+        unsigned char ch = (unsigned char)p[i];
+
+        if (ch == '\\' || ch < 0x20) {
+            plain = false;
+            goto out;
+        }
+        if (ch == '"') {
+            if (k == max) {
+                plain = false;
+                goto out;
+            }
+            pos[k++] = (uint32_t)i;
+        }
+    }
+out:
+    *n_pos = k;
+    return plain;
+}
+
 /* The string whose opening quote is at p[i]: *end is the index of its closing quote, *esc
  * whether it has escapes (all checked: a valid escape, surrogates paired). false when it is
  * malformed; *end is then where. */
 static bool json_str_scan(const char *p, size_t n, size_t i, size_t *end, bool *esc)
 {
     const unsigned char *u = (const unsigned char *)p;
+    size_t at = n; /* where it is malformed: the escape's backslash, or the bad byte */
 
     *esc = false;
     for (i++; i < n; i++) {
-        uint8_t c = json_str_class[u[i]];
+        uint8_t c;
 
-        if (c == 0)
-            continue;
+        i = str_special(u, i, n);
+        if (i >= n)
+            break;
+        c = json_str_class[u[i]];
         if (c == 1) {
             *end = i;
             return true;
@@ -946,6 +1088,7 @@ static bool json_str_scan(const char *p, size_t n, size_t i, size_t *end, bool *
         if (c == 3)
             break;
         *esc = true;
+        at = i;
         if (i + 1 >= n)
             break;
         i++;
@@ -983,8 +1126,9 @@ static bool json_str_scan(const char *p, size_t n, size_t i, size_t *end, bool *
             goto bad;
         }
     }
+    at = i < n ? i : n; /* a control byte, or the end of the line */
 bad:
-    *end = i < n ? i : n;
+    *end = at;
     return false;
 }
 
@@ -1045,12 +1189,16 @@ static enum scan_line_rc json_line(const char *line, size_t len, struct scan_rec
                                    const char **why)
 {
     uint64_t stack[JSON_MAX_DEPTH / 64] = {0};
+    uint32_t qpos[JSON_FAST_QUOTES];
+    size_t n_q = 0, qi = 0;
+    bool fast;
     size_t depth = 0, i = 0;
     bool time_val = false; /* the value being read is a top-level time key's */
     enum { J_VALUE, J_KEY, J_AFTER } state = J_VALUE;
     enum scan_line_rc rc = SCAN_LINE_BAD;
     const unsigned char *u = (const unsigned char *)line;
 
+    fast = len < UINT32_MAX && json_quotes(line, len, qpos, JSON_FAST_QUOTES, &n_q);
     while (i < len && json_ws[u[i]])
         i++;
     if (i >= len || line[i] != '{')
@@ -1068,7 +1216,12 @@ static enum scan_line_rc json_line(const char *line, size_t len, struct scan_rec
 
             if (line[i] != '"')
                 goto bad;
-            if (!json_str_scan(line, len, i, &e, &esc)) {
+            if (fast) {
+                if (qi + 1 >= n_q || qpos[qi] != i)
+                    goto bad;
+                e = qpos[qi + 1];
+                qi += 2;
+            } else if (!json_str_scan(line, len, i, &e, &esc)) {
                 i = e;
                 goto bad;
             }
@@ -1127,7 +1280,15 @@ static enum scan_line_rc json_line(const char *line, size_t len, struct scan_rec
             const char *p = line + i + 1;
             size_t n;
 
-            if (!json_str_scan(line, len, i, &e, &esc)) {
+            if (fast) {
+                esc = false;
+                if (qi + 1 >= n_q || qpos[qi] != i) {
+                    i = qi < n_q ? qpos[qi] : len;
+                    goto bad;
+                }
+                e = qpos[qi + 1];
+                qi += 2;
+            } else if (!json_str_scan(line, len, i, &e, &esc)) {
                 i = e;
                 goto bad;
             }
@@ -1265,7 +1426,7 @@ static void fmt_detect(struct scan_fmt_state *st, const char *head, size_t n)
     size_t n_data = 0, n_json = 0, n_hash = 0, i = 0;
     const char *first = NULL, *second = NULL;
     size_t first_len = 0, second_len = 0;
-    bool fields = false;
+    bool fields = false, zsec = false;
     struct scan_rec r;
 
     st->detected = SCAN_FMT_PLAIN;
@@ -1287,9 +1448,13 @@ static void fmt_detect(struct scan_fmt_state *st, const char *head, size_t n)
         if (l[0] == '#') {
             n_hash++;
             if (has_prefix(l, ll, "#fields"))
-                fields = true;
+                fields = zsec = true;
+            else if (has_prefix(l, ll, "#close"))
+                zsec = false;
             continue;
         }
+        if (zsec && memchr(l, '\t', ll) != NULL)
+            continue; /* a Zeek record: read by its header whatever the file's format */
         if (first == NULL) {
             first = l;
             first_len = ll;
