@@ -349,7 +349,7 @@ static enum jrc jscan_literal(const char *p, const char *end, const char *lit, s
 /* The member of the top object a key names, or -1. */
 static int fld_match(const char *k, size_t n, bool esc)
 {
-    char tmp[16];
+    char tmp[96]; /* room for a short name written entirely as \u escapes */
 
     if (esc) { /* "\u0069d" is "id": rare, but the reading must not depend on spelling */
         if (n >= sizeof(tmp))
@@ -554,7 +554,19 @@ static int64_t span_ms(const struct fspan *s, int64_t absent, bool *ok)
 
     if (s->kind == FK_ABSENT)
         return absent;
-    if (s->kind != FK_STR || s->esc || ctix_ts_parse(s->p, s->n, &ts) != CTIX_OK) {
+    const char *p = s->p;
+    size_t n = s->n;
+    char tmp[96];
+
+    if (s->kind == FK_STR && s->esc) { /* "2024\u002d…" is unusual but the same timestamp */
+        if (n >= sizeof(tmp)) {
+            *ok = false;
+            return absent;
+        }
+        n = ctix_json_unescape(p, p + n, tmp);
+        p = tmp;
+    }
+    if (s->kind != FK_STR || ctix_ts_parse(p, n, &ts) != CTIX_OK) {
         *ok = false;
         return absent;
     }
@@ -576,7 +588,7 @@ static enum ctix_rc fields_fill(const struct fields *fl, struct buf *tmp, bool *
     if (fl->f[F_TYPE].kind != FK_STR)
         goto out;
     if (fl->f[F_TYPE].esc) {
-        char t[16];
+        char t[96];
 
         if (fl->f[F_TYPE].n >= sizeof(t))
             goto out;
@@ -769,8 +781,9 @@ out:
     return rc;
 }
 
-/* The next character after white space, at r->pos; *c is 0 at the end of the file. */
-static enum ctix_rc rd_peek(struct rd *r, char *c)
+/* The next byte after white space, at r->pos; *c is -1 at the end of the file (a NUL byte is
+ * just a byte: it must not read as the end). */
+static enum ctix_rc rd_peek(struct rd *r, int *c)
 {
     enum ctix_rc rc = CTIX_OK;
 
@@ -779,11 +792,11 @@ static enum ctix_rc rd_peek(struct rd *r, char *c)
 
         r->pos = (size_t)(p - r->buf);
         if (r->pos < r->len) {
-            *c = r->buf[r->pos];
+            *c = (unsigned char)r->buf[r->pos];
             break;
         }
         if (r->eof) {
-            *c = '\0';
+            *c = -1;
             break;
         }
         rc = rd_fill(r);
@@ -842,7 +855,7 @@ static enum ctix_rc rd_objects(struct rd *r, struct load *ld)
     const char *s, *e;
     struct scan_ind_in in;
     bool is_ind, esc;
-    char c;
+    int c;
 
     rc = rd_peek(r, &c);
     if (rc != CTIX_OK)
@@ -855,7 +868,7 @@ static enum ctix_rc rd_objects(struct rd *r, struct load *ld)
         rc = rd_peek(r, &c);
         if (rc != CTIX_OK)
             goto out;
-        if (c == '\0') {
+        if (c < 0) {
             rc = rd_fail(r, NULL, "premature end of input");
             goto out;
         }
@@ -889,8 +902,8 @@ static enum ctix_rc rd_objects(struct rd *r, struct load *ld)
             break;
         }
         if (c != ',') {
-            rc = c == '\0' ? rd_fail(r, NULL, "premature end of input")
-                           : rd_fail(r, r->buf + r->pos, "',' or ']' expected");
+            rc = c < 0 ? rd_fail(r, NULL, "premature end of input")
+                       : rd_fail(r, r->buf + r->pos, "',' or ']' expected");
             goto out;
         }
         r->pos++;
@@ -901,7 +914,7 @@ out:
 
 static bool key_is(const char *s, const char *e, bool esc, const char *name)
 {
-    char tmp[16];
+    char tmp[96]; /* room for a short name written entirely as \u escapes */
     size_t n = (size_t)(e - s) - 2, k = strlen(name);
 
     s++;
@@ -919,8 +932,10 @@ static enum ctix_rc rd_container(struct rd *r, struct load *ld)
 {
     enum ctix_rc rc;
     const char *s, *e, *at;
+    const char *e2;
+    struct jerr je;
     bool esc, seen_objects = false, seen_type = false, seen_more = false, first = true;
-    char c;
+    int c;
 
     for (;;) {
         rc = rd_peek(r, &c);
@@ -931,9 +946,9 @@ static enum ctix_rc rd_container(struct rd *r, struct load *ld)
             break;
         }
         if (c != '"') {
-            rc = c == '\0' ? rd_fail(r, NULL, "premature end of input")
-                 : first   ? rd_fail(r, r->buf + r->pos, "string or '}' expected")
-                           : rd_fail(r, r->buf + r->pos, "string expected");
+            rc = c < 0   ? rd_fail(r, NULL, "premature end of input")
+                 : first ? rd_fail(r, r->buf + r->pos, "string or '}' expected")
+                         : rd_fail(r, r->buf + r->pos, "string expected");
             goto out;
         }
         first = false;
@@ -949,15 +964,15 @@ static enum ctix_rc rd_container(struct rd *r, struct load *ld)
             seen_objects = true;
             rc = rd_peek(r, &c);
             if (rc == CTIX_OK && c != ':')
-                rc = c == '\0' ? rd_fail(r, NULL, "premature end of input")
-                               : rd_fail(r, r->buf + r->pos, "':' expected");
+                rc = c < 0 ? rd_fail(r, NULL, "premature end of input")
+                           : rd_fail(r, r->buf + r->pos, "':' expected");
             if (rc != CTIX_OK)
                 goto out;
             r->pos++;
             rc = rd_peek(r, &c);
             if (rc == CTIX_OK && c != '[')
-                rc = c == '\0' ? rd_fail(r, NULL, "premature end of input")
-                               : rd_fail(r, r->buf + r->pos, "\"objects\" is not an array");
+                rc = c < 0 ? rd_fail(r, NULL, "premature end of input")
+                           : rd_fail(r, r->buf + r->pos, "\"objects\" is not an array");
             if (rc != CTIX_OK)
                 goto out;
             r->pos++;
@@ -973,13 +988,13 @@ static enum ctix_rc rd_container(struct rd *r, struct load *ld)
             seen_more = seen_more || key_is(s, e, esc, "more");
             rc = rd_peek(r, &c);
             if (rc == CTIX_OK && c != ':')
-                rc = c == '\0' ? rd_fail(r, NULL, "premature end of input")
-                               : rd_fail(r, r->buf + r->pos, "':' expected");
+                rc = c < 0 ? rd_fail(r, NULL, "premature end of input")
+                           : rd_fail(r, r->buf + r->pos, "':' expected");
             if (rc != CTIX_OK)
                 goto out;
             r->pos++;
             rc = rd_peek(r, &c);
-            if (rc == CTIX_OK && c == '\0')
+            if (rc == CTIX_OK && c < 0)
                 rc = rd_fail(r, NULL, "premature end of input");
             if (rc != CTIX_OK)
                 goto out;
@@ -989,7 +1004,8 @@ static enum ctix_rc rd_container(struct rd *r, struct load *ld)
             at = s;
             r->pos = (size_t)(e - r->buf);
             /* A single STIX object is not a container: refuse it rather than find nothing. */
-            if (is_type && !(e - s == 8 && memcmp(s, "\"bundle\"", 8) == 0)) {
+            if (is_type && !(*s == '"' && jscan_string(s, e, &e2, &esc, &je) == J_OK &&
+                             key_is(s, e, esc, "bundle"))) {
                 rc = rd_fail(r, at,
                              "not a bundle, TAXII envelope or list of objects "
                              "(\"type\" is not \"bundle\")");
@@ -1006,8 +1022,8 @@ static enum ctix_rc rd_container(struct rd *r, struct load *ld)
             break;
         }
         if (c != ',') {
-            rc = c == '\0' ? rd_fail(r, NULL, "premature end of input")
-                           : rd_fail(r, r->buf + r->pos, "',' or '}' expected");
+            rc = c < 0 ? rd_fail(r, NULL, "premature end of input")
+                       : rd_fail(r, r->buf + r->pos, "',' or '}' expected");
             goto out;
         }
         r->pos++;
@@ -1026,7 +1042,7 @@ enum ctix_rc scan_load_bundle(const char *path, scan_ind_fn fn, void *arg,
     struct rd r;
     struct load ld;
     enum ctix_rc rc = CTIX_OK;
-    char c;
+    int c;
 
     memset(&r, 0, sizeof(r));
     memset(&ld, 0, sizeof(ld));
@@ -1065,7 +1081,7 @@ enum ctix_rc scan_load_bundle(const char *path, scan_ind_fn fn, void *arg,
     } else if (c == '{') {
         r.pos++;
         rc = rd_container(&r, &ld);
-    } else if (c == '\0') {
+    } else if (c < 0) {
         rc = rd_fail(&r, NULL, "premature end of input");
     } else {
         rc = rd_fail(&r, r.buf + r.pos,
@@ -1074,7 +1090,7 @@ enum ctix_rc scan_load_bundle(const char *path, scan_ind_fn fn, void *arg,
     if (rc != CTIX_OK)
         goto out;
     rc = rd_peek(&r, &c);
-    if (rc == CTIX_OK && c != '\0')
+    if (rc == CTIX_OK && c >= 0)
         rc = rd_fail(&r, r.buf + r.pos, "end of file expected");
 out:
     if (r.fd > STDIN_FILENO)
