@@ -14,7 +14,8 @@
 
 /* Character classes. X_LOCAL is the e-mail local part as found in text (the common
  * [A-Za-z0-9._%+-]: "user=a@b.example" gives a@b.example), X_URLSTOP ends a URL (white space,
- * quotes, '<', '>', controls), X_START may start an observable, X_SEP is '-' and '_'. */
+ * quotes, '<', '>', controls), X_START may start a word, X_SEP is '-' and '_', X_TRIG the bytes
+ * every observable but a hash holds ('.', ':', '@'). */
 // clang-format off
 #define X_DIGIT   0x0001
 #define X_HEX     0x0002
@@ -28,16 +29,17 @@
 #define X_SEP     0x0200
 #define X_DOT     0x0400
 #define X_SCHEME  0x0800
+#define X_TRIG    0x1000
 static const uint16_t xcls[256] = {
     0x080, 0x080, 0x080, 0x080, 0x080, 0x080, 0x080, 0x080,
     0x080, 0x080, 0x080, 0x080, 0x080, 0x080, 0x080, 0x080,
     0x080, 0x080, 0x080, 0x080, 0x080, 0x080, 0x080, 0x080,
     0x080, 0x080, 0x080, 0x080, 0x080, 0x080, 0x080, 0x080,
     0x080, 0x000, 0x080, 0x000, 0x000, 0x020, 0x000, 0x080,
-    0x000, 0x000, 0x000, 0x820, 0x000, 0xa30, 0xc70, 0x000,
+    0x000, 0x000, 0x000, 0x820, 0x000, 0xa30, 0x1c70, 0x000,
     0x97b, 0x97b, 0x97b, 0x97b, 0x97b, 0x97b, 0x97b, 0x97b,
-    0x97b, 0x97b, 0x140, 0x000, 0x080, 0x000, 0x080, 0x000,
-    0x000, 0x97e, 0x97e, 0x97e, 0x97e, 0x97e, 0x97e, 0x93c,
+    0x97b, 0x97b, 0x1140, 0x000, 0x080, 0x000, 0x080, 0x000,
+    0x1000, 0x97e, 0x97e, 0x97e, 0x97e, 0x97e, 0x97e, 0x93c,
     0x93c, 0x93c, 0x93c, 0x93c, 0x93c, 0x93c, 0x93c, 0x93c,
     0x93c, 0x93c, 0x93c, 0x93c, 0x93c, 0x93c, 0x93c, 0x93c,
     0x93c, 0x93c, 0x93c, 0x000, 0x000, 0x000, 0x000, 0x330,
@@ -66,7 +68,7 @@ static const uint16_t xcls[256] = {
 
 #define XC(c) xcls[(unsigned char)(c)]
 
-/* Bytes the word analysis needs at least to find anything: a dot (IPv4, host name) or 32 hex. */
+/* The shortest hash (MD5): a run of this many hex digits is looked at. */
 #define HASH_MIN 32
 
 static void add_v4(struct scan_rec *r, uint32_t v, uint32_t off, size_t len)
@@ -185,13 +187,15 @@ static void domain_at(struct scan_rec *r, const char *p, size_t s, size_t e, uin
 
 /* The e-mail address around the '@' at p[at]: a local part of at most 64 bytes before it and a
  * host name (letters-only last label) after it. Its end, or 0. */
-static size_t email_at(struct scan_rec *r, const char *p, size_t n, size_t at, uint32_t off)
+static size_t email_at(struct scan_rec *r, const char *p, size_t n, size_t at, size_t done,
+                       uint32_t off)
 {
     size_t ls = at, de = at + 1, e;
 
-    while (ls > 0 && at - ls <= 64 && (XC(p[ls - 1]) & X_LOCAL))
+    /* not into text already looked at ("1.2.3.4+x@y.example" is no e-mail address) */
+    while (ls > done && at - ls <= 64 && (XC(p[ls - 1]) & X_LOCAL))
         ls--;
-    if (ls == at || at - ls > 64)
+    if (ls == at || at - ls > 64 || (ls > 0 && (XC(p[ls - 1]) & X_LOCAL)))
         return 0;
     while (de < n && (XC(p[de]) & X_WORD) && de - at <= 254)
         de++;
@@ -245,122 +249,169 @@ static void ipv4_in(struct scan_rec *r, const char *p, size_t n, size_t s, size_
     }
 }
 
-/* Runs of exactly 32, 40 or 64 hex digits between the separators of a word p[s..e). */
-static void hashes_in(struct scan_rec *r, const char *p, size_t s, size_t e, uint32_t off)
+/* The alnum run holding the 32 hex digits at p[s..s+32): a hash when the run is exactly 32, 40
+ * or 64 hex digits. Returns the run's end (the scan goes on from there). */
+static size_t hash_at(struct scan_rec *r, const char *p, size_t n, size_t s, uint32_t off)
 {
-    size_t k = s;
+    size_t e = s + HASH_MIN;
+    uint16_t all = X_HEX;
 
-    while (k < e) {
-        size_t a = k;
-        uint16_t all = X_HEX;
-
-        while (k < e && (XC(p[k]) & X_ALNUM)) {
-            all &= XC(p[k]);
-            k++;
-        }
-        if ((k - a == 32 || k - a == 40 || k - a == 64) && (all & X_HEX))
-            add_hash(r, p + a, k - a, off + (uint32_t)a);
-        k++;
+    while (e < n && (XC(p[e]) & X_ALNUM)) {
+        all &= XC(p[e]);
+        e++;
     }
+    if (s > 0 && (XC(p[s - 1]) & X_ALNUM))
+        return e;
+    if ((e - s == 32 || e - s == 40 || e - s == 64) && (all & X_HEX))
+        add_hash(r, p + s, e - s, off + (uint32_t)s);
+    return e;
+}
+
+/* Where the word holding the '.' at p[t] starts: back over word bytes (not before done, where
+ * the last word looked at ended), then past leading '.' and '-' (no label starts with them). */
+static size_t word_start(const char *p, size_t n, size_t t, size_t done)
+{
+    size_t ws = t;
+
+    while (ws > done && (XC(p[ws - 1]) & X_WORD))
+        ws--;
+    while (ws < n && (XC(p[ws]) & X_WORD) && !(XC(p[ws]) & X_START))
+        ws++;
+    return ws;
+}
+
+struct xstate {
+    size_t done;    /* bytes before it were looked at as part of a word */
+    size_t loc_end; /* p[j..loc_end) is local-part bytes for the j of the last run scanned */
+};
+
+/* The word at p[ws..): a URL scheme, an e-mail local part, or host names and dotted quads.
+ * Returns the end of what it consumed (a URL or an e-mail address: not searched further) with
+ * *consumed, else the word's end. */
+static size_t word_at(struct scan_rec *r, const char *p, size_t n, size_t ws, uint32_t off,
+                      struct xstate *st, bool *consumed)
+{
+    size_t j = ws, e;
+    uint16_t any = 0, all = 0xffff;
+    int nx;
+
+    *consumed = false;
+    while (j < n && (XC(p[j]) & X_WORD)) {
+        any |= XC(p[j]);
+        all &= XC(p[j]);
+        j++;
+    }
+    if (j == ws)
+        return j;
+    nx = j < n ? (unsigned char)p[j] : -1;
+    if (nx == ':' && j + 2 < n && p[j + 1] == '/' && p[j + 2] == '/' && (XC(p[ws]) & X_ALPHA) &&
+        (all & X_SCHEME)) {
+        e = url_at(r, p, n, ws, off);
+        if (e > 0) {
+            *consumed = true;
+            return e;
+        }
+    }
+    if (nx == '@' || (nx >= 0 && (XC(nx) & X_LOCAL))) {
+        /* "john.doe+tag@…": the local-part run is scanned once, however many words it holds */
+        if (j >= st->loc_end) {
+            size_t k = j;
+
+            while (k < n && (XC(p[k]) & X_LOCAL))
+                k++;
+            st->loc_end = k;
+        }
+        if (st->loc_end < n && p[st->loc_end] == '@') {
+            e = email_at(r, p, n, st->loc_end, st->done, off);
+            if (e > 0) {
+                *consumed = true;
+                return e;
+            }
+        }
+    }
+    if (any & X_DIGIT)
+        ipv4_in(r, p, n, ws, j, off);
+    if (any & X_ALPHA) {
+        e = j;
+        while (e > ws && p[e - 1] == '.')
+            e--;
+        domain_at(r, p, ws, e, off);
+    }
+    return j;
+}
+
+/* The ':' at p[t]: a URL's "://" (the scheme before it), or inside an IPv6 address (its first
+ * group before it, or "::" starting it). The end of what it consumed, or 0. */
+static size_t colon_at(struct scan_rec *r, const char *p, size_t n, size_t t, size_t done,
+                       uint32_t off)
+{
+    size_t s = t;
+
+    if (t + 2 < n && p[t + 1] == '/' && p[t + 2] == '/') {
+        while (s > done && t - s < 32 && (XC(p[s - 1]) & X_SCHEME))
+            s--;
+        while (s < t && !(XC(p[s]) & X_ALPHA))
+            s++;
+        if (s == t || (s > 0 && (XC(p[s - 1]) & X_ALNUM)))
+            return 0;
+        return url_at(r, p, n, s, off);
+    }
+    while (s > done && t - s < 5 && (XC(p[s - 1]) & X_HEX))
+        s--;
+    if (s == t && (t + 1 >= n || p[t + 1] != ':'))
+        return 0;
+    /* not inside a longer run of address bytes or a word */
+    if (s > 0 && ((XC(p[s - 1]) & (X_ALNUM | X_DOT)) || p[s - 1] == ':'))
+        return 0;
+    return v6_at(r, p, n, s, off);
 }
 
 void scan_extract(struct scan_rec *r, const char *p, size_t n, uint32_t off)
 {
-    size_t i = 0;
-    size_t loc_end = 0;       /* p[j..loc_end) is local-part bytes for the j of this run */
-    size_t at_bad = SIZE_MAX; /* an '@' whose e-mail was refused: not tried again */
+    struct xstate st = {0, 0};
+    size_t hrun = 0; /* hex digits ending at p[i] */
 
-    while (i < n) {
-        size_t j, e;
-        uint16_t any = 0, all = 0xffff;
-        int nx;
+    /* The hot loop: one table load per byte, a conditional move for the hex run and a branch
+     * that is rarely taken (most bytes are neither '.', ':', '@' nor the 32nd hex digit). */
+    for (size_t i = 0; i < n; i++) {
+        uint16_t k = XC(p[i]);
+        size_t e;
+        bool consumed;
 
-        while (i < n && !(XC(p[i]) & X_START))
-            i++;
-        if (i >= n)
-            break;
-        if (p[i] == ':') {
-            /* "::1", "::ffff:1.2.3.4": not after an alnum, ':' or '.' */
-            if (i + 1 < n && p[i + 1] == ':' &&
-                (i == 0 || (!(XC(p[i - 1]) & (X_ALNUM | X_DOT)) && p[i - 1] != ':'))) {
-                e = v6_at(r, p, n, i, off);
-                if (e > 0) {
-                    i = e;
-                    continue;
-                }
-            }
-            i++;
+        /* branch-free: hex and other bytes alternate too often to predict */
+        hrun = (hrun + 1) & (0 - (size_t)((k & X_HEX) != 0));
+        if (__builtin_expect(((k & X_TRIG) != 0) | (hrun == HASH_MIN), 0) == 0)
+            continue;
+        if (hrun == HASH_MIN) {
+            i = hash_at(r, p, n, i + 1 - HASH_MIN, off) - 1;
+            hrun = 0;
             continue;
         }
-        j = i;
-        while (j < n && (XC(p[j]) & X_WORD)) {
-            any |= XC(p[j]);
-            all &= XC(p[j]);
-            j++;
-        }
-        nx = j < n ? (unsigned char)p[j] : -1;
-        if (nx == ':') {
-            if (j + 2 < n && p[j + 1] == '/' && p[j + 2] == '/' && (XC(p[i]) & X_ALPHA) &&
-                (all & X_SCHEME)) {
-                e = url_at(r, p, n, i, off);
-                if (e > 0) {
-                    i = e;
-                    continue;
-                }
-            } else if ((all & X_HEX) && (i == 0 || (p[i - 1] != ':' && p[i - 1] != '.'))) {
-                e = v6_at(r, p, n, i, off);
-                if (e > 0) {
-                    i = e;
-                    continue;
-                }
-            }
-        } else if (nx == '+' && (XC(p[i]) & X_ALPHA) && (all & X_SCHEME)) {
-            size_t k = j;
+        if (i < st.done)
+            continue;
+        if (p[i] == '.') {
+            size_t ws = word_start(p, n, i, st.done);
 
-            while (k < n && (XC(p[k]) & X_SCHEME) && k - i < 32)
-                k++;
-            if (k + 2 < n && p[k] == ':' && p[k + 1] == '/' && p[k + 2] == '/') {
-                e = url_at(r, p, n, i, off);
-                if (e > 0) {
-                    i = e;
-                    continue;
-                }
+            e = word_at(r, p, n, ws, off, &st, &consumed);
+            if (consumed) {
+                i = e - 1;
+                hrun = 0;
             }
-        }
-        if (nx == '@' || (nx >= 0 && (XC(nx) & X_LOCAL))) {
-            if (j >= loc_end) {
-                size_t k = j;
-
-                while (k < n && (XC(p[k]) & X_LOCAL))
-                    k++;
-                loc_end = k;
+            st.done = e > i + 1 ? e : i + 1;
+        } else if (p[i] == ':') {
+            e = colon_at(r, p, n, i, st.done, off);
+            if (e > 0) {
+                i = e - 1;
+                hrun = 0;
+                st.done = e;
             }
-            if (loc_end < n && p[loc_end] == '@' && loc_end != at_bad) {
-                e = email_at(r, p, n, loc_end, off);
-                if (e > 0) {
-                    i = e;
-                    continue;
-                }
-                at_bad = loc_end;
-            }
-        }
-        if (!(any & (X_SEP | X_DOT))) {
-            if ((j - i == 32 || j - i == 40 || j - i == 64) && (all & X_HEX))
-                add_hash(r, p + i, j - i, off + (uint32_t)i);
         } else {
-            if (any & X_DOT) {
-                size_t de = j;
-
-                if (any & X_DIGIT)
-                    ipv4_in(r, p, n, i, j, off);
-                while (de > i && p[de - 1] == '.')
-                    de--;
-                if (any & X_ALPHA)
-                    domain_at(r, p, i, de, off);
+            e = email_at(r, p, n, i, st.done, off);
+            if (e > 0) {
+                i = e - 1;
+                hrun = 0;
+                st.done = e;
             }
-            if (j - i >= HASH_MIN)
-                hashes_in(r, p, i, j, off);
         }
-        i = j;
     }
 }

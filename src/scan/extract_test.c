@@ -118,7 +118,9 @@ static const struct {
     {"x" H32, ""},
     {H32 "_x", "md5 " H32 " 0+32"},
     {"g" H40, ""},
-    {H32 ".exe", "domain " H32 ".exe 0+36|md5 " H32 " 0+32"},
+    {H32 ".exe", "md5 " H32 " 0+32|domain " H32 ".exe 0+36"},
+    {"x." H32, "md5 " H32 " 2+32"},
+    {"http://x.example/" H32, "url http://x.example/" H32 " 0+49|domain x.example 7+9"},
     /* IPv6 */
     {"addr 2001:db8::1 ok", "ipv6 2001:db8::1 5+11"},
     {"[2001:db8::1]:443", "ipv6 2001:db8::1 1+11"},
