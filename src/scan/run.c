@@ -1,0 +1,1098 @@
+/* The scan driver: files in, hits and totals out, on every core.
+ *
+ * One reader (the calling thread) turns each input — a file, stdin, gzip or zstd — into blocks of
+ * whole lines (BLOCK bytes, cut after the last '\n'). Workers take blocks from a queue and run each
+ * line through its format's reader and the index. Results are committed strictly in block order
+ * by whichever thread finishes the next block due, so hits come out in input order per file and
+ * line numbers are exact without a counting pass: a block counts its own lines and the committer
+ * adds the lines before it.
+ *
+ * Header lines change how later lines read (Zeek "#fields", a CSV header), and a block may start
+ * in the middle of a Zeek section whose header sits in an earlier block. So the reader applies
+ * every header line to a running state as it cuts blocks (a memchr for '#', cheap) and gives
+ * each block a copy of the state at its start.
+ *
+ * Memory is bounded: 2 × threads + 2 blocks in flight, whatever the input size; a line longer
+ * than SCAN_LINE_MAX is skipped and reported, not buffered. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include "scan/scan.h"
+#include "scan/scan_int.h"
+
+#define BLOCK       (4u << 20) /* bytes of lines per block */
+#define MAX_REPORTS 10         /* bad lines reported one by one per file; the rest counted */
+
+enum blk_kind { BLK_DATA, BLK_LONG, BLK_ERROR };
+
+struct input;
+
+/* A hit as a worker found it: line relative to its block, observable text kept in the block. */
+struct bhit {
+    uint64_t line;
+    int64_t time;
+    uint32_t ind;
+    uint8_t kind;
+    uint32_t off, len; /* observable text in blk->text */
+};
+
+struct bbad {
+    uint64_t line;
+    bool note;         /* reported, not skipped */
+    uint32_t off, len; /* why, in blk->text */
+};
+
+struct blk {
+    struct blk *next; /* queue / free list */
+    uint64_t seq;
+    struct input *in;
+    enum blk_kind kind;
+    struct scan_fmt_state st; /* at the block's start */
+    char *buf;
+    size_t len;
+    char msg[256]; /* BLK_ERROR */
+    /* results */
+    struct bhit *hits;
+    size_t n_hits, cap_hits;
+    struct bbad *bad;
+    size_t n_bad, cap_bad;
+    struct buf text;
+    uint64_t n_lines, n_records;
+    size_t n_notes; /* of n_bad: reported lines that were read */
+    bool done;
+    enum ctix_rc rc;
+};
+
+struct input {
+    const char *name;
+    uint64_t lines;   /* committed so far */
+    uint64_t n_bad;   /* reported lines (skipped and notes) */
+    uint64_t n_notes; /* … of which read anyway */
+    bool skipped;     /* something of it was not scanned */
+};
+
+/* Per indicator: what the sightings need. */
+struct agg_obs {
+    uint8_t kind;
+    char *val;
+    size_t len;
+    uint64_t count;
+    int64_t first, last;
+};
+
+struct agg {
+    uint64_t count;
+    int64_t first, last;
+    struct agg_obs *obs;
+    size_t n_obs, cap_obs;
+};
+
+struct run {
+    const struct scan_index *ix;
+    const struct scan_opts *o;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct blk *queue, *queue_tail; /* for workers */
+    struct blk *free_list;
+    struct blk **done; /* ring by seq, committed in order */
+    size_t ring;
+    uint64_t next_seq, commit_seq;
+    bool eof, failed;
+    enum ctix_rc rc;
+    struct scan_totals *tot;
+    struct agg *aggs; /* by indicator slot, when sightings are wanted */
+    struct buf out;   /* formatted hit lines */
+    int64_t progress_at;
+    uint64_t bytes_total;
+};
+
+/* ---- helpers ---- */
+
+static int64_t now_ms_mono(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static enum ctix_rc blk_text(struct blk *b, const char *p, size_t n, uint32_t *off)
+{
+    if (b->text.len + n > UINT32_MAX)
+        return CTIX_ETOOBIG;
+    *off = (uint32_t)b->text.len;
+    return buf_append(&b->text, p, n);
+}
+
+static void obs_text(const struct scan_obs *o, char *tmp, size_t cap, const char **p, size_t *n)
+{
+    if (o->kind == SCAN_IPV4) {
+        *n = (size_t)snprintf(tmp, cap, "%u.%u.%u.%u", o->u.v4 >> 24, o->u.v4 >> 16 & 255,
+                              o->u.v4 >> 8 & 255, o->u.v4 & 255);
+        *p = tmp;
+    } else if (o->kind == SCAN_IPV6) {
+        /* RFC 5952: lower case, the longest run of zero groups (two or more) as "::". */
+        int best = -1, bestn = 0, w = 0;
+
+        for (int g = 0; g < 8;) {
+            int k = g;
+
+            while (k < 8 && o->u.v6[2 * k] == 0 && o->u.v6[2 * k + 1] == 0)
+                k++;
+            if (k - g > bestn && k - g >= 2) {
+                best = g;
+                bestn = k - g;
+            }
+            g = k > g ? k : g + 1;
+        }
+        for (int g = 0; g < 8; g++) {
+            if (g == best) {
+                w += snprintf(tmp + w, cap - (size_t)w, "::");
+                g += bestn - 1;
+                continue;
+            }
+            w +=
+                snprintf(tmp + w, cap - (size_t)w, "%s%x", (g == 0 || g == best + bestn) ? "" : ":",
+                         o->u.v6[2 * g] << 8 | o->u.v6[2 * g + 1]);
+        }
+        *p = tmp;
+        *n = (size_t)w;
+    } else {
+        *p = o->u.s.p;
+        *n = o->u.s.n;
+    }
+}
+
+/* ---- the worker's side ---- */
+
+static enum ctix_rc blk_note(struct blk *b, uint64_t line, const char *why, bool note)
+{
+    enum ctix_rc rc;
+
+    if (b->n_bad < MAX_REPORTS + 1) {
+        if (b->n_bad == b->cap_bad) {
+            size_t nc = b->cap_bad ? 2 * b->cap_bad : 4;
+            struct bbad *nb = realloc(b->bad, nc * sizeof(*nb));
+
+            if (nb == NULL)
+                return CTIX_ENOMEM;
+            b->bad = nb;
+            b->cap_bad = nc;
+        }
+        b->bad[b->n_bad].line = line;
+        b->bad[b->n_bad].note = note;
+        b->bad[b->n_bad].len = (uint32_t)strlen(why);
+        if ((rc = blk_text(b, why, strlen(why), &b->bad[b->n_bad].off)) != CTIX_OK)
+            return rc;
+    }
+    b->n_bad++;
+    b->n_notes += note;
+    return CTIX_OK;
+}
+
+static enum ctix_rc blk_bad(struct blk *b, uint64_t line, const char *why)
+{
+    return blk_note(b, line, why, false);
+}
+
+static enum ctix_rc blk_hit(struct blk *b, uint64_t line, const struct scan_rec *r,
+                            const struct scan_hit *h)
+{
+    char tmp[64];
+    const char *p;
+    size_t n;
+    enum ctix_rc rc;
+
+    if (b->n_hits == b->cap_hits) {
+        size_t nc = b->cap_hits ? 2 * b->cap_hits : 64;
+        struct bhit *nh = realloc(b->hits, nc * sizeof(*nh));
+
+        if (nh == NULL)
+            return CTIX_ENOMEM;
+        b->hits = nh;
+        b->cap_hits = nc;
+    }
+    struct bhit *x = &b->hits[b->n_hits];
+    const struct scan_obs *o = &r->obs[h->obs < r->n_obs ? h->obs : 0];
+    obs_text(o, tmp, sizeof(tmp), &p, &n);
+    x->line = line;
+    x->time = r->time_ms;
+    x->ind = h->ind;
+    x->kind = o->kind;
+    x->len = (uint32_t)n;
+    if ((rc = blk_text(b, p, n, &x->off)) != CTIX_OK)
+        return rc;
+    b->n_hits++;
+    return CTIX_OK;
+}
+
+struct worker {
+    struct run *run;
+    struct scan_rec rec;
+    struct scan_matcher m;
+};
+
+static bool is_header_line(const struct scan_fmt_state *st, const char *p, size_t n)
+{
+    return (n > 0 && p[0] == '#') || ((st->fmt == SCAN_FMT_CSV || (st->fmt == SCAN_FMT_AUTO &&
+                                                                   st->detected == SCAN_FMT_CSV)) &&
+                                      !st->csv_header_seen);
+}
+
+static enum ctix_rc blk_process(struct worker *w, struct blk *b)
+{
+    const struct scan_index *ix = w->run->ix;
+    int64_t now = w->run->o->now_ms;
+    struct scan_fmt_state st = b->st;
+    const char *p = b->buf, *end = b->buf + b->len;
+    uint64_t line = 0;
+    enum ctix_rc rc = CTIX_OK;
+    /* Most blocks have neither NUL bytes nor bytes >= 0x80: one vectorisable pass over the block
+     * spares the per-line checks. */
+    uint64_t any = 0, word;
+    bool nul = memchr(p, 0, b->len) != NULL;
+    size_t i = 0;
+
+    for (; i + 8 <= b->len; i += 8) {
+        memcpy(&word, p + i, 8);
+        any |= word;
+    }
+    for (; i < b->len; i++)
+        any |= (unsigned char)p[i];
+    bool high = (any & 0x8080808080808080u) != 0;
+
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *le = nl != NULL ? nl : end;
+        size_t n = (size_t)(le - p);
+        const char *why = NULL;
+
+        line++;
+        if (n > 0 && p[n - 1] == '\r')
+            n--;
+        /* Reported, but read: the observables around a stray byte are still there. */
+        if (high && n <= SCAN_LINE_MAX && !ctix_utf8_valid(p, n) &&
+            (rc = blk_note(b, line, "invalid UTF-8 (read as bytes)", true)) != CTIX_OK)
+            break;
+        if (n > SCAN_LINE_MAX) {
+            why = "line longer than 1 MiB, skipped";
+        } else if (nul && memchr(p, 0, n) != NULL) {
+            why = "binary data (NUL bytes), skipped";
+        } else if (is_header_line(&st, p, n) && scan_fmt_header(&st, p, n)) {
+            /* a header: not a record */
+        } else {
+            if (!scan_rec_reset(&w->rec, n)) {
+                rc = CTIX_ENOMEM;
+                break;
+            }
+            enum scan_line_rc lr = scan_fmt_line(&st, p, n, &w->rec, &why);
+
+            if (lr == SCAN_LINE_OK) {
+                b->n_records++;
+                if (w->rec.n_obs > 0) {
+                    if ((rc = scan_index_match(ix, &w->rec, now, w->run->o->valid_at_ms, &w->m)) !=
+                        CTIX_OK)
+                        break;
+                    for (size_t h = 0; h < w->m.n_hits; h++) {
+                        if ((rc = blk_hit(b, line, &w->rec, &w->m.hits[h])) != CTIX_OK)
+                            goto out;
+                    }
+                }
+                why = NULL;
+            } else if (lr == SCAN_LINE_SKIP) {
+                why = NULL;
+            } else if (why == NULL) {
+                why = "not a record of this format";
+            }
+        }
+        if (why != NULL && (rc = blk_bad(b, line, why)) != CTIX_OK)
+            break;
+        p = nl != NULL ? nl + 1 : end;
+    }
+out:
+    b->n_lines = line;
+    return rc;
+}
+
+/* ---- committing, in block order ---- */
+
+static const char *kind_type(uint8_t k)
+{
+    static const char *const t[SCAN_KIND_N] = {
+        "ipv4-addr:value",  "ipv6-addr:value", "domain-name:value",   "url:value",
+        "email-addr:value", "file:hashes.MD5", "file:hashes.'SHA-1'", "file:hashes.'SHA-256'",
+    };
+
+    return k < SCAN_KIND_N ? t[k] : "?";
+}
+
+static enum ctix_rc agg_add(struct run *r, const struct bhit *h, const char *val, int64_t t)
+{
+    struct agg *a = &r->aggs[h->ind];
+
+    if (a->count == 0 || t < a->first)
+        a->first = t;
+    if (a->count == 0 || t > a->last)
+        a->last = t;
+    a->count++;
+    for (size_t i = 0; i < a->n_obs; i++) {
+        struct agg_obs *x = &a->obs[i];
+
+        if (x->kind == h->kind && x->len == h->len && memcmp(x->val, val, h->len) == 0) {
+            x->count++;
+            x->first = t < x->first ? t : x->first;
+            x->last = t > x->last ? t : x->last;
+            return CTIX_OK;
+        }
+    }
+    if (a->n_obs >= SCAN_SIGHT_MAX_OBS) {
+        return CTIX_OK; /* counted in the sighting, not listed */
+    }
+    if (a->n_obs == a->cap_obs) {
+        size_t nc = a->cap_obs ? 2 * a->cap_obs : 2;
+        struct agg_obs *no = realloc(a->obs, nc * sizeof(*no));
+
+        if (no == NULL)
+            return CTIX_ENOMEM;
+        a->obs = no;
+        a->cap_obs = nc;
+    }
+    struct agg_obs *x = &a->obs[a->n_obs];
+    x->val = malloc(h->len + 1);
+    if (x->val == NULL)
+        return CTIX_ENOMEM;
+    memcpy(x->val, val, h->len);
+    x->val[h->len] = '\0';
+    x->len = h->len;
+    x->kind = h->kind;
+    x->count = 1;
+    x->first = x->last = t;
+    a->n_obs++;
+    return CTIX_OK;
+}
+
+static enum ctix_rc commit_hits(struct run *r, struct blk *b)
+{
+    const struct scan_opts *o = r->o;
+    struct buf *out = &r->out;
+    enum ctix_rc rc = CTIX_OK;
+
+    for (size_t i = 0; i < b->n_hits; i++) {
+        const struct bhit *h = &b->hits[i];
+        const char *val = b->text.data + h->off;
+        const char *name = scan_index_name(r->ix, h->ind);
+        int64_t t = h->time != SCAN_TIME_NONE ? h->time : o->now_ms;
+        char ts[32];
+
+        r->tot->hits++;
+        if (r->aggs != NULL) {
+            if (r->aggs[h->ind].count == 0)
+                r->tot->indicators_hit++;
+            if ((rc = agg_add(r, h, val, t)) != CTIX_OK)
+                return rc;
+        }
+        if (o->out == NULL)
+            continue;
+        if ((rc = buf_appends(out, "{\"file\":")) != CTIX_OK ||
+            (rc = buf_append_json_str(out, b->in->name, strlen(b->in->name))) != CTIX_OK ||
+            (rc = buf_appendf(out, ",\"line\":%llu,\"time\":",
+                              (unsigned long long)(b->in->lines + h->line))) != CTIX_OK)
+            return rc;
+        if (h->time != SCAN_TIME_NONE) {
+            ctix_ts_format_us(h->time * 1000, ts);
+            rc = buf_appendf(out, "\"%s\"", ts);
+        } else {
+            rc = buf_appends(out, "null");
+        }
+        if (rc != CTIX_OK || (rc = buf_appends(out, ",\"observable\":")) != CTIX_OK ||
+            (rc = buf_append_json_str(out, val, h->len)) != CTIX_OK ||
+            (rc = buf_appendf(out, ",\"type\":\"%s\",\"indicator\":\"%s\",\"name\":",
+                              kind_type(h->kind), scan_index_id(r->ix, h->ind))) != CTIX_OK)
+            return rc;
+        rc = name != NULL ? buf_append_json_str(out, name, strlen(name)) : buf_appends(out, "null");
+        if (rc != CTIX_OK || (rc = buf_appends(out, "}\n")) != CTIX_OK)
+            return rc;
+    }
+    if (o->out != NULL && out->len >= (1u << 20)) {
+        if (fwrite(out->data, 1, out->len, o->out) != out->len)
+            return CTIX_EIO;
+        buf_reset(out);
+    }
+    return CTIX_OK;
+}
+
+static void progress(struct run *r, bool final)
+{
+    int64_t t = now_ms_mono();
+    const struct scan_totals *tot = r->tot;
+
+    if (!r->o->progress || (!final && t - r->progress_at < 250))
+        return;
+    r->progress_at = t;
+    double secs = (double)(t - tot->start_mono_ms) / 1000.0;
+    double rate = secs > 0 ? (double)tot->records / secs : 0;
+    if (r->bytes_total > 0)
+        fprintf(stderr, "\r%5.1f%%  %llu MB  %.0f records/s  %llu hits ",
+                100.0 * (double)tot->bytes / (double)r->bytes_total,
+                (unsigned long long)(tot->bytes >> 20), rate, (unsigned long long)tot->hits);
+    else
+        fprintf(stderr, "\r%llu MB  %.0f records/s  %llu hits ",
+                (unsigned long long)(tot->bytes >> 20), rate, (unsigned long long)tot->hits);
+    if (final)
+        fputc('\n', stderr);
+}
+
+/* Commits every finished block that is due. Called with the lock held. */
+static void commit_ready(struct run *r)
+{
+    for (;;) {
+        struct blk *b = r->done[r->commit_seq % r->ring];
+
+        if (b == NULL || !b->done || b->seq != r->commit_seq)
+            return;
+        r->done[r->commit_seq % r->ring] = NULL;
+        r->commit_seq++;
+        if (b->rc != CTIX_OK && r->rc == CTIX_OK) {
+            r->rc = b->rc;
+            r->failed = true;
+        }
+        if (b->kind == BLK_ERROR) {
+            fprintf(stderr, "ctix scan: %s: after line %llu: %s\n", b->in->name,
+                    (unsigned long long)b->in->lines, b->msg);
+            b->in->skipped = true;
+        } else if (b->kind == BLK_LONG) {
+            b->in->lines++;
+            b->in->n_bad++;
+            r->tot->bad_lines++;
+            if (b->in->n_bad <= MAX_REPORTS)
+                fprintf(stderr, "ctix scan: %s:%llu: line longer than 1 MiB, skipped\n",
+                        b->in->name, (unsigned long long)b->in->lines);
+        } else if (r->rc == CTIX_OK) {
+            enum ctix_rc rc = commit_hits(r, b);
+
+            if (rc != CTIX_OK) {
+                r->rc = rc;
+                r->failed = true;
+            }
+            for (size_t i = 0; i < b->n_bad && i < MAX_REPORTS + 1; i++) {
+                b->in->n_bad++;
+                if (b->in->n_bad <= MAX_REPORTS)
+                    fprintf(stderr, "ctix scan: %s:%llu: %.*s\n", b->in->name,
+                            (unsigned long long)(b->in->lines + b->bad[i].line), (int)b->bad[i].len,
+                            b->text.data + b->bad[i].off);
+            }
+            if (b->n_bad > MAX_REPORTS + 1)
+                b->in->n_bad += b->n_bad - (MAX_REPORTS + 1);
+            r->tot->bad_lines += b->n_bad - b->n_notes;
+            b->in->n_notes += b->n_notes;
+            r->tot->records += b->n_records;
+            r->tot->bytes += b->len;
+            b->in->lines += b->n_lines;
+        }
+        /* recycle */
+        b->n_hits = b->n_bad = b->n_notes = 0;
+        buf_reset(&b->text);
+        b->next = r->free_list;
+        r->free_list = b;
+        pthread_cond_broadcast(&r->cv);
+        progress(r, false);
+    }
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    struct run *r = w->run;
+
+    pthread_mutex_lock(&r->mu);
+    for (;;) {
+        while (r->queue == NULL && !r->eof)
+            pthread_cond_wait(&r->cv, &r->mu);
+        struct blk *b = r->queue;
+        if (b == NULL)
+            break;
+        r->queue = b->next;
+        if (r->queue == NULL)
+            r->queue_tail = NULL;
+        pthread_mutex_unlock(&r->mu);
+        b->rc = b->kind == BLK_DATA && !r->failed ? blk_process(w, b) : CTIX_OK;
+        pthread_mutex_lock(&r->mu);
+        b->done = true;
+        commit_ready(r);
+    }
+    pthread_mutex_unlock(&r->mu);
+    return NULL;
+}
+
+/* ---- the reader's side ---- */
+
+static struct blk *blk_get(struct run *r)
+{
+    struct blk *b;
+
+    pthread_mutex_lock(&r->mu);
+    /* A free block whose seq slot in the ring is also free: bounded memory and ordering. */
+    while (r->free_list == NULL || r->done[r->next_seq % r->ring] != NULL)
+        pthread_cond_wait(&r->cv, &r->mu);
+    b = r->free_list;
+    r->free_list = b->next;
+    pthread_mutex_unlock(&r->mu);
+    b->done = false;
+    b->rc = CTIX_OK;
+    b->len = 0;
+    b->n_lines = b->n_records = 0;
+    b->kind = BLK_DATA;
+    return b;
+}
+
+static void blk_put(struct run *r, struct blk *b)
+{
+    pthread_mutex_lock(&r->mu);
+    b->seq = r->next_seq++;
+    r->done[b->seq % r->ring] = b;
+    b->next = NULL;
+    if (r->queue_tail != NULL)
+        r->queue_tail->next = b;
+    else
+        r->queue = b;
+    r->queue_tail = b;
+    pthread_cond_broadcast(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+}
+
+/* A decompressing (or plain) byte source. */
+struct src {
+    int fd;
+    enum { SRC_RAW, SRC_GZ, SRC_ZSTD } type;
+    unsigned char *in;
+    size_t in_len, in_pos;
+    bool in_eof;
+    z_stream z;
+    bool z_init;
+    bool in_member; /* gzip: inside a member, its end not seen */
+    ZSTD_DCtx *zd;
+    bool frame_done; /* zstd: the last frame was complete */
+    char err[160];
+};
+
+#define SRC_IN (1u << 18)
+
+static ssize_t src_fill_in(struct src *s)
+{
+    ssize_t k;
+
+    if (s->in_pos < s->in_len || s->in_eof)
+        return (ssize_t)(s->in_len - s->in_pos);
+    do
+        k = read(s->fd, s->in, SRC_IN);
+    while (k < 0 && errno == EINTR);
+    if (k < 0) {
+        snprintf(s->err, sizeof(s->err), "read error: %s", strerror(errno));
+        return -1;
+    }
+    s->in_len = (size_t)k;
+    s->in_pos = 0;
+    if (k == 0)
+        s->in_eof = true;
+    return k;
+}
+
+/* Up to cap bytes of content into p; 0 at the end; -1 with s->err. */
+static ssize_t src_read(struct src *s, char *p, size_t cap)
+{
+    if (s->type == SRC_RAW) {
+        if (s->in_pos < s->in_len) {
+            size_t n = s->in_len - s->in_pos < cap ? s->in_len - s->in_pos : cap;
+
+            memcpy(p, s->in + s->in_pos, n);
+            s->in_pos += n;
+            return (ssize_t)n;
+        }
+        ssize_t k;
+        do
+            k = read(s->fd, p, cap);
+        while (k < 0 && errno == EINTR);
+        if (k < 0)
+            snprintf(s->err, sizeof(s->err), "read error: %s", strerror(errno));
+        return k;
+    }
+    size_t got = 0;
+    while (got < cap) {
+        ssize_t avail = src_fill_in(s);
+
+        if (avail < 0)
+            return -1;
+        if (s->type == SRC_GZ) {
+            if (avail == 0) {
+                if (s->in_member && got == 0) {
+                    snprintf(s->err, sizeof(s->err), "truncated gzip stream");
+                    return -1;
+                }
+                break;
+            }
+            s->z.next_in = s->in + s->in_pos;
+            s->z.avail_in = (uInt)avail;
+            s->z.next_out = (Bytef *)p + got;
+            s->z.avail_out = (uInt)(cap - got);
+            int zr = inflate(&s->z, Z_NO_FLUSH);
+            s->in_pos = (size_t)(s->z.next_in - s->in);
+            got = cap - s->z.avail_out;
+            s->in_member = true;
+            if (zr == Z_STREAM_END) {
+                /* Concatenated members (gzip -c a >> f) are one stream to gzip -d. */
+                inflateReset(&s->z);
+                s->in_member = false;
+                continue;
+            }
+            if (zr != Z_OK && zr != Z_BUF_ERROR) {
+                snprintf(s->err, sizeof(s->err), "corrupt gzip data (%s)",
+                         s->z.msg ? s->z.msg : "inflate failed");
+                return -1;
+            }
+        } else {
+            if (avail == 0) {
+                if (!s->frame_done && got == 0) {
+                    snprintf(s->err, sizeof(s->err), "truncated zstd stream");
+                    return -1;
+                }
+                break;
+            }
+            ZSTD_inBuffer ib = {s->in + s->in_pos, (size_t)avail, 0};
+            ZSTD_outBuffer ob = {p + got, cap - got, 0};
+            size_t zr = ZSTD_decompressStream(s->zd, &ob, &ib);
+            s->in_pos += ib.pos;
+            got += ob.pos;
+            if (ZSTD_isError(zr)) {
+                snprintf(s->err, sizeof(s->err), "corrupt zstd data (%s)", ZSTD_getErrorName(zr));
+                return -1;
+            }
+            s->frame_done = zr == 0;
+        }
+    }
+    return (ssize_t)got;
+}
+
+static bool src_open(struct src *s, int fd)
+{
+    memset(s, 0, sizeof(*s));
+    s->fd = fd;
+    s->in = malloc(SRC_IN);
+    if (s->in == NULL) {
+        snprintf(s->err, sizeof(s->err), "out of memory");
+        return false;
+    }
+    /* Sniff the magic: the first read may return fewer bytes than asked on pipes. */
+    while (s->in_len < 4 && !s->in_eof) {
+        ssize_t k = read(fd, s->in + s->in_len, SRC_IN - s->in_len);
+
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k < 0) {
+            snprintf(s->err, sizeof(s->err), "read error: %s", strerror(errno));
+            return false;
+        }
+        if (k == 0)
+            s->in_eof = true;
+        s->in_len += (size_t)k;
+    }
+    if (s->in_len >= 2 && s->in[0] == 0x1f && s->in[1] == 0x8b) {
+        s->type = SRC_GZ;
+        if (inflateInit2(&s->z, 15 + 16) != Z_OK) {
+            snprintf(s->err, sizeof(s->err), "cannot start gzip decoding");
+            return false;
+        }
+        s->z_init = true;
+    } else if (s->in_len >= 4 && s->in[0] == 0x28 && s->in[1] == 0xb5 && s->in[2] == 0x2f &&
+               s->in[3] == 0xfd) {
+        s->type = SRC_ZSTD;
+        s->zd = ZSTD_createDCtx();
+        if (s->zd == NULL) {
+            snprintf(s->err, sizeof(s->err), "cannot start zstd decoding");
+            return false;
+        }
+    }
+    return true;
+}
+
+static void src_close(struct src *s)
+{
+    if (s->z_init)
+        inflateEnd(&s->z);
+    ZSTD_freeDCtx(s->zd);
+    free(s->in);
+}
+
+/* Applies the header lines of b (Zeek '#' lines; the CSV header as the file's first line) to st,
+ * so that the next block starts in the right state. */
+static void state_advance(struct scan_fmt_state *st, const char *p, size_t n, bool file_start)
+{
+    const char *end = p + n;
+
+    if (file_start && n > 0 && is_header_line(st, p, n)) {
+        const char *nl = memchr(p, '\n', n);
+        size_t ln = nl ? (size_t)(nl - p) : n;
+
+        if (ln > 0 && p[ln - 1] == '\r')
+            ln--;
+        (void)scan_fmt_header(st, p, ln);
+    }
+    if (st->fmt != SCAN_FMT_AUTO && st->fmt != SCAN_FMT_ZEEK)
+        return;
+    for (const char *q = p; q < end;) {
+        const char *h = memchr(q, '#', (size_t)(end - q));
+
+        if (h == NULL)
+            break;
+        if (h == p || h[-1] == '\n') {
+            const char *nl = memchr(h, '\n', (size_t)(end - h));
+            size_t ln = nl ? (size_t)(nl - h) : (size_t)(end - h);
+
+            if (ln > 0 && h[ln - 1] == '\r')
+                ln--;
+            if (!(file_start && h == p)) /* the first line was applied above */
+                (void)scan_fmt_header(st, h, ln);
+            q = nl ? nl + 1 : end;
+        } else {
+            q = h + 1;
+        }
+    }
+}
+
+static void blk_error(struct run *r, struct input *in, const char *msg)
+{
+    struct blk *b = blk_get(r);
+
+    b->kind = BLK_ERROR;
+    b->in = in;
+    snprintf(b->msg, sizeof(b->msg), "%s", msg);
+    blk_put(r, b);
+}
+
+/* Cuts one input into blocks. */
+static void read_input(struct run *r, struct input *in, int fd, const char *path)
+{
+    struct src s;
+    struct scan_fmt_state st;
+    struct stat sb;
+    char *carry = NULL;
+    size_t carry_len = 0;
+    bool first = true, skipping = false;
+    unsigned year;
+    time_t mt = time(NULL);
+    struct tm tmv;
+
+    if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode))
+        mt = sb.st_mtime;
+    gmtime_r(&mt, &tmv);
+    year = (unsigned)tmv.tm_year + 1900;
+    if (!src_open(&s, fd)) {
+        fprintf(stderr, "ctix scan: %s: %s\n", path, s.err);
+        in->skipped = true;
+        src_close(&s);
+        return;
+    }
+    carry = malloc(BLOCK);
+    if (carry == NULL) {
+        fprintf(stderr, "ctix scan: %s: out of memory\n", path);
+        in->skipped = true;
+        src_close(&s);
+        return;
+    }
+    for (;;) {
+        struct blk *b = blk_get(r);
+        ssize_t k = 0;
+
+        b->in = in;
+        memcpy(b->buf, carry, carry_len);
+        b->len = carry_len;
+        carry_len = 0;
+        while (b->len < BLOCK) {
+            k = src_read(&s, b->buf + b->len, BLOCK - b->len);
+            if (k <= 0)
+                break;
+            b->len += (size_t)k;
+        }
+        if (first) {
+            scan_fmt_init(&st, (enum scan_fmt)r->o->fmt, b->buf, b->len < 65536 ? b->len : 65536,
+                          year);
+        }
+        if (skipping) {
+            /* Inside an over-long line: drop bytes up to its end. */
+            const char *nl = memchr(b->buf, '\n', b->len);
+
+            if (nl == NULL && k > 0) {
+                b->len = 0;
+                pthread_mutex_lock(&r->mu);
+                b->next = r->free_list;
+                r->free_list = b;
+                pthread_mutex_unlock(&r->mu);
+                continue;
+            }
+            size_t drop = nl ? (size_t)(nl - b->buf) + 1 : b->len;
+            memmove(b->buf, b->buf + drop, b->len - drop);
+            b->len -= drop;
+            skipping = false;
+            struct blk *lb = blk_get(r);
+            lb->kind = BLK_LONG;
+            lb->in = in;
+            blk_put(r, lb);
+        }
+        size_t cut = b->len;
+        if (k < 0) {
+            /* A read or decoding error: the last, cut-off line is not a line. */
+            const char *nl = memrchr(b->buf, '\n', b->len);
+
+            cut = nl != NULL ? (size_t)(nl - b->buf) + 1 : 0;
+        } else if (k > 0) {
+            /* Not the end: cut after the last newline, carry the rest. */
+            const char *nl = memrchr(b->buf, '\n', b->len);
+
+            if (nl == NULL) {
+                skipping = true; /* a line longer than a block (so than SCAN_LINE_MAX) */
+                cut = 0;
+            } else {
+                cut = (size_t)(nl - b->buf) + 1;
+            }
+        }
+        carry_len = k < 0 ? 0 : b->len - cut;
+        memcpy(carry, b->buf + cut, carry_len);
+        b->len = cut;
+        b->st = st;
+        state_advance(&st, b->buf, b->len, first);
+        first = first && b->len == 0;
+        if (b->len > 0) {
+            blk_put(r, b);
+        } else {
+            pthread_mutex_lock(&r->mu);
+            b->next = r->free_list;
+            r->free_list = b;
+            pthread_mutex_unlock(&r->mu);
+        }
+        if (k < 0) {
+            blk_error(r, in, s.err);
+            break;
+        }
+        if (k == 0 && carry_len == 0 && !skipping)
+            break;
+        if (k == 0 && skipping) {
+            struct blk *lb = blk_get(r);
+            lb->kind = BLK_LONG;
+            lb->in = in;
+            blk_put(r, lb);
+            break;
+        }
+    }
+    free(carry);
+    src_close(&s);
+}
+
+/* ---- the run ---- */
+
+void scan_result_cleanup(struct scan_result *res)
+{
+    for (size_t i = 0; i < res->n_sights; i++) {
+        for (size_t j = 0; j < res->sights[i].n_obs; j++)
+            free((void *)res->sights[i].obs[j].val);
+        free((void *)res->sights[i].obs);
+    }
+    free(res->sights);
+    memset(res, 0, sizeof(*res));
+}
+
+/* The aggregates as struct scan_sight, for scan_sightings(). */
+static enum ctix_rc build_sights(struct run *r, struct scan_result *res)
+{
+    size_t n = scan_index_count(r->ix), k = 0;
+
+    for (size_t i = 0; i < n; i++)
+        k += r->aggs[i].count > 0;
+    res->sights = calloc(k ? k : 1, sizeof(*res->sights));
+    if (res->sights == NULL)
+        return CTIX_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        struct agg *a = &r->aggs[i];
+
+        if (a->count == 0)
+            continue;
+        struct scan_sight *s = &res->sights[res->n_sights++];
+        struct scan_sight_obs *so = calloc(a->n_obs ? a->n_obs : 1, sizeof(*so));
+        if (so == NULL)
+            return CTIX_ENOMEM;
+        s->indicator_id = scan_index_id(r->ix, (uint32_t)i);
+        s->count = a->count;
+        s->first_ms = a->first;
+        s->last_ms = a->last;
+        for (size_t j = 0; j < a->n_obs; j++) {
+            so[j].kind = a->obs[j].kind;
+            char *v = malloc(a->obs[j].len + 1);
+
+            if (v != NULL)
+                memcpy(v, a->obs[j].val, a->obs[j].len + 1);
+            so[j].val = v;
+            if (v == NULL) {
+                s->obs = so;
+                s->n_obs = j;
+                return CTIX_ENOMEM;
+            }
+            so[j].len = a->obs[j].len;
+            so[j].count = a->obs[j].count;
+            so[j].first_ms = a->obs[j].first;
+            so[j].last_ms = a->obs[j].last;
+        }
+        s->obs = so;
+        s->n_obs = a->n_obs;
+    }
+    return CTIX_OK;
+}
+
+enum ctix_rc scan_run(const struct scan_index *ix, const struct scan_opts *o,
+                      const char *const *files, size_t n_files, struct scan_result *res)
+{
+    struct run r;
+    struct worker *ws = NULL;
+    pthread_t *th = NULL;
+    struct blk *blks = NULL;
+    struct input *ins = NULL;
+    unsigned nt = o->threads ? o->threads : 1;
+    size_t nblk = 2 * (size_t)nt + 2, started = 0;
+    enum ctix_rc rc = CTIX_ENOMEM;
+
+    memset(res, 0, sizeof(*res));
+    memset(&r, 0, sizeof(r));
+    r.ix = ix;
+    r.o = o;
+    r.tot = &res->tot;
+    r.ring = nblk + 1;
+    res->tot.start_mono_ms = now_ms_mono();
+    buf_init(&r.out, (size_t)1 << 40);
+    pthread_mutex_init(&r.mu, NULL);
+    pthread_cond_init(&r.cv, NULL);
+    r.done = calloc(r.ring, sizeof(*r.done));
+    blks = calloc(nblk, sizeof(*blks));
+    ins = calloc(n_files ? n_files : 1, sizeof(*ins));
+    ws = calloc(nt, sizeof(*ws));
+    th = calloc(nt, sizeof(*th));
+    if (r.done == NULL || blks == NULL || ins == NULL || ws == NULL || th == NULL)
+        goto out;
+    if (o->sightings) {
+        r.aggs = calloc(scan_index_count(ix) ? scan_index_count(ix) : 1, sizeof(*r.aggs));
+        if (r.aggs == NULL)
+            goto out;
+    }
+    for (size_t i = 0; i < nblk; i++) {
+        blks[i].buf = malloc(BLOCK);
+        if (blks[i].buf == NULL)
+            goto out;
+        buf_init(&blks[i].text, (size_t)1 << 40);
+        blks[i].next = r.free_list;
+        r.free_list = &blks[i];
+    }
+    for (size_t i = 0; i < n_files; i++) {
+        struct stat sb;
+
+        if (strcmp(files[i], "-") != 0 && stat(files[i], &sb) == 0 && S_ISREG(sb.st_mode))
+            r.bytes_total += (uint64_t)sb.st_size;
+    }
+    for (unsigned i = 0; i < nt; i++) {
+        ws[i].run = &r;
+        scan_rec_init(&ws[i].rec);
+        if (pthread_create(&th[i], NULL, worker_main, &ws[i]) != 0)
+            break;
+        started++;
+    }
+    if (started == 0)
+        goto out;
+    for (size_t i = 0; i < n_files && !r.failed; i++) {
+        struct input *in = &ins[i];
+        bool is_stdin = strcmp(files[i], "-") == 0;
+        int fd = is_stdin ? 0 : open(files[i], O_RDONLY | O_CLOEXEC);
+
+        in->name = is_stdin ? "(stdin)" : files[i];
+        if (fd < 0) {
+            fprintf(stderr, "ctix scan: %s: %s\n", files[i], strerror(errno));
+            in->skipped = true;
+        } else {
+            struct stat sb;
+
+            if (fstat(fd, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+                fprintf(stderr, "ctix scan: %s: is a directory\n", files[i]);
+                in->skipped = true;
+            } else {
+                read_input(&r, in, fd, in->name);
+            }
+            if (!is_stdin)
+                close(fd);
+        }
+    }
+    pthread_mutex_lock(&r.mu);
+    r.eof = true;
+    pthread_cond_broadcast(&r.cv);
+    pthread_mutex_unlock(&r.mu);
+    for (size_t i = 0; i < started; i++)
+        pthread_join(th[i], NULL);
+    started = 0;
+    rc = r.rc;
+    if (rc == CTIX_OK && o->out != NULL && r.out.len > 0 &&
+        fwrite(r.out.data, 1, r.out.len, o->out) != r.out.len)
+        rc = CTIX_EIO;
+    if (o->out != NULL && fflush(o->out) != 0)
+        rc = CTIX_EIO;
+    progress(&r, true);
+    for (size_t i = 0; i < n_files; i++) {
+        if (ins[i].n_bad > MAX_REPORTS)
+            fprintf(stderr, "ctix scan: %s: %llu lines reported in all (the first %d listed)\n",
+                    ins[i].name, (unsigned long long)ins[i].n_bad, MAX_REPORTS);
+        if (ins[i].skipped || ins[i].n_bad > ins[i].n_notes)
+            res->tot.inputs_skipped++;
+        res->tot.lines += ins[i].lines;
+    }
+    res->tot.files = n_files;
+    res->tot.elapsed_ms = now_ms_mono() - res->tot.start_mono_ms;
+    if (rc == CTIX_OK && r.aggs != NULL)
+        rc = build_sights(&r, res);
+out:
+    if (started > 0) {
+        pthread_mutex_lock(&r.mu);
+        r.eof = true;
+        r.failed = true;
+        pthread_cond_broadcast(&r.cv);
+        pthread_mutex_unlock(&r.mu);
+        for (size_t i = 0; i < started; i++)
+            pthread_join(th[i], NULL);
+    }
+    if (r.aggs != NULL) {
+        for (size_t i = 0; i < scan_index_count(ix); i++) {
+            for (size_t j = 0; j < r.aggs[i].n_obs; j++)
+                free(r.aggs[i].obs[j].val);
+            free(r.aggs[i].obs);
+        }
+        free(r.aggs);
+    }
+    for (size_t i = 0; blks != NULL && i < nblk; i++) {
+        free(blks[i].buf);
+        free(blks[i].hits);
+        free(blks[i].bad);
+        buf_cleanup(&blks[i].text);
+    }
+    for (unsigned i = 0; ws != NULL && i < nt; i++) {
+        scan_rec_cleanup(&ws[i].rec);
+        scan_matcher_cleanup(&ws[i].m);
+    }
+    buf_cleanup(&r.out);
+    free(blks);
+    free(ins);
+    free(ws);
+    free(th);
+    free(r.done);
+    pthread_mutex_destroy(&r.mu);
+    pthread_cond_destroy(&r.cv);
+    return rc;
+}
