@@ -35,6 +35,7 @@ int cmd_peer(int argc, char **argv);
 int cmd_trust(int argc, char **argv);
 int cmd_sync(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
+int cmd_scan(int argc, char **argv);
 
 /* ---- errors: the one place that formats them ---- */
 
@@ -114,6 +115,11 @@ bool cli_name_valid(const char *s);
  * key is kept when keep is true (and printed), refused otherwise: a key is the node's identity,
  * never replaced. Prints errors as cmd; returns CLI_EXIT_OK or CLI_EXIT_FAIL. */
 int cli_node_key_create(const char *cmd, const char *dir, bool keep);
+/* Stores text[0..len) (a bundle of this node's own objects) into collection coll through the
+ * import path: validated, signed with the node key, audited; prints a summary labelled label on
+ * stderr. CLI_EXIT_OK, or CLI_EXIT_FAIL after printing why. */
+int cli_import_text(const char *cmd, const char *dir, struct store *st, const char *coll,
+                    const char *label, const char *text, size_t len);
 /* "2024-05-01T10:00:00Z" (seconds precision) into out[21]. */
 void cli_time_format(int64_t us, char out[21]);
 

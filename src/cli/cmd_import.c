@@ -93,15 +93,17 @@ out:
     return rc;
 }
 
+static bool import_text(const struct import_dest *dst, const char *coll_id, const char *file,
+                        const char *text, size_t len, struct taxii_add_item *items,
+                        struct import_totals *t, bool progress);
+
 /* Returns false when the file failed as a whole (unreadable, not JSON, store error). */
 static bool import_file(const struct import_dest *dst, const char *coll_id, const char *file,
                         struct taxii_add_item *items, struct import_totals *t)
 {
     struct ctix_diag d;
     char *text = NULL;
-    size_t len = 0, n;
-    json_t *objects = NULL;
-    struct stix_span *spans = NULL;
+    size_t len = 0;
     enum ctix_rc rc;
     bool ok = false, progress = isatty(STDERR_FILENO) == 1;
 
@@ -112,6 +114,25 @@ static bool import_file(const struct import_dest *dst, const char *coll_id, cons
         cli_error_file(file, 0, 0, "%s", rc == CTIX_ETOOBIG ? "larger than 1 GiB" : d.msg);
         goto out;
     }
+    ok = import_text(dst, coll_id, file, text, len, items, t, progress);
+out:
+    free(text);
+    return ok;
+}
+
+/* The objects of a bundle held in text[0..len), labelled file in messages. */
+static bool import_text(const struct import_dest *dst, const char *coll_id, const char *file,
+                        const char *text, size_t len, struct taxii_add_item *items,
+                        struct import_totals *t, bool progress)
+{
+    struct ctix_diag d;
+    size_t n;
+    json_t *objects = NULL;
+    struct stix_span *spans = NULL;
+    enum ctix_rc rc;
+    bool ok = false;
+
+    ctix_diag_clear(&d);
     rc = stix_container_parse_spans(text, len, &objects, &spans, &d);
     if (rc != CTIX_OK) {
         cli_error_file(file, d.line, d.col, "%s", d.msg[0] != '\0' ? d.msg : ctix_strerror(rc));
@@ -138,7 +159,6 @@ static bool import_file(const struct import_dest *dst, const char *coll_id, cons
         fputs("\r\033[K", stderr);
     ok = true;
 out:
-    free(text);
     free(spans);
     json_decref(objects);
     return ok;
@@ -261,5 +281,59 @@ out:
     prov_key_free(node.key);
     store_close(st);
     cli_args_cleanup(&a);
+    return ret;
+}
+
+/* The node's own objects made by another command (`ctix scan --report-to`): stored and signed
+ * exactly as `ctix import` stores a file. */
+int cli_import_text(const char *cmd, const char *dir, struct store *st, const char *coll,
+                    const char *label, const char *text, size_t len)
+{
+    struct store_collection *c = NULL;
+    struct taxii_add_item *items = NULL;
+    struct sync_node node = {0};
+    struct import_dest dst = {&node, 0};
+    struct import_totals t = {0, 0, 0, 0};
+    struct ctix_diag d;
+    enum ctix_rc rc;
+    int ret = CLI_EXIT_FAIL;
+
+    ctix_diag_clear(&d);
+    rc = sync_node_load(&node, st, &d);
+    if (rc == CTIX_OK)
+        rc = node_key(dir, &node, &d);
+    if (rc == CTIX_OK)
+        rc = prov_audit_open(dir, &node.audit, &d);
+    if (rc != CTIX_OK) {
+        cli_error(cmd, "%s", d.msg[0] != '\0' ? d.msg : ctix_strerror(rc));
+        goto out;
+    }
+    prov_audit_set_key(node.audit, node.key);
+    c = malloc(sizeof(*c));
+    items = calloc(IMPORT_BATCH, sizeof(*items));
+    if (c == NULL || items == NULL) {
+        cli_error(cmd, "out of memory");
+        goto out;
+    }
+    rc = store_collection_get(st, coll, c);
+    if (rc != CTIX_OK) {
+        cli_error(cmd, "%s '%s'", rc == CTIX_ENOTFOUND ? "no collection" : "cannot read collection",
+                  coll);
+        goto out;
+    }
+    if (import_text(&dst, c->id, label, text, len, items, &t, false) && t.rejected == 0)
+        ret = CLI_EXIT_OK;
+    ctix_diag_clear(&d);
+    if (prov_audit_sync(node.audit, &d) != CTIX_OK) {
+        cli_error(cmd, "audit log: %s", d.msg);
+        ret = CLI_EXIT_FAIL;
+    }
+    fprintf(stderr, "ctix %s: %s: %zu stored, %zu already present, %zu rejected\n", cmd, label,
+            t.stored, t.present, t.rejected);
+out:
+    free(items);
+    free(c);
+    prov_audit_close(node.audit);
+    prov_key_free(node.key);
     return ret;
 }

@@ -136,6 +136,40 @@ static const struct cli_cmd commands[] = {
      "object written and every object withheld goes to the audit log. The other node\n"
      "takes the file with 'ctix import --from PEER'.\n",
      false},
+    {"scan", cmd_scan,
+     "ctix scan (--data DIR --collection ID | --indicators BUNDLE.json) [--format F]\n"
+     "                 [--out FILE] [--sightings FILE] [--report-to COLLECTION] FILE...",
+     "match logs against every indicator, report hits and sightings",
+     DATA_HELP
+     "  --collection ID       the indicators of this collection of the node (latest versions,\n"
+     "                        local or verified, not revoked)\n"
+     "  --indicators FILE     the indicators of a STIX bundle file (repeatable)\n"
+     "  --format F            auto (default), plain, jsonl, zeek, csv, squid, combined, syslog\n"
+     "  --out FILE            the hits, one JSON line each (default: standard output)\n"
+     "  --sightings FILE      write a STIX bundle: one sighting per indicator hit, with the\n"
+     "                        observed-data of its hits and our identity\n"
+     "  --report-to ID        store those sightings in this collection of the node (signed),\n"
+     "                        so that federation carries them to the indicators' producers\n"
+     "  --tlp LEVEL           the marking of what is made: clear, green, amber (default),\n"
+     "                        amber+strict, red\n"
+     "  --identity NAME       who sighted (default: the node's organisation)\n"
+     "  --valid-at TIME       judge indicators' validity at TIME (\"now\" or a timestamp) for\n"
+     "                        every record, not at each record's own time: a retro-hunt of old\n"
+     "                        logs with today's indicators\n"
+     "  --threads N           workers (default: one per core)\n"
+     "  --progress, --no-progress   the progress line on stderr (default: when a terminal)\n"
+     "  --quiet               no index and summary lines on stderr\n"
+     "FILE is a log (\"-\" is standard input); gzip and zstd files are read directly. A hit is a\n"
+     "JSON line {\"file\",\"line\",\"time\",\"observable\",\"type\",\"indicator\",\"name\"} in "
+     "input\n"
+     "order per file. Addresses match exactly (1.2.3.4 is not inside 11.2.3.45) and by CIDR\n"
+     "(an indicator value '10.0.0.0/8' or ISSUBSET), a domain also matches its subdomains,\n"
+     "URLs match in a normal form (scheme and host case, default port, percent-encoding) or by\n"
+     "prefix (LIKE 'http://x/y/%'). An indicator matches only between valid_from and\n"
+     "valid_until at the record's own time. Other patterns are evaluated on the records their\n"
+     "keys let through. Exit 0: everything was scanned; 3: some input was skipped (named on\n"
+     "stderr with file and line); 1: the scan could not run; 2: usage.\n",
+     false},
     {"pattern", cmd_pattern,
      "ctix pattern check [--syntax] PATTERN\n"
      "       ctix pattern match PATTERN OBSERVED.json...\n"
