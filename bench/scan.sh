@@ -1,0 +1,158 @@
+#!/bin/sh
+# `ctix scan` (issue 4) on the 1 GB mixed log of ../shared/bench/gen_logs.py (squid, Zeek dns and
+# JSON firewall sections in one file) with 10k, 100k and 1M indicators:
+#  (a) exactness against the generator's ground truth, per format: zero missed and zero false
+#      (scan_score.py), once with validity judged at each record's time (the default; truth lines
+#      whose indicator was not yet valid are expected to be withheld) and once with --valid-at now
+#      (the generator's truth as it is);
+#  (b) speed with 1M indicators, index built: one core (taskset -c 0, --threads 1) and both cores,
+#      RUNS (3) runs each, medians; GB/s of log;
+#  (c) the index for 1M indicators: from the bundle file and from a node's store (time, peak RSS);
+#  (d) the peers on the same file and indicators in the same run: LC_ALL=C grep -F -f and
+#      rg -F -f (PEER_RUNS runs, default 1: they take minutes), and the ratio.
+#
+#   make bench && bench/scan.sh
+# Environment: SCAN_DATA (default build/bench-data/scan: generated there when missing, ~1 min),
+# GEN_LOGS (default ../shared/bench/gen_logs.py), RUNS (3), PEER_RUNS (1), PEERS ("grep rg"),
+# PARTS ("exact speed index peers"), SIZES ("10000 100000 1000000").
+. "$(dirname "$0")/lib.sh"
+need_ctix
+RUNS=${RUNS:-3}
+PEER_RUNS=${PEER_RUNS:-1}
+PEERS=${PEERS:-"grep rg"}
+PARTS=${PARTS:-"exact speed index peers"}
+SIZES=${SIZES:-"10000 100000 1000000"}
+DATA=${SCAN_DATA:-build/bench-data/scan}
+GEN=${GEN_LOGS:-../shared/bench/gen_logs.py}
+LOG=$DATA/mixed.log
+OUT=build/bench-data/scan-out
+mkdir -p "$OUT"
+
+if [ ! -s "$LOG" ] || [ ! -s "$DATA/ioc-1000000.stix.json" ]; then
+    [ -f "$GEN" ] || die "no $LOG and no generator at $GEN (set SCAN_DATA or GEN_LOGS)"
+    echo "generating the indicators and the 1 GB log into $DATA (about a minute)"
+    python3 "$GEN" --seed 1 --outdir "$DATA" --sizes 10000,100000,1000000 --log-format mixed \
+        --log-size 1G >/dev/null || die "gen_logs.py failed"
+fi
+BYTES=$(stat -c %s "$LOG")
+echo "log: $LOG, $BYTES bytes, $(wc -l <"$LOG") lines"
+cat "$LOG" >/dev/null # into the page cache, as for every contender
+
+# secs OUTFILE CMD...: runs CMD with its output into OUTFILE, prints its wall time in seconds.
+secs() {
+    o=$1
+    shift
+    t0=$(now)
+    "$@" >"$o"
+    t1=$(now)
+    echo "$t0 $t1" | awk '{ printf "%.3f", $2 - $1 }'
+}
+
+# peak_rss_mb CMD...: runs CMD under /usr/bin/time, prints the peak RSS in MB.
+peak_rss_mb() {
+    /usr/bin/time -f '%M' -o "$OUT/rss" "$@" >/dev/null 2>&1
+    awk '{ printf "%.0f", $1 / 1024 }' "$OUT/rss"
+}
+
+case " $PARTS " in *" exact "*)
+    echo "== (a) exactness against the generator's truth"
+    for n in $SIZES; do
+        for mode in record now; do
+            extra=""
+            score=""
+            [ "$mode" = now ] && extra="--valid-at now"
+            [ "$mode" = record ] && score="--record-time"
+            # shellcheck disable=SC2086
+            "$CTIX" scan --quiet --no-progress $extra --indicators "$DATA/ioc-$n.stix.json" \
+                --out "$OUT/hits-$n-$mode.jsonl" "$LOG"
+            echo "$n indicators, validity at $mode:"
+            python3 bench/scan_score.py "$DATA/ioc-$n.stix.json" "$DATA/mixed.truth.tsv" \
+                "$DATA/mixed.nearmiss.tsv" "$OUT/hits-$n-$mode.jsonl" $score ||
+                echo "  NOT EXACT"
+        done
+    done
+    ;;
+esac
+
+case " $PARTS " in *" speed "*)
+    echo "== (b) speed with 1,000,000 indicators (the index built once per run, not timed here)"
+    for cores in 1 2; do
+        set --
+        for i in $(seq "$RUNS"); do
+            if [ "$cores" = 1 ]; then
+                taskset -c 0 "$CTIX" scan --threads 1 --no-progress --valid-at now \
+                    --indicators "$DATA/ioc-1000000.stix.json" --out /dev/null "$LOG" \
+                    2>"$OUT/speed.err"
+            else
+                "$CTIX" scan --threads 2 --no-progress --valid-at now \
+                    --indicators "$DATA/ioc-1000000.stix.json" --out /dev/null "$LOG" \
+                    2>"$OUT/speed.err"
+            fi
+            s=$(sed -n 's/.* in \([0-9.]*\) s (.*/\1/p' "$OUT/speed.err" | tail -1)
+            set -- "$@" "$s"
+        done
+        m=$(median "$@")
+        echo "$cores core(s): scan $m s (runs: $*), $(echo "$BYTES $m" |
+            awk '{ printf "%.2f", $1 / $2 / 1e9 }') GB/s"
+        eval "SCAN_$cores=$m"
+    done
+    ;;
+esac
+
+case " $PARTS " in *" index "*)
+    echo "== (c) the index for 1,000,000 indicators"
+    set --
+    for i in $(seq "$RUNS"); do
+        "$CTIX" scan --no-progress --indicators "$DATA/ioc-1000000.stix.json" --out /dev/null \
+            /dev/null 2>"$OUT/index.err"
+        s=$(sed -n 's/.* in \([0-9.]*\) s, .*/\1/p' "$OUT/index.err" | head -1)
+        set -- "$@" "$s"
+    done
+    rss=$(peak_rss_mb "$CTIX" scan --no-progress --indicators "$DATA/ioc-1000000.stix.json" \
+        --out /dev/null /dev/null)
+    echo "from the bundle: $(median "$@") s (runs: $*), peak RSS $rss MB ($(grep -o '[0-9.]* MB$' "$OUT/index.err") held by the index)"
+    NODE=$OUT/node
+    if [ ! -f "$NODE/.loaded" ]; then
+        rm -rf "$NODE"
+        "$CTIX" init --data "$NODE" --org bench >/dev/null || die "init failed"
+        "$CTIX" collection add --data "$NODE" --title iocs --alias iocs >/dev/null ||
+            die "collection add failed"
+        echo "importing 1,000,000 indicators into a node (once; kept in $NODE)"
+        "$CTIX" import --data "$NODE" --collection iocs "$DATA/ioc-1000000.stix.json" >/dev/null ||
+            die "import failed"
+        touch "$NODE/.loaded"
+    fi
+    set --
+    for i in $(seq "$RUNS"); do
+        "$CTIX" scan --no-progress --data "$NODE" --collection iocs --out /dev/null /dev/null \
+            2>"$OUT/index.err"
+        s=$(sed -n 's/.* in \([0-9.]*\) s, .*/\1/p' "$OUT/index.err" | head -1)
+        set -- "$@" "$s"
+    done
+    rss=$(peak_rss_mb "$CTIX" scan --no-progress --data "$NODE" --collection iocs --out /dev/null \
+        /dev/null)
+    echo "from the store: $(median "$@") s (runs: $*), peak RSS $rss MB"
+    ;;
+esac
+
+case " $PARTS " in *" peers "*)
+    echo "== (d) peers, same file, 1,000,000 indicators (ioc-1000000.txt), $PEER_RUNS run(s)"
+    for p in $PEERS; do
+        set --
+        for i in $(seq "$PEER_RUNS"); do
+            case $p in
+            grep) s=$(secs "$OUT/peer.out" env LC_ALL=C grep -F -f "$DATA/ioc-1000000.txt" "$LOG") ;;
+            rg) s=$(secs "$OUT/peer.out" rg -F -f "$DATA/ioc-1000000.txt" "$LOG") ;;
+            esac
+            set -- "$@" "$s"
+        done
+        m=$(median "$@")
+        echo "$p: $m s (runs: $*), $(wc -l <"$OUT/peer.out") lines reported"
+        for c in 1 2; do
+            eval "v=\${SCAN_$c:-}"
+            [ -n "$v" ] && echo "  ctix on $c core(s) is $(echo "$m $v" |
+                awk '{ printf "%.0f", $1 / $2 }')x faster"
+        done
+    done
+    ;;
+esac
