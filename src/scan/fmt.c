@@ -1305,7 +1305,7 @@ static enum scan_line_rc json_line(const char *line, size_t len, struct scan_rec
                 }
             }
             if (time_val) {
-                if (r->time_ms == SCAN_TIME_NONE && !scan_time_iso(p, n, &r->time_ms))
+                if (r->time_ms == SCAN_TIME_NONE && !time_any(p, n, &r->time_ms))
                     r->time_ms = SCAN_TIME_NONE;
             } else if (n > 0) {
                 scan_value_add(r, p, n, (uint32_t)(i + 1));
