@@ -1183,6 +1183,69 @@ static bool json_time_key(const char *k, size_t n)
     }
 }
 
+/* A string value's observables, or the record's time when it is a top-level time key's. */
+static void json_str_value(struct scan_rec *r, const char *p, size_t n, size_t off, bool time_val)
+{
+    if (time_val) {
+        if (r->time_ms == SCAN_TIME_NONE && !time_any(p, n, &r->time_ms))
+            r->time_ms = SCAN_TIME_NONE;
+    } else if (n > 0) {
+        scan_value_add(r, p, n, (uint32_t)off);
+    }
+}
+
+/* The fast lane of a plain line (json_quotes): compact "key":"string" and "key":number members
+ * one after another, each read without going through the general state machine. From the key
+ * at *i; stops before anything else (nested values, white space, a malformed member), which the
+ * general path then reads or refuses. true when at least one member was read: *i is then just
+ * after the last one. */
+static bool json_members_fast(const char *line, size_t len, const uint32_t *qpos, size_t n_q,
+                              size_t *qi, size_t *i, bool top, struct scan_rec *r)
+{
+    size_t k = *qi, at = *i;
+    bool any = false;
+
+    for (;;) {
+        size_t ke, j, ve;
+        bool tv;
+
+        if (k + 1 >= n_q || qpos[k] != at)
+            break;
+        ke = qpos[k + 1];
+        j = ke + 1;
+        if (j + 1 >= len || line[j] != ':')
+            break;
+        j++;
+        tv = top && json_time_key(line + at + 1, ke - at - 1);
+        if (line[j] == '"') {
+            if (k + 3 >= n_q || qpos[k + 2] != j)
+                break;
+            ve = qpos[k + 3];
+            json_str_value(r, line + j + 1, ve - j - 1, j + 1, tv);
+            k += 4;
+            at = ve + 1;
+        } else if (json_tok[(unsigned char)line[j]] == JC_NUM) {
+            ve = json_num_scan(line, len, j);
+            if (ve == 0)
+                break;
+            if (tv && r->time_ms == SCAN_TIME_NONE && !time_any(line + j, ve - j, &r->time_ms))
+                r->time_ms = SCAN_TIME_NONE;
+            k += 2;
+            at = ve;
+        } else {
+            break;
+        }
+        any = true;
+        *qi = k;
+        *i = at;
+        if (at + 1 < len && line[at] == ',' && line[at + 1] == '"')
+            at++;
+        else
+            break;
+    }
+    return any;
+}
+
 /* Reads one JSON object, validating it, and hands every string value to scan_value_add. The
  * nesting is a bit stack (1: array) so that depth costs no allocation. */
 static enum scan_line_rc json_line(const char *line, size_t len, struct scan_rec *r,
@@ -1210,6 +1273,11 @@ static enum scan_line_rc json_line(const char *line, size_t len, struct scan_rec
             i++;
         if (i >= len)
             goto bad;
+        if (state == J_KEY && fast &&
+            json_members_fast(line, len, qpos, n_q, &qi, &i, depth == 1, r)) {
+            state = J_AFTER;
+            continue;
+        }
         if (state == J_KEY) {
             size_t e = i;
             bool esc = false;
@@ -1304,12 +1372,7 @@ static enum scan_line_rc json_line(const char *line, size_t len, struct scan_rec
                     p = o;
                 }
             }
-            if (time_val) {
-                if (r->time_ms == SCAN_TIME_NONE && !time_any(p, n, &r->time_ms))
-                    r->time_ms = SCAN_TIME_NONE;
-            } else if (n > 0) {
-                scan_value_add(r, p, n, (uint32_t)(i + 1));
-            }
+            json_str_value(r, p, n, i + 1, time_val);
             i = e + 1;
             break;
         }
