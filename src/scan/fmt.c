@@ -707,7 +707,7 @@ static enum scan_line_rc zeek_line(const struct scan_fmt_state *st, const char *
 {
     const char sep = st->zeek_sep;
     const unsigned n_fields = st->n_fields;
-    size_t pos = 0, n_sep;
+    size_t pos = 0, n_sep, n_read;
     size_t host_off = 0, host_len = 0, uri_off = 0, uri_len = 0;
     bool host = false, uri = false;
     uint32_t seps[SCAN_MAX_FIELDS];
@@ -717,17 +717,21 @@ static enum scan_line_rc zeek_line(const struct scan_fmt_state *st, const char *
         *why = "Zeek record before any #fields header";
         goto out;
     }
-    n_sep = byte_positions(line, len, sep, seps, n_fields);
-    if (n_sep + 1 != n_fields) {
+    /* columns past SCAN_MAX_FIELDS have no role: they are only counted */
+    n_read = n_fields < SCAN_MAX_FIELDS ? n_fields : SCAN_MAX_FIELDS;
+    n_sep = byte_positions(line, len, sep, seps, n_read);
+    if (n_sep == n_read || n_sep + 1 != n_read) {
         size_t nf = n_sep + 1;
 
-        if (n_sep == n_fields) /* there may be more: count them for the message */
+        if (n_sep == n_read) /* there may be more: count them */
             nf = byte_count(line, len, sep) + 1;
-        *why = rec_msg(r, "field count differs from the #fields header",
-                       "%zu fields where the #fields header names %u", nf, n_fields);
-        goto out;
+        if (nf != n_fields) {
+            *why = rec_msg(r, "field count differs from the #fields header",
+                           "%zu fields where the #fields header names %u", nf, n_fields);
+            goto out;
+        }
     }
-    for (size_t nf = 0; nf < n_fields; nf++) {
+    for (size_t nf = 0; nf < n_read; nf++) {
         size_t end = nf < n_sep ? seps[nf] : len;
         unsigned role = st->role[nf];
 
@@ -896,9 +900,8 @@ static bool zeek_header_read(struct scan_fmt_state *st, const char *line, size_t
                 break;
             s = end + 1;
         }
-        /* a record never has more fields than the state can describe, so a header naming more
-         * makes every record BAD rather than read with columns shifted */
-        st->n_fields = (uint16_t)(n <= SCAN_MAX_FIELDS ? n : 0);
+        /* a header naming more columns than n_fields can count is not believed */
+        st->n_fields = (uint16_t)(n <= UINT16_MAX ? n : 0);
         st->in_zeek = st->n_fields > 0;
     } else if (zeek_hdr(st, line, len, "#types", &v, &vl)) {
         size_t s = 0, n = 0;
@@ -909,7 +912,7 @@ static bool zeek_header_read(struct scan_fmt_state *st, const char *line, size_t
             const char *t = v + s;
             size_t tl = end - s;
 
-            if (n < st->n_fields) {
+            if (n < st->n_fields && n < SCAN_MAX_FIELDS) {
                 uint8_t role = st->role[n];
 
                 if (tl == 4 && memcmp(t, "addr", 4) == 0)

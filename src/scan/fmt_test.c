@@ -851,6 +851,40 @@ static void test_binary(void **state)
     scan_rec_cleanup(&r);
 }
 
+/* A Zeek header naming more columns than have roles: records are counted against it, the first
+ * SCAN_MAX_FIELDS columns are read. */
+static void test_zeek_wide(void **state)
+{
+    enum { N = SCAN_MAX_FIELDS + 44 };
+    struct scan_fmt_state st;
+    struct scan_rec r;
+    char hdr[16 * N], line[16 * N];
+    size_t hl = 0, ll = 0;
+    const char *why;
+
+    (void)state;
+    hl += (size_t)snprintf(hdr + hl, sizeof(hdr) - hl, "#fields\tts\tid.orig_h");
+    ll += (size_t)snprintf(line + ll, sizeof(line) - ll, "1714996800\t10.0.0.1");
+    for (unsigned i = 2; i < N; i++) {
+        hl += (size_t)snprintf(hdr + hl, sizeof(hdr) - hl, "\t%s", i == N - 1 ? "query" : "x");
+        ll += (size_t)snprintf(line + ll, sizeof(line) - ll, "\t%s",
+                               i == N - 1 ? "late.example" : "-");
+    }
+    scan_fmt_init(&st, SCAN_FMT_ZEEK, NULL, 0, 2024);
+    assert_true(scan_fmt_header(&st, hdr, hl));
+    assert_int_equal(st.n_fields, N);
+    scan_rec_init(&r);
+    assert_true(scan_rec_reset(&r, ll));
+    assert_int_equal(scan_fmt_line(&st, line, ll, &r, &why), SCAN_LINE_OK);
+    assert_int_equal(r.n_obs, 1); /* the address; the query is past the columns with roles */
+    assert_true(obs_is(&r.obs[0], "v4:10.0.0.1"));
+    ll -= strlen("\tlate.example");
+    assert_true(scan_rec_reset(&r, ll));
+    assert_int_equal(scan_fmt_line(&st, line, ll, &r, &why), SCAN_LINE_BAD);
+    assert_string_equal(why, "299 fields where the #fields header names 300");
+    scan_rec_cleanup(&r);
+}
+
 static void test_names(void **state)
 {
     (void)state;
@@ -871,7 +905,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lines),      cmocka_unit_test(test_detect),
         cmocka_unit_test(test_auto_mixed), cmocka_unit_test(test_auto_csv),
-        cmocka_unit_test(test_binary),     cmocka_unit_test(test_names),
+        cmocka_unit_test(test_binary),     cmocka_unit_test(test_zeek_wide),
+        cmocka_unit_test(test_names),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
