@@ -22,6 +22,7 @@
  * outside valid_from/valid_until at the record's time do not match. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "pattern/pattern.h"
 #include "scan/scan.h"
@@ -41,27 +42,65 @@ static uint64_t mix64(uint64_t h)
     return h;
 }
 
-/* Word-at-a-time hash of a string key of a kind other than domains. */
+/* 64x64 -> 128-bit multiply folded to 64 bits: full avalanche from both operands. */
+static inline uint64_t fold_mul(uint64_t a, uint64_t b)
+{
+    unsigned __int128 r = (unsigned __int128)a * b;
+
+    return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+
+/* A string key's hash: 16 bytes per step, each step's multiply independent of the previous one
+ * (they are only xor-ed together), so a long URL costs a few cycles per 16 bytes instead of a
+ * multiply latency per 8. Keyed by the index's secret seed: both indicators and logs come from
+ * outside, and a table an attacker can aim collisions at is a denial of service. */
 static uint64_t hash_words(uint64_t seed, unsigned kind, const char *p, size_t n)
 {
-    uint64_t h = seed ^ ((uint64_t)kind << 56) ^ n, w;
+    const uint64_t k1 = 0xa0761d6478bd642fu, k2 = 0xe7037ed1a0b428dbu, k3 = 0x8ebc6af09c88c6e3u;
+    uint64_t acc = seed ^ ((uint64_t)kind << 56) ^ n, a, b;
+    size_t i = 0;
 
-    while (n >= 8) {
-        memcpy(&w, p, 8);
-        h = (h ^ w) * 0x9e3779b97f4a7c15u;
-        h ^= h >> 29;
-        p += 8;
-        n -= 8;
+    for (; i + 16 <= n; i += 16) {
+        memcpy(&a, p + i, 8);
+        memcpy(&b, p + i + 8, 8);
+        acc ^= fold_mul(a ^ k1 ^ seed, b ^ k2 ^ (i << 1));
     }
-    w = 0;
-    memcpy(&w, p, n);
-    h = (h ^ w ^ ((uint64_t)n << 59)) * 0x9e3779b97f4a7c15u;
-    return mix64(h);
+    a = b = 0;
+    if (n - i > 8) {
+        memcpy(&a, p + i, 8);
+        memcpy(&b, p + i + 8, n - i - 8);
+    } else {
+        memcpy(&a, p + i, n - i);
+    }
+    acc = fold_mul(acc ^ a ^ k3, b ^ k2 ^ seed ^ n);
+    return fold_mul(acc ^ k1, seed ^ k3);
 }
 
 static uint64_t hash_str(uint64_t seed, unsigned kind, const char *p, size_t n)
 {
     return hash_words(seed, kind, p, n);
+}
+
+/* ---- memory ---- */
+
+/* Zeroed memory for a big table, on transparent huge pages where the kernel allows: the tables
+ * are probed at random, and with 4 KB pages nearly every probe of a large one also misses the
+ * TLB. free() releases it. */
+static void *big_calloc(size_t n, size_t elem)
+{
+    size_t bytes;
+    void *p = NULL;
+
+    if (n != 0 && elem > SIZE_MAX / n)
+        return NULL;
+    bytes = n * elem;
+    if (bytes < ((size_t)2 << 20))
+        return calloc(n, elem);
+    if (posix_memalign(&p, (size_t)2 << 20, bytes) != 0)
+        return NULL;
+    (void)madvise(p, bytes, MADV_HUGEPAGE);
+    memset(p, 0, bytes);
+    return p;
 }
 
 /* ---- growable arrays ---- */
@@ -111,6 +150,8 @@ static enum ctix_rc pool_add(struct pool *pl, const char *s, size_t n, uint64_t 
 
 /* An indicator under a key; EVAL when the key is only a prefilter of its pattern. */
 #define TAG_EVAL 0x80000000u
+
+#define UHOST_BITS (1u << 21)
 
 struct tag {
     uint32_t ind; /* indicator index | TAG_EVAL */
@@ -217,6 +258,11 @@ struct scan_index {
     size_t n_upre, cap_upre;
     struct stable uhost; /* SCAN_URL keys "scheme://host" -> first prefix (in tags field) */
     uint32_t upre_short; /* prefixes shorter than their scheme+host: checked for every URL */
+    /* Keys per observable kind: a kind with none is not even hashed. */
+    size_t kind_keys[SCAN_KIND_N];
+    /* A filter of the hosts of URL keys (UHOST_BITS bits, two per host): a log URL is hashed
+     * and looked up whole only when its host passes, which most do not. */
+    uint64_t *uhost_bits;
     /* prefilters that are "any value of kind K": evaluate on every record with such an obs */
     uint32_t any_tags[SCAN_KIND_N];
     struct scan_index_stats st;
@@ -273,7 +319,7 @@ static enum ctix_rc stable_rehash(struct scan_index *ix, struct stable *t)
         want *= 2;
     if (t->mask != 0 && want <= t->mask + 1)
         return CTIX_OK;
-    struct sslot *ns = calloc(want, sizeof(*ns));
+    struct sslot *ns = big_calloc(want, sizeof(*ns));
     if (ns == NULL)
         return CTIX_ENOMEM;
     for (size_t k = 0; k < t->n; k++) {
@@ -499,6 +545,7 @@ void scan_index_free(struct scan_index *ix)
     free(ix->upre);
     free(ix->uhost.slots);
     free(ix->uhost.keys);
+    free(ix->uhost_bits);
     free(ix);
 }
 
@@ -608,6 +655,55 @@ static enum ctix_rc add_prefix(struct add_ctx *a, const char *p, size_t n)
     return CTIX_OK;
 }
 
+/* The authority of a URL in normal form ("scheme://" up to the path, query or fragment): what
+ * the URL-host filter is keyed by, computed the same way for indicators and logs. */
+static bool url_authority(const char *p, size_t n, size_t *off, size_t *len)
+{
+    const char *sep = n >= 3 ? memmem(p, n < 64 ? n : 64, "://", 3) : NULL;
+    size_t a, e;
+
+    if (sep == NULL)
+        return false;
+    a = (size_t)(sep - p) + 3;
+    for (e = a; e < n && p[e] != '/' && p[e] != '?' && p[e] != '#'; e++)
+        ;
+    *off = a;
+    *len = e - a;
+    return true;
+}
+
+static uint64_t uhost_hash(uint64_t seed, const char *p, size_t n)
+{
+    return hash_words(seed, 0xfc, p, n);
+}
+
+static bool uhost_test(const struct scan_index *ix, uint64_t h)
+{
+    uint32_t b1 = (uint32_t)h & (UHOST_BITS - 1), b2 = (uint32_t)(h >> 40) & (UHOST_BITS - 1);
+
+    return (ix->uhost_bits[b1 / 64] >> (b1 % 64) & 1) && (ix->uhost_bits[b2 / 64] >> (b2 % 64) & 1);
+}
+
+static enum ctix_rc uhost_set(struct scan_index *ix, const char *url, size_t n)
+{
+    size_t off, len;
+
+    if (ix->uhost_bits == NULL) {
+        ix->uhost_bits = calloc(UHOST_BITS / 64, sizeof(uint64_t));
+        if (ix->uhost_bits == NULL)
+            return CTIX_ENOMEM;
+    }
+    if (!url_authority(url, n, &off, &len)) {
+        off = 0; /* not a URL a log can show; keep it findable anyway */
+        len = n;
+    }
+    uint64_t h = uhost_hash(ix->seed, url + off, len);
+    uint32_t b1 = (uint32_t)h & (UHOST_BITS - 1), b2 = (uint32_t)(h >> 40) & (UHOST_BITS - 1);
+    ix->uhost_bits[b1 / 64] |= (uint64_t)1 << (b1 % 64);
+    ix->uhost_bits[b2 / 64] |= (uint64_t)1 << (b2 % 64);
+    return CTIX_OK;
+}
+
 static enum ctix_rc add_str(struct add_ctx *a, int kind, const char *p, size_t n)
 {
     struct scan_index *ix = a->ix;
@@ -636,8 +732,11 @@ static enum ctix_rc add_str(struct add_ctx *a, int kind, const char *p, size_t n
     }
     if (nn == 0)
         return CTIX_EINVAL;
+    if (kind == SCAN_URL && (rc = uhost_set(ix, a->tmp, nn)) != CTIX_OK)
+        return rc;
     if ((rc = stable_upsert(ix, &ix->str, (unsigned)kind, a->tmp, nn, &key)) != CTIX_OK)
         return rc;
+    ix->kind_keys[kind]++;
     return tag_push(ix, &ix->str.keys[key].tags, a->tag);
 }
 
@@ -1018,7 +1117,7 @@ static enum ctix_rc v4_build(struct scan_index *ix)
             pts[u++] = pts[i];
     }
     n_pts = u;
-    ix->v4s = malloc(n_pts * sizeof(*ix->v4s));
+    ix->v4s = big_calloc(n_pts, sizeof(*ix->v4s));
     if (ix->v4s == NULL)
         goto out;
     for (size_t i = 0; i < n_pts; i++) {
@@ -1067,7 +1166,7 @@ static enum ctix_rc v4_build(struct scan_index *ix)
     while (ix->v4bits < 22 && ((size_t)1 << ix->v4bits) < n_pts)
         ix->v4bits++;
     size_t nb = ((size_t)1 << ix->v4bits) + 1;
-    ix->v4bucket = malloc(nb * sizeof(*ix->v4bucket));
+    ix->v4bucket = big_calloc(nb, sizeof(*ix->v4bucket));
     if (ix->v4bucket == NULL)
         goto out;
     size_t s = 0;
@@ -1126,7 +1225,7 @@ void scan_index_stats(const struct scan_index *ix, struct scan_index_stats *st)
               (ix->v4bucket != NULL ? (((size_t)1 << ix->v4bits) + 1) * 4 : 0) +
               ix->cap_upre * sizeof(*ix->upre) +
               (ix->uhost.mask != 0 ? (ix->uhost.mask + 1) * sizeof(struct sslot) : 0) +
-              ix->uhost.cap * sizeof(struct skey);
+              ix->uhost.cap * sizeof(struct skey) + (ix->uhost_bits != NULL ? UHOST_BITS / 8 : 0);
     for (size_t i = 0; i < ix->n_inds; i++) {
         if (ix->inds[i].eval != NULL)
             st->mem += pattern_mem(ix->inds[i].eval);
@@ -1526,7 +1625,7 @@ enum ctix_rc scan_index_match(const struct scan_index *ix, const struct scan_rec
             const char *p = o->u.s.p;
             uint32_t n = o->u.s.n;
 
-            if (ix->str.mask == 0)
+            if (ix->kind_keys[SCAN_DOMAIN] == 0)
                 break;
             for (uint32_t s = 0; s < n; s++) {
                 if (s != 0 && p[s - 1] != '.')
@@ -1547,8 +1646,24 @@ enum ctix_rc scan_index_match(const struct scan_index *ix, const struct scan_rec
             }
             break;
         }
+        case SCAN_URL: {
+            size_t aoff, alen;
+
+            if (ix->kind_keys[SCAN_URL] == 0 ||
+                (url_authority(o->u.s.p, o->u.s.n, &aoff, &alen) &&
+                 !uhost_test(ix, uhost_hash(ix->seed, o->u.s.p + aoff, alen))))
+                break;
+            pr[np].kind = SCAN_URL;
+            pr[np].p = o->u.s.p;
+            pr[np].n = o->u.s.n;
+            pr[np].h = hash_words(ix->seed, SCAN_URL, o->u.s.p, o->u.s.n);
+            pr[np].obs = oi;
+            __builtin_prefetch(&ix->str.slots[(size_t)pr[np].h & ix->str.mask]);
+            np++;
+            break;
+        }
         default:
-            if (o->kind >= SCAN_KIND_N || ix->str.mask == 0)
+            if (o->kind >= SCAN_KIND_N || ix->kind_keys[o->kind] == 0)
                 break;
             pr[np].kind = o->kind;
             pr[np].p = o->u.s.p;
