@@ -1186,13 +1186,28 @@ static bool json_time_key(const char *k, size_t n)
     }
 }
 
+/* Whether p[0..n) may be a value scan_value_add classifies: every kind but a hash has a '.' or a
+ * ':' (an address, a URL, a host name with its two labels, an e-mail address's domain), and a
+ * hash is 32, 40 or 64 bytes. JSON logs are full of single words ("allow", "tcp"); this keeps
+ * them from the classifier. */
+static bool value_may(const char *p, size_t n)
+{
+    if (n == 32 || n == 40 || n == 64)
+        return true;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] == '.' || p[i] == ':')
+            return true;
+    }
+    return false;
+}
+
 /* A string value's observables, or the record's time when it is a top-level time key's. */
 static void json_str_value(struct scan_rec *r, const char *p, size_t n, size_t off, bool time_val)
 {
     if (time_val) {
         if (r->time_ms == SCAN_TIME_NONE && !time_any(p, n, &r->time_ms))
             r->time_ms = SCAN_TIME_NONE;
-    } else if (n > 0) {
+    } else if (n >= 3 && value_may(p, n)) {
         scan_value_add(r, p, n, (uint32_t)off);
     }
 }
