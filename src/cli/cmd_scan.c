@@ -306,7 +306,7 @@ int cmd_scan(int argc, char **argv)
                 "%llu indicators; %llu lines skipped\n",
                 (unsigned long long)res.tot.files, (unsigned long long)res.tot.lines,
                 (double)res.tot.bytes / 1e6, s, s > 0 ? (double)res.tot.bytes / 1e6 / s : 0.0,
-                (unsigned long long)res.tot.hits, (unsigned long long)res.n_sights,
+                (unsigned long long)res.tot.hits, (unsigned long long)res.tot.indicators_hit,
                 (unsigned long long)res.tot.bad_lines);
     }
 

@@ -108,8 +108,9 @@ struct run {
     bool eof, failed;
     enum ctix_rc rc;
     struct scan_totals *tot;
-    struct agg *aggs; /* by indicator slot, when sightings are wanted */
-    struct buf out;   /* formatted hit lines */
+    struct agg *aggs;  /* by indicator slot, when sightings are wanted */
+    uint64_t *hitbits; /* indicators hit so far, for the summary */
+    struct buf out;    /* formatted hit lines */
     int64_t progress_at;
     uint64_t bytes_total;
 };
@@ -393,12 +394,12 @@ static enum ctix_rc commit_hits(struct run *r, struct blk *b)
         char ts[32];
 
         r->tot->hits++;
-        if (r->aggs != NULL) {
-            if (r->aggs[h->ind].count == 0)
-                r->tot->indicators_hit++;
-            if ((rc = agg_add(r, h, val, t)) != CTIX_OK)
-                return rc;
+        if (!(r->hitbits[h->ind / 64] >> (h->ind % 64) & 1)) {
+            r->hitbits[h->ind / 64] |= (uint64_t)1 << (h->ind % 64);
+            r->tot->indicators_hit++;
         }
+        if (r->aggs != NULL && (rc = agg_add(r, h, val, t)) != CTIX_OK)
+            return rc;
         if (o->out == NULL)
             continue;
         if ((rc = buf_appends(out, "{\"file\":")) != CTIX_OK ||
@@ -982,6 +983,9 @@ enum ctix_rc scan_run(const struct scan_index *ix, const struct scan_opts *o,
     th = calloc(nt, sizeof(*th));
     if (r.done == NULL || blks == NULL || ins == NULL || ws == NULL || th == NULL)
         goto out;
+    r.hitbits = calloc(scan_index_count(ix) / 64 + 1, sizeof(uint64_t));
+    if (r.hitbits == NULL)
+        goto out;
     if (o->sightings) {
         r.aggs = calloc(scan_index_count(ix) ? scan_index_count(ix) : 1, sizeof(*r.aggs));
         if (r.aggs == NULL)
@@ -1087,6 +1091,7 @@ out:
         scan_matcher_cleanup(&ws[i].m);
     }
     buf_cleanup(&r.out);
+    free(r.hitbits);
     free(blks);
     free(ins);
     free(ws);
