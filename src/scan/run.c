@@ -24,6 +24,9 @@
 #include <unistd.h>
 #include <zlib.h>
 #include <zstd.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "scan/scan.h"
 #include "scan/scan_int.h"
@@ -235,6 +238,32 @@ static enum ctix_rc blk_hit(struct blk *b, uint64_t line, const struct scan_rec 
     return CTIX_OK;
 }
 
+/* Whether p[0..n) holds a NUL byte or a byte >= 0x80, in one pass (16 bytes a step). */
+static void block_flags(const char *p, size_t n, bool *nul, bool *high)
+{
+    size_t i = 0;
+    unsigned hi = 0, z = 0;
+
+#if defined(__SSE2__)
+    __m128i acc = _mm_setzero_si128(), zero = _mm_setzero_si128(), zs = _mm_setzero_si128();
+
+    for (; i + 16 <= n; i += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+
+        acc = _mm_or_si128(acc, x);
+        zs = _mm_or_si128(zs, _mm_cmpeq_epi8(x, zero));
+    }
+    hi = (unsigned)_mm_movemask_epi8(acc);
+    z = (unsigned)_mm_movemask_epi8(zs);
+#endif
+    for (; i < n; i++) {
+        hi |= (unsigned char)p[i] & 0x80;
+        z |= p[i] == 0;
+    }
+    *nul = z != 0;
+    *high = hi != 0;
+}
+
 struct worker {
     struct run *run;
     struct scan_rec rec;
@@ -258,17 +287,9 @@ static enum ctix_rc blk_process(struct worker *w, struct blk *b)
     enum ctix_rc rc = CTIX_OK;
     /* Most blocks have neither NUL bytes nor bytes >= 0x80: one vectorisable pass over the block
      * spares the per-line checks. */
-    uint64_t any = 0, word;
-    bool nul = memchr(p, 0, b->len) != NULL;
-    size_t i = 0;
+    bool nul = false, high = false;
 
-    for (; i + 8 <= b->len; i += 8) {
-        memcpy(&word, p + i, 8);
-        any |= word;
-    }
-    for (; i < b->len; i++)
-        any |= (unsigned char)p[i];
-    bool high = (any & 0x8080808080808080u) != 0;
+    block_flags(p, b->len, &nul, &high);
 
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
