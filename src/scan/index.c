@@ -1109,7 +1109,8 @@ static enum ctix_rc v4_build(struct scan_index *ix)
     size_t n_pts = 0, n_act = 0, cap_act = 0, next = 0;
     enum ctix_rc rc = CTIX_ENOMEM;
 
-    qsort(ix->v4r, ix->n_v4r, sizeof(*ix->v4r), cmp_range);
+    if (ix->n_v4r > 0)
+        qsort(ix->v4r, ix->n_v4r, sizeof(*ix->v4r), cmp_range);
     pts = malloc((2 * ix->n_v4r + 1) * sizeof(*pts));
     if (pts == NULL)
         goto out;
