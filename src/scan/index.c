@@ -1283,6 +1283,7 @@ void scan_matcher_cleanup(struct scan_matcher *m)
 {
     free(m->hits);
     free(m->cand);
+    free(m->probes);
     memset(m, 0, sizeof(*m));
 }
 
@@ -1583,11 +1584,9 @@ static void probe_resolve(struct mctx *c, const struct scan_rec *r, const struct
         hit_list(c, ix->str.keys[k].tags, pr->obs);
 }
 
-#define PROBES 64
-
-/* Resolves a batch: the IPv4 buckets first (prefetching their segments), then every probe in
- * order, so hits come out in the order of the record's observables. */
-static void probes_flush(struct mctx *c, const struct scan_rec *r, struct probe *pr, size_t np)
+/* Resolves m's probes: the IPv4 /24 map and buckets first (prefetching their segments), then
+ * every probe in order, so hits come out in the order of the record's observables. */
+static void probes_resolve(struct mctx *c, const struct scan_rec *r, struct probe *pr, size_t np)
 {
     const struct scan_index *ix = c->ix;
 
@@ -1609,44 +1608,48 @@ static void probes_flush(struct mctx *c, const struct scan_rec *r, struct probe 
         probe_resolve(c, r, &pr[j]);
 }
 
-enum ctix_rc scan_index_match(const struct scan_index *ix, const struct scan_rec *r, int64_t now_ms,
-                              int64_t at_ms, struct scan_matcher *m)
+static struct probe *probe_new(struct scan_matcher *m)
 {
-    struct probe pr[PROBES];
-    struct mctx c;
-    size_t np = 0;
+    if (m->n_probes == m->cap_probes) {
+        size_t nc = m->cap_probes ? 2 * m->cap_probes : 64;
+        struct probe *np = realloc(m->probes, nc * sizeof(*np));
 
-    m->n_hits = 0;
-    m->n_cand = 0;
-    c.ix = ix;
-    c.m = m;
-    c.t = at_ms != SCAN_TIME_NONE ? at_ms : r->time_ms != SCAN_TIME_NONE ? r->time_ms : now_ms;
-    c.rc = CTIX_OK;
-    /* Probes go in batches of 64 (a record rarely has more); each batch is prefetched whole. */
-    for (size_t i = 0; i <= r->n_obs; i++) {
-        const struct scan_obs *o = i < r->n_obs ? &r->obs[i] : NULL;
+        if (np == NULL)
+            return NULL;
+        m->probes = np;
+        m->cap_probes = nc;
+    }
+    return &((struct probe *)m->probes)[m->n_probes++];
+}
 
-        if (np > 0 && (o == NULL || np + 16 > PROBES)) {
-            probes_flush(&c, r, pr, np);
-            np = 0;
-        }
-        if (o == NULL)
-            break;
+enum ctix_rc scan_index_prepare(const struct scan_index *ix, const struct scan_rec *r,
+                                struct scan_matcher *m)
+{
+    struct probe *pr;
+
+    m->n_probes = 0;
+    for (size_t i = 0; i < r->n_obs; i++) {
+        const struct scan_obs *o = &r->obs[i];
         uint32_t oi = (uint32_t)i;
+
         switch (o->kind) {
         case SCAN_IPV4:
             if (ix->n_v4s == 0)
                 break;
-            pr[np].kind = SCAN_IPV4;
-            pr[np].h = o->u.v4;
-            pr[np].obs = oi;
+            if ((pr = probe_new(m)) == NULL)
+                return CTIX_ENOMEM;
+            pr->kind = SCAN_IPV4;
+            pr->h = o->u.v4;
+            pr->obs = oi;
             __builtin_prefetch(&ix->v4map[o->u.v4 >> 14]);
-            np++;
             break;
         case SCAN_IPV6:
-            pr[np].kind = PROBE_V6;
-            pr[np].obs = oi;
-            np++;
+            if (ix->v6.n == 0)
+                break;
+            if ((pr = probe_new(m)) == NULL)
+                return CTIX_ENOMEM;
+            pr->kind = PROBE_V6;
+            pr->obs = oi;
             break;
         case SCAN_DOMAIN: {
             /* The host and each parent domain: a.b.evil.example, b.evil.example, … */
@@ -1658,19 +1661,14 @@ enum ctix_rc scan_index_match(const struct scan_index *ix, const struct scan_rec
             for (uint32_t s = 0; s < n; s++) {
                 if (s != 0 && p[s - 1] != '.')
                     continue;
-                if (np + 3 > PROBES) {
-                    probes_flush(&c, r, pr, np);
-                    np = 0;
-                }
-                uint64_t h = hash_words(ix->seed, SCAN_DOMAIN, p + s, n - s);
-
-                pr[np].kind = SCAN_DOMAIN;
-                pr[np].p = p + s;
-                pr[np].n = n - s;
-                pr[np].h = h;
-                pr[np].obs = oi;
-                __builtin_prefetch(&ix->str.slots[(size_t)h & ix->str.mask]);
-                np++;
+                if ((pr = probe_new(m)) == NULL)
+                    return CTIX_ENOMEM;
+                pr->kind = SCAN_DOMAIN;
+                pr->p = p + s;
+                pr->n = n - s;
+                pr->h = hash_words(ix->seed, SCAN_DOMAIN, p + s, n - s);
+                pr->obs = oi;
+                __builtin_prefetch(&ix->str.slots[(size_t)pr->h & ix->str.mask]);
             }
             break;
         }
@@ -1681,39 +1679,68 @@ enum ctix_rc scan_index_match(const struct scan_index *ix, const struct scan_rec
                 (url_authority(o->u.s.p, o->u.s.n, &aoff, &alen) &&
                  !uhost_test(ix, uhost_hash(ix->seed, o->u.s.p + aoff, alen))))
                 break;
-            pr[np].kind = SCAN_URL;
-            pr[np].p = o->u.s.p;
-            pr[np].n = o->u.s.n;
-            pr[np].h = hash_words(ix->seed, SCAN_URL, o->u.s.p, o->u.s.n);
-            pr[np].obs = oi;
-            __builtin_prefetch(&ix->str.slots[(size_t)pr[np].h & ix->str.mask]);
-            np++;
+            if ((pr = probe_new(m)) == NULL)
+                return CTIX_ENOMEM;
+            pr->kind = SCAN_URL;
+            pr->p = o->u.s.p;
+            pr->n = o->u.s.n;
+            pr->h = hash_words(ix->seed, SCAN_URL, o->u.s.p, o->u.s.n);
+            pr->obs = oi;
+            __builtin_prefetch(&ix->str.slots[(size_t)pr->h & ix->str.mask]);
             break;
         }
         default:
             if (o->kind >= SCAN_KIND_N || ix->kind_keys[o->kind] == 0)
                 break;
-            pr[np].kind = o->kind;
-            pr[np].p = o->u.s.p;
-            pr[np].n = o->u.s.n;
-            pr[np].h = hash_words(ix->seed, o->kind, o->u.s.p, o->u.s.n);
-            pr[np].obs = oi;
-            __builtin_prefetch(&ix->str.slots[(size_t)pr[np].h & ix->str.mask]);
-            np++;
+            if ((pr = probe_new(m)) == NULL)
+                return CTIX_ENOMEM;
+            pr->kind = o->kind;
+            pr->p = o->u.s.p;
+            pr->n = o->u.s.n;
+            pr->h = hash_words(ix->seed, o->kind, o->u.s.p, o->u.s.n);
+            pr->obs = oi;
+            __builtin_prefetch(&ix->str.slots[(size_t)pr->h & ix->str.mask]);
             break;
         }
         if (o->kind == SCAN_URL && ix->n_upre > 0) {
-            pr[np].kind = PROBE_PREFIX;
-            pr[np].obs = oi;
-            np++;
+            if ((pr = probe_new(m)) == NULL)
+                return CTIX_ENOMEM;
+            pr->kind = PROBE_PREFIX;
+            pr->obs = oi;
         }
         if (o->kind < SCAN_KIND_N && ix->any_tags[o->kind] != NONE32) {
-            pr[np].kind = PROBE_ANY;
-            pr[np].obs = oi;
-            np++;
+            if ((pr = probe_new(m)) == NULL)
+                return CTIX_ENOMEM;
+            pr->kind = PROBE_ANY;
+            pr->obs = oi;
         }
     }
+    return CTIX_OK;
+}
+
+enum ctix_rc scan_index_resolve(const struct scan_index *ix, const struct scan_rec *r,
+                                int64_t now_ms, int64_t at_ms, struct scan_matcher *m)
+{
+    struct mctx c;
+
+    m->n_hits = 0;
+    m->n_cand = 0;
+    c.ix = ix;
+    c.m = m;
+    c.t = at_ms != SCAN_TIME_NONE ? at_ms : r->time_ms != SCAN_TIME_NONE ? r->time_ms : now_ms;
+    c.rc = CTIX_OK;
+    if (m->n_probes > 0)
+        probes_resolve(&c, r, m->probes, m->n_probes);
+    m->n_probes = 0;
     if (c.rc == CTIX_OK && m->n_cand > 0)
         c.rc = eval_cands(&c, r);
     return c.rc;
+}
+
+enum ctix_rc scan_index_match(const struct scan_index *ix, const struct scan_rec *r, int64_t now_ms,
+                              int64_t at_ms, struct scan_matcher *m)
+{
+    enum ctix_rc rc = scan_index_prepare(ix, r, m);
+
+    return rc != CTIX_OK ? rc : scan_index_resolve(ix, r, now_ms, at_ms, m);
 }

@@ -264,11 +264,25 @@ static void block_flags(const char *p, size_t n, bool *nul, bool *high)
     *high = hi != 0;
 }
 
+/* A worker reads record i+1 while the table lines record i needs are on their way (prepare,
+ * then resolve one record later), so two records alternate. */
 struct worker {
     struct run *run;
-    struct scan_rec rec;
-    struct scan_matcher m;
+    struct scan_rec rec[2];
+    struct scan_matcher m[2];
 };
+
+/* Resolves the pending record k of w and keeps its hits. */
+static enum ctix_rc pending_resolve(struct worker *w, struct blk *b, int k, uint64_t line)
+{
+    const struct scan_opts *o = w->run->o;
+    enum ctix_rc rc =
+        scan_index_resolve(w->run->ix, &w->rec[k], o->now_ms, o->valid_at_ms, &w->m[k]);
+
+    for (size_t h = 0; rc == CTIX_OK && h < w->m[k].n_hits; h++)
+        rc = blk_hit(b, line, &w->rec[k], &w->m[k].hits[h]);
+    return rc;
+}
 
 static bool is_header_line(const struct scan_fmt_state *st, const char *p, size_t n)
 {
@@ -280,8 +294,9 @@ static bool is_header_line(const struct scan_fmt_state *st, const char *p, size_
 static enum ctix_rc blk_process(struct worker *w, struct blk *b)
 {
     const struct scan_index *ix = w->run->ix;
-    int64_t now = w->run->o->now_ms;
     struct scan_fmt_state st = b->st;
+    int cur = 0, pend = -1; /* the record being read; the one waiting for its lookups */
+    uint64_t pend_line = 0;
     const char *p = b->buf, *end = b->buf + b->len;
     uint64_t line = 0;
     enum ctix_rc rc = CTIX_OK;
@@ -311,22 +326,24 @@ static enum ctix_rc blk_process(struct worker *w, struct blk *b)
         } else if (is_header_line(&st, p, n) && scan_fmt_header(&st, p, n)) {
             /* a header: not a record */
         } else {
-            if (!scan_rec_reset(&w->rec, n)) {
+            struct scan_rec *r = &w->rec[cur];
+
+            if (!scan_rec_reset(r, n)) {
                 rc = CTIX_ENOMEM;
                 break;
             }
-            enum scan_line_rc lr = scan_fmt_line(&st, p, n, &w->rec, &why);
+            enum scan_line_rc lr = scan_fmt_line(&st, p, n, r, &why);
 
             if (lr == SCAN_LINE_OK) {
                 b->n_records++;
-                if (w->rec.n_obs > 0) {
-                    if ((rc = scan_index_match(ix, &w->rec, now, w->run->o->valid_at_ms, &w->m)) !=
-                        CTIX_OK)
+                if (r->n_obs > 0) {
+                    if ((rc = scan_index_prepare(ix, r, &w->m[cur])) != CTIX_OK)
                         break;
-                    for (size_t h = 0; h < w->m.n_hits; h++) {
-                        if ((rc = blk_hit(b, line, &w->rec, &w->m.hits[h])) != CTIX_OK)
-                            goto out;
-                    }
+                    if (pend >= 0 && (rc = pending_resolve(w, b, pend, pend_line)) != CTIX_OK)
+                        break;
+                    pend = cur;
+                    pend_line = line;
+                    cur ^= 1;
                 }
                 why = NULL;
             } else if (lr == SCAN_LINE_SKIP) {
@@ -339,7 +356,8 @@ static enum ctix_rc blk_process(struct worker *w, struct blk *b)
             break;
         p = nl != NULL ? nl + 1 : end;
     }
-out:
+    if (rc == CTIX_OK && pend >= 0)
+        rc = pending_resolve(w, b, pend, pend_line);
     b->n_lines = line;
     return rc;
 }
@@ -1028,7 +1046,8 @@ enum ctix_rc scan_run(const struct scan_index *ix, const struct scan_opts *o,
     }
     for (unsigned i = 0; i < nt; i++) {
         ws[i].run = &r;
-        scan_rec_init(&ws[i].rec);
+        scan_rec_init(&ws[i].rec[0]);
+        scan_rec_init(&ws[i].rec[1]);
         if (pthread_create(&th[i], NULL, worker_main, &ws[i]) != 0)
             break;
         started++;
@@ -1108,8 +1127,10 @@ out:
         buf_cleanup(&blks[i].text);
     }
     for (unsigned i = 0; ws != NULL && i < nt; i++) {
-        scan_rec_cleanup(&ws[i].rec);
-        scan_matcher_cleanup(&ws[i].m);
+        for (int k = 0; k < 2; k++) {
+            scan_rec_cleanup(&ws[i].rec[k]);
+            scan_matcher_cleanup(&ws[i].m[k]);
+        }
     }
     buf_cleanup(&r.out);
     free(r.hitbits);

@@ -60,6 +60,8 @@ struct scan_matcher {
     size_t n_hits, cap_hits;
     uint32_t *cand; /* indicators to evaluate */
     size_t n_cand, cap_cand;
+    void *probes; /* the table probes scan_index_prepare computed (index.c's type) */
+    size_t n_probes, cap_probes;
     size_t n_evals; /* pattern_eval calls made (statistics) */
 };
 void scan_matcher_cleanup(struct scan_matcher *m);
@@ -70,6 +72,15 @@ void scan_matcher_cleanup(struct scan_matcher *m);
 CTIX_MUST_CHECK enum ctix_rc scan_index_match(const struct scan_index *ix, const struct scan_rec *r,
                                               int64_t now_ms, int64_t at_ms,
                                               struct scan_matcher *m);
+/* scan_index_match in two halves, for software pipelining: prepare hashes r's observables and
+ * prefetches the table slots they will probe (m keeps the probes; r must stay unchanged until
+ * resolve); resolve does the lookups and fills m->hits as scan_index_match does. A caller that
+ * reads the next record between the two hides the memory latency of this one. */
+CTIX_MUST_CHECK enum ctix_rc scan_index_prepare(const struct scan_index *ix,
+                                                const struct scan_rec *r, struct scan_matcher *m);
+CTIX_MUST_CHECK enum ctix_rc scan_index_resolve(const struct scan_index *ix,
+                                                const struct scan_rec *r, int64_t now_ms,
+                                                int64_t at_ms, struct scan_matcher *m);
 
 /* ---- a scan ---- */
 
