@@ -302,10 +302,13 @@ int cmd_scan(int argc, char **argv)
         double s = (double)res.tot.elapsed_ms / 1000.0;
 
         fprintf(stderr,
-                "ctix scan: %llu files, %llu lines, %.1f MB in %.2f s (%.0f MB/s); %llu hits on "
-                "%llu indicators; %llu lines skipped\n",
+                "ctix scan: %llu files, %llu lines, %.1f MB in %.2f s (%.0f MB/s; workers' CPU "
+                "%.2f s, %.0f MB/s of CPU); %llu hits on %llu indicators; %llu lines skipped\n",
                 (unsigned long long)res.tot.files, (unsigned long long)res.tot.lines,
                 (double)res.tot.bytes / 1e6, s, s > 0 ? (double)res.tot.bytes / 1e6 / s : 0.0,
+                (double)res.tot.worker_cpu_us / 1e6,
+                res.tot.worker_cpu_us > 0 ? (double)res.tot.bytes / (double)res.tot.worker_cpu_us
+                                          : 0.0,
                 (unsigned long long)res.tot.hits, (unsigned long long)res.tot.indicators_hit,
                 (unsigned long long)res.tot.bad_lines);
     }

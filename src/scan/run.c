@@ -547,10 +547,20 @@ static void commit_ready(struct run *r)
     }
 }
 
+static int64_t thread_cpu_us(void)
+{
+    struct timespec ts;
+
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+        return 0;
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
     struct run *r = w->run;
+    int64_t cpu0 = thread_cpu_us();
 
     pthread_mutex_lock(&r->mu);
     for (;;) {
@@ -568,6 +578,7 @@ static void *worker_main(void *arg)
         b->done = true;
         commit_ready(r);
     }
+    r->tot->worker_cpu_us += thread_cpu_us() - cpu0;
     pthread_mutex_unlock(&r->mu);
     return NULL;
 }

@@ -102,6 +102,7 @@ struct scan_totals {
     uint64_t files, lines, records, bytes, hits, bad_lines, indicators_hit;
     uint64_t inputs_skipped; /* inputs not read, cut short, or with lines skipped */
     int64_t start_mono_ms, elapsed_ms;
+    int64_t worker_cpu_us; /* CPU time of the workers (reading and matching, not I/O) */
 };
 
 struct scan_sight;
