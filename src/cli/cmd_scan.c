@@ -41,28 +41,32 @@ static const struct {
     {"red", "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"},
 };
 
+/* Where the indicators come from, for scan_index_build's reader thread. */
 struct load_ctx {
-    struct scan_index *ix;
-    const char *src;
+    struct store *st;
+    const char *coll;   /* or */
+    const char *bundle; /* one file */
+    struct scan_load_stats stats;
     size_t n_bad_reported;
 };
 
-static enum ctix_rc load_one(void *arg, const struct scan_ind_in *in)
+static enum ctix_rc load_src(void *ctx, scan_ind_fn fn, void *arg, struct ctix_diag *diag)
+{
+    struct load_ctx *lc = ctx;
+
+    if (lc->coll != NULL)
+        return scan_load_store(lc->st, lc->coll, fn, arg, &lc->stats, diag);
+    return scan_load_bundle(lc->bundle, fn, arg, &lc->stats, diag);
+}
+
+/* A bad pattern is that indicator's problem, not the scan's: say so and go on. */
+static void bad_pattern(void *arg, const struct scan_ind_in *in, const struct ctix_diag *d)
 {
     struct load_ctx *lc = arg;
-    struct ctix_diag d;
-    enum ctix_rc rc;
 
-    ctix_diag_clear(&d);
-    rc = scan_index_add(lc->ix, in, &d);
-    if (rc == CTIX_EINVAL) {
-        /* A bad pattern is that indicator's problem, not the scan's: say so and go on. */
-        if (lc->n_bad_reported++ < 10)
-            cli_error_file(lc->src, 0, 0, "%.*s: pattern does not parse: %s", (int)in->id_len,
-                           in->id, d.msg);
-        return CTIX_OK;
-    }
-    return rc;
+    if (lc->n_bad_reported++ < 10)
+        cli_error_file(lc->coll != NULL ? lc->coll : lc->bundle, 0, 0,
+                       "%.*s: pattern does not parse: %s", (int)in->id_len, in->id, d->msg);
 }
 
 static double secs_since(const struct timespec *t0)
@@ -238,31 +242,31 @@ int cmd_scan(int argc, char **argv)
         cli_error("scan", "out of memory");
         goto out;
     }
-    lc.ix = ix;
-    lc.n_bad_reported = 0;
-    ctix_diag_clear(&d);
+    memset(&lc, 0, sizeof(lc));
+    lc.st = st;
     if (coll != NULL) {
-        lc.src = coll;
-        rc = scan_load_store(st, coll, load_one, &lc, &ls, &d);
+        lc.coll = coll;
+        ctix_diag_clear(&d);
+        rc = scan_index_build(ix, load_src, &lc, bad_pattern, &lc, &d);
         if (rc != CTIX_OK) {
             cli_error("scan", "collection %s: %s", coll, d.msg[0] ? d.msg : ctix_strerror(rc));
             goto out;
         }
+        ls = lc.stats;
     }
     for (size_t i = 0; i < n_bundles; i++) {
-        struct scan_load_stats bs;
-
-        memset(&bs, 0, sizeof(bs));
-        lc.src = bundles[i];
+        lc.coll = NULL;
+        lc.bundle = bundles[i];
+        memset(&lc.stats, 0, sizeof(lc.stats));
         ctix_diag_clear(&d);
-        rc = scan_load_bundle(bundles[i], load_one, &lc, &bs, &d);
+        rc = scan_index_build(ix, load_src, &lc, bad_pattern, &lc, &d);
         if (rc != CTIX_OK) {
             cli_error_file(bundles[i], d.line, d.col, "%s", d.msg[0] ? d.msg : ctix_strerror(rc));
             goto out;
         }
-        ls.n_objects += bs.n_objects;
-        ls.n_indicators += bs.n_indicators;
-        ls.n_skipped += bs.n_skipped;
+        ls.n_objects += lc.stats.n_objects;
+        ls.n_indicators += lc.stats.n_indicators;
+        ls.n_skipped += lc.stats.n_skipped;
     }
     if ((rc = scan_index_finish(ix)) != CTIX_OK) {
         cli_error("scan", "cannot build the index: %s", ctix_strerror(rc));

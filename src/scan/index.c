@@ -222,6 +222,7 @@ struct uprefix {
 
 struct ind {
     uint64_t id_off; /* pool */
+    uint64_t idh;    /* the id's hash: the id table grows without reading ids back */
     uint32_t name;   /* name index, NONE32 */
     uint32_t cby;    /* created_by_ref: pool offset + 1 as a name index, NONE32 */
     int64_t modified, valid_from, valid_until;
@@ -912,11 +913,8 @@ static enum ctix_rc id_table_grow(struct scan_index *ix)
     for (size_t j = 0; j < oldn; j++) {
         uint32_t k = (uint32_t)old[j];
 
-        if (k != 0) {
-            const char *t = ix->pool.p + ix->inds[k - 1].id_off;
-
-            id_slot_put(ix, id_hash(ix, t, strlen(t)), k - 1);
-        }
+        if (k != 0)
+            id_slot_put(ix, ix->inds[k - 1].idh, k - 1);
     }
     free(old);
     return CTIX_OK;
@@ -926,23 +924,30 @@ static enum ctix_rc id_table_grow(struct scan_index *ix)
  * read without the parser: the key it would give. Anything else (spaces elsewhere, escapes, other
  * paths, qualifiers) is left to pattern_parse. The result is the same either way, since
  * pattern_scan_keys gives exactly this one exact key for such a pattern. */
-static bool fast_key(const char *p, size_t n, struct pattern_key *k, char *pathbuf, size_t cap)
+static bool fast_key(const char *p, size_t n, struct pkey *k)
 {
-    static const char *const paths[] = {
-        "ipv4-addr:value",  "ipv6-addr:value",       "domain-name:value", "url:value",
-        "email-addr:value", "file:hashes.'SHA-256'", "file:hashes.MD5",   "file:hashes.'SHA-1'",
+#define FK(s, kind)                                                                                \
+    {                                                                                              \
+        s, sizeof(s) - 1, kind                                                                     \
+    }
+    static const struct {
+        const char *path;
+        size_t len;
+        int kind;
+    } paths[] = {
+        FK("ipv4-addr:value", SCAN_IPV4),     FK("ipv6-addr:value", SCAN_IPV6),
+        FK("domain-name:value", SCAN_DOMAIN), FK("url:value", SCAN_URL),
+        FK("email-addr:value", SCAN_EMAIL),   FK("file:hashes.'SHA-256'", SCAN_SHA256),
+        FK("file:hashes.MD5", SCAN_MD5),      FK("file:hashes.'SHA-1'", SCAN_SHA1),
     };
-    static const char *const keyed[] = {
-        "ipv4-addr:value",  "ipv6-addr:value",     "domain-name:value", "url:value",
-        "email-addr:value", "file:hashes.SHA-256", "file:hashes.MD5",   "file:hashes.SHA-1",
-    };
+#undef FK
 
     if (n < 8 || p[0] != '[' || p[n - 1] != ']' || p[n - 2] != '\'')
         return false;
     for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
-        size_t pl = strlen(paths[i]);
+        size_t pl = paths[i].len;
 
-        if (n < 1 + pl + 5 || memcmp(p + 1, paths[i], pl) != 0 ||
+        if (p[1] != paths[i].path[0] || n < 1 + pl + 5 || memcmp(p + 1, paths[i].path, pl) != 0 ||
             memcmp(p + 1 + pl, " = '", 4) != 0)
             continue;
         const char *v = p + 1 + pl + 4, *end = p + n - 2;
@@ -954,21 +959,19 @@ static bool fast_key(const char *p, size_t n, struct pattern_key *k, char *pathb
             if (*c == '\'' || *c == '\\' || (unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f)
                 return false;
         }
-        if (i >= 5) {
-            size_t want = i == 5 ? 64 : i == 6 ? 32 : 40;
+        int kind = paths[i].kind;
+        if (kind == SCAN_SHA256 || kind == SCAN_MD5 || kind == SCAN_SHA1) {
             char tmp[64];
+            size_t want = kind == SCAN_SHA256 ? 64 : kind == SCAN_MD5 ? 32 : 40;
 
             if ((size_t)(end - v) != want || scan_hash_norm(v, want, tmp) < 0)
                 return false;
         }
-        if (strlen(keyed[i]) + 1 > cap)
-            return false;
-        memcpy(pathbuf, keyed[i], strlen(keyed[i]) + 1);
-        k->path = pathbuf;
+        k->kind = kind;
         k->val = v;
         k->len = (size_t)(end - v);
         k->op = PATTERN_KEY_EQ;
-        if (i <= 1 && memchr(v, '/', k->len) != NULL)
+        if ((kind == SCAN_IPV4 || kind == SCAN_IPV6) && memchr(v, '/', k->len) != NULL)
             k->op = PATTERN_KEY_CIDR;
         return true;
     }
@@ -980,8 +983,7 @@ enum ctix_rc scan_index_add(struct scan_index *ix, const struct scan_ind_in *in,
 {
     struct add_ctx a;
     struct pattern *p = NULL;
-    struct pattern_key fk;
-    char pathbuf[32];
+    struct pkey fk;
     size_t slot = 0;
     uint32_t old, idx;
     bool exact = true;
@@ -1019,6 +1021,7 @@ enum ctix_rc scan_index_add(struct scan_index *ix, const struct scan_ind_in *in,
     memset(d, 0, sizeof(*d));
     if ((rc = pool_add(&ix->pool, in->id, in->id_len, &d->id_off)) != CTIX_OK)
         return rc;
+    d->idh = idh;
     d->name = NONE32;
     d->cby = NONE32;
     d->modified = in->modified_ms;
@@ -1037,8 +1040,12 @@ enum ctix_rc scan_index_add(struct scan_index *ix, const struct scan_ind_in *in,
         return CTIX_OK;
 
     a.ix = ix;
-    if (fast_key(in->pattern, in->pattern_len, &fk, pathbuf, sizeof(pathbuf))) {
-        (void)collect_key(&fk, &a);
+    if (fast_key(in->pattern, in->pattern_len, &fk)) {
+        if (GROW(a.keys, &a.cap_keys, 1) != CTIX_OK) {
+            rc = CTIX_ENOMEM;
+            goto out;
+        }
+        a.keys[a.n_pkeys++] = fk;
     } else {
         rc = pattern_parse(in->pattern, in->pattern_len, PATTERN_SYNTAX, &p, diag);
         if (rc != CTIX_OK) {

@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "base/base.h"
+#include "scan/scan_int.h"
 
 struct scan_index;
 struct scan_ind_in;
@@ -25,6 +26,19 @@ void scan_index_free(struct scan_index *ix);
  * CTIX_ETOOBIG stop. Not after scan_index_finish. */
 CTIX_MUST_CHECK enum ctix_rc scan_index_add(struct scan_index *ix, const struct scan_ind_in *in,
                                             struct ctix_diag *diag);
+/* A loader (scan_load_store, scan_load_bundle behind a small adapter): calls fn for each
+ * indicator; diag says what failed. */
+typedef enum ctix_rc (*scan_loader_fn)(void *ctx, scan_ind_fn fn, void *arg,
+                                       struct ctix_diag *diag);
+/* Told about each indicator whose pattern does not parse (the build goes on). */
+typedef void (*scan_bad_fn)(void *arg, const struct scan_ind_in *in, const struct ctix_diag *d);
+
+/* scan_index_add of everything load hands over, with the loading on a second thread (build.c).
+ * The loader's error (with its diag) or the index's (ENOMEM, ETOOBIG) is returned; bad patterns
+ * go to bad and are counted in the stats. */
+CTIX_MUST_CHECK enum ctix_rc scan_index_build(struct scan_index *ix, scan_loader_fn load,
+                                              void *load_ctx, scan_bad_fn bad, void *bad_arg,
+                                              struct ctix_diag *diag);
 /* Builds the lookup structures; then the index is read-only and may be shared by threads. */
 CTIX_MUST_CHECK enum ctix_rc scan_index_finish(struct scan_index *ix);
 
