@@ -13,7 +13,9 @@
 /* Character classes (generated once; bit meanings below). N_LOCAL is the e-mail local part
  * (printable ASCII except space ( ) < > [ ] , ; : \ " @), N_HOST a URL reg-name byte (unreserved,
  * sub-delims, bytes >= 0x80; not '%'), N_AUTHEND ends a URL authority, N_HOSTV is what a bare
- * host[:port] or address value may hold. */
+ * host[:port] or address value may hold. N_DOT, N_COLON and N_AT are the one byte each (so that one
+ * table load per byte answers every question a pass asks), N_LDOT a host-name byte (label byte or
+ * '.'), N_LLOW one already in normal form (N_LDOT but not upper case). */
 // clang-format off
 #define N_DIGIT   0x0001
 #define N_HEX     0x0002
@@ -26,39 +28,44 @@
 #define N_HOST    0x0100
 #define N_AUTHEND 0x0200
 #define N_HOSTV   0x0400
+#define N_DOT     0x0800
+#define N_COLON   0x1000
+#define N_AT      0x2000
+#define N_LDOT    0x4000
+#define N_LLOW    0x8000
 static const uint16_t ncls[256] = {
-    0x000, 0x000, 0x000, 0x000, 0x000, 0x000, 0x000, 0x000,
-    0x000, 0x000, 0x000, 0x000, 0x000, 0x000, 0x000, 0x000,
-    0x000, 0x000, 0x000, 0x000, 0x000, 0x000, 0x000, 0x000,
-    0x000, 0x000, 0x000, 0x000, 0x000, 0x000, 0x000, 0x000,
-    0x000, 0x120, 0x000, 0x220, 0x120, 0x020, 0x120, 0x120,
-    0x100, 0x100, 0x120, 0x160, 0x100, 0x5f0, 0x5e0, 0x220,
-    0x5f3, 0x5f3, 0x5f3, 0x5f3, 0x5f3, 0x5f3, 0x5f3, 0x5f3,
-    0x5f3, 0x5f3, 0x400, 0x100, 0x000, 0x120, 0x000, 0x220,
-    0x000, 0x5fe, 0x5fe, 0x5fe, 0x5fe, 0x5fe, 0x5fe, 0x5fc,
-    0x5fc, 0x5fc, 0x5fc, 0x5fc, 0x5fc, 0x5fc, 0x5fc, 0x5fc,
-    0x5fc, 0x5fc, 0x5fc, 0x5fc, 0x5fc, 0x5fc, 0x5fc, 0x5fc,
-    0x5fc, 0x5fc, 0x5fc, 0x000, 0x000, 0x000, 0x020, 0x5b0,
-    0x020, 0x5fa, 0x5fa, 0x5fa, 0x5fa, 0x5fa, 0x5fa, 0x5f8,
-    0x5f8, 0x5f8, 0x5f8, 0x5f8, 0x5f8, 0x5f8, 0x5f8, 0x5f8,
-    0x5f8, 0x5f8, 0x5f8, 0x5f8, 0x5f8, 0x5f8, 0x5f8, 0x5f8,
-    0x5f8, 0x5f8, 0x5f8, 0x020, 0x020, 0x020, 0x1a0, 0x000,
-    0x100, 0x100, 0x100, 0x100, 0x100, 0x100, 0x100, 0x100,
-    0x100, 0x100, 0x100, 0x100, 0x100, 0x100, 0x100, 0x100,
-    0x100, 0x100, 0x100, 0x100, 0x100, 0x100, 0x100, 0x100,
-    0x100, 0x100, 0x100, 0x100, 0x100, 0x100, 0x100, 0x100,
-    0x100, 0x100, 0x100, 0x100, 0x100, 0x100, 0x100, 0x100,
-    0x100, 0x100, 0x100, 0x100, 0x100, 0x100, 0x100, 0x100,
-    0x100, 0x100, 0x100, 0x100, 0x100, 0x100, 0x100, 0x100,
-    0x100, 0x100, 0x100, 0x100, 0x100, 0x100, 0x100, 0x100,
-    0x100, 0x100, 0x100, 0x100, 0x100, 0x100, 0x100, 0x100,
-    0x100, 0x100, 0x100, 0x100, 0x100, 0x100, 0x100, 0x100,
-    0x100, 0x100, 0x100, 0x100, 0x100, 0x100, 0x100, 0x100,
-    0x100, 0x100, 0x100, 0x100, 0x100, 0x100, 0x100, 0x100,
-    0x100, 0x100, 0x100, 0x100, 0x100, 0x100, 0x100, 0x100,
-    0x100, 0x100, 0x100, 0x100, 0x100, 0x100, 0x100, 0x100,
-    0x100, 0x100, 0x100, 0x100, 0x100, 0x100, 0x100, 0x100,
-    0x100, 0x100, 0x100, 0x100, 0x100, 0x100, 0x100, 0x100,
+    0x0000, 0x0000, 0x0000, 0x0000, 0x0000, 0x0000, 0x0000, 0x0000,
+    0x0000, 0x0000, 0x0000, 0x0000, 0x0000, 0x0000, 0x0000, 0x0000,
+    0x0000, 0x0000, 0x0000, 0x0000, 0x0000, 0x0000, 0x0000, 0x0000,
+    0x0000, 0x0000, 0x0000, 0x0000, 0x0000, 0x0000, 0x0000, 0x0000,
+    0x0000, 0x0120, 0x0000, 0x0220, 0x0120, 0x0020, 0x0120, 0x0120,
+    0x0100, 0x0100, 0x0120, 0x0160, 0x0100, 0xc5f0, 0xcde0, 0x0220,
+    0xc5f3, 0xc5f3, 0xc5f3, 0xc5f3, 0xc5f3, 0xc5f3, 0xc5f3, 0xc5f3,
+    0xc5f3, 0xc5f3, 0x1400, 0x0100, 0x0000, 0x0120, 0x0000, 0x0220,
+    0x2000, 0x45fe, 0x45fe, 0x45fe, 0x45fe, 0x45fe, 0x45fe, 0x45fc,
+    0x45fc, 0x45fc, 0x45fc, 0x45fc, 0x45fc, 0x45fc, 0x45fc, 0x45fc,
+    0x45fc, 0x45fc, 0x45fc, 0x45fc, 0x45fc, 0x45fc, 0x45fc, 0x45fc,
+    0x45fc, 0x45fc, 0x45fc, 0x0000, 0x0000, 0x0000, 0x0020, 0xc5b0,
+    0x0020, 0xc5fa, 0xc5fa, 0xc5fa, 0xc5fa, 0xc5fa, 0xc5fa, 0xc5f8,
+    0xc5f8, 0xc5f8, 0xc5f8, 0xc5f8, 0xc5f8, 0xc5f8, 0xc5f8, 0xc5f8,
+    0xc5f8, 0xc5f8, 0xc5f8, 0xc5f8, 0xc5f8, 0xc5f8, 0xc5f8, 0xc5f8,
+    0xc5f8, 0xc5f8, 0xc5f8, 0x0020, 0x0020, 0x0020, 0x01a0, 0x0000,
+    0x0100, 0x0100, 0x0100, 0x0100, 0x0100, 0x0100, 0x0100, 0x0100,
+    0x0100, 0x0100, 0x0100, 0x0100, 0x0100, 0x0100, 0x0100, 0x0100,
+    0x0100, 0x0100, 0x0100, 0x0100, 0x0100, 0x0100, 0x0100, 0x0100,
+    0x0100, 0x0100, 0x0100, 0x0100, 0x0100, 0x0100, 0x0100, 0x0100,
+    0x0100, 0x0100, 0x0100, 0x0100, 0x0100, 0x0100, 0x0100, 0x0100,
+    0x0100, 0x0100, 0x0100, 0x0100, 0x0100, 0x0100, 0x0100, 0x0100,
+    0x0100, 0x0100, 0x0100, 0x0100, 0x0100, 0x0100, 0x0100, 0x0100,
+    0x0100, 0x0100, 0x0100, 0x0100, 0x0100, 0x0100, 0x0100, 0x0100,
+    0x0100, 0x0100, 0x0100, 0x0100, 0x0100, 0x0100, 0x0100, 0x0100,
+    0x0100, 0x0100, 0x0100, 0x0100, 0x0100, 0x0100, 0x0100, 0x0100,
+    0x0100, 0x0100, 0x0100, 0x0100, 0x0100, 0x0100, 0x0100, 0x0100,
+    0x0100, 0x0100, 0x0100, 0x0100, 0x0100, 0x0100, 0x0100, 0x0100,
+    0x0100, 0x0100, 0x0100, 0x0100, 0x0100, 0x0100, 0x0100, 0x0100,
+    0x0100, 0x0100, 0x0100, 0x0100, 0x0100, 0x0100, 0x0100, 0x0100,
+    0x0100, 0x0100, 0x0100, 0x0100, 0x0100, 0x0100, 0x0100, 0x0100,
+    0x0100, 0x0100, 0x0100, 0x0100, 0x0100, 0x0100, 0x0100, 0x0100,
 };
 // clang-format on
 
@@ -140,32 +147,52 @@ bool scan_rec_add(struct scan_rec *r, const struct scan_obs *o)
 
 bool scan_ipv4_parse(const char *p, size_t n, uint32_t *out)
 {
+    unsigned char b[16];
+    const unsigned char *u = b;
     uint32_t v = 0;
-    size_t i = 0;
     bool ok = false;
 
+    /* This runs for every address column of every record. The candidate is copied into a buffer
+     * with a NUL after it (two fixed-size copies that may overlap: no per-byte bounds checks, and
+     * the NUL is neither a digit nor a '.'), then each part (1-3 digits, each tested with one
+     * unsigned compare) is read unrolled. */
     if (n < 7 || n > 15)
         goto out;
+    if (n >= 8) {
+        memcpy(b, p, 8);
+        memcpy(b + n - 8, p + n - 8, 8);
+    } else {
+        memcpy(b, p, 4);
+        memcpy(b + 3, p + 3, 4);
+    }
+    b[n] = 0;
     for (unsigned part = 0; part < 4; part++) {
-        unsigned x = 0;
-        size_t s;
+        unsigned d, x;
 
         if (part > 0) {
-            if (i >= n || p[i] != '.')
+            if (*u != '.')
                 goto out;
-            i++;
+            u++;
         }
-        s = i;
-        while (i < n && i - s < 3 && (CLS(p[i]) & N_DIGIT)) {
-            x = x * 10 + (unsigned)(p[i] - '0');
-            i++;
-        }
-        /* "01" is octal to inet_aton: refused rather than guessed. */
-        if (i == s || x > 255 || (p[s] == '0' && i - s > 1))
+        if ((x = (unsigned)*u - '0') > 9)
             goto out;
+        u++;
+        if ((d = (unsigned)*u - '0') <= 9) {
+            /* "01" is octal to inet_aton: refused rather than guessed. */
+            if (x == 0)
+                goto out;
+            x = x * 10 + d;
+            u++;
+            if ((d = (unsigned)*u - '0') <= 9) {
+                x = x * 10 + d;
+                u++;
+                if (x > 255)
+                    goto out;
+            }
+        }
         v = v << 8 | x;
     }
-    if (i != n)
+    if (u != b + n)
         goto out;
     *out = v;
     ok = true;
@@ -241,43 +268,84 @@ out:
 
 /* ---- names ---- */
 
-/* scan_domain_norm with out optional: NULL only checks. */
-static size_t domain_norm(const char *p, size_t n, char *out)
+/* The host-name rules for the label p[lab..e) ended by a '.' at p[e] or by the end: 1..63 bytes, no
+ * '-' at either end. (e == lab is caught by the length before p[e - 1] is read.) */
+static inline bool label_bad(const char *p, size_t lab, size_t e)
+{
+    return e - lab - 1 > 62 || p[lab] == '-' || p[e - 1] == '-';
+}
+
+/* The end of the host-name check for p[0..n) (no trailing dot, every byte a label byte or '.')
+ * whose labels before the last were checked as the bytes went by (bad: one failed; nlab: the dots;
+ * lab: where the last label starts): the last label's own rules and not all digits. Passes that
+ * read the bytes anyway (the value classifier, the URL fast path) check host names this way
+ * without a second pass. */
+static bool dom_tail(const char *p, size_t n, size_t lab, size_t nlab, bool bad)
+{
+    bool ok = false;
+
+    if (bad || nlab < 1 || n > 253 || label_bad(p, lab, n))
+        goto out;
+    for (size_t i = lab; i < n; i++) {
+        if (!(CLS(p[i]) & N_DIGIT)) {
+            ok = true;
+            break;
+        }
+    }
+out:
+    return ok;
+}
+
+/* scan_domain_norm's length without writing: one table load per byte, the label rules only at
+ * the dots. *any gets the OR of the bytes' classes (N_UPPER: the normal form differs). */
+static size_t domain_len(const char *p, size_t n, uint16_t *any)
 {
     size_t lab = 0, nlab = 0, res = 0;
-    bool alldig = true;
+    uint16_t all = N_LDOT, some = 0;
+    bool bad = false;
 
     if (n > 0 && p[n - 1] == '.')
         n--;
     if (n == 0 || n > 253)
         goto out;
     for (size_t i = 0; i < n; i++) {
-        char c = p[i];
-        uint16_t k = CLS(c);
+        uint16_t k = CLS(p[i]);
 
-        if (c == '.') {
-            if (i == lab || i - lab > 63 || p[lab] == '-' || p[i - 1] == '-')
-                goto out;
+        all &= k;
+        some |= k;
+        if (k & N_DOT) {
+            bad |= label_bad(p, lab, i);
             nlab++;
             lab = i + 1;
-            alldig = true;
-            if (out != NULL)
-                out[i] = '.';
-            continue;
         }
-        if (!(k & N_LABEL))
-            goto out;
-        if (!(k & N_DIGIT))
-            alldig = false;
-        if (out != NULL)
-            out[i] = (k & N_UPPER) ? (char)(c | 0x20) : c;
     }
-    /* The last label (n > lab: a trailing dot was dropped once, a second one is an empty label). */
-    if (n == lab || n - lab > 63 || p[lab] == '-' || p[n - 1] == '-' || alldig || nlab < 1)
-        goto out;
-    res = n;
+    if ((all & N_LDOT) && dom_tail(p, n, lab, nlab, bad))
+        res = n;
 out:
+    *any = some;
     return res;
+}
+
+/* The lower-case form of p[0..n) (host-name bytes: upper case is only A-Z) in out. */
+static void lower_copy(char *out, const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = (char)(p[i] | (CLS(p[i]) & N_UPPER) << 3); /* N_UPPER << 3 is 0x20 */
+}
+
+/* scan_domain_norm with out optional: NULL only checks. */
+static size_t domain_norm(const char *p, size_t n, char *out)
+{
+    uint16_t any;
+    size_t m = domain_len(p, n, &any);
+
+    if (m > 0 && out != NULL) {
+        if (any & N_UPPER)
+            lower_copy(out, p, m);
+        else
+            memcpy(out, p, m);
+    }
+    return m;
 }
 
 size_t scan_domain_norm(const char *p, size_t n, char *out)
@@ -493,48 +561,122 @@ out:
     return res;
 }
 
+/* A URL already in its normal form, the common case in logs: the scheme p[0..sl) lower case (the
+ * caller checked), "://", a host of lower-case host-name bytes (no userinfo, brackets or '%') and
+ * no trailing dot, no port or one without a leading zero that is not the scheme's default, a path,
+ * and no '%' after it. Then the normal form is p itself and no byte need be written: the host is
+ * p[*ho, *ho + *hl), *hdom whether it is a host name (checked in the same pass). false: not known
+ * to be normal (url_norm decides, which also refuses). */
+static bool url_fast(const char *p, size_t n, size_t sl, size_t *ho, size_t *hl, bool *hdom)
+{
+    size_t i = sl + 3, h = i, lab = i, nlab = 0, he;
+    bool bad = false, ok = false;
+
+    while (i < n) {
+        uint16_t k = CLS(p[i]);
+
+        if (!(k & N_LLOW))
+            break;
+        if (k & N_DOT) {
+            bad |= label_bad(p, lab, i);
+            nlab++;
+            lab = i + 1;
+        }
+        i++;
+    }
+    if (i == h || i == n || p[i - 1] == '.')
+        goto out;
+    he = i;
+    if (p[i] == ':') {
+        unsigned port = 0;
+        size_t ps = ++i;
+
+        while (i < n && i - ps < 5 && (CLS(p[i]) & N_DIGIT)) {
+            port = port * 10 + (unsigned)(p[i] - '0');
+            i++;
+        }
+        if (i == ps || i == n || p[ps] == '0' || port > 65535 || port == default_port(p, sl))
+            goto out;
+    }
+    if (p[i] != '/' || memchr(p + i, '%', n - i) != NULL)
+        goto out;
+    *ho = h;
+    *hl = he - h;
+    *hdom = dom_tail(p + h, he - h, lab - h, nlab, bad);
+    ok = true;
+out:
+    return ok;
+}
+
 size_t scan_url_norm(const char *p, size_t n, char *out, size_t *host_off, size_t *host_len)
 {
-    size_t rh, rh_len;
+    size_t rh, rh_len, sl = 0, ho, hl, res;
+    bool dom;
 
-    return url_norm(p, n, out, host_off, host_len, &rh, &rh_len);
+    while (sl < n && (CLS(p[sl]) & N_SCHEME) && !(CLS(p[sl]) & N_UPPER))
+        sl++;
+    if (sl > 0 && (CLS(p[0]) & N_ALPHA) && n - sl >= 3 && p[sl] == ':' && p[sl + 1] == '/' &&
+        p[sl + 2] == '/' && url_fast(p, n, sl, &ho, &hl, &dom)) {
+        memcpy(out, p, n);
+        if (host_off != NULL)
+            *host_off = ho;
+        if (host_len != NULL)
+            *host_len = hl;
+        res = n;
+    } else {
+        res = url_norm(p, n, out, host_off, host_len, &rh, &rh_len);
+    }
+    return res;
 }
 
 /* ---- one field, one value ---- */
 
+/* The record's next observable, kind and raw span set; NULL (and counted) when it is full. Written
+ * in place: no struct built on the stack and copied. */
+static inline struct scan_obs *obs_new(struct scan_rec *r, enum scan_kind kind, uint32_t off,
+                                       size_t len)
+{
+    struct scan_obs *o = NULL;
+
+    if (r->n_obs < SCAN_REC_MAX_OBS) {
+        o = &r->obs[r->n_obs++];
+        o->kind = (uint8_t)kind;
+        o->off = off;
+        o->len = (uint32_t)len;
+    } else {
+        r->n_dropped++;
+    }
+    return o;
+}
+
 static size_t add_v4(struct scan_rec *r, uint32_t v, uint32_t off, size_t len)
 {
-    struct scan_obs o;
+    struct scan_obs *o = obs_new(r, SCAN_IPV4, off, len);
 
-    o.kind = SCAN_IPV4;
-    o.off = off;
-    o.len = (uint32_t)len;
-    o.u.v4 = v;
-    return scan_rec_add(r, &o) ? 1 : 0;
+    if (o != NULL)
+        o->u.v4 = v;
+    return o != NULL;
 }
 
 static size_t add_v6(struct scan_rec *r, const uint8_t v[16], uint32_t off, size_t len)
 {
-    struct scan_obs o;
+    struct scan_obs *o = obs_new(r, SCAN_IPV6, off, len);
 
-    o.kind = SCAN_IPV6;
-    o.off = off;
-    o.len = (uint32_t)len;
-    memcpy(o.u.v6, v, 16);
-    return scan_rec_add(r, &o) ? 1 : 0;
+    if (o != NULL)
+        memcpy(o->u.v6, v, 16);
+    return o != NULL;
 }
 
 static size_t add_s(struct scan_rec *r, enum scan_kind kind, const char *s, size_t sn, uint32_t off,
                     size_t len)
 {
-    struct scan_obs o;
+    struct scan_obs *o = obs_new(r, kind, off, len);
 
-    o.kind = (uint8_t)kind;
-    o.off = off;
-    o.len = (uint32_t)len;
-    o.u.s.p = s;
-    o.u.s.n = (uint32_t)sn;
-    return scan_rec_add(r, &o) ? 1 : 0;
+    if (o != NULL) {
+        o->u.s.p = s;
+        o->u.s.n = (uint32_t)sn;
+    }
+    return o != NULL;
 }
 
 /* The normal form out[0..m) of raw p[0..n): p itself when it starts with it (a trailing dot
@@ -566,14 +708,30 @@ static size_t add_host(struct scan_rec *r, const char *h, size_t hl, bool bracke
     return added;
 }
 
-static size_t value_url(struct scan_rec *r, const char *p, size_t n, uint32_t off)
+/* The URL p[0..n) whose scheme is p[0..sl) (lower case when lower), and its host. */
+static size_t value_url(struct scan_rec *r, const char *p, size_t n, uint32_t off, size_t sl,
+                        bool lower)
 {
-    char *out = scan_rec_scratch(r, n + 1);
+    char *out;
     size_t m, ho = 0, hl = 0, rh = 0, rh_len = 0, added = 0;
     const char *s;
+    uint32_t v4;
+    bool dom;
 
+    /* Room for the normal form is asked for even when none is written, so that a record whose
+     * scratch is exhausted (a reader bug) gets nothing either way. */
+    out = scan_rec_scratch(r, n + 1);
     if (out == NULL)
         goto out;
+    if (lower && url_fast(p, n, sl, &ho, &hl, &dom)) {
+        /* the URL and its host are the line's own bytes: nothing copied */
+        added = add_s(r, SCAN_URL, p, n, off, n);
+        if ((CLS(p[ho]) & N_DIGIT) && scan_ipv4_parse(p + ho, hl, &v4))
+            added += add_v4(r, v4, off + (uint32_t)ho, hl);
+        else if (dom)
+            added += add_s(r, SCAN_DOMAIN, p + ho, hl, off + (uint32_t)ho, hl);
+        goto out;
+    }
     m = url_norm(p, n, out, &ho, &hl, &rh, &rh_len);
     if (m == 0)
         goto out;
@@ -619,8 +777,10 @@ static bool port_ok(const char *p, size_t n)
 
 size_t scan_value_add(struct scan_rec *r, const char *p, size_t n, uint32_t off)
 {
-    uint16_t all = 0xffff;
-    size_t added = 0, ncolon = 0, colon = 0, at = SIZE_MAX, hn;
+    uint16_t all = 0xffff, any = 0, hall, hany;
+    size_t added = 0, i, ncolon = 0, hn, lab = 0, nlab = 0;
+    char *out;
+    bool bad = false;
     uint32_t v4;
     uint8_t v6[16];
 
@@ -640,37 +800,52 @@ size_t scan_value_add(struct scan_rec *r, const char *p, size_t n, uint32_t off)
             added = add_v6(r, v6, off + 1, cl - 1);
         goto out;
     }
-    if (CLS(p[0]) & N_ALPHA) {
-        size_t i = 1;
+    /* One pass up to the first ':' (the whole of most values): the AND and OR of the byte
+     * classes, and the host-name label rules at each '.', so that a host name (the part before a
+     * ":port") needs no second look and most words that are nothing are refused from the pass. */
+    for (i = 0; i < n; i++) {
+        uint16_t k = CLS(p[i]);
 
-        while (i < n && i < 32 && (CLS(p[i]) & N_SCHEME))
-            i++;
-        if (n - i >= 3 && p[i] == ':' && p[i + 1] == '/' && p[i + 2] == '/') {
-            added = value_url(r, p, n, off);
+        if (k & N_COLON)
+            break;
+        all &= k;
+        any |= k;
+        if (k & N_DOT) {
+            bad |= label_bad(p, lab, i);
+            nlab++;
+            lab = i + 1;
+        }
+    }
+    hn = i;
+    hall = all;
+    hany = any;
+    if (i < n) {
+        /* "scheme://": a letter, then at most 31 scheme bytes before the ':' */
+        if ((CLS(p[0]) & N_ALPHA) && i <= 32 && (all & N_SCHEME) && n - i >= 3 && p[i + 1] == '/' &&
+            p[i + 2] == '/') {
+            added = value_url(r, p, n, off, i, !(any & N_UPPER));
             goto out;
         }
-    }
-    for (size_t i = 0; i < n; i++) {
-        char c = p[i];
+        for (; i < n; i++) {
+            uint16_t k = CLS(p[i]);
 
-        all &= CLS(c);
-        if (c == ':') {
-            ncolon++;
-            colon = i;
-        } else if (c == '@' && at == SIZE_MAX) {
-            at = i;
+            all &= k;
+            any |= k;
+            ncolon += (k & N_COLON) != 0;
         }
     }
-    if (at != SIZE_MAX) {
-        added = value_email(r, p, n, off, at);
+    if (any & N_AT) {
+        const char *at = memchr(p, '@', n);
+
+        added = value_email(r, p, n, off, (size_t)(at - p));
         goto out;
     }
     if (!(all & N_HOSTV))
         goto out;
     if ((n == 32 || n == 40 || n == 64) && (all & N_HEX)) {
-        char *out = scan_rec_scratch(r, n);
         int kind;
 
+        out = scan_rec_scratch(r, n);
         if (out == NULL)
             goto out;
         kind = scan_hash_norm(p, n, out);
@@ -683,20 +858,28 @@ size_t scan_value_add(struct scan_rec *r, const char *p, size_t n, uint32_t off)
             added = add_v6(r, v6, off, n);
         goto out;
     }
-    hn = n;
-    if (ncolon == 1) {
-        if (!port_ok(p + colon + 1, n - colon - 1))
-            goto out;
-        hn = colon;
-    }
+    /* an address or a host name (with a port or not): none without a '.' before any ':' */
+    if (!(hany & N_DOT) || (ncolon == 1 && !port_ok(p + hn + 1, n - hn - 1)))
+        goto out;
     if ((CLS(p[0]) & N_DIGIT) && scan_ipv4_parse(p, hn, &v4)) {
         added = add_v4(r, v4, off, hn);
+    } else if ((out = scan_rec_scratch(r, hn)) == NULL) {
+        goto out;
+    } else if (p[hn - 1] != '.') {
+        /* the pass checked it: a host name is p itself, or its lower-case form in the scratch */
+        if ((hall & N_LDOT) && dom_tail(p, hn, lab, nlab, bad)) {
+            const char *s = p;
+
+            if (hany & N_UPPER) {
+                lower_copy(out, p, hn);
+                r->scratch_len += hn;
+                s = out;
+            }
+            added = add_s(r, SCAN_DOMAIN, s, hn, off, hn);
+        }
     } else {
-        char *out = scan_rec_scratch(r, hn);
         size_t m;
 
-        if (out == NULL)
-            goto out;
         m = domain_norm(p, hn, out);
         if (m > 0)
             added = add_s(r, SCAN_DOMAIN, keep(r, p, hn, out, m), m, off, hn);
