@@ -800,21 +800,28 @@ size_t scan_value_add(struct scan_rec *r, const char *p, size_t n, uint32_t off)
             added = add_v6(r, v6, off + 1, cl - 1);
         goto out;
     }
+    /* A dotted quad is classified as one whatever the rest of the rules say (a digit first is no
+     * scheme; digits and dots hold no '@', ':' or the length of a hash): the address columns of
+     * DNS answers and firewall logs take this way and skip the pass below. */
+    if ((CLS(p[0]) & N_DIGIT) && n >= 7 && n <= 15 && scan_ipv4_parse(p, n, &v4)) {
+        added = add_v4(r, v4, off, n);
+        goto out;
+    }
     /* One pass up to the first ':' (the whole of most values): the AND and OR of the byte
      * classes, and the host-name label rules at each '.', so that a host name (the part before a
      * ":port") needs no second look and most words that are nothing are refused from the pass. */
     for (i = 0; i < n; i++) {
         uint16_t k = CLS(p[i]);
 
-        if (k & N_COLON)
-            break;
-        all &= k;
-        any |= k;
-        if (k & N_DOT) {
+        if (k & (N_COLON | N_DOT)) {
+            if (k & N_COLON)
+                break;
             bad |= label_bad(p, lab, i);
             nlab++;
             lab = i + 1;
         }
+        all &= k;
+        any |= k;
     }
     hn = i;
     hall = all;
