@@ -915,7 +915,7 @@ out:
 
 /* ---- Zeek TSV ---- */
 
-static bool zeek_is_null(const struct scan_fmt_state *st, const char *p, size_t n)
+static inline bool zeek_is_null(const struct scan_fmt_state *st, const char *p, size_t n)
 {
     if (n == 0)
         return true;
@@ -992,11 +992,11 @@ static size_t zeek_cols(const struct scan_fmt_state *st, size_t n, uint64_t w[SC
 {
     size_t last = 0;
 
-    for (size_t i = 0; i < SCAN_MAX_FIELDS / 64; i++) {
+    for (size_t i = 0; i * 64 < n; i++) {
         uint64_t m = 0;
 
 #if defined(__SSE2__)
-        for (size_t j = 0; j < 64; j += 16) {
+        for (size_t j = 0; j < 64 && i * 64 + j < n; j += 16) {
             __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(st->role + i * 64 + j));
 
             m |= ((uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_setzero_si128())) ^
@@ -1007,8 +1007,8 @@ static size_t zeek_cols(const struct scan_fmt_state *st, size_t n, uint64_t w[SC
         for (size_t j = 0; j < 64; j++)
             m |= (uint64_t)(st->role[i * 64 + j] != ROLE_NONE) << j;
 #endif
-        if (n < (i + 1) * 64)
-            m &= n > i * 64 ? ((uint64_t)1 << (n - i * 64)) - 1 : 0;
+        if (n - i * 64 < 64)
+            m &= ((uint64_t)1 << (n - i * 64)) - 1;
         w[i] = m;
         if (m != 0)
             last = i * 64 + 64 - (unsigned)__builtin_clzll(m);

@@ -882,6 +882,17 @@ static void test_zeek_wide(void **state)
     assert_true(scan_rec_reset(&r, ll));
     assert_int_equal(scan_fmt_line(&st, line, ll, &r, &why), SCAN_LINE_BAD);
     assert_string_equal(why, "299 fields where the #fields header names 300");
+    /* exactly SCAN_MAX_FIELDS fields is as wrong as any other count short of the header's */
+    for (unsigned i = N - 1; i > SCAN_MAX_FIELDS; i--) {
+        const char *tab = memrchr(line, '\t', ll);
+
+        assert_non_null(tab);
+        ll = (size_t)(tab - line);
+    }
+    assert_true(scan_rec_reset(&r, ll));
+    assert_int_equal(scan_fmt_line(&st, line, ll, &r, &why), SCAN_LINE_BAD);
+    assert_string_equal(why, "256 fields where the #fields header names 300");
+    assert_int_equal(r.n_obs, 0);
     scan_rec_cleanup(&r);
 }
 
