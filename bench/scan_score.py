@@ -11,10 +11,13 @@ truth entries whose indicator's valid_from is after the line's time (taken from 
 timestamp, which the truth does not carry: read from the log next to TRUTH as <name>.log).
 
 Compares (line, indicator value) pairs: a hit whose pair is not expected is false, an expected
-pair without a hit is missed. Prints one line per log format and a total, and exits 1 unless
+pair without a hit is missed — except that a planted address which also lies inside a network of
+the indicator set (the truth names only the planted indicator) is checked with ipaddress and
+reported apart, as a true hit the truth does not list. Prints one line per log format and a total, and exits 1 unless
 both are zero everywhere.
 """
 import calendar
+import ipaddress
 import json
 import os
 import sys
@@ -71,26 +74,42 @@ def main():
             if line.startswith("#") or line.startswith("lineno"):
                 continue
             decoys.add(int(line.split("\t", 1)[0]))
-    got = set()
+    got, seen = set(), {}
     with open(hits) as f:
         for line in f:
             h = json.loads(line)
-            got.add((h["line"], by_id.get(h["indicator"], h["indicator"])))
-    false = got - expected
+            key = (h["line"], by_id.get(h["indicator"], h["indicator"]))
+            got.add(key)
+            seen[key] = h["observable"]
+    # The truth names the one indicator planted on a line. When the planted address also lies in
+    # a network listed in a larger set (a hit line is drawn from the smallest set), the line
+    # matches that network too: such a hit is checked here, not counted as false.
+    also = set()
+    for key in got - expected:
+        ln, ind = key
+        if "/" in ind and "://" not in ind and ln in fmt_of:
+            try:
+                if ipaddress.ip_address(seen[key]) in ipaddress.ip_network(ind, strict=False):
+                    also.add(key)
+            except ValueError:
+                pass
+    false = got - expected - also
     missed = expected - got
     fmts = sorted(set(fmt_of.values()))
     ok = True
     for fm in fmts:
         e = sum(1 for (ln, _) in expected if fmt_of.get(ln) == fm)
-        g = sum(1 for (ln, _) in got if fmt_of.get(ln) == fm)
+        g = sum(1 for (ln, _) in got - also if fmt_of.get(ln) == fm)
         fa = sum(1 for (ln, _) in false if fmt_of.get(ln) == fm)
         mi = sum(1 for (ln, _) in missed if fmt_of.get(ln) == fm)
         print("  %-6s expected %6d  hits %6d  false %d  missed %d" % (fm, e, g, fa, mi))
     stray = sum(1 for (ln, _) in false if ln not in fmt_of)
     on_decoys = sum(1 for (ln, _) in got if ln in decoys and ln not in fmt_of)
     print("  total  expected %6d  hits %6d  false %d (on decoy lines %d, elsewhere %d)  "
-          "missed %d%s" % (len(expected), len(got), len(false), on_decoys, stray - on_decoys,
+          "missed %d%s%s" % (len(expected), len(got - also), len(false), on_decoys, stray - on_decoys,
                            len(missed),
+                           "  (also true, checked: %d planted addresses inside a listed network "
+                           "the truth does not name)" % len(also) if also else "",
                            "  (withheld: %d truth lines whose indicator was not yet valid)"
                            % withheld if record_time else ""))
     for x in sorted(false)[:5]:
