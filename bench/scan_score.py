@@ -12,8 +12,8 @@ timestamp, which the truth does not carry: read from the log next to TRUTH as <n
 
 Compares (line, indicator value) pairs: a hit whose pair is not expected is false, an expected
 pair without a hit is missed — except that a planted address which also lies inside a network of
-the indicator set (the truth names only the planted indicator) is checked with ipaddress and
-reported apart, as a true hit the truth does not list. Prints one line per log format and a total, and exits 1 unless
+the indicator set, or a planted host under another listed domain (the truth names only the
+planted indicator), is checked here and reported apart, as a true hit the truth does not list. Prints one line per log format and a total, and exits 1 unless
 both are zero everywhere.
 """
 import calendar
@@ -87,12 +87,17 @@ def main():
     also = set()
     for key in got - expected:
         ln, ind = key
-        if "/" in ind and "://" not in ind and ln in fmt_of:
+        if ln not in fmt_of:
+            continue
+        obs = seen[key]
+        if "/" in ind and "://" not in ind:
             try:
-                if ipaddress.ip_address(seen[key]) in ipaddress.ip_network(ind, strict=False):
+                if ipaddress.ip_address(obs) in ipaddress.ip_network(ind, strict=False):
                     also.add(key)
             except ValueError:
                 pass
+        elif "/" not in ind and ":" not in ind and not ind[0].isdigit() and obs.endswith("." + ind):
+            also.add(key)  # a planted subdomain of a domain listed in a larger set
     false = got - expected - also
     missed = expected - got
     fmts = sorted(set(fmt_of.values()))
@@ -108,8 +113,8 @@ def main():
     print("  total  expected %6d  hits %6d  false %d (on decoy lines %d, elsewhere %d)  "
           "missed %d%s%s" % (len(expected), len(got - also), len(false), on_decoys, stray - on_decoys,
                            len(missed),
-                           "  (also true, checked: %d planted addresses inside a listed network "
-                           "the truth does not name)" % len(also) if also else "",
+                           "  (also true, checked: %d planted addresses or hosts inside a listed "
+                           "network or domain the truth does not name)" % len(also) if also else "",
                            "  (withheld: %d truth lines whose indicator was not yet valid)"
                            % withheld if record_time else ""))
     for x in sorted(false)[:5]:

@@ -1291,6 +1291,7 @@ void scan_matcher_cleanup(struct scan_matcher *m)
     free(m->hits);
     free(m->cand);
     free(m->probes);
+    free(m->hostcache);
     memset(m, 0, sizeof(*m));
 }
 
@@ -1559,36 +1560,46 @@ struct probe {
     uint8_t kind;
     uint64_t h; /* string kinds: the hash; IPv4: the address; then the bucket bounds */
     uint32_t lo, hi;
+    uint8_t host_first; /* the first (whole-host) probe of a host's parent-domain group */
 };
+
+/* A per-thread memory of hosts that no parent domain of matched a key: logs repeat their hosts,
+ * and a host seen and found absent is not hashed label by label and probed again. The index is
+ * read-only during a scan, so an entry never goes stale. Entries are full 64-bit hashes under the
+ * index's secret seed. */
+#define HOSTCACHE 8192
 
 enum { PROBE_V6 = SCAN_KIND_N, PROBE_PREFIX, PROBE_ANY, PROBE_NONE };
 
-static void probe_resolve(struct mctx *c, const struct scan_rec *r, const struct probe *pr)
+/* Returns whether a string probe found its key (whatever the key's indicators say now). */
+static bool probe_resolve(struct mctx *c, const struct scan_rec *r, const struct probe *pr)
 {
     const struct scan_index *ix = c->ix;
     const struct scan_obs *o = &r->obs[pr->obs];
 
     if (pr->kind == PROBE_NONE)
-        return;
+        return false;
     if (pr->kind == PROBE_V6) {
         match_v6(c, o->u.v6, pr->obs);
-        return;
+        return false;
     }
     if (pr->kind == PROBE_PREFIX) {
         match_url_prefixes(c, o->u.s.p, o->u.s.n, pr->obs);
-        return;
+        return false;
     }
     if (pr->kind == PROBE_ANY) {
         hit_list(c, ix->any_tags[o->kind], pr->obs);
-        return;
+        return false;
     }
     if (pr->kind == SCAN_IPV4) {
         match_v4_in(c, (uint32_t)pr->h, pr->lo, pr->hi, pr->obs);
-        return;
+        return false;
     }
     uint32_t k = stable_find(ix, &ix->str, pr->kind, pr->p, pr->n, pr->h);
-    if (k != NONE32)
-        hit_list(c, ix->str.keys[k].tags, pr->obs);
+    if (k == NONE32)
+        return false;
+    hit_list(c, ix->str.keys[k].tags, pr->obs);
+    return true;
 }
 
 /* Resolves m's probes: the IPv4 /24 map and buckets first (prefetching their segments), then
@@ -1611,12 +1622,32 @@ static void probes_resolve(struct mctx *c, const struct scan_rec *r, struct prob
             __builtin_prefetch(&ix->v4s[pr[j].lo > 0 ? pr[j].lo - 1 : 0]);
         }
     }
-    for (size_t j = 0; j < np; j++)
-        probe_resolve(c, r, &pr[j]);
+    uint64_t *cache = c->m->hostcache;
+    size_t group = SIZE_MAX; /* the current host group's first probe */
+    bool found = false;
+
+    for (size_t j = 0; j <= np; j++) {
+        bool ends = j == np || pr[j].host_first || pr[j].kind != SCAN_DOMAIN;
+
+        if (group != SIZE_MAX && ends) {
+            if (!found && cache != NULL)
+                cache[pr[group].h & (HOSTCACHE - 1)] = pr[group].h;
+            group = SIZE_MAX;
+        }
+        if (j == np)
+            break;
+        if (pr[j].host_first) {
+            group = j;
+            found = false;
+        }
+        found |= probe_resolve(c, r, &pr[j]);
+    }
 }
 
 static struct probe *probe_new(struct scan_matcher *m)
 {
+    struct probe *pr;
+
     if (m->n_probes == m->cap_probes) {
         size_t nc = m->cap_probes ? 2 * m->cap_probes : 64;
         struct probe *np = realloc(m->probes, nc * sizeof(*np));
@@ -1626,7 +1657,9 @@ static struct probe *probe_new(struct scan_matcher *m)
         m->probes = np;
         m->cap_probes = nc;
     }
-    return &((struct probe *)m->probes)[m->n_probes++];
+    pr = &((struct probe *)m->probes)[m->n_probes++];
+    pr->host_first = 0;
+    return pr;
 }
 
 enum ctix_rc scan_index_prepare(const struct scan_index *ix, const struct scan_rec *r,
@@ -1663,8 +1696,17 @@ enum ctix_rc scan_index_prepare(const struct scan_index *ix, const struct scan_r
             const char *p = o->u.s.p;
             uint32_t n = o->u.s.n;
 
-            if (ix->kind_keys[SCAN_DOMAIN] == 0)
+            if (ix->kind_keys[SCAN_DOMAIN] == 0 || n == 0)
                 break;
+            uint64_t hf = hash_words(ix->seed, SCAN_DOMAIN, p, n);
+
+            if (m->hostcache == NULL) {
+                m->hostcache = calloc(HOSTCACHE, sizeof(uint64_t));
+                if (m->hostcache == NULL)
+                    return CTIX_ENOMEM;
+            }
+            if (m->hostcache[hf & (HOSTCACHE - 1)] == hf && hf != 0)
+                break; /* seen, and none of its parents is a key */
             for (uint32_t s = 0; s < n; s++) {
                 if (s != 0 && p[s - 1] != '.')
                     continue;
@@ -1673,7 +1715,8 @@ enum ctix_rc scan_index_prepare(const struct scan_index *ix, const struct scan_r
                 pr->kind = SCAN_DOMAIN;
                 pr->p = p + s;
                 pr->n = n - s;
-                pr->h = hash_words(ix->seed, SCAN_DOMAIN, p + s, n - s);
+                pr->h = s == 0 ? hf : hash_words(ix->seed, SCAN_DOMAIN, p + s, n - s);
+                pr->host_first = s == 0;
                 pr->obs = oi;
                 __builtin_prefetch(&ix->str.slots[(size_t)pr->h & ix->str.mask]);
             }

@@ -76,7 +76,8 @@ struct scan_matcher {
     size_t n_cand, cap_cand;
     void *probes; /* the table probes scan_index_prepare computed (index.c's type) */
     size_t n_probes, cap_probes;
-    size_t n_evals; /* pattern_eval calls made (statistics) */
+    uint64_t *hostcache; /* hosts known to match no key (index.c) */
+    size_t n_evals;      /* pattern_eval calls made (statistics) */
 };
 void scan_matcher_cleanup(struct scan_matcher *m);
 
