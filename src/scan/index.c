@@ -687,7 +687,8 @@ static uint64_t uhost_hash(uint64_t seed, const char *p, size_t n)
 
 static bool uhost_test(const struct scan_index *ix, uint64_t h)
 {
-    uint32_t b1 = (uint32_t)h & (UHOST_BITS - 1), b2 = (uint32_t)(h >> 40) & (UHOST_BITS - 1);
+    uint32_t b1 = (uint32_t)(h >> 1) & (UHOST_BITS - 1),
+             b2 = (uint32_t)(h >> 40) & (UHOST_BITS - 1);
 
     return (ix->uhost_bits[b1 / 64] >> (b1 % 64) & 1) && (ix->uhost_bits[b2 / 64] >> (b2 % 64) & 1);
 }
@@ -706,7 +707,8 @@ static enum ctix_rc uhost_set(struct scan_index *ix, const char *url, size_t n)
         len = n;
     }
     uint64_t h = uhost_hash(ix->seed, url + off, len);
-    uint32_t b1 = (uint32_t)h & (UHOST_BITS - 1), b2 = (uint32_t)(h >> 40) & (UHOST_BITS - 1);
+    uint32_t b1 = (uint32_t)(h >> 1) & (UHOST_BITS - 1),
+             b2 = (uint32_t)(h >> 40) & (UHOST_BITS - 1);
     ix->uhost_bits[b1 / 64] |= (uint64_t)1 << (b1 % 64);
     ix->uhost_bits[b2 / 64] |= (uint64_t)1 << (b2 % 64);
     return CTIX_OK;
@@ -1292,6 +1294,7 @@ void scan_matcher_cleanup(struct scan_matcher *m)
     free(m->cand);
     free(m->probes);
     free(m->hostcache);
+    free(m->oh);
     memset(m, 0, sizeof(*m));
 }
 
@@ -1567,7 +1570,7 @@ struct probe {
  * and a host seen and found absent is not hashed label by label and probed again. The index is
  * read-only during a scan, so an entry never goes stale. Entries are full 64-bit hashes under the
  * index's secret seed. */
-#define HOSTCACHE 8192
+#define HOSTCACHE SCAN_HOSTCACHE
 
 enum { PROBE_V6 = SCAN_KIND_N, PROBE_PREFIX, PROBE_ANY, PROBE_NONE };
 
@@ -1662,15 +1665,63 @@ static struct probe *probe_new(struct scan_matcher *m)
     return pr;
 }
 
-enum ctix_rc scan_index_prepare(const struct scan_index *ix, const struct scan_rec *r,
-                                struct scan_matcher *m)
+/* Stage one: the hashes that decide whether an observable needs the big tables at all (a host's
+ * whole-name hash for the host memory, a URL's authority for the URL-host filter), with those
+ * small tables' lines prefetched, and the IPv4 /24 map's. */
+enum ctix_rc scan_index_stage1(const struct scan_index *ix, const struct scan_rec *r,
+                               struct scan_matcher *m)
+{
+    if (m->oh == NULL) {
+        m->oh = malloc(SCAN_REC_MAX_OBS * sizeof(*m->oh));
+        m->hostcache = m->hostcache != NULL ? m->hostcache : calloc(HOSTCACHE, sizeof(uint64_t));
+        if (m->oh == NULL || m->hostcache == NULL)
+            return CTIX_ENOMEM;
+    }
+    for (size_t i = 0; i < r->n_obs && i < SCAN_REC_MAX_OBS; i++) {
+        const struct scan_obs *o = &r->obs[i];
+        size_t aoff, alen;
+
+        m->oh[i] = 0;
+        if (o->kind == SCAN_IPV4) {
+            if (ix->n_v4s != 0)
+                __builtin_prefetch(&ix->v4map[o->u.v4 >> 14]);
+        } else if (o->kind == SCAN_DOMAIN) {
+            if (ix->kind_keys[SCAN_DOMAIN] != 0 && o->u.s.n != 0) {
+                m->oh[i] = hash_words(ix->seed, SCAN_DOMAIN, o->u.s.p, o->u.s.n);
+                __builtin_prefetch(&m->hostcache[m->oh[i] & (HOSTCACHE - 1)]);
+            }
+        } else if (o->kind == SCAN_URL) {
+            if (ix->kind_keys[SCAN_URL] != 0 && url_authority(o->u.s.p, o->u.s.n, &aoff, &alen)) {
+                uint64_t h = uhost_hash(ix->seed, o->u.s.p + aoff, alen);
+
+                m->oh[i] = h | 1; /* never 0 ("no authority"); bit 0 is not used by the filter */
+                __builtin_prefetch(&ix->uhost_bits[((uint32_t)(h >> 1) & (UHOST_BITS - 1)) / 64]);
+                __builtin_prefetch(&ix->uhost_bits[((uint32_t)(h >> 40) & (UHOST_BITS - 1)) / 64]);
+            }
+        }
+    }
+    m->staged = true;
+    return CTIX_OK;
+}
+
+/* Stage two: the probes, with the big tables' slots prefetched. */
+enum ctix_rc scan_index_stage2(const struct scan_index *ix, const struct scan_rec *r,
+                               struct scan_matcher *m)
 {
     struct probe *pr;
 
     m->n_probes = 0;
+    if (!m->staged) {
+        enum ctix_rc rc = scan_index_stage1(ix, r, m);
+
+        if (rc != CTIX_OK)
+            return rc;
+    }
+    m->staged = false;
     for (size_t i = 0; i < r->n_obs; i++) {
         const struct scan_obs *o = &r->obs[i];
         uint32_t oi = (uint32_t)i;
+        uint64_t oh = i < SCAN_REC_MAX_OBS ? m->oh[i] : 0;
 
         switch (o->kind) {
         case SCAN_IPV4:
@@ -1681,7 +1732,6 @@ enum ctix_rc scan_index_prepare(const struct scan_index *ix, const struct scan_r
             pr->kind = SCAN_IPV4;
             pr->h = o->u.v4;
             pr->obs = oi;
-            __builtin_prefetch(&ix->v4map[o->u.v4 >> 14]);
             break;
         case SCAN_IPV6:
             if (ix->v6.n == 0)
@@ -1695,16 +1745,10 @@ enum ctix_rc scan_index_prepare(const struct scan_index *ix, const struct scan_r
             /* The host and each parent domain: a.b.evil.example, b.evil.example, … */
             const char *p = o->u.s.p;
             uint32_t n = o->u.s.n;
+            uint64_t hf = oh;
 
             if (ix->kind_keys[SCAN_DOMAIN] == 0 || n == 0)
                 break;
-            uint64_t hf = hash_words(ix->seed, SCAN_DOMAIN, p, n);
-
-            if (m->hostcache == NULL) {
-                m->hostcache = calloc(HOSTCACHE, sizeof(uint64_t));
-                if (m->hostcache == NULL)
-                    return CTIX_ENOMEM;
-            }
             if (m->hostcache[hf & (HOSTCACHE - 1)] == hf && hf != 0)
                 break; /* seen, and none of its parents is a key */
             for (uint32_t s = 0; s < n; s++) {
@@ -1722,12 +1766,8 @@ enum ctix_rc scan_index_prepare(const struct scan_index *ix, const struct scan_r
             }
             break;
         }
-        case SCAN_URL: {
-            size_t aoff, alen;
-
-            if (ix->kind_keys[SCAN_URL] == 0 ||
-                (url_authority(o->u.s.p, o->u.s.n, &aoff, &alen) &&
-                 !uhost_test(ix, uhost_hash(ix->seed, o->u.s.p + aoff, alen))))
+        case SCAN_URL:
+            if (ix->kind_keys[SCAN_URL] == 0 || (oh != 0 && !uhost_test(ix, oh & ~(uint64_t)1)))
                 break;
             if ((pr = probe_new(m)) == NULL)
                 return CTIX_ENOMEM;
@@ -1738,7 +1778,6 @@ enum ctix_rc scan_index_prepare(const struct scan_index *ix, const struct scan_r
             pr->obs = oi;
             __builtin_prefetch(&ix->str.slots[(size_t)pr->h & ix->str.mask]);
             break;
-        }
         default:
             if (o->kind >= SCAN_KIND_N || ix->kind_keys[o->kind] == 0)
                 break;
@@ -1766,6 +1805,14 @@ enum ctix_rc scan_index_prepare(const struct scan_index *ix, const struct scan_r
         }
     }
     return CTIX_OK;
+}
+
+enum ctix_rc scan_index_prepare(const struct scan_index *ix, const struct scan_rec *r,
+                                struct scan_matcher *m)
+{
+    enum ctix_rc rc = scan_index_stage1(ix, r, m);
+
+    return rc != CTIX_OK ? rc : scan_index_stage2(ix, r, m);
 }
 
 enum ctix_rc scan_index_resolve(const struct scan_index *ix, const struct scan_rec *r,

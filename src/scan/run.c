@@ -264,12 +264,15 @@ static void block_flags(const char *p, size_t n, bool *nul, bool *high)
     *high = hi != 0;
 }
 
-/* A worker reads record i+1 while the table lines record i needs are on their way (prepare,
- * then resolve one record later), so two records alternate. */
+/* A worker overlaps three records: it reads record i while the big tables' lines for record i-1
+ * and the small filters' lines for record i-2 are on their way (scan_index_stage1, stage2, then
+ * resolve, one record apart), so memory latency hides behind parsing. */
+#define PIPE 3
+
 struct worker {
     struct run *run;
-    struct scan_rec rec[2];
-    struct scan_matcher m[2];
+    struct scan_rec rec[PIPE];
+    struct scan_matcher m[PIPE];
 };
 
 /* Resolves the pending record k of w and keeps its hits. */
@@ -295,8 +298,8 @@ static enum ctix_rc blk_process(struct worker *w, struct blk *b)
 {
     const struct scan_index *ix = w->run->ix;
     struct scan_fmt_state st = b->st;
-    int cur = 0, pend = -1; /* the record being read; the one waiting for its lookups */
-    uint64_t pend_line = 0;
+    int cur = 0, s1 = -1, s2 = -1; /* being read; past stage one; past stage two */
+    uint64_t line1 = 0, line2 = 0;
     const char *p = b->buf, *end = b->buf + b->len;
     uint64_t line = 0;
     enum ctix_rc rc = CTIX_OK;
@@ -337,13 +340,20 @@ static enum ctix_rc blk_process(struct worker *w, struct blk *b)
             if (lr == SCAN_LINE_OK) {
                 b->n_records++;
                 if (r->n_obs > 0) {
-                    if ((rc = scan_index_prepare(ix, r, &w->m[cur])) != CTIX_OK)
+                    if ((rc = scan_index_stage1(ix, r, &w->m[cur])) != CTIX_OK)
                         break;
-                    if (pend >= 0 && (rc = pending_resolve(w, b, pend, pend_line)) != CTIX_OK)
+                    if (s2 >= 0 && (rc = pending_resolve(w, b, s2, line2)) != CTIX_OK)
                         break;
-                    pend = cur;
-                    pend_line = line;
-                    cur ^= 1;
+                    s2 = -1;
+                    if (s1 >= 0) {
+                        if ((rc = scan_index_stage2(ix, &w->rec[s1], &w->m[s1])) != CTIX_OK)
+                            break;
+                        s2 = s1;
+                        line2 = line1;
+                    }
+                    s1 = cur;
+                    line1 = line;
+                    cur = (cur + 1) % PIPE;
                 }
                 why = NULL;
             } else if (lr == SCAN_LINE_SKIP) {
@@ -356,8 +366,10 @@ static enum ctix_rc blk_process(struct worker *w, struct blk *b)
             break;
         p = nl != NULL ? nl + 1 : end;
     }
-    if (rc == CTIX_OK && pend >= 0)
-        rc = pending_resolve(w, b, pend, pend_line);
+    if (rc == CTIX_OK && s2 >= 0)
+        rc = pending_resolve(w, b, s2, line2);
+    if (rc == CTIX_OK && s1 >= 0 && (rc = scan_index_stage2(ix, &w->rec[s1], &w->m[s1])) == CTIX_OK)
+        rc = pending_resolve(w, b, s1, line1);
     b->n_lines = line;
     return rc;
 }
@@ -1057,8 +1069,14 @@ enum ctix_rc scan_run(const struct scan_index *ix, const struct scan_opts *o,
     }
     for (unsigned i = 0; i < nt; i++) {
         ws[i].run = &r;
-        scan_rec_init(&ws[i].rec[0]);
-        scan_rec_init(&ws[i].rec[1]);
+        for (int k = 0; k < PIPE; k++)
+            scan_rec_init(&ws[i].rec[k]);
+        /* One memory of absent hosts per worker, shared by its pipeline's matchers. */
+        ws[i].m[0].hostcache = calloc(SCAN_HOSTCACHE, sizeof(uint64_t));
+        if (ws[i].m[0].hostcache == NULL)
+            break;
+        for (int k = 1; k < PIPE; k++)
+            ws[i].m[k].hostcache = ws[i].m[0].hostcache;
         if (pthread_create(&th[i], NULL, worker_main, &ws[i]) != 0)
             break;
         started++;
@@ -1138,7 +1156,9 @@ out:
         buf_cleanup(&blks[i].text);
     }
     for (unsigned i = 0; ws != NULL && i < nt; i++) {
-        for (int k = 0; k < 2; k++) {
+        for (int k = 1; k < PIPE; k++)
+            ws[i].m[k].hostcache = NULL; /* m[0]'s */
+        for (int k = 0; k < PIPE; k++) {
             scan_rec_cleanup(&ws[i].rec[k]);
             scan_matcher_cleanup(&ws[i].m[k]);
         }

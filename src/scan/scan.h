@@ -68,6 +68,8 @@ struct scan_hit {
                    * whose prefilter key hit) */
 };
 
+#define SCAN_HOSTCACHE 8192
+
 /* Per-thread state of scan_index_match. Zero-initialise; scan_matcher_cleanup at the end. */
 struct scan_matcher {
     struct scan_hit *hits;
@@ -76,7 +78,10 @@ struct scan_matcher {
     size_t n_cand, cap_cand;
     void *probes; /* the table probes scan_index_prepare computed (index.c's type) */
     size_t n_probes, cap_probes;
-    uint64_t *hostcache; /* hosts known to match no key (index.c) */
+    uint64_t *hostcache; /* SCAN_HOSTCACHE hosts known to match no key (index.c); allocated
+                          * when NULL, may be shared by the matchers of one thread */
+    uint64_t *oh;        /* stage one's hash per observable */
+    bool staged;         /* stage one ran for the record stage two gets */
     size_t n_evals;      /* pattern_eval calls made (statistics) */
 };
 void scan_matcher_cleanup(struct scan_matcher *m);
@@ -93,6 +98,13 @@ CTIX_MUST_CHECK enum ctix_rc scan_index_match(const struct scan_index *ix, const
  * reads the next record between the two hides the memory latency of this one. */
 CTIX_MUST_CHECK enum ctix_rc scan_index_prepare(const struct scan_index *ix,
                                                 const struct scan_rec *r, struct scan_matcher *m);
+/* scan_index_prepare in two stages, for a deeper pipeline: stage1 hashes what decides whether
+ * an observable needs the big tables and prefetches the small filters' lines; stage2 (a record
+ * later) consults them and prefetches the big tables' slots; resolve (a record later again). */
+CTIX_MUST_CHECK enum ctix_rc scan_index_stage1(const struct scan_index *ix,
+                                               const struct scan_rec *r, struct scan_matcher *m);
+CTIX_MUST_CHECK enum ctix_rc scan_index_stage2(const struct scan_index *ix,
+                                               const struct scan_rec *r, struct scan_matcher *m);
 CTIX_MUST_CHECK enum ctix_rc scan_index_resolve(const struct scan_index *ix,
                                                 const struct scan_rec *r, int64_t now_ms,
                                                 int64_t at_ms, struct scan_matcher *m);
