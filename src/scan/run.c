@@ -871,16 +871,20 @@ static void read_input(struct run *r, struct input *in, int fd, const char *path
     }
     for (;;) {
         struct blk *b = blk_get(r);
-        ssize_t k = 0;
+        bool eof = false, err = false;
 
         b->in = in;
         memcpy(b->buf, carry, carry_len);
         b->len = carry_len;
         carry_len = 0;
         while (b->len < BLOCK) {
-            k = src_read(&s, b->buf + b->len, BLOCK - b->len);
-            if (k <= 0)
+            ssize_t k = src_read(&s, b->buf + b->len, BLOCK - b->len);
+
+            if (k <= 0) {
+                eof = k == 0;
+                err = k < 0;
                 break;
+            }
             b->len += (size_t)k;
         }
         if (first) {
@@ -888,44 +892,34 @@ static void read_input(struct run *r, struct input *in, int fd, const char *path
                           year);
         }
         if (skipping) {
-            /* Inside an over-long line: drop bytes up to its end. */
+            /* Inside an over-long line: drop its bytes up to its end. */
             const char *nl = memchr(b->buf, '\n', b->len);
+            size_t drop = nl != NULL ? (size_t)(nl - b->buf) + 1 : b->len;
 
-            if (nl == NULL && k > 0) {
-                b->len = 0;
-                pthread_mutex_lock(&r->mu);
-                b->next = r->free_list;
-                r->free_list = b;
-                pthread_mutex_unlock(&r->mu);
-                continue;
-            }
-            size_t drop = nl ? (size_t)(nl - b->buf) + 1 : b->len;
             memmove(b->buf, b->buf + drop, b->len - drop);
             b->len -= drop;
-            skipping = false;
-            struct blk *lb = blk_get(r);
-            lb->kind = BLK_LONG;
-            lb->in = in;
-            blk_put(r, lb);
+            if (nl != NULL || eof || err) {
+                skipping = false;
+                struct blk *lb = blk_get(r);
+                lb->kind = BLK_LONG;
+                lb->in = in;
+                blk_put(r, lb);
+            }
         }
         size_t cut = b->len;
-        if (k < 0) {
-            /* A read or decoding error: the last, cut-off line is not a line. */
+        if (!eof) {
+            /* Not the end (or an error): cut after the last newline. The rest is carried to the
+             * next block, or, after an error, dropped: a cut-off line is not a line. */
             const char *nl = memrchr(b->buf, '\n', b->len);
 
             cut = nl != NULL ? (size_t)(nl - b->buf) + 1 : 0;
-        } else if (k > 0) {
-            /* Not the end: cut after the last newline, carry the rest. */
-            const char *nl = memrchr(b->buf, '\n', b->len);
-
-            if (nl == NULL) {
-                skipping = true; /* a line longer than a block (so than SCAN_LINE_MAX) */
-                cut = 0;
-            } else {
-                cut = (size_t)(nl - b->buf) + 1;
+            if (nl == NULL && !err && !skipping && b->len == BLOCK) {
+                /* A line longer than a block (so than SCAN_LINE_MAX): skip to its end. */
+                skipping = true;
+                b->len = 0;
             }
         }
-        carry_len = k < 0 ? 0 : b->len - cut;
+        carry_len = err || skipping ? 0 : b->len - cut;
         memcpy(carry, b->buf + cut, carry_len);
         b->len = cut;
         b->st = st;
@@ -937,21 +931,15 @@ static void read_input(struct run *r, struct input *in, int fd, const char *path
             pthread_mutex_lock(&r->mu);
             b->next = r->free_list;
             r->free_list = b;
+            pthread_cond_broadcast(&r->cv);
             pthread_mutex_unlock(&r->mu);
         }
-        if (k < 0) {
+        if (err) {
             blk_error(r, in, s.err);
             break;
         }
-        if (k == 0 && carry_len == 0 && !skipping)
+        if (eof)
             break;
-        if (k == 0 && skipping) {
-            struct blk *lb = blk_get(r);
-            lb->kind = BLK_LONG;
-            lb->in = in;
-            blk_put(r, lb);
-            break;
-        }
     }
     free(carry);
     src_close(&s);

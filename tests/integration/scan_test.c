@@ -277,6 +277,7 @@ static void test_bad_input(void **state)
     char cmd[6 * PATH_MAX], got[1024];
     char trunc[PATH_MAX + 32], longl[PATH_MAX + 32], bin[PATH_MAX + 32], lies[PATH_MAX + 32];
     char empty[PATH_MAX + 32], gone[PATH_MAX + 32], good[PATH_MAX + 32], utf[PATH_MAX + 32];
+    char huge[PATH_MAX + 32];
     struct h_proc p;
     const char *d = W->node.dir;
 
@@ -291,6 +292,13 @@ static void test_bad_input(void **state)
              "(echo 'first 1.2.3.4'; head -c 2000000 /dev/zero | tr '\\0' a; echo; "
              "echo 'after 1.2.3.4') > %s",
              longl);
+    assert_true(h_sh(cmd));
+    /* a line longer than the reader's 4 MB blocks, and one at the very end without a newline */
+    snprintf(huge, sizeof huge, "%s/huge.log", d);
+    snprintf(cmd, sizeof cmd,
+             "(echo 'first 1.2.3.4'; head -c 9000000 /dev/zero | tr '\\0' a; echo; "
+             "echo 'after 1.2.3.4'; head -c 5000000 /dev/zero | tr '\\0' b) > %s",
+             huge);
     assert_true(h_sh(cmd));
     snprintf(bin, sizeof bin, "%s/bin.log", d);
     static const char binary[] = "ok 1.2.3.4\n\x00\x01\x02 1.2.3.4\x00\n\x7f"
@@ -310,7 +318,7 @@ static void test_bad_input(void **state)
     snprintf(gone, sizeof gone, "%s/no-such.log", d);
     snprintf(good, sizeof good, "%s/notes.txt", d);
     assert_true(h_ctix(&p, "scan", "--indicators", W->bundle, trunc, longl, bin, utf, lies, empty,
-                       gone, good, NULL));
+                       gone, good, huge, NULL));
     assert_int_equal(p.code, 3);
     fprintf(stderr, "%s", p.err);
     /* the good file and the good parts of the bad ones are scanned */
@@ -318,6 +326,12 @@ static void test_bad_input(void **state)
     assert_string_equal(got, logs[6].want);
     hits_of(p.out, "long.log", got, sizeof got);
     assert_string_equal(got, "1:01 3:01");
+    hits_of(p.out, "huge.log", got, sizeof got);
+    assert_string_equal(got, "1:01 3:01");
+    snprintf(cmd, sizeof cmd, "%s:2: line longer than 1 MiB", huge);
+    assert_non_null(strstr(p.err, cmd));
+    snprintf(cmd, sizeof cmd, "%s:4: line longer than 1 MiB", huge);
+    assert_non_null(strstr(p.err, cmd));
     hits_of(p.out, "bin.log", got, sizeof got);
     assert_string_equal(got, "1:01");
     hits_of(p.out, "utf.log", got, sizeof got);
