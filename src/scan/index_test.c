@@ -47,6 +47,10 @@ static const struct tind inds[] = {
      false},
     {"i-and", "[ipv4-addr:value = '6.6.6.6' AND ipv4-addr:value != '6.6.6.7']", 1, NEVER, EVER,
      false},
+    /* AND across object types can never be true (spec: one root SCO), even with both in a
+     * record: evaluated, and not matched */
+    {"i-pair", "[ipv4-addr:value = '6.6.6.8' AND domain-name:value = 'both.example']", 1, NEVER,
+     EVER, false},
     /* versions: the newest wins whatever the order of arrival */
     {"i-ver", "[ipv4-addr:value = '3.3.3.1']", 1, NEVER, EVER, false},
     {"i-ver", "[ipv4-addr:value = '3.3.3.2']", 3, NEVER, EVER, false},
@@ -156,6 +160,10 @@ static const struct {
     {"https://abc.tracker.example/p", NOW, "i-re"},
     {"https://a1.tracker.example/p http://abc.tracker.example/p", NOW, ""},
     {"6.6.6.6", NOW, "i-and"},
+    {"6.6.6.8 sub.both.example", NOW, ""},
+    {"6.6.6.8 both.example", NOW, ""},
+    {"6.6.6.8 other.example", NOW, ""},
+    {"both.example", NOW, ""},
     {"3.3.3.2", NOW, "i-ver"},
     {"3.3.3.1 3.3.3.3", NOW, ""},
     {"4.4.4.4", NOW, ""},
@@ -185,7 +193,7 @@ static void test_stats(void **state)
 
     (void)state;
     scan_index_stats(IX, &st);
-    assert_int_equal(st.n_eval, 2);        /* i-re, i-and */
+    assert_int_equal(st.n_eval, 3);        /* i-re, i-and, i-pair */
     assert_int_equal(st.n_revoked, 1);     /* i-rev */
     assert_int_equal(st.n_versions, 3);    /* two of i-ver, the older i-rev */
     assert_int_equal(st.n_unscannable, 1); /* i-proc */
