@@ -4,10 +4,12 @@
 # peer (role peer keys both ways, an agreement that covers TLP:AMBER) that pulls the other's
 # collection. Singapore's collection is filled with the generated Operation Tidal Lantern scenario
 # (ctix demo-data). Both servers start, sync continuously, and the script publishes one AMBER
-# indicator on Singapore and shows it arriving in Japan. Then both run until ^C.
+# indicator on Singapore and shows it arriving in Japan; then scans a proxy log in Japan against
+# Singapore's indicators (ctix scan --report-to) and shows the sighting arriving in Singapore.
+# Then both run until ^C.
 # Environment: CTIX_BIN (default build/rel/ctix), PORT (Singapore's port, default 8000; Japan's is
 # PORT+1), DEMO_DATA (the parent of the two data directories, default build/demo; deleted first),
-# DEMO_EXIT=1 (stop both nodes and exit after the publication, for CI).
+# DEMO_EXIT=1 (stop both nodes and exit after the sighting's return, for CI).
 set -eu
 
 ctix=${CTIX_BIN:-build/rel/ctix}
@@ -152,6 +154,39 @@ if [ -n "$arrived" ]; then
     echo "  arrived on NISC Japan's node after $arrived ms"
 else
     echo "demo: the indicator did not reach NISC Japan's node within 15 s; see $top/jp.log" >&2
+    exit 1
+fi
+
+# A CII owner's proxy log in Japan, scanned against everything Singapore shared; the sightings
+# are stored (signed) in Japan's bilateral collection, which Singapore pulls.
+echo
+echo "A telco's proxy log in Japan (squid), scanned against Singapore's indicators (ctix scan):"
+now_s=$(date +%s)
+cat >"$top/proxy.log" <<EOF
+$now_s.100     12 10.1.2.3 TCP_MISS/200 512 GET http://news.example/ - HIER_DIRECT/198.51.100.10 text/html
+$now_s.200     15 10.1.2.4 TCP_TUNNEL/200 4096 CONNECT 203.0.113.77:443 - HIER_DIRECT/203.0.113.77 -
+$now_s.300     15 10.1.2.5 TCP_MISS/200 512 GET http://portal.example/ - HIER_DIRECT/203.0.113.7 text/html
+$now_s.400     15 10.1.2.5 TCP_MISS/200 512 GET http://cdn.example/a.js - HIER_DIRECT/203.0.113.77 text/javascript
+EOF
+"$ctix" scan --data "$jp" --collection "$sg_coll" --report-to "$jp_coll" --no-progress \
+    "$top/proxy.log" || { echo "demo: ctix scan failed" >&2; exit 1; }
+t0=$(date +%s%N)
+arrived=
+i=0
+while [ "$i" -lt 150 ]; do
+    if curl -sS -g -H "$H" -H "Authorization: Bearer $sg_analyst" \
+        "$sg_url/api/collections/$jp_coll/objects/?match[type]=sighting" 2>/dev/null |
+        grep -q "$id"; then
+        arrived=$(( ($(date +%s%N) - t0) / 1000000 ))
+        break
+    fi
+    i=$((i + 1))
+    sleep 0.1
+done
+if [ -n "$arrived" ]; then
+    echo "  the sighting of $id reached CSA Singapore after $arrived ms"
+else
+    echo "demo: the sighting did not reach CSA Singapore's node within 15 s; see $top/sg.log" >&2
     exit 1
 fi
 echo
