@@ -460,7 +460,9 @@ static enum ctix_rc commit_hits(struct run *r, struct blk *b)
             return rc;
         if (h->time != SCAN_TIME_NONE) {
             ctix_ts_format_us(h->time * 1000, ts);
-            rc = buf_appendf(out, "\"%s\"", ts);
+            /* Records carry milliseconds: "…:SS.mmm" and Z, not six digits of which three are 0. */
+            rc = strlen(ts) == 27 ? buf_appendf(out, "\"%.23sZ\"", ts)
+                                  : buf_appendf(out, "\"%s\"", ts);
         } else {
             rc = buf_appends(out, "null");
         }
