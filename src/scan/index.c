@@ -266,6 +266,8 @@ struct scan_index {
     uint32_t upre_short; /* prefixes shorter than their scheme+host: checked for every URL */
     /* Keys per observable kind: a kind with none is not even hashed. */
     size_t kind_keys[SCAN_KIND_N];
+    size_t tld_keys; /* domain keys of one label ("zip"): without any, a host's last label is
+                      * not probed */
     /* A filter of the hosts of URL keys (UHOST_BITS bits, two per host): a log URL is hashed
      * and looked up whole only when its host passes, which most do not. */
     uint64_t *uhost_bits;
@@ -744,6 +746,8 @@ static enum ctix_rc add_str(struct add_ctx *a, int kind, const char *p, size_t n
         return CTIX_EINVAL;
     if (kind == SCAN_URL && (rc = uhost_set(ix, a->tmp, nn)) != CTIX_OK)
         return rc;
+    if (kind == SCAN_DOMAIN && memchr(a->tmp, '.', nn) == NULL)
+        ix->tld_keys++;
     if ((rc = stable_upsert(ix, &ix->str, (unsigned)kind, a->tmp, nn, &key)) != CTIX_OK)
         return rc;
     ix->kind_keys[kind]++;
@@ -1754,6 +1758,8 @@ enum ctix_rc scan_index_stage2(const struct scan_index *ix, const struct scan_re
             for (uint32_t s = 0; s < n; s++) {
                 if (s != 0 && p[s - 1] != '.')
                     continue;
+                if (s != 0 && ix->tld_keys == 0 && memchr(p + s, '.', n - s) == NULL)
+                    break; /* the last label alone: no such key */
                 if ((pr = probe_new(m)) == NULL)
                     return CTIX_ENOMEM;
                 pr->kind = SCAN_DOMAIN;
