@@ -525,6 +525,67 @@ long ctix_hex4(const char *p, const char *end)
     return v;
 }
 
+/* Bytes that end a plain run inside a string: quote, backslash, controls and non-ASCII. */
+static const unsigned char json_str_special[256] = {
+    [0 ... 0x1f] = 1,
+    ['"'] = 1,
+    ['\\'] = 1,
+    [0x80 ... 0xff] = 1,
+};
+
+/* Non-zero when one of the 8 bytes of v is special. The has-zero-byte tests can flag a byte above
+ * a true hit, never below, so the lowest flagged byte is exact. */
+static uint64_t json_word_special(uint64_t v)
+{
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    uint64_t q = v ^ (ones * '"'), b = v ^ (ones * '\\');
+
+    return (((q - ones) & ~q) | ((b - ones) & ~b) | ((v - ones * 0x20) & ~v) | v) & highs;
+}
+
+const char *ctix_json_plain_end(const char *p, const char *end)
+{
+    while (end - p >= 8) {
+        uint64_t v, m;
+
+        memcpy(&v, p, 8);
+        m = json_word_special(v);
+        if (m != 0) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            return p + (__builtin_ctzll(m) >> 3);
+#else
+            break;
+#endif
+        }
+        p += 8;
+    }
+    while (p < end && !json_str_special[(unsigned char)*p])
+        p++;
+    return p;
+}
+
+enum ctix_rc ctix_array_reserve(void **arr, size_t *cap, size_t need, size_t elem)
+{
+    size_t ncap = *cap != 0 ? *cap : 16;
+    void *np;
+
+    if (need <= *cap)
+        return CTIX_OK;
+    while (ncap < need) {
+        if (ncap > SIZE_MAX / 2)
+            return CTIX_ENOMEM;
+        ncap *= 2;
+    }
+    if (ncap > SIZE_MAX / elem)
+        return CTIX_ENOMEM;
+    np = realloc(*arr, ncap * elem);
+    if (np == NULL)
+        return CTIX_ENOMEM;
+    *arr = np;
+    *cap = ncap;
+    return CTIX_OK;
+}
+
 size_t ctix_json_unescape(const char *p, const char *q, char *out)
 {
     char *o = out;

@@ -100,6 +100,13 @@ int64_t ctix_mono_us(void);
 CTIX_MUST_CHECK enum ctix_rc ctix_random(void *p, size_t n);
 /* Writes a lowercase RFC 4122 version 4 UUID (36 chars + NUL). */
 CTIX_MUST_CHECK enum ctix_rc ctix_uuid4(char out[37]);
+/* ---- growable arrays ---- */
+
+/* Makes *arr (elem-byte items, room for *cap) hold need items, doubling; CTIX_ENOMEM when it
+ * cannot (also when the size would overflow). Call as ctix_array_reserve((void **)&a, &cap, n,
+ * sizeof(*a)). */
+CTIX_MUST_CHECK enum ctix_rc ctix_array_reserve(void **arr, size_t *cap, size_t need, size_t elem);
+
 /* ---- arenas ---- */
 /* A region allocator for things that live and die together (a parsed pattern, one request's
  * scratch): allocation is a pointer bump, freeing is one call. Chunks grow geometrically from
@@ -141,6 +148,9 @@ long ctix_hex4(const char *p, const char *end);
  * surrogates paired) into out and returns the decoded length, never more than q - p. out may be
  * p itself: each escape is read whole before its UTF-8 is written. */
 size_t ctix_json_unescape(const char *p, const char *q, char *out);
+/* Where the run of bytes at p[0..end) that need no attention inside a JSON string ends: the first
+ * quote, backslash, control byte or byte >= 0x80 (end when none). Eight bytes a step. */
+const char *ctix_json_plain_end(const char *p, const char *end);
 /* Decodes the one UTF-8 sequence at p (p < end) into *cp and returns its length (1 to 4), or 0 when
  * it is malformed: truncated, overlong, a surrogate or past U+10FFFF (RFC 3629). */
 size_t ctix_utf8_decode(const unsigned char *p, const unsigned char *end, uint32_t *cp);

@@ -116,26 +116,6 @@ struct pattern_index {
     size_t n_patterns, n_lookup, eval_mem;
 };
 
-/* Grows *arr (of elem-byte items, *cap of them) to hold need items. */
-static enum ctix_rc arr_reserve(void **arr, size_t *cap, size_t need, size_t elem)
-{
-    size_t ncap = *cap != 0 ? *cap : 16;
-    void *np;
-
-    if (need <= *cap)
-        return CTIX_OK;
-    while (ncap < need)
-        ncap *= 2;
-    if (ncap > SIZE_MAX / elem)
-        return CTIX_ENOMEM;
-    np = realloc(*arr, ncap * elem);
-    if (np == NULL)
-        return CTIX_ENOMEM;
-    *arr = np;
-    *cap = ncap;
-    return CTIX_OK;
-}
-
 /* Makes room for n more bytes in the pool. */
 static enum ctix_rc pool_reserve(struct ix_pool *pl, size_t n)
 {
@@ -244,7 +224,7 @@ static enum ctix_rc map_prepare(const struct pattern_index *ix, struct ix_map *m
     if (m->mask == 0 || (m->n + 1) * 2 > m->mask + 1)
         rc = map_grow(ix, m);
     if (rc == CTIX_OK)
-        rc = arr_reserve((void **)&m->ents, &m->cap, m->n + 1, sizeof(*m->ents));
+        rc = ctix_array_reserve((void **)&m->ents, &m->cap, m->n + 1, sizeof(*m->ents));
     return rc;
 }
 
@@ -362,7 +342,7 @@ static enum ctix_rc or_leaves(const struct pat_cexpr *root, cmp_fn fn, void *arg
 
     while (c != NULL) {
         if (c->kind == PAT_C_OR) {
-            rc = arr_reserve((void **)&stack, &cap, n + 1, sizeof(*stack));
+            rc = ctix_array_reserve((void **)&stack, &cap, n + 1, sizeof(*stack));
             if (rc != CTIX_OK)
                 goto out;
             stack[n++] = c->r;
@@ -470,7 +450,8 @@ static enum ctix_rc path_intern(struct add_ctx *a, const struct pat_path *path, 
     }
     rc = path_text(path, &a->txt);
     if (rc == CTIX_OK)
-        rc = arr_reserve((void **)&ix->paths, &ix->cap_paths, ix->n_paths + 1, sizeof(*ix->paths));
+        rc = ctix_array_reserve((void **)&ix->paths, &ix->cap_paths, ix->n_paths + 1,
+                                sizeof(*ix->paths));
     if (rc == CTIX_OK)
         rc = map_prepare(ix, &ix->exact);
     if (rc == CTIX_OK)
@@ -522,7 +503,7 @@ static enum ctix_rc key_add(struct add_ctx *a, uint32_t pid, const char *s, size
 
     if (ix->n_tags >= IX_MAX_ENTS)
         return CTIX_ETOOBIG;
-    rc = arr_reserve((void **)&ix->tags, &ix->cap_tags, ix->n_tags + 1, sizeof(*ix->tags));
+    rc = ctix_array_reserve((void **)&ix->tags, &ix->cap_tags, ix->n_tags + 1, sizeof(*ix->tags));
     if (rc != CTIX_OK)
         return rc;
     rc = map_upsert(ix, &ix->keys, pid, s, n, (uint32_t)ix->n_tags, &e, &added);
@@ -623,7 +604,8 @@ enum ctix_rc pattern_index_add(struct pattern_index *ix, struct pattern *p, uint
         }
         goto out;
     }
-    rc = arr_reserve((void **)&ix->evals, &ix->cap_evals, ix->n_evals + 1, sizeof(*ix->evals));
+    rc = ctix_array_reserve((void **)&ix->evals, &ix->cap_evals, ix->n_evals + 1,
+                            sizeof(*ix->evals));
     if (rc != CTIX_OK)
         goto out;
     ix->evals[ix->n_evals].p = p;

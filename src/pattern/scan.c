@@ -82,43 +82,9 @@ static inline char *skip_plain(char *p, const char *end)
     }
 }
 #else
-/* Bytes that end a plain run inside a string: quote, backslash, controls and non-ASCII. */
-static const unsigned char str_special[256] = {
-    [0 ... 0x1f] = 1,
-    ['"'] = 1,
-    ['\\'] = 1,
-    [0x80 ... 0xff] = 1,
-};
-
-/* Word at a time: non-zero when one of the 8 bytes of v is special; the lowest flagged byte is
- * exact (the has-zero-byte tests only over-flag above a true hit). */
-static uint64_t word_special(uint64_t v)
-{
-    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
-    uint64_t q = v ^ (ones * '"'), b = v ^ (ones * '\\');
-
-    return (((q - ones) & ~q) | ((b - ones) & ~b) | ((v - ones * 0x20) & ~v) | v) & highs;
-}
-
 static char *skip_plain(char *p, const char *end)
 {
-    while (end - p >= 8) {
-        uint64_t v, m;
-
-        memcpy(&v, p, 8);
-        m = word_special(v);
-        if (m != 0) {
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-            return p + (__builtin_ctzll(m) >> 3);
-#else
-            break;
-#endif
-        }
-        p += 8;
-    }
-    while (p < end && !str_special[(unsigned char)*p])
-        p++;
-    return p;
+    return p + (ctix_json_plain_end(p, end) - p);
 }
 #endif
 

@@ -105,26 +105,7 @@ static void *big_calloc(size_t n, size_t elem)
 
 /* ---- growable arrays ---- */
 
-static enum ctix_rc grow(void **arr, size_t *cap, size_t need, size_t elem)
-{
-    size_t ncap = *cap != 0 ? *cap : 64;
-    void *np;
-
-    if (need <= *cap)
-        return CTIX_OK;
-    while (ncap < need)
-        ncap *= 2;
-    if (ncap > SIZE_MAX / elem)
-        return CTIX_ENOMEM;
-    np = realloc(*arr, ncap * elem);
-    if (np == NULL)
-        return CTIX_ENOMEM;
-    *arr = np;
-    *cap = ncap;
-    return CTIX_OK;
-}
-
-#define GROW(a, capp, need) grow((void **)&(a), (capp), (need), sizeof(*(a)))
+#define GROW(a, capp, need) ctix_array_reserve((void **)&(a), (capp), (need), sizeof(*(a)))
 
 /* ---- the string pool ---- */
 
@@ -135,7 +116,7 @@ struct pool {
 
 static enum ctix_rc pool_add(struct pool *pl, const char *s, size_t n, uint64_t *off)
 {
-    enum ctix_rc rc = grow((void **)&pl->p, &pl->cap, pl->len + n + 1, 1);
+    enum ctix_rc rc = ctix_array_reserve((void **)&pl->p, &pl->cap, pl->len + n + 1, 1);
 
     if (rc != CTIX_OK)
         return rc;
@@ -1655,15 +1636,8 @@ static struct probe *probe_new(struct scan_matcher *m)
 {
     struct probe *pr;
 
-    if (m->n_probes == m->cap_probes) {
-        size_t nc = m->cap_probes ? 2 * m->cap_probes : 64;
-        struct probe *np = realloc(m->probes, nc * sizeof(*np));
-
-        if (np == NULL)
-            return NULL;
-        m->probes = np;
-        m->cap_probes = nc;
-    }
+    if (ctix_array_reserve(&m->probes, &m->cap_probes, m->n_probes + 1, sizeof(*pr)) != CTIX_OK)
+        return NULL;
     pr = &((struct probe *)m->probes)[m->n_probes++];
     pr->host_first = 0;
     return pr;

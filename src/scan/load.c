@@ -90,14 +90,6 @@ struct fields {
 
 static const unsigned char ws_tab[256] = {[' '] = 1, ['\t'] = 1, ['\n'] = 1, ['\r'] = 1};
 
-/* Bytes that end a plain run inside a string: quote, backslash, controls and non-ASCII. */
-static const unsigned char str_special[256] = {
-    [0 ... 0x1f] = 1,
-    ['"'] = 1,
-    ['\\'] = 1,
-    [0x80 ... 0xff] = 1,
-};
-
 static enum jrc jfail(struct jerr *e, const char *at, const char *fmt, ...) CTIX_PRINTF(3, 4);
 
 static enum jrc jfail(struct jerr *e, const char *at, const char *fmt, ...)
@@ -114,37 +106,6 @@ static enum jrc jfail(struct jerr *e, const char *at, const char *fmt, ...)
 static const char *skip_ws(const char *p, const char *end)
 {
     while (p < end && ws_tab[(unsigned char)*p])
-        p++;
-    return p;
-}
-
-/* Non-zero when one of the 8 bytes of v is special (quote, backslash, below 0x20 or above 0x7f);
- * the lowest flagged byte is exact (the has-zero-byte test only over-flags above a true hit). */
-static uint64_t word_special(uint64_t v)
-{
-    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
-    uint64_t q = v ^ (ones * '"'), b = v ^ (ones * '\\');
-
-    return (((q - ones) & ~q) | ((b - ones) & ~b) | ((v - ones * 0x20) & ~v) | v) & highs;
-}
-
-static const char *skip_plain(const char *p, const char *end)
-{
-    while (end - p >= 8) {
-        uint64_t v, m;
-
-        memcpy(&v, p, 8);
-        m = word_special(v);
-        if (m != 0) {
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-            return p + (__builtin_ctzll(m) >> 3);
-#else
-            break;
-#endif
-        }
-        p += 8;
-    }
-    while (p < end && !str_special[(unsigned char)*p])
         p++;
     return p;
 }
@@ -178,7 +139,7 @@ static enum jrc jscan_string(const char *p, const char *end, const char **endp, 
     for (;;) {
         unsigned char c;
 
-        p = skip_plain(p, end);
+        p = ctix_json_plain_end(p, end);
         if (p == end)
             return J_MORE;
         c = (unsigned char)*p;

@@ -182,15 +182,9 @@ static enum ctix_rc blk_note(struct blk *b, uint64_t line, const char *why, bool
     enum ctix_rc rc;
 
     if (b->n_bad < MAX_REPORTS + 1) {
-        if (b->n_bad == b->cap_bad) {
-            size_t nc = b->cap_bad ? 2 * b->cap_bad : 4;
-            struct bbad *nb = realloc(b->bad, nc * sizeof(*nb));
-
-            if (nb == NULL)
-                return CTIX_ENOMEM;
-            b->bad = nb;
-            b->cap_bad = nc;
-        }
+        if ((rc = ctix_array_reserve((void **)&b->bad, &b->cap_bad, b->n_bad + 1,
+                                     sizeof(*b->bad))) != CTIX_OK)
+            return rc;
         b->bad[b->n_bad].line = line;
         b->bad[b->n_bad].note = note;
         b->bad[b->n_bad].len = (uint32_t)strlen(why);
@@ -215,15 +209,9 @@ static enum ctix_rc blk_hit(struct blk *b, uint64_t line, const struct scan_rec 
     size_t n;
     enum ctix_rc rc;
 
-    if (b->n_hits == b->cap_hits) {
-        size_t nc = b->cap_hits ? 2 * b->cap_hits : 64;
-        struct bhit *nh = realloc(b->hits, nc * sizeof(*nh));
-
-        if (nh == NULL)
-            return CTIX_ENOMEM;
-        b->hits = nh;
-        b->cap_hits = nc;
-    }
+    if ((rc = ctix_array_reserve((void **)&b->hits, &b->cap_hits, b->n_hits + 1,
+                                 sizeof(*b->hits))) != CTIX_OK)
+        return rc;
     struct bhit *x = &b->hits[b->n_hits];
     const struct scan_obs *o = &r->obs[h->obs < r->n_obs ? h->obs : 0];
     obs_text(o, tmp, sizeof(tmp), &p, &n);
@@ -408,15 +396,8 @@ static enum ctix_rc agg_add(struct run *r, const struct bhit *h, const char *val
     if (a->n_obs >= SCAN_SIGHT_MAX_OBS) {
         return CTIX_OK; /* counted in the sighting, not listed */
     }
-    if (a->n_obs == a->cap_obs) {
-        size_t nc = a->cap_obs ? 2 * a->cap_obs : 2;
-        struct agg_obs *no = realloc(a->obs, nc * sizeof(*no));
-
-        if (no == NULL)
-            return CTIX_ENOMEM;
-        a->obs = no;
-        a->cap_obs = nc;
-    }
+    if (ctix_array_reserve((void **)&a->obs, &a->cap_obs, a->n_obs + 1, sizeof(*a->obs)) != CTIX_OK)
+        return CTIX_ENOMEM;
     struct agg_obs *x = &a->obs[a->n_obs];
     x->val = malloc(h->len + 1);
     if (x->val == NULL)

@@ -59,14 +59,6 @@ struct parser {
 /* 1 for the four whitespace bytes of RFC 8259. */
 static const unsigned char ws_tab[256] = {[' '] = 1, ['\t'] = 1, ['\n'] = 1, ['\r'] = 1};
 
-/* Bytes that end a plain run inside a string: quote, backslash, controls and non-ASCII. */
-static const unsigned char str_special[256] = {
-    [0 ... 0x1f] = 1,
-    ['"'] = 1,
-    ['\\'] = 1,
-    [0x80 ... 0xff] = 1,
-};
-
 static void *fail(struct parser *ps, const char *at, const char *fmt, ...) CTIX_PRINTF(3, 4);
 
 /* Records the first error only; returns NULL so that scanners can "return fail(…)". */
@@ -115,39 +107,6 @@ static bool scratch_reserve(struct scratch *s, size_t n)
     return true;
 }
 
-/* Word at a time: non-zero when one of the 8 bytes of v is special (quote, backslash, below 0x20
- * or above 0x7f). The classic has-zero-byte tests can flag a byte above a true hit, never below,
- * so the lowest flagged byte is exact; callers then look at bytes one by one anyway. */
-static uint64_t word_special(uint64_t v)
-{
-    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
-    uint64_t q = v ^ (ones * '"'), b = v ^ (ones * '\\');
-
-    return (((q - ones) & ~q) | ((b - ones) & ~b) | ((v - ones * 0x20) & ~v) | v) & highs;
-}
-
-/* Skips bytes that need no attention inside a string. */
-static const char *skip_plain(const char *p, const char *end)
-{
-    while (end - p >= 8) {
-        uint64_t v, m;
-
-        memcpy(&v, p, 8);
-        m = word_special(v);
-        if (m != 0) {
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-            return p + (__builtin_ctzll(m) >> 3);
-#else
-            break;
-#endif
-        }
-        p += 8;
-    }
-    while (p < end && !str_special[(unsigned char)*p])
-        p++;
-    return p;
-}
-
 /* Scans a string whose opening quote is at p[-1]. Returns the position after the closing quote,
  * with *s and *n the decoded bytes: pointing into the input when there was no escape, into sc
  * otherwise (valid until sc is used again). NULL on error. */
@@ -160,7 +119,7 @@ static const char *scan_string(struct parser *ps, const char *p, struct scratch 
     for (;;) {
         unsigned char c;
 
-        p = skip_plain(p, end);
+        p = ctix_json_plain_end(p, end);
         if (p == end)
             return fail(ps, p, "premature end of input");
         c = (unsigned char)*p;
@@ -641,7 +600,7 @@ char *stix_json_compact(const char *p, size_t len, size_t *out_len)
         /* A string, byte for byte up to its closing quote; escapes are skipped in pairs. */
         *q++ = *p++;
         while (p < end) {
-            const char *r = skip_plain(p, end);
+            const char *r = ctix_json_plain_end(p, end);
 
             memcpy(q, p, (size_t)(r - p));
             q += r - p;
