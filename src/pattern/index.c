@@ -293,7 +293,7 @@ static bool ends_with(const char *s, size_t n, const char *suffix)
  * following object keys: no list steps (they fan out or index), no references (they are replaced
  * by other objects), no _hex/_bin value (compared as bytes, so 'ab' also equals h'6162'), and an
  * object type that can be a root (the matcher never selects SDOs, SROs or meta objects). */
-static bool path_indexable(const struct pat_path *path)
+bool pattern__path_plain(const struct pat_path *path)
 {
     enum stix_kind k = stix_type_kind(path->type);
 
@@ -316,7 +316,7 @@ static bool path_indexable(const struct pat_path *path)
 
 static bool cmp_indexable(const struct pat_cmp *c)
 {
-    if (c->negated || !path_indexable(&c->path))
+    if (c->negated || !pattern__path_plain(&c->path))
         return false;
     if (c->op == PAT_OP_EQ)
         return c->lit.kind == PAT_LIT_STR;

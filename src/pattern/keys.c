@@ -47,58 +47,6 @@ struct kwalk {
     bool nomem;
 };
 
-static bool grow(void **arr, size_t *cap, size_t need, size_t elem)
-{
-    size_t ncap;
-    void *p;
-
-    if (need <= *cap)
-        return true;
-    ncap = *cap ? *cap * 2 : 16;
-    while (ncap < need)
-        ncap *= 2;
-    if (ncap > SIZE_MAX / elem)
-        return false;
-    p = realloc(*arr, ncap * elem);
-    if (p == NULL)
-        return false;
-    *arr = p;
-    *cap = ncap;
-    return true;
-}
-
-static bool ends_with(const char *s, size_t n, const char *suffix)
-{
-    size_t k = strlen(suffix);
-
-    return n >= k && memcmp(s + n - k, suffix, k) == 0;
-}
-
-/* A path whose value is a JSON string reached by object keys alone, so `=` with a string is a
- * plain string comparison: no list steps, no references, no _hex/_bin (compared as bytes), an
- * SCO or custom type (the matcher never selects others). The same test as index.c's. */
-static bool path_plain(const struct pat_path *path)
-{
-    enum stix_kind k = stix_type_kind(path->type);
-    const struct pat_step *last;
-
-    if (k != STIX_KIND_SCO && k != STIX_KIND_CUSTOM)
-        return false;
-    if (path->n_steps == 0)
-        return false;
-    for (size_t i = 0; i < path->n_steps; i++) {
-        const struct pat_step *st = &path->steps[i];
-
-        if (st->kind != PAT_STEP_KEY || st->key == NULL)
-            return false;
-        if (ends_with(st->key, st->key_len, "_ref") || ends_with(st->key, st->key_len, "_refs"))
-            return false;
-    }
-    last = &path->steps[path->n_steps - 1];
-    return !ends_with(last->key, last->key_len, "_hex") &&
-           !ends_with(last->key, last->key_len, "_bin");
-}
-
 /* ipv4-addr:value or ipv6-addr:value. */
 static bool path_ip(const struct pat_path *path)
 {
@@ -145,7 +93,7 @@ static enum kkind cmp_kind(const struct pat_cmp *c, size_t *n_keys)
     bool eq;
 
     *n_keys = 1;
-    if (c->negated || !path_plain(&c->path))
+    if (c->negated || !pattern__path_plain(&c->path))
         return KK_ANY;
     switch (c->op) {
     case PAT_OP_EQ:
@@ -200,7 +148,8 @@ static bool path_text(const struct pat_path *path, struct buf *b)
 
 static bool frame_push(struct kwalk *w, const struct pat_oexpr *o, const struct pat_cexpr *c)
 {
-    if (!grow((void **)&w->frames, &w->cap_frames, w->n_frames + 1, sizeof(*w->frames)))
+    if (ctix_array_reserve((void **)&w->frames, &w->cap_frames, w->n_frames + 1,
+                           sizeof(*w->frames)) != CTIX_OK)
         return false;
     w->frames[w->n_frames++] = (struct kframe){.o = o, .c = c, .state = 0};
     return true;
@@ -208,7 +157,8 @@ static bool frame_push(struct kwalk *w, const struct pat_oexpr *o, const struct 
 
 static bool set_push(struct kwalk *w, struct kset s)
 {
-    if (!grow((void **)&w->sets, &w->cap_sets, w->n_sets + 1, sizeof(*w->sets)))
+    if (ctix_array_reserve((void **)&w->sets, &w->cap_sets, w->n_sets + 1, sizeof(*w->sets)) !=
+        CTIX_OK)
         return false;
     w->sets[w->n_sets++] = s;
     return true;
@@ -219,7 +169,8 @@ static bool leaf_push(struct kwalk *w, const struct pat_cmp *c)
     struct kset s;
     size_t n;
 
-    if (!grow((void **)&w->leaves, &w->cap_leaves, w->n_leaves + 1, sizeof(*w->leaves)))
+    if (ctix_array_reserve((void **)&w->leaves, &w->cap_leaves, w->n_leaves + 1,
+                           sizeof(*w->leaves)) != CTIX_OK)
         return false;
     w->leaves[w->n_leaves] = (struct kleaf){.cmp = c, .next = KS_NONE};
     s.head = s.tail = w->n_leaves++;

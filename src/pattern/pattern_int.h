@@ -351,4 +351,9 @@ bool pattern__like(const char *s, size_t n, const char *pat, size_t pn);
 bool pattern__unhex(const char *s, size_t n, uint8_t *out, size_t *out_len);
 bool pattern__unbase64(const char *s, size_t n, uint8_t *out, size_t *out_len);
 
+/* A path on which `=` with a string constant is a plain comparison with the JSON string found by
+ * following object keys (index.c): what the match index keys and what pattern_scan_keys calls
+ * exact. */
+bool pattern__path_plain(const struct pat_path *path);
+
 #endif
