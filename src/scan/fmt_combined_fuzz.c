@@ -1,68 +1,10 @@
-/* Fuzz target: the Apache/nginx combined log reader. The input is a file: its lines go
- * through scan_fmt_header and scan_fmt_line as the scanner feeds them. Every observable must lie
- * inside its line with a valid kind and its text inside the line or the record's scratch, and a
- * refused line must say why; any violation aborts. */
-#include "scan/scan_int.h"
-
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
+/* Fuzz target: the Apache/nginx combined log reader. The checks are fmt_fuzz.h's. */
+#include "scan/fmt_fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static bool inside(const char *p, size_t n, const char *base, size_t len)
-{
-    return p >= base && n <= len && (size_t)(p - base) <= len - n;
-}
-
-static void rec_check(const struct scan_rec *r, const char *line, size_t len, enum scan_line_rc rc,
-                      const char *why)
-{
-    if (rc == SCAN_LINE_BAD && (why == NULL || r->n_obs != 0))
-        abort();
-    if (r->n_obs > SCAN_REC_MAX_OBS || r->scratch_len > r->scratch_cap)
-        abort();
-    for (size_t i = 0; i < r->n_obs; i++) {
-        const struct scan_obs *o = &r->obs[i];
-
-        if (o->kind >= SCAN_KIND_N || (size_t)o->off + o->len > len)
-            abort();
-        if (o->kind != SCAN_IPV4 && o->kind != SCAN_IPV6 && o->u.s.n > 0 &&
-            !inside(o->u.s.p, o->u.s.n, line, len) &&
-            !inside(o->u.s.p, o->u.s.n, r->scratch, r->scratch_len))
-            abort();
-    }
-}
-
-static void read_all(enum scan_fmt fmt, const char *p, size_t size)
-{
-    const char *end = p + size;
-    struct scan_fmt_state st;
-    struct scan_rec r;
-
-    scan_rec_init(&r);
-    scan_fmt_init(&st, fmt, p, size < 4096 ? size : 4096, 2024);
-    while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        size_t len = nl != NULL ? (size_t)(nl - p) : (size_t)(end - p);
-        const char *why = NULL;
-        enum scan_line_rc rc;
-
-        if (len > 0 && p[len - 1] == '\r')
-            len--;
-        if (!scan_fmt_header(&st, p, len)) {
-            if (!scan_rec_reset(&r, len))
-                abort();
-            rc = scan_fmt_line(&st, p, len, &r, &why);
-            rec_check(&r, p, len, rc, why);
-        }
-        p = nl != NULL ? nl + 1 : end;
-    }
-    scan_rec_cleanup(&r);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    read_all(SCAN_FMT_COMBINED, (const char *)data, size);
+    fmt_fuzz_read(SCAN_FMT_COMBINED, (const char *)data, size);
     return 0;
 }
