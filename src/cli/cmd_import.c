@@ -183,6 +183,27 @@ static enum ctix_rc node_key(const char *dir, struct sync_node *node, struct cti
     return rc;
 }
 
+/* The node that signs and audits what is stored: its settings, key and audit log. false after
+ * printing why (as cmd); what was opened is released by the caller as usual. */
+static bool node_open(const char *cmd, const char *dir, struct store *st, struct sync_node *node)
+{
+    struct ctix_diag d;
+    enum ctix_rc rc;
+
+    ctix_diag_clear(&d);
+    rc = sync_node_load(node, st, &d);
+    if (rc == CTIX_OK)
+        rc = node_key(dir, node, &d);
+    if (rc == CTIX_OK)
+        rc = prov_audit_open(dir, &node->audit, &d);
+    if (rc != CTIX_OK) {
+        cli_error(cmd, "%s", d.msg[0] != '\0' ? d.msg : ctix_strerror(rc));
+        return false;
+    }
+    prov_audit_set_key(node->audit, node->key);
+    return true;
+}
+
 int cmd_import(int argc, char **argv)
 {
     struct cli_args a;
@@ -191,7 +212,6 @@ int cmd_import(int argc, char **argv)
     struct taxii_add_item *items = NULL;
     struct sync_node node = {0};
     struct import_dest dst = {&node, 0};
-    struct ctix_diag d;
     char err[256];
     const char *dir, *coll, *from;
     enum ctix_rc rc;
@@ -217,17 +237,8 @@ int cmd_import(int argc, char **argv)
     if (ret != CLI_EXIT_OK)
         goto out;
     ret = CLI_EXIT_FAIL;
-    ctix_diag_clear(&d);
-    rc = sync_node_load(&node, st, &d);
-    if (rc == CTIX_OK)
-        rc = node_key(dir, &node, &d);
-    if (rc == CTIX_OK)
-        rc = prov_audit_open(dir, &node.audit, &d);
-    if (rc != CTIX_OK) {
-        cli_error("import", "%s", d.msg[0] != '\0' ? d.msg : ctix_strerror(rc));
+    if (!node_open("import", dir, st, &node))
         goto out;
-    }
-    prov_audit_set_key(node.audit, node.key);
     if (from != NULL) {
         struct store_peer peer;
 
@@ -298,17 +309,8 @@ int cli_import_text(const char *cmd, const char *dir, struct store *st, const ch
     enum ctix_rc rc;
     int ret = CLI_EXIT_FAIL;
 
-    ctix_diag_clear(&d);
-    rc = sync_node_load(&node, st, &d);
-    if (rc == CTIX_OK)
-        rc = node_key(dir, &node, &d);
-    if (rc == CTIX_OK)
-        rc = prov_audit_open(dir, &node.audit, &d);
-    if (rc != CTIX_OK) {
-        cli_error(cmd, "%s", d.msg[0] != '\0' ? d.msg : ctix_strerror(rc));
+    if (!node_open(cmd, dir, st, &node))
         goto out;
-    }
-    prov_audit_set_key(node.audit, node.key);
     c = malloc(sizeof(*c));
     items = calloc(IMPORT_BATCH, sizeof(*items));
     if (c == NULL || items == NULL) {
