@@ -110,6 +110,21 @@ echo "NISC Japan's node took Singapore's collection in $(( ($(date +%s%N) - t_st
 H='Accept: application/taxii+json;version=2.1'
 T='Content-Type: application/taxii+json;version=2.1'
 amber=marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421
+
+# await URL TOKEN: polls URL (as TOKEN's holder) every 0.1 s for 15 s until the answer names $id;
+# prints the milliseconds since $t0, or fails.
+await() {
+    n=0
+    while [ "$n" -lt 150 ]; do
+        if curl -sS -g -H "$H" -H "Authorization: Bearer $2" "$1" 2>/dev/null | grep -q "$id"; then
+            echo $(( ($(date +%s%N) - t0) / 1000000 ))
+            return 0
+        fi
+        n=$((n + 1))
+        sleep 0.1
+    done
+    return 1
+}
 id=indicator--$(cat /proc/sys/kernel/random/uuid)
 now=$(date -u +%Y-%m-%dT%H:%M:%S.000Z)
 printf '%s\n' '{"objects":[{"type":"indicator","spec_version":"2.1","id":"'$id'","created":"'$now'","modified":"'$now'","name":"Tidal Lantern C2 (demo)","indicator_types":["malicious-activity"],"pattern":"[ipv4-addr:value = '"'"'203.0.113.77'"'"']","pattern_type":"stix","valid_from":"'$now'","object_marking_refs":["'$amber'"]}]}' >"$top/envelope.json"
@@ -139,18 +154,7 @@ t0=$(date +%s%N)
 curl -sS -o /dev/null -w '  POST -> HTTP %{http_code}\n' -H "$H" -H "$T" \
     -H "Authorization: Bearer $sg_analyst" -d "@$top/envelope.json" \
     "$sg_url/api/collections/$sg_coll/objects/"
-arrived=
-i=0
-while [ "$i" -lt 150 ]; do
-    if curl -sS -g -H "$H" -H "Authorization: Bearer $jp_analyst" \
-        "$jp_url/api/collections/$sg_coll/objects/?match[id]=$id" 2>/dev/null | grep -q "$id"; then
-        arrived=$(( ($(date +%s%N) - t0) / 1000000 ))
-        break
-    fi
-    i=$((i + 1))
-    sleep 0.1
-done
-if [ -n "$arrived" ]; then
+if arrived=$(await "$jp_url/api/collections/$sg_coll/objects/?match[id]=$id" "$jp_analyst"); then
     echo "  arrived on NISC Japan's node after $arrived ms"
 else
     echo "demo: the indicator did not reach NISC Japan's node within 15 s; see $top/jp.log" >&2
@@ -171,19 +175,7 @@ EOF
 "$ctix" scan --data "$jp" --collection "$sg_coll" --report-to "$jp_coll" --no-progress \
     "$top/proxy.log" || { echo "demo: ctix scan failed" >&2; exit 1; }
 t0=$(date +%s%N)
-arrived=
-i=0
-while [ "$i" -lt 150 ]; do
-    if curl -sS -g -H "$H" -H "Authorization: Bearer $sg_analyst" \
-        "$sg_url/api/collections/$jp_coll/objects/?match[type]=sighting" 2>/dev/null |
-        grep -q "$id"; then
-        arrived=$(( ($(date +%s%N) - t0) / 1000000 ))
-        break
-    fi
-    i=$((i + 1))
-    sleep 0.1
-done
-if [ -n "$arrived" ]; then
+if arrived=$(await "$sg_url/api/collections/$jp_coll/objects/?match[type]=sighting" "$sg_analyst"); then
     echo "  the sighting of $id reached CSA Singapore after $arrived ms"
 else
     echo "demo: the sighting did not reach CSA Singapore's node within 15 s; see $top/sg.log" >&2
