@@ -83,8 +83,7 @@ static char *sightings_text(const struct scan_result *res, const char *identity,
 {
     struct scan_sight_opts so;
     json_t *objs, *bundle;
-    char id[64], *text = NULL;
-    unsigned char u[16];
+    char id[64], uuid[37], *text = NULL;
 
     so.identity_name = identity;
     so.now_ms = ctix_now_us() / 1000;
@@ -92,16 +91,11 @@ static char *sightings_text(const struct scan_result *res, const char *identity,
     objs = scan_sightings(res->sights, res->n_sights, &so);
     if (objs == NULL)
         return NULL;
-    if (ctix_random(u, sizeof(u)) != CTIX_OK) {
+    if (ctix_uuid4(uuid) != CTIX_OK) {
         json_decref(objs);
         return NULL;
     }
-    u[6] = (unsigned char)((u[6] & 0x0f) | 0x40);
-    u[8] = (unsigned char)((u[8] & 0x3f) | 0x80);
-    snprintf(id, sizeof(id),
-             "bundle--%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", u[0],
-             u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13],
-             u[14], u[15]);
+    snprintf(id, sizeof(id), "bundle--%s", uuid);
     bundle = json_pack("{s:s, s:s, s:o}", "type", "bundle", "id", id, "objects", objs);
     if (bundle != NULL) {
         text = json_dumps(bundle, JSON_COMPACT);
