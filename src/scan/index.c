@@ -1420,7 +1420,7 @@ static json_t *rec_objects(const struct scan_rec *r, int64_t t)
     static const char *const hashes[SCAN_KIND_N] = {
         NULL, NULL, NULL, NULL, NULL, "MD5", "SHA-1", "SHA-256",
     };
-    char ts[32], id[64], text[64];
+    char ts[32], id[64], text[SCAN_ADDR_TEXT];
     json_t *objs = json_array(), *od = json_object(), *refs = json_array();
     bool ok = objs != NULL && od != NULL && refs != NULL;
 
@@ -1446,17 +1446,10 @@ static json_t *rec_objects(const struct scan_rec *r, int64_t t)
         json_t *val;
 
         snprintf(id, sizeof(id), "%s--00000000-0000-4000-8000-%012zx", types[o->kind], i);
-        if (o->kind == SCAN_IPV4) {
-            snprintf(text, sizeof(text), "%u.%u.%u.%u", o->u.v4 >> 24, o->u.v4 >> 16 & 255,
-                     o->u.v4 >> 8 & 255, o->u.v4 & 255);
-            val = json_string(text);
-        } else if (o->kind == SCAN_IPV6) {
-            size_t w = 0;
+        if (o->kind == SCAN_IPV4 || o->kind == SCAN_IPV6) {
+            size_t tn = scan_addr_text(o, text);
 
-            for (int g = 0; g < 8; g++)
-                w += (size_t)snprintf(text + w, sizeof(text) - w, g ? ":%x" : "%x",
-                                      o->u.v6[2 * g] << 8 | o->u.v6[2 * g + 1]);
-            val = json_string(text);
+            val = json_stringn(text, tn);
         } else {
             val = json_stringn(o->u.s.p, o->u.s.n);
         }

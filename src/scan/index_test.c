@@ -51,6 +51,9 @@ static const struct tind inds[] = {
      * record: evaluated, and not matched */
     {"i-pair", "[ipv4-addr:value = '6.6.6.8' AND domain-name:value = 'both.example']", 1, NEVER,
      EVER, false},
+    /* an evaluated IPv6 comparison sees the address in its RFC 5952 form */
+    {"i-v6and", "[ipv6-addr:value = '2001:db8::9' AND ipv6-addr:value != '2001:db8::8']", 1, NEVER,
+     EVER, false},
     /* versions: the newest wins whatever the order of arrival */
     {"i-ver", "[ipv4-addr:value = '3.3.3.1']", 1, NEVER, EVER, false},
     {"i-ver", "[ipv4-addr:value = '3.3.3.2']", 3, NEVER, EVER, false},
@@ -164,6 +167,7 @@ static const struct {
     {"6.6.6.8 both.example", NOW, ""},
     {"6.6.6.8 other.example", NOW, ""},
     {"both.example", NOW, ""},
+    {"2001:DB8:0:0::9", NOW, "i-v6and"},
     {"3.3.3.2", NOW, "i-ver"},
     {"3.3.3.1 3.3.3.3", NOW, ""},
     {"4.4.4.4", NOW, ""},
@@ -193,7 +197,7 @@ static void test_stats(void **state)
 
     (void)state;
     scan_index_stats(IX, &st);
-    assert_int_equal(st.n_eval, 3);        /* i-re, i-and, i-pair */
+    assert_int_equal(st.n_eval, 4);        /* i-re, i-and, i-pair, i-v6and */
     assert_int_equal(st.n_revoked, 1);     /* i-rev */
     assert_int_equal(st.n_versions, 3);    /* two of i-ver, the older i-rev */
     assert_int_equal(st.n_unscannable, 1); /* i-proc */

@@ -1096,3 +1096,36 @@ bool scan_time_syslog(const char *p, size_t n, unsigned year, int64_t *ms)
 out:
     return ok;
 }
+
+size_t scan_addr_text(const struct scan_obs *o, char out[SCAN_ADDR_TEXT])
+{
+    int best = -1, bestn = 0, w = 0;
+
+    if (o->kind == SCAN_IPV4)
+        return (size_t)snprintf(out, SCAN_ADDR_TEXT, "%u.%u.%u.%u", o->u.v4 >> 24,
+                                o->u.v4 >> 16 & 255, o->u.v4 >> 8 & 255, o->u.v4 & 255);
+    if (o->kind != SCAN_IPV6)
+        return 0;
+    for (int g = 0; g < 8;) {
+        int k = g;
+
+        while (k < 8 && o->u.v6[2 * k] == 0 && o->u.v6[2 * k + 1] == 0)
+            k++;
+        if (k - g > bestn && k - g >= 2) {
+            best = g;
+            bestn = k - g;
+        }
+        g = k > g ? k : g + 1;
+    }
+    for (int g = 0; g < 8; g++) {
+        if (g == best) {
+            w += snprintf(out + w, SCAN_ADDR_TEXT - (size_t)w, "::");
+            g += bestn - 1;
+            continue;
+        }
+        w += snprintf(out + w, SCAN_ADDR_TEXT - (size_t)w, "%s%x",
+                      (g == 0 || g == best + bestn) ? "" : ":",
+                      o->u.v6[2 * g] << 8 | o->u.v6[2 * g + 1]);
+    }
+    return (size_t)w;
+}

@@ -136,39 +136,11 @@ static enum ctix_rc blk_text(struct blk *b, const char *p, size_t n, uint32_t *o
     return buf_append(&b->text, p, n);
 }
 
-static void obs_text(const struct scan_obs *o, char *tmp, size_t cap, const char **p, size_t *n)
+static void obs_text(const struct scan_obs *o, char tmp[SCAN_ADDR_TEXT], const char **p, size_t *n)
 {
-    if (o->kind == SCAN_IPV4) {
-        *n = (size_t)snprintf(tmp, cap, "%u.%u.%u.%u", o->u.v4 >> 24, o->u.v4 >> 16 & 255,
-                              o->u.v4 >> 8 & 255, o->u.v4 & 255);
+    if (o->kind == SCAN_IPV4 || o->kind == SCAN_IPV6) {
+        *n = scan_addr_text(o, tmp);
         *p = tmp;
-    } else if (o->kind == SCAN_IPV6) {
-        /* RFC 5952: lower case, the longest run of zero groups (two or more) as "::". */
-        int best = -1, bestn = 0, w = 0;
-
-        for (int g = 0; g < 8;) {
-            int k = g;
-
-            while (k < 8 && o->u.v6[2 * k] == 0 && o->u.v6[2 * k + 1] == 0)
-                k++;
-            if (k - g > bestn && k - g >= 2) {
-                best = g;
-                bestn = k - g;
-            }
-            g = k > g ? k : g + 1;
-        }
-        for (int g = 0; g < 8; g++) {
-            if (g == best) {
-                w += snprintf(tmp + w, cap - (size_t)w, "::");
-                g += bestn - 1;
-                continue;
-            }
-            w +=
-                snprintf(tmp + w, cap - (size_t)w, "%s%x", (g == 0 || g == best + bestn) ? "" : ":",
-                         o->u.v6[2 * g] << 8 | o->u.v6[2 * g + 1]);
-        }
-        *p = tmp;
-        *n = (size_t)w;
     } else {
         *p = o->u.s.p;
         *n = o->u.s.n;
@@ -204,7 +176,7 @@ static enum ctix_rc blk_bad(struct blk *b, uint64_t line, const char *why)
 static enum ctix_rc blk_hit(struct blk *b, uint64_t line, const struct scan_rec *r,
                             const struct scan_hit *h)
 {
-    char tmp[64];
+    char tmp[SCAN_ADDR_TEXT];
     const char *p;
     size_t n;
     enum ctix_rc rc;
@@ -214,7 +186,7 @@ static enum ctix_rc blk_hit(struct blk *b, uint64_t line, const struct scan_rec 
         return rc;
     struct bhit *x = &b->hits[b->n_hits];
     const struct scan_obs *o = &r->obs[h->obs < r->n_obs ? h->obs : 0];
-    obs_text(o, tmp, sizeof(tmp), &p, &n);
+    obs_text(o, tmp, &p, &n);
     x->line = line;
     x->time = r->time_ms;
     x->ind = h->ind;

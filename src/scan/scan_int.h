@@ -117,6 +117,12 @@ int scan_hash_norm(const char *p, size_t n, char *out);
  * off is where p starts in the line (for scan_obs.off). Returns the number added. */
 size_t scan_value_add(struct scan_rec *r, const char *p, size_t n, uint32_t off);
 
+#define SCAN_ADDR_TEXT 48
+/* The text form of an address observable into out: the dotted quad, or RFC 5952 for IPv6
+ * (lower case, the longest run of two or more zero groups as "::"). Returns its length; 0 for
+ * other kinds. What hits print and what evaluated patterns compare. */
+size_t scan_addr_text(const struct scan_obs *o, char out[SCAN_ADDR_TEXT]);
+
 /* ---- the free-text extractor ---- */
 
 /* Finds every observable in free text p[0..n) and adds it to r (off: where p starts in the line):
