@@ -650,7 +650,7 @@ static enum ctix_rc add_prefix(struct add_ctx *a, const char *p, size_t n)
  * the URL-host filter is keyed by, computed the same way for indicators and logs. */
 static bool url_authority(const char *p, size_t n, size_t *off, size_t *len)
 {
-    const char *sep = n >= 3 ? memmem(p, n < 64 ? n : 64, "://", 3) : NULL;
+    const char *sep = n >= 3 ? memmem(p, n, "://", 3) : NULL;
     size_t a, e;
 
     if (sep == NULL)
@@ -1385,15 +1385,13 @@ static void prefix_list(struct mctx *c, uint32_t head, const char *p, size_t n, 
 static void match_url_prefixes(struct mctx *c, const char *p, size_t n, uint32_t obs)
 {
     const struct scan_index *ix = c->ix;
-    uint32_t k;
-    const char *sep = n >= 3 ? memmem(p, n, "://", 3) : NULL;
-    if (sep != NULL && ix->uhost.n != 0) {
-        size_t a = (size_t)(sep - p) + 3, e = a;
+    size_t a, alen;
 
-        while (e < n && p[e] != '/' && p[e] != '?' && p[e] != '#')
-            e++;
+    if (ix->uhost.n != 0 && url_authority(p, n, &a, &alen)) {
         /* The key is scheme://userinfo@host without the port (add_prefix's host span). */
-        size_t he = e;
+        size_t e = a + alen, he = e;
+        uint32_t k;
+
         if (he > a && p[he - 1] != ']') {
             for (size_t j = e; j > a; j--) {
                 if (p[j - 1] == ':') {
