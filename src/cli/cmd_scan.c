@@ -182,7 +182,6 @@ int cmd_scan(int argc, char **argv)
             goto out;
         }
     }
-    so.threads = 2;
     {
         long nproc = sysconf(_SC_NPROCESSORS_ONLN);
 

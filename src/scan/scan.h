@@ -13,8 +13,6 @@
 #include "scan/scan_int.h"
 
 struct scan_index;
-struct scan_ind_in;
-struct scan_rec;
 
 /* ---- the index ---- */
 
@@ -131,8 +129,6 @@ struct scan_totals {
     int64_t start_mono_ms, elapsed_ms;
     int64_t worker_cpu_us; /* CPU time of the workers (reading and matching, not I/O) */
 };
-
-struct scan_sight;
 
 struct scan_result {
     struct scan_totals tot;
