@@ -1669,7 +1669,6 @@ enum ctix_rc scan_index_stage1(const struct scan_index *ix, const struct scan_re
             }
         }
     }
-    m->staged = true;
     return CTIX_OK;
 }
 
@@ -1680,13 +1679,6 @@ enum ctix_rc scan_index_stage2(const struct scan_index *ix, const struct scan_re
     struct probe *pr;
 
     m->n_probes = 0;
-    if (!m->staged) {
-        enum ctix_rc rc = scan_index_stage1(ix, r, m);
-
-        if (rc != CTIX_OK)
-            return rc;
-    }
-    m->staged = false;
     for (size_t i = 0; i < r->n_obs; i++) {
         const struct scan_obs *o = &r->obs[i];
         uint32_t oi = (uint32_t)i;
@@ -1778,14 +1770,6 @@ enum ctix_rc scan_index_stage2(const struct scan_index *ix, const struct scan_re
     return CTIX_OK;
 }
 
-enum ctix_rc scan_index_prepare(const struct scan_index *ix, const struct scan_rec *r,
-                                struct scan_matcher *m)
-{
-    enum ctix_rc rc = scan_index_stage1(ix, r, m);
-
-    return rc != CTIX_OK ? rc : scan_index_stage2(ix, r, m);
-}
-
 enum ctix_rc scan_index_resolve(const struct scan_index *ix, const struct scan_rec *r,
                                 int64_t now_ms, int64_t at_ms, struct scan_matcher *m)
 {
@@ -1808,7 +1792,9 @@ enum ctix_rc scan_index_resolve(const struct scan_index *ix, const struct scan_r
 enum ctix_rc scan_index_match(const struct scan_index *ix, const struct scan_rec *r, int64_t now_ms,
                               int64_t at_ms, struct scan_matcher *m)
 {
-    enum ctix_rc rc = scan_index_prepare(ix, r, m);
+    enum ctix_rc rc = scan_index_stage1(ix, r, m);
 
+    if (rc == CTIX_OK)
+        rc = scan_index_stage2(ix, r, m);
     return rc != CTIX_OK ? rc : scan_index_resolve(ix, r, now_ms, at_ms, m);
 }

@@ -74,12 +74,11 @@ struct scan_matcher {
     size_t n_hits, cap_hits;
     uint32_t *cand; /* indicators to evaluate */
     size_t n_cand, cap_cand;
-    void *probes; /* the table probes scan_index_prepare computed (index.c's type) */
+    void *probes; /* the table probes scan_index_stage2 computed (index.c's type) */
     size_t n_probes, cap_probes;
     uint64_t *hostcache; /* SCAN_HOSTCACHE hosts known to match no key (index.c); allocated
                           * when NULL, may be shared by the matchers of one thread */
     uint64_t *oh;        /* stage one's hash per observable */
-    bool staged;         /* stage one ran for the record stage two gets */
     size_t n_evals;      /* pattern_eval calls made (statistics) */
 };
 void scan_matcher_cleanup(struct scan_matcher *m);
@@ -90,15 +89,12 @@ void scan_matcher_cleanup(struct scan_matcher *m);
 CTIX_MUST_CHECK enum ctix_rc scan_index_match(const struct scan_index *ix, const struct scan_rec *r,
                                               int64_t now_ms, int64_t at_ms,
                                               struct scan_matcher *m);
-/* scan_index_match in two halves, for software pipelining: prepare hashes r's observables and
- * prefetches the table slots they will probe (m keeps the probes; r must stay unchanged until
- * resolve); resolve does the lookups and fills m->hits as scan_index_match does. A caller that
- * reads the next record between the two hides the memory latency of this one. */
-CTIX_MUST_CHECK enum ctix_rc scan_index_prepare(const struct scan_index *ix,
-                                                const struct scan_rec *r, struct scan_matcher *m);
-/* scan_index_prepare in two stages, for a deeper pipeline: stage1 hashes what decides whether
+/* scan_index_match in three steps, for software pipelining: stage1 hashes what decides whether
  * an observable needs the big tables and prefetches the small filters' lines; stage2 (a record
- * later) consults them and prefetches the big tables' slots; resolve (a record later again). */
+ * later) consults them and prefetches the big tables' slots; resolve (a record later again) does
+ * the lookups and fills m->hits as scan_index_match does. Each step needs the one before on the
+ * same r and m, and r must stay unchanged until resolve. A caller that reads the next records
+ * between the steps hides the memory latency of this one. */
 CTIX_MUST_CHECK enum ctix_rc scan_index_stage1(const struct scan_index *ix,
                                                const struct scan_rec *r, struct scan_matcher *m);
 CTIX_MUST_CHECK enum ctix_rc scan_index_stage2(const struct scan_index *ix,
