@@ -1209,7 +1209,6 @@ enum ctix_rc scan_index_finish(struct scan_index *ix)
 
     if (ix->finished)
         return CTIX_OK;
-    ix->st.n_v4_segments = 0;
     if ((rc = v4_build(ix)) != CTIX_OK)
         return rc;
     /* The id and name tables only serve adding. */
