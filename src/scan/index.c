@@ -27,6 +27,7 @@
 #include "pattern/pattern.h"
 #include "scan/scan.h"
 #include "scan/scan_int.h"
+#include "scan/sieve.h"
 
 #define NONE32 UINT32_MAX
 
@@ -254,6 +255,7 @@ struct scan_index {
     uint64_t *uhost_bits;
     /* prefilters that are "any value of kind K": evaluate on every record with such an obs */
     uint32_t any_tags[SCAN_KIND_N];
+    struct scan_sieve *sieve; /* built by scan_index_finish; NULL: every line is read */
     struct scan_index_stats st;
     bool finished;
 };
@@ -537,6 +539,7 @@ void scan_index_free(struct scan_index *ix)
     free(ix->uhost.slots);
     free(ix->uhost.keys);
     free(ix->uhost_bits);
+    scan_sieve_free(ix->sieve);
     free(ix);
 }
 
@@ -1219,7 +1222,8 @@ enum ctix_rc scan_index_finish(struct scan_index *ix)
     ix->nameslots = NULL;
     ix->namemask = 0;
     ix->finished = true;
-    return CTIX_OK;
+    ix->sieve = scan_sieve_build(ix, &rc);
+    return rc;
 }
 
 void scan_index_stats(const struct scan_index *ix, struct scan_index_stats *st)
@@ -1239,7 +1243,8 @@ void scan_index_stats(const struct scan_index *ix, struct scan_index_stats *st)
               (ix->v4bucket != NULL ? (((size_t)1 << ix->v4bits) + 1) * 4 : 0) +
               ix->cap_upre * sizeof(*ix->upre) +
               (ix->uhost.mask != 0 ? (ix->uhost.mask + 1) * sizeof(struct sslot) : 0) +
-              ix->uhost.cap * sizeof(struct skey) + (ix->uhost_bits != NULL ? UHOST_BITS / 8 : 0);
+              ix->uhost.cap * sizeof(struct skey) + (ix->uhost_bits != NULL ? UHOST_BITS / 8 : 0) +
+              scan_sieve_mem(ix->sieve);
     for (size_t i = 0; i < ix->n_inds; i++) {
         if (ix->inds[i].eval != NULL)
             st->mem += pattern_mem(ix->inds[i].eval);
@@ -1796,4 +1801,74 @@ enum ctix_rc scan_index_match(const struct scan_index *ix, const struct scan_rec
     if (rc == CTIX_OK)
         rc = scan_index_stage2(ix, r, m);
     return rc != CTIX_OK ? rc : scan_index_resolve(ix, r, now_ms, at_ms, m);
+}
+
+/* ---- what the sieve needs (sieve.h) ---- */
+
+const struct scan_sieve *scan_index_sieve(const struct scan_index *ix)
+{
+    return ix->sieve;
+}
+
+bool scan_index__sievable(const struct scan_index *ix)
+{
+    for (size_t k = 0; k < SCAN_KIND_N; k++) {
+        if (ix->any_tags[k] != NONE32)
+            return false;
+    }
+    return ix->upre_short == NONE32;
+}
+
+void scan_index__each_str(const struct scan_index *ix,
+                          void (*fn)(void *arg, int kind, const char *p, size_t n), void *arg)
+{
+    for (size_t i = 0; i < ix->str.n; i++)
+        fn(arg, ix->str.keys[i].kind, ix->pool.p + ix->str.keys[i].off, ix->str.keys[i].len);
+    for (size_t i = 0; i < ix->uhost.n; i++)
+        fn(arg, SCAN_URL, ix->pool.p + ix->uhost.keys[i].off, ix->uhost.keys[i].len);
+}
+
+void scan_index__each_v4(const struct scan_index *ix,
+                         void (*fn)(void *arg, uint32_t lo, uint32_t hi), void *arg)
+{
+    for (size_t i = 0; i < ix->n_v4s; i++) {
+        if (ix->v4s[i].list == NONE32)
+            continue;
+        uint32_t hi = i + 1 < ix->n_v4s ? ix->v4s[i + 1].start - 1 : UINT32_MAX;
+
+        fn(arg, ix->v4s[i].start, hi);
+    }
+}
+
+bool scan_index__v6_listed(const struct scan_index *ix, const uint8_t addr[16])
+{
+    uint8_t a[16];
+
+    for (int wi = 2; wi >= 0; wi--) {
+        for (uint64_t x = ix->v6.plens[wi]; x != 0;) {
+            unsigned p = (unsigned)wi * 64 + 63 - (unsigned)__builtin_clzll(x);
+
+            x &= ~((uint64_t)1 << (p % 64));
+            memcpy(a, addr, 16);
+            v6_mask(a, p);
+            if (v6_find(ix, a, p) != NONE32)
+                return true;
+        }
+    }
+    return false;
+}
+
+bool scan_index__has_v6(const struct scan_index *ix)
+{
+    return ix->v6.n != 0;
+}
+
+bool scan_index__tld_keys(const struct scan_index *ix)
+{
+    return ix->tld_keys != 0;
+}
+
+uint64_t scan_index__seed(const struct scan_index *ix)
+{
+    return ix->seed;
 }

@@ -30,6 +30,7 @@
 
 #include "scan/scan.h"
 #include "scan/scan_int.h"
+#include "scan/sieve.h"
 
 #define BLOCK       (4u << 20) /* bytes of lines per block */
 #define MAX_REPORTS 10         /* bad lines reported one by one per file; the rest counted */
@@ -100,6 +101,7 @@ struct agg {
 
 struct run {
     const struct scan_index *ix;
+    const struct scan_sieve *sieve; /* NULL: every line goes to its reader */
     const struct scan_opts *o;
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -233,6 +235,7 @@ struct worker {
     struct run *run;
     struct scan_rec rec[PIPE];
     struct scan_matcher m[PIPE];
+    struct scan_sieve_batch sb; /* the lines being read, sieved together */
 };
 
 /* Resolves the pending record k of w and keeps its hits. */
@@ -254,77 +257,138 @@ static bool is_header_line(const struct scan_fmt_state *st, const char *p, size_
                                       !st->csv_header_seen);
 }
 
+/* Whether the sieve proves line p[0..n) (a non-header line) a record with nothing to match, so
+ * that its reader need not run. The framing checks a reader would fail a line on and that cost
+ * next to nothing stay: a blank line (not a record), a Zeek record whose field count differs from
+ * its header, a JSON line without its closing brace, a CSV line with an odd number of quotes all
+ * go on to their reader, which says what is wrong. */
+static bool sieved(const struct scan_fmt_state *st, const char *p, size_t n, unsigned tabs)
+{
+    enum scan_fmt f = (enum scan_fmt)st->fmt;
+
+    if (n == 0 || p[0] == ' ' || p[0] == '\t')
+        return false;
+    if (f == SCAN_FMT_ZEEK || (f == SCAN_FMT_AUTO && st->in_zeek && p[0] != '{')) {
+        size_t k = tabs;
+
+        if (st->zeek_sep != '\t') {
+            k = 0;
+            for (const char *q = memchr(p, st->zeek_sep, n); q != NULL;
+                 q = memchr(q + 1, st->zeek_sep, (size_t)(p + n - q - 1))) {
+                k++;
+                if (q + 1 == p + n)
+                    break;
+            }
+        }
+        if (st->n_fields == 0 || k + 1 != st->n_fields)
+            return false;
+    } else if (f == SCAN_FMT_JSONL || p[0] == '{') {
+        if (p[0] != '{' || p[n - 1] != '}')
+            return false;
+    } else if (f == SCAN_FMT_CSV || (f == SCAN_FMT_AUTO && st->detected == SCAN_FMT_CSV)) {
+        size_t k = 0;
+
+        for (const char *q = memchr(p, '"', n); q != NULL;
+             q = memchr(q + 1, '"', (size_t)(p + n - q - 1))) {
+            k++;
+            if (q + 1 == p + n)
+                break;
+        }
+        if (k % 2 != 0)
+            return false;
+    }
+    return true;
+}
+
 static enum ctix_rc blk_process(struct worker *w, struct blk *b)
 {
     const struct scan_index *ix = w->run->ix;
+    const struct scan_sieve *sv = w->run->sieve;
     struct scan_fmt_state st = b->st;
     int cur = 0, s1 = -1, s2 = -1; /* being read; past stage one; past stage two */
     uint64_t line1 = 0, line2 = 0;
-    const char *p = b->buf, *end = b->buf + b->len;
+    const char *q = b->buf, *end = b->buf + b->len;
     uint64_t line = 0;
     enum ctix_rc rc = CTIX_OK;
     /* Most blocks have neither NUL bytes nor bytes >= 0x80: one vectorisable pass over the block
      * spares the per-line checks. */
     bool nul = false, high = false;
 
-    block_flags(p, b->len, &nul, &high);
+    block_flags(q, b->len, &nul, &high);
 
-    while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        const char *le = nl != NULL ? nl : end;
-        size_t n = (size_t)(le - p);
-        const char *why = NULL;
+    while (q < end && rc == CTIX_OK) {
+        struct scan_sieve_batch *sb = &w->sb;
 
-        line++;
-        if (n > 0 && p[n - 1] == '\r')
-            n--;
-        /* Reported, but read: the observables around a stray byte are still there. */
-        if (high && n <= SCAN_LINE_MAX && !ctix_utf8_valid(p, n) &&
-            (rc = blk_note(b, line, "invalid UTF-8 (read as bytes)", true)) != CTIX_OK)
-            break;
-        if (n > SCAN_LINE_MAX) {
-            why = "line longer than 1 MiB, skipped";
-        } else if (nul && memchr(p, 0, n) != NULL) {
-            why = "binary data (NUL bytes), skipped";
-        } else if (is_header_line(&st, p, n) && scan_fmt_header(&st, p, n)) {
-            /* a header: not a record */
-        } else {
-            struct scan_rec *r = &w->rec[cur];
+        /* the next lines, sieved together */
+        sb->k = 0;
+        while (q < end && sb->k < SCAN_SIEVE_BATCH) {
+            const char *nl = memchr(q, '\n', (size_t)(end - q));
+            size_t n = (size_t)((nl != NULL ? nl : end) - q);
 
-            if (!scan_rec_reset(r, n)) {
-                rc = CTIX_ENOMEM;
-                break;
-            }
-            enum scan_line_rc lr = scan_fmt_line(&st, p, n, r, &why);
-
-            if (lr == SCAN_LINE_OK) {
-                b->n_records++;
-                if (r->n_obs > 0) {
-                    if ((rc = scan_index_stage1(ix, r, &w->m[cur])) != CTIX_OK)
-                        break;
-                    if (s2 >= 0 && (rc = pending_resolve(w, b, s2, line2)) != CTIX_OK)
-                        break;
-                    s2 = -1;
-                    if (s1 >= 0) {
-                        if ((rc = scan_index_stage2(ix, &w->rec[s1], &w->m[s1])) != CTIX_OK)
-                            break;
-                        s2 = s1;
-                        line2 = line1;
-                    }
-                    s1 = cur;
-                    line1 = line;
-                    cur = (cur + 1) % PIPE;
-                }
-                why = NULL;
-            } else if (lr == SCAN_LINE_SKIP) {
-                why = NULL;
-            } else if (why == NULL) {
-                why = "not a record of this format";
-            }
+            if (n > 0 && q[n - 1] == '\r')
+                n--;
+            sb->p[sb->k] = q;
+            sb->n[sb->k] = n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+            sb->k++;
+            q = nl != NULL ? nl + 1 : end;
         }
-        if (why != NULL && (rc = blk_bad(b, line, why)) != CTIX_OK)
-            break;
-        p = nl != NULL ? nl + 1 : end;
+        if (sv != NULL)
+            scan_sieve_lines(sv, sb);
+        for (unsigned i = 0; i < sb->k && rc == CTIX_OK; i++) {
+            const char *p = sb->p[i];
+            size_t n = sb->n[i];
+            const char *why = NULL;
+
+            line++;
+            /* Reported, but read: the observables around a stray byte are still there. */
+            if (high && n <= SCAN_LINE_MAX && !ctix_utf8_valid(p, n) &&
+                (rc = blk_note(b, line, "invalid UTF-8 (read as bytes)", true)) != CTIX_OK)
+                break;
+            if (n > SCAN_LINE_MAX) {
+                why = "line longer than 1 MiB, skipped";
+            } else if (nul && memchr(p, 0, n) != NULL) {
+                why = "binary data (NUL bytes), skipped";
+            } else if (is_header_line(&st, p, n) && scan_fmt_header(&st, p, n)) {
+                /* a header: not a record */
+            } else if (sv != NULL && !(sb->maybe >> i & 1) && sieved(&st, p, n, sb->tabs[i])) {
+                b->n_records++;
+            } else {
+                struct scan_rec *r = &w->rec[cur];
+
+                if (!scan_rec_reset(r, n)) {
+                    rc = CTIX_ENOMEM;
+                    break;
+                }
+                enum scan_line_rc lr = scan_fmt_line(&st, p, n, r, &why);
+
+                if (lr == SCAN_LINE_OK) {
+                    b->n_records++;
+                    if (r->n_obs > 0) {
+                        if ((rc = scan_index_stage1(ix, r, &w->m[cur])) != CTIX_OK)
+                            break;
+                        if (s2 >= 0 && (rc = pending_resolve(w, b, s2, line2)) != CTIX_OK)
+                            break;
+                        s2 = -1;
+                        if (s1 >= 0) {
+                            if ((rc = scan_index_stage2(ix, &w->rec[s1], &w->m[s1])) != CTIX_OK)
+                                break;
+                            s2 = s1;
+                            line2 = line1;
+                        }
+                        s1 = cur;
+                        line1 = line;
+                        cur = (cur + 1) % PIPE;
+                    }
+                    why = NULL;
+                } else if (lr == SCAN_LINE_SKIP) {
+                    why = NULL;
+                } else if (why == NULL) {
+                    why = "not a record of this format";
+                }
+            }
+            if (why != NULL && (rc = blk_bad(b, line, why)) != CTIX_OK)
+                break;
+        }
     }
     if (rc == CTIX_OK && s2 >= 0)
         rc = pending_resolve(w, b, s2, line2);
@@ -974,6 +1038,8 @@ enum ctix_rc scan_run(const struct scan_index *ix, const struct scan_opts *o,
     memset(res, 0, sizeof(*res));
     memset(&r, 0, sizeof(r));
     r.ix = ix;
+    /* CTIX_SCAN_NOSIEVE: every line read in full (bench/scan.sh compares both) */
+    r.sieve = getenv("CTIX_SCAN_NOSIEVE") == NULL ? scan_index_sieve(ix) : NULL;
     r.o = o;
     r.tot = &res->tot;
     r.ring = nblk + 1;
@@ -997,7 +1063,8 @@ enum ctix_rc scan_run(const struct scan_index *ix, const struct scan_opts *o,
             goto out;
     }
     for (size_t i = 0; i < nblk; i++) {
-        blks[i].buf = malloc(BLOCK);
+        /* the sieve reads whole vectors: room past the last line */
+        blks[i].buf = calloc(1, BLOCK + SCAN_SIEVE_PAD);
         if (blks[i].buf == NULL)
             goto out;
         buf_init(&blks[i].text, (size_t)1 << 40);
@@ -1014,6 +1081,8 @@ enum ctix_rc scan_run(const struct scan_index *ix, const struct scan_opts *o,
         ws[i].run = &r;
         for (int k = 0; k < PIPE; k++)
             scan_rec_init(&ws[i].rec[k]);
+        if (!scan_sieve_batch_init(&ws[i].sb))
+            break;
         /* One memory of absent hosts per worker, shared by its pipeline's matchers. */
         ws[i].m[0].hostcache = calloc(SCAN_HOSTCACHE, sizeof(uint64_t));
         if (ws[i].m[0].hostcache == NULL)
@@ -1105,6 +1174,7 @@ out:
             scan_rec_cleanup(&ws[i].rec[k]);
             scan_matcher_cleanup(&ws[i].m[k]);
         }
+        scan_sieve_batch_cleanup(&ws[i].sb);
     }
     buf_cleanup(&r.out);
     free(r.hitbits);

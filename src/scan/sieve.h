@@ -1,0 +1,89 @@
+/* The scan sieve: a line-level test, run before a line is parsed, that proves most lines of a log
+ * hold no value any indicator could match, so that only the few others are read by their format's
+ * reader, normalised and looked up.
+ *
+ * Every observable a reader can find is, in the line's text, a run of host bytes
+ * [A-Za-z0-9._-] (a host name, a URL's host, an e-mail address's domain, a dotted quad, a hash)
+ * or a run of IPv6 bytes [0-9A-Fa-f:.] — up to letter case, and unless the line escapes it (a
+ * backslash: JSON and Zeek escapes) or percent-encodes it (a URL's %XX of an unreserved byte).
+ * The sieve finds those runs with a vector pass over the line and looks each up in filters built
+ * from the index's keys: host names by each parent domain (a listed domain matches its
+ * subdomains) in a blocked Bloom filter, dotted quads in a /24 map and the same filter, hashes in
+ * it, IPv6 addresses in the index itself. "No" is exact: the line holds nothing the index can
+ * match. "Maybe" sends the line on to its reader. The filter is keyed by the index's secret seed.
+ *
+ * What the index matches only through evaluation of "any value" prefilters (MATCHES on every
+ * domain, …) cannot be sieved: then the index has no sieve and every line is read. */
+#ifndef CTIX_SCAN_SIEVE_H
+#define CTIX_SCAN_SIEVE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/base.h"
+#include "scan/scan_int.h"
+
+struct scan_index;
+struct scan_sieve;
+
+/* Readable bytes the sieve may load past a line's end (it reads whole vectors). */
+#define SCAN_SIEVE_PAD 64
+/* Longer lines are not sieved (they go to their reader). */
+#define SCAN_SIEVE_LINE_MAX 4096
+
+/* Built from a finished index; NULL with CTIX_OK in *rc when the index cannot be sieved (see
+ * above), NULL with CTIX_ENOMEM when memory ran out. */
+struct scan_sieve *scan_sieve_build(const struct scan_index *ix, enum ctix_rc *rc);
+void scan_sieve_free(struct scan_sieve *sv);
+/* The sieve scan_index_finish built (NULL: none; every line is read). */
+const struct scan_sieve *scan_index_sieve(const struct scan_index *ix);
+size_t scan_sieve_mem(const struct scan_sieve *sv);
+
+/* Lines are sieved in batches: the filter lookups of all of them are issued before any is
+ * answered, so that their memory latencies overlap (one line alone waits for each in turn). */
+#define SCAN_SIEVE_BATCH 64
+
+struct scan_sieve_batch {
+    const char *p[SCAN_SIEVE_BATCH]; /* in: the lines (no '\n'); p[i][n[i]..+SCAN_SIEVE_PAD)
+                                      * readable, its bytes ignored */
+    uint32_t n[SCAN_SIEVE_BATCH];
+    unsigned k;     /* in: lines in the batch (<= SCAN_SIEVE_BATCH) */
+    uint64_t maybe; /* out: bit i set when line i may hold something the index matches */
+    uint16_t tabs[SCAN_SIEVE_BATCH]; /* out: the tabs of line i (Zeek's field count), when its
+                                      * bit in maybe is clear */
+    void *in;                        /* the probes' room */
+};
+
+bool scan_sieve_batch_init(struct scan_sieve_batch *b); /* false on ENOMEM */
+void scan_sieve_batch_cleanup(struct scan_sieve_batch *b);
+/* Fills b->maybe for b->p[0..b->k). A line it leaves clear holds nothing the index could match. */
+void scan_sieve_lines(const struct scan_sieve *sv, struct scan_sieve_batch *b);
+/* One line (tests): false when it holds nothing the index could match. */
+bool scan_sieve_line(const struct scan_sieve *sv, const char *line, size_t n);
+
+/* Tests: whether the vector passes the CPU has classify p[0..n) (padded as above) exactly as the
+ * portable one does. */
+bool scan_sieve__classify_agree(const char *p, size_t n);
+
+/* ---- what index.c tells the sieve (implemented in index.c) ---- */
+
+/* Whether every match goes through a key the sieve can see (no "any value" prefilters, no URL
+ * prefix shorter than its host, no URL key whose host is not a host name or address). */
+bool scan_index__sievable(const struct scan_index *ix);
+/* Calls fn for each string key: kind (enum scan_kind) and its normal form. URL prefixes come as
+ * SCAN_URL with their "scheme://[userinfo@]host". */
+void scan_index__each_str(const struct scan_index *ix,
+                          void (*fn)(void *arg, int kind, const char *p, size_t n), void *arg);
+/* Calls fn for each listed IPv4 range [lo, hi] (indicators' networks and addresses, merged into
+ * segments). */
+void scan_index__each_v4(const struct scan_index *ix,
+                         void (*fn)(void *arg, uint32_t lo, uint32_t hi), void *arg);
+/* Whether some IPv6 key (address or network) holds a. */
+bool scan_index__v6_listed(const struct scan_index *ix, const uint8_t a[16]);
+bool scan_index__has_v6(const struct scan_index *ix);
+/* Domain keys of one label ("zip") exist: a host's last label alone is looked up too. */
+bool scan_index__tld_keys(const struct scan_index *ix);
+uint64_t scan_index__seed(const struct scan_index *ix);
+
+#endif

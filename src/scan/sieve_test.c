@@ -1,0 +1,256 @@
+/* The scan sieve: never "no" for a line in which some reader finds a listed value (every reader,
+ * lines written to slip past a careless sieve: letter case, trailing dots, leading hyphens,
+ * ports, userinfo, brackets, escapes, percent-encoding, addresses inside words, hashes inside
+ * file names), "no" for lines of look-alikes, the same answers one line at a time and in
+ * batches, and no sieve for an index it cannot see through. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "scan/sieve_check.h"
+
+#define SHA_A "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+
+/* Lines some reader finds a listed value in. */
+static const char *const listed[] = {
+    "1.2.3.4",
+    "src=1.2.3.4 dst=5.6.7.8",
+    "ip-1.2.3.4 seen",
+    "[1.2.3.4]:80",
+    "connect to 1.2.3.4:443 failed",
+    "10.20.99.1",
+    "10.30.0.5 in a /28",
+    "10.40.0.63",
+    "2001:db8::1",
+    "2001:DB8:0:0::1 upper case",
+    "[2001:db8::1]:443",
+    "2001:db8:aaaa:1::5",
+    "GET http://EVIL.EXAMPLE./x HTTP/1.1",
+    "host=a.b.evil.example",
+    "-evil.example",
+    "evil.example:443",
+    "www.Evil.Example",
+    "mail from user@evil.example",
+    "sub.a_b.example",
+    "fetch http://bad.example/a~b",
+    "fetch http://bad.example:80/a%7Eb",
+    "fetch http://bad%2Eexample/a~b",
+    "fetch http://BAD.example/a%7eb?",
+    "http://pre.example/dl/file.zip",
+    "http://9.9.9.9/x",
+    "http://[2001:db8::77]/v6",
+    "https://user@auth.example:8443/p",
+    "sha256=" SHA_A,
+    "file " SHA_A ".exe",
+    "md5 D41D8CD98F00B204E9800998ECF8427E",
+    "to: x@Mail.Example",
+    "x@mail.example.",
+    "resolved one.example",
+    "8.8.8.8",
+    "6.6.6.6",
+    "{\"host\":\"evil.example\",\"n\":1}",
+    "{\"host\":\"evil\\u002eexample\"}",
+    "{\"url\":\"http:\\/\\/bad.example\\/a~b\"}",
+    "1714996800.002    111 10.33.99.146 TCP_MISS/204 2690 GET https://x.evil.example/ - "
+    "HIER_DIRECT/4.76.40.35 text/html",
+    "127.0.0.1 - - [10/Oct/2000:13:55:36 -0700] \"GET /a HTTP/1.0\" 200 2326 "
+    "\"http://www.evil.example/start.html\" \"Mozilla/4.08\"",
+    "<34>Oct 11 22:14:15 mymachine su: 'su root' failed for lonvick on 1.2.3.4",
+    "1.1.1.1,1.2.3.4,www.evil.example,,,,",
+    "1714996800.0\t10.0.0.1\t10.0.0.2\twww.evil.example\t-\t-\t-\t1.1.1.1",
+    "1714996800.0\t10.0.0.1\t10.0.0.2\t-\tbad.example\t/a~b\t-\t-",
+};
+
+/* Lines of look-alikes: nothing listed. */
+static const char *const unlisted[] = {
+    "11.2.3.45",
+    "1.2.3.40 and 1.2.3.5",
+    "10.21.0.1",
+    "10.30.0.16",
+    "10.40.1.64",
+    "2001:db8::2",
+    "2001:db8:aaab::1",
+    "notevil.example",
+    "evil.example.org",
+    "evilexample.com",
+    "http://bad.example.net/a~b",
+    "x@mail.example.org",
+    "y@other.example",
+    "sha256=BAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+    "a quiet line with no values at all",
+    "1714996800.002 8.8.4.4 example.com",
+    "{\"timestamp\":\"2024-05-06T12:00:00.006Z\",\"src_ip\":\"10.6.132.251\"}",
+    "2024-05-06T12:00:00 version 1.2.3 build 4.5",
+    "1714996800.002    111 10.33.99.146 TCP_MISS/204 2690 GET https://static.example.com/a.js - "
+    "HIER_DIRECT/4.76.40.35 text/html",
+    "host-9.9.9.8 and www.intranet.example",
+};
+
+static struct scan_index *IX, *IXX;
+
+static int setup(void **state)
+{
+    (void)state;
+    IX = sieve_check_index(false);
+    IXX = sieve_check_index(true);
+    return IX != NULL && IXX != NULL ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    scan_index_free(IX);
+    scan_index_free(IXX);
+    return 0;
+}
+
+static void test_listed_lines_pass(void **state)
+{
+    (void)state;
+    assert_non_null(scan_index_sieve(IX));
+    assert_non_null(scan_index_sieve(IXX));
+    for (size_t i = 0; i < sizeof(listed) / sizeof(listed[0]); i++) {
+        size_t n = strlen(listed[i]);
+
+        if (!sieve_check_maybe(IX, listed[i], n) || !sieve_check_maybe(IXX, listed[i], n)) {
+            fprintf(stderr, "sieved away: %s\n", listed[i]);
+            fail();
+        }
+    }
+    /* the test's own premise: the readers do find a listed value in most of them (the escaped
+     * and percent-encoded lines pass the sieve without being looked at) */
+    size_t found = 0;
+    for (size_t i = 0; i < sizeof(listed) / sizeof(listed[0]); i++)
+        found += sieve_check_hits(IX, listed[i], strlen(listed[i]));
+    assert_true(found >= sizeof(listed) / sizeof(listed[0]) - 3);
+}
+
+static void test_lookalikes_are_sieved(void **state)
+{
+    size_t passed = 0, n = sizeof(unlisted) / sizeof(unlisted[0]);
+
+    (void)state;
+    for (size_t i = 0; i < n; i++) {
+        assert_false(sieve_check_hits(IX, unlisted[i], strlen(unlisted[i])));
+        if (sieve_check_maybe(IX, unlisted[i], strlen(unlisted[i]))) {
+            fprintf(stderr, "let through: %s\n", unlisted[i]);
+            passed++;
+        }
+    }
+    /* the filter is probabilistic (about one lookup in 10,000 is a false "maybe"): none of these
+     * should pass, one is allowed */
+    assert_true(passed <= 1);
+}
+
+static void test_one_label_keys(void **state)
+{
+    (void)state;
+    /* a URL host of one label: any run of host bytes is looked up */
+    assert_true(sieve_check_hits(IXX, "GET http://intranet/x", 21));
+    assert_true(sieve_check_maybe(IXX, "GET http://intranet/x", 21));
+    assert_false(sieve_check_hits(IXX, "GET http://intranet2/x", 22));
+}
+
+static void test_batch_equals_lines(void **state)
+{
+    const struct scan_sieve *sv = scan_index_sieve(IX);
+    struct scan_sieve_batch b;
+    char *buf = calloc(1, 70 * 160 + SCAN_SIEVE_PAD);
+    size_t at = 0, nl = sizeof(listed) / sizeof(listed[0]),
+           nu = sizeof(unlisted) / sizeof(unlisted[0]);
+
+    (void)state;
+    assert_non_null(buf);
+    assert_true(scan_sieve_batch_init(&b));
+    /* 64 lines, listed and unlisted interleaved, in one buffer as a block holds them */
+    for (unsigned i = 0; i < SCAN_SIEVE_BATCH; i++) {
+        const char *s = i % 3 == 0 ? listed[i % nl] : unlisted[i % nu];
+        size_t n = strlen(s);
+
+        memcpy(buf + at, s, n);
+        b.p[i] = buf + at;
+        b.n[i] = (uint32_t)n;
+        buf[at + n] = '\n';
+        at += n + 1;
+    }
+    b.k = SCAN_SIEVE_BATCH;
+    scan_sieve_lines(sv, &b);
+    for (unsigned i = 0; i < SCAN_SIEVE_BATCH; i++)
+        assert_int_equal((b.maybe >> i) & 1, scan_sieve_line(sv, b.p[i], b.n[i]));
+    for (unsigned i = 0; i < SCAN_SIEVE_BATCH; i += 3)
+        assert_true((b.maybe >> i) & 1);
+    /* Zeek's field count comes out of the same pass */
+    b.p[0] = "a\tb\tc\t10.99.0.1";
+    b.n[0] = (uint32_t)strlen(b.p[0]);
+    b.k = 1;
+    memcpy(buf, b.p[0], b.n[0] + 1);
+    b.p[0] = buf;
+    scan_sieve_lines(sv, &b);
+    assert_int_equal(b.maybe, 0);
+    assert_int_equal(b.tabs[0], 3);
+    scan_sieve_batch_cleanup(&b);
+    free(buf);
+}
+
+static void test_no_sieve_for_any_value_prefilters(void **state)
+{
+    struct scan_index *ix = scan_index_new();
+    struct scan_ind_in in;
+    struct ctix_diag d;
+    const char *pat = "[domain-name:value MATCHES '^evil']";
+
+    (void)state;
+    memset(&in, 0, sizeof(in));
+    in.id = "indicator--re";
+    in.id_len = strlen(in.id);
+    in.pattern = pat;
+    in.pattern_len = strlen(pat);
+    in.valid_from_ms = SCAN_TIME_NONE;
+    in.valid_until_ms = INT64_MAX;
+    assert_int_equal(scan_index_add(ix, &in, &d), CTIX_OK);
+    assert_int_equal(scan_index_finish(ix), CTIX_OK);
+    assert_null(scan_index_sieve(ix)); /* every line is read */
+    scan_index_free(ix);
+}
+
+static void test_long_and_odd_lines(void **state)
+{
+    char *big = malloc(SCAN_SIEVE_LINE_MAX + 2 + SCAN_SIEVE_PAD);
+
+    (void)state;
+    assert_non_null(big);
+    memset(big, 'a', SCAN_SIEVE_LINE_MAX + 1);
+    /* longer than the sieve looks at: through */
+    assert_true(scan_sieve_line(scan_index_sieve(IX), big, SCAN_SIEVE_LINE_MAX + 1));
+    /* an empty line holds nothing */
+    assert_false(scan_sieve_line(scan_index_sieve(IX), big, 0));
+    /* a listed value at the very end of a 64-byte word and across words */
+    memset(big, ' ', 200);
+    memcpy(big + 64 - 7, "1.2.3.4", 7);
+    assert_true(sieve_check_maybe(IX, big, 64));
+    memcpy(big + 120, "www.evil.example", 16);
+    assert_true(sieve_check_maybe(IX, big + 60, 80));
+    memcpy(big + 190 - 32, "d41d8cd98f00b204e9800998ecf8427e", 32);
+    assert_true(sieve_check_maybe(IX, big + 140, 50));
+    free(big);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_listed_lines_pass),
+        cmocka_unit_test(test_lookalikes_are_sieved),
+        cmocka_unit_test(test_one_label_keys),
+        cmocka_unit_test(test_batch_equals_lines),
+        cmocka_unit_test(test_no_sieve_for_any_value_prefilters),
+        cmocka_unit_test(test_long_and_odd_lines),
+    };
+
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
