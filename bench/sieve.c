@@ -69,24 +69,13 @@ int main(int argc, char **argv)
     memset(buf + len, 0, SCAN_SIEVE_PAD);
     if (!scan_sieve_batch_init(&b))
         return 1;
-    /* batches of lines of one section (the first line's), as a worker sieves them */
+    /* batches of lines as a worker sieves them, counted by the section of their first line */
     for (char *p = buf, *end = buf + len; p < end;) {
-        int k = p[0] == '{'                                                                  ? 0
-                : memchr(p, '\t', (size_t)(end - p) < 512 ? (size_t)(end - p) : 512) != NULL ? 1
-                                                                                             : 2;
-        double t0;
+        size_t rest = (size_t)(end - p);
+        int k = p[0] == '{' ? 0 : memchr(p, '\t', rest < 512 ? rest : 512) != NULL ? 1 : 2;
+        double t0 = now_s();
 
-        b.k = 0;
-        while (p < end && b.k < SCAN_SIEVE_BATCH) {
-            char *nl = memchr(p, '\n', (size_t)(end - p));
-
-            b.p[b.k] = p;
-            b.n[b.k] = (uint32_t)((nl != NULL ? nl : end) - p);
-            b.k++;
-            p = nl != NULL ? nl + 1 : end;
-        }
-        t0 = now_s();
-        scan_sieve_lines(sv, &b);
+        p += scan_sieve_block(sv, &b, p, rest);
         t[k] += now_s() - t0;
         lines[k] += b.k;
         pass[k] += (size_t)__builtin_popcountll(b.maybe);

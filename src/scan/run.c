@@ -320,20 +320,23 @@ static enum ctix_rc blk_process(struct worker *w, struct blk *b)
         struct scan_sieve_batch *sb = &w->sb;
 
         /* the next lines, sieved together */
-        sb->k = 0;
-        while (q < end && sb->k < SCAN_SIEVE_BATCH) {
-            const char *nl = memchr(q, '\n', (size_t)(end - q));
-            size_t n = (size_t)((nl != NULL ? nl : end) - q);
+        if (sv != NULL) {
+            q += scan_sieve_block(sv, sb, q, (size_t)(end - q));
+        } else {
+            sb->k = 0;
+            sb->maybe = ~(uint64_t)0;
+            while (q < end && sb->k < SCAN_SIEVE_BATCH) {
+                const char *nl = memchr(q, '\n', (size_t)(end - q));
+                size_t n = (size_t)((nl != NULL ? nl : end) - q);
 
-            if (n > 0 && q[n - 1] == '\r')
-                n--;
-            sb->p[sb->k] = q;
-            sb->n[sb->k] = n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
-            sb->k++;
-            q = nl != NULL ? nl + 1 : end;
+                if (n > 0 && q[n - 1] == '\r')
+                    n--;
+                sb->p[sb->k] = q;
+                sb->n[sb->k] = n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+                sb->k++;
+                q = nl != NULL ? nl + 1 : end;
+            }
         }
-        if (sv != NULL)
-            scan_sieve_lines(sv, sb);
         for (unsigned i = 0; i < sb->k && rc == CTIX_OK; i++) {
             const char *p = sb->p[i];
             size_t n = sb->n[i];
@@ -350,7 +353,7 @@ static enum ctix_rc blk_process(struct worker *w, struct blk *b)
                 why = "binary data (NUL bytes), skipped";
             } else if (is_header_line(&st, p, n) && scan_fmt_header(&st, p, n)) {
                 /* a header: not a record */
-            } else if (sv != NULL && !(sb->maybe >> i & 1) && sieved(&st, p, n, sb->tabs[i])) {
+            } else if (!(sb->maybe >> i & 1) && sieved(&st, p, n, sb->tabs[i])) {
                 b->n_records++;
             } else {
                 struct scan_rec *r = &w->rec[cur];

@@ -26,10 +26,8 @@
 
 #include "scan/sieve.h"
 
-#define LW (SCAN_SIEVE_LINE_MAX / 64) /* mask words of the longest line sieved */
-
-struct lmask;
-typedef void (*classify_fn)(const char *p, size_t n, struct lmask *m);
+struct masks;
+typedef void (*classify_fn)(const char *p, size_t w0, size_t w1, size_t len, struct masks *m);
 
 struct scan_sieve {
     const struct scan_index *ix;
@@ -410,43 +408,60 @@ size_t scan_sieve_mem(const struct scan_sieve *sv)
 
 /* ---- the line pass ---- */
 
-/* The bytes past the line (in its last word) do not count. */
-#define KEEP_LAST()                                                                                \
+/* A batch is read as one region of the block: each 64-byte word of it classified once into bit
+ * masks (lines are found from the newline mask, tokens from the others), at most REGION_WORDS
+ * words — a batch ends early rather than at 64 lines when its lines are long. */
+#define REGION_WORDS 1024
+#define GROW_WORDS   16
+
+struct masks {
+    uint64_t h[REGION_WORDS];  /* host bytes [A-Za-z0-9._-] */
+    uint64_t d[REGION_WORDS];  /* '.' */
+    uint64_t n[REGION_WORDS];  /* digits */
+    uint64_t c[REGION_WORDS];  /* ':' */
+    uint64_t x[REGION_WORDS];  /* '%' or '\\' */
+    uint64_t t[REGION_WORDS];  /* '\t' */
+    uint64_t nl[REGION_WORDS]; /* '\n' */
+};
+
+/* The bytes at or past len (in the last word) do not count. */
+#define KEEP(w, len)                                                                               \
     do {                                                                                           \
-        if ((w + 1) * 64 > n) {                                                                    \
-            uint64_t keep_ = ~(uint64_t)0 >> (64 - n % 64);                                        \
+        if (((w) + 1) * 64 > (len)) {                                                              \
+            uint64_t keep_ = (len) <= (w)*64 ? 0 : ~(uint64_t)0 >> (64 - ((len) - (w)*64));        \
             h &= keep_;                                                                            \
             d &= keep_;                                                                            \
             nn &= keep_;                                                                           \
             c &= keep_;                                                                            \
             x &= keep_;                                                                            \
             t &= keep_;                                                                            \
+            nl &= keep_;                                                                           \
         }                                                                                          \
     } while (0)
 
-struct lmask {
-    uint64_t h[LW]; /* host bytes [A-Za-z0-9._-] */
-    uint64_t d[LW]; /* '.' */
-    uint64_t n[LW]; /* digits */
-    uint64_t c[LW]; /* ':' */
-    uint64_t x;     /* some '%' or '\\' */
-    size_t tabs;
-    size_t nw;
-};
+#define STORE(w)                                                                                   \
+    do {                                                                                           \
+        m->h[w] = h;                                                                               \
+        m->d[w] = d;                                                                               \
+        m->n[w] = nn;                                                                              \
+        m->c[w] = c;                                                                               \
+        m->x[w] = x;                                                                               \
+        m->t[w] = t;                                                                               \
+        m->nl[w] = nl;                                                                             \
+    } while (0)
 
 #if defined(SIEVE_X86)
-static void classify_sse2(const char *p, size_t n, struct lmask *m)
+static void classify_sse2(const char *p, size_t w0, size_t w1, size_t len, struct masks *m)
 {
     const __m128i k20 = _mm_set1_epi8(0x20), ka = _mm_set1_epi8('a' - 1),
                   kz = _mm_set1_epi8('z' + 1), k0 = _mm_set1_epi8('0' - 1),
                   k9 = _mm_set1_epi8('9' + 1), kdot = _mm_set1_epi8('.'),
                   kdash = _mm_set1_epi8('-'), kus = _mm_set1_epi8('_'), kcol = _mm_set1_epi8(':'),
-                  kpct = _mm_set1_epi8('%'), kbs = _mm_set1_epi8('\\'), ktab = _mm_set1_epi8('\t');
-    uint64_t any = 0;
-    size_t tabs = 0;
+                  kpct = _mm_set1_epi8('%'), kbs = _mm_set1_epi8('\\'), ktab = _mm_set1_epi8('\t'),
+                  knl = _mm_set1_epi8('\n');
 
-    for (size_t w = 0; w * 64 < n; w++) {
-        uint64_t h = 0, d = 0, nn = 0, c = 0, x = 0, t = 0;
+    for (size_t w = w0; w < w1; w++) {
+        uint64_t h = 0, d = 0, nn = 0, c = 0, x = 0, t = 0, nl = 0;
 
         for (unsigned q = 0; q < 4; q++) {
             __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + w * 64 + q * 16));
@@ -465,33 +480,26 @@ static void classify_sse2(const char *p, size_t n, struct lmask *m)
             c |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, kcol)) << sh;
             x |= (uint64_t)(unsigned)_mm_movemask_epi8(xb) << sh;
             t |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, ktab)) << sh;
+            nl |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, knl)) << sh;
         }
-        KEEP_LAST();
-        m->h[w] = h;
-        m->d[w] = d;
-        m->n[w] = nn;
-        m->c[w] = c;
-        any |= x;
-        tabs += (size_t)__builtin_popcountll(t);
+        KEEP(w, len);
+        STORE(w);
     }
-    m->x = any;
-    m->tabs = tabs;
 }
 
-__attribute__((target("avx2,popcnt"))) static void classify_avx2(const char *p, size_t n,
-                                                                 struct lmask *m)
+__attribute__((target("avx2"))) static void classify_avx2(const char *p, size_t w0, size_t w1,
+                                                          size_t len, struct masks *m)
 {
     const __m256i k20 = _mm256_set1_epi8(0x20), ka = _mm256_set1_epi8('a' - 1),
                   kz = _mm256_set1_epi8('z' + 1), k0 = _mm256_set1_epi8('0' - 1),
                   k9 = _mm256_set1_epi8('9' + 1), kdot = _mm256_set1_epi8('.'),
                   kdash = _mm256_set1_epi8('-'), kus = _mm256_set1_epi8('_'),
                   kcol = _mm256_set1_epi8(':'), kpct = _mm256_set1_epi8('%'),
-                  kbs = _mm256_set1_epi8('\\'), ktab = _mm256_set1_epi8('\t');
-    uint64_t any = 0;
-    size_t tabs = 0;
+                  kbs = _mm256_set1_epi8('\\'), ktab = _mm256_set1_epi8('\t'),
+                  knl = _mm256_set1_epi8('\n');
 
-    for (size_t w = 0; w * 64 < n; w++) {
-        uint64_t h = 0, d = 0, nn = 0, c = 0, x = 0, t = 0;
+    for (size_t w = w0; w < w1; w++) {
+        uint64_t h = 0, d = 0, nn = 0, c = 0, x = 0, t = 0, nl = 0;
 
         for (unsigned q = 0; q < 2; q++) {
             __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(p + w * 64 + q * 32));
@@ -510,27 +518,18 @@ __attribute__((target("avx2,popcnt"))) static void classify_avx2(const char *p, 
             c |= (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, kcol)) << sh;
             x |= (uint64_t)(uint32_t)_mm256_movemask_epi8(xb) << sh;
             t |= (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, ktab)) << sh;
+            nl |= (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, knl)) << sh;
         }
-        KEEP_LAST();
-        m->h[w] = h;
-        m->d[w] = d;
-        m->n[w] = nn;
-        m->c[w] = c;
-        any |= x;
-        tabs += (size_t)__builtin_popcountll(t);
+        KEEP(w, len);
+        STORE(w);
     }
-    m->x = any;
-    m->tabs = tabs;
 }
 #endif
 
-static void classify_scalar(const char *p, size_t n, struct lmask *m)
+static void classify_scalar(const char *p, size_t w0, size_t w1, size_t len, struct masks *m)
 {
-    uint64_t any = 0;
-    size_t tabs = 0;
-
-    for (size_t w = 0; w * 64 < n; w++) {
-        uint64_t h = 0, d = 0, nn = 0, c = 0, x = 0, t = 0;
+    for (size_t w = w0; w < w1; w++) {
+        uint64_t h = 0, d = 0, nn = 0, c = 0, x = 0, t = 0, nl = 0;
 
         for (unsigned i = 0; i < 64; i++) {
             unsigned char v = (unsigned char)p[w * 64 + i], f = v | 0x20;
@@ -543,17 +542,11 @@ static void classify_scalar(const char *p, size_t n, struct lmask *m)
             c |= v == ':' ? bit : 0;
             x |= (v == '%' || v == '\\') ? bit : 0;
             t |= v == '\t' ? bit : 0;
+            nl |= v == '\n' ? bit : 0;
         }
-        KEEP_LAST();
-        m->h[w] = h;
-        m->d[w] = d;
-        m->n[w] = nn;
-        m->c[w] = c;
-        any |= x;
-        tabs += (size_t)__builtin_popcountll(t);
+        KEEP(w, len);
+        STORE(w);
     }
-    m->x = any;
-    m->tabs = tabs;
 }
 
 static classify_fn classify_pick(void)
@@ -571,7 +564,7 @@ static classify_fn classify_pick(void)
 #endif
 }
 
-/* Whether a bit of mask words in [s, e) is set. */
+/* Whether a bit of mask words in [s, e) (s < e) is set. */
 static inline bool range_any(const uint64_t *w, size_t s, size_t e)
 {
     size_t a = s / 64, z = (e - 1) / 64;
@@ -588,17 +581,36 @@ static inline bool range_any(const uint64_t *w, size_t s, size_t e)
     return (w[z] & hi) != 0;
 }
 
-/* The first position >= pos whose bit is (set ? 1 : 0), or lim. */
-static inline size_t next_bit(const uint64_t *w, size_t nw, size_t pos, bool set, size_t lim)
+/* Set bits of mask words in [s, e) (s < e). */
+static inline size_t range_count(const uint64_t *w, size_t s, size_t e)
 {
-    size_t i = pos / 64;
+    size_t k = 0;
+
+    for (size_t i = s / 64; i <= (e - 1) / 64; i++) {
+        uint64_t x = w[i];
+
+        if (i == s / 64)
+            x &= ~(uint64_t)0 << (s % 64);
+        if (i == (e - 1) / 64)
+            x &= ~(uint64_t)0 >> (63 - (e - 1) % 64);
+        for (; x != 0; x &= x - 1)
+            k++;
+    }
+    return k;
+}
+
+/* The first position in [pos, lim) whose bit is (set ? 1 : 0), or lim. */
+static inline size_t next_bit(const uint64_t *w, size_t pos, bool set, size_t lim)
+{
+    size_t i = pos / 64, last;
     uint64_t x;
 
-    if (i >= nw)
+    if (pos >= lim)
         return lim;
+    last = (lim - 1) / 64;
     x = (set ? w[i] : ~w[i]) & (~(uint64_t)0 << (pos % 64));
     while (x == 0) {
-        if (++i >= nw)
+        if (++i > last)
             return lim;
         x = set ? w[i] : ~w[i];
     }
@@ -606,18 +618,19 @@ static inline size_t next_bit(const uint64_t *w, size_t nw, size_t pos, bool set
     return pos < lim ? pos : lim;
 }
 
-/* Where the run of set bits holding pos starts. */
-static inline size_t run_start(const uint64_t *w, size_t pos)
+/* Where the run of set bits holding pos starts (not before lo). */
+static inline size_t run_start(const uint64_t *w, size_t pos, size_t lo)
 {
     size_t i = pos / 64;
     uint64_t x = ~w[i] & ((~(uint64_t)0) >> (63 - pos % 64));
 
     while (x == 0) {
-        if (i == 0)
-            return 0;
+        if (i == lo / 64)
+            return lo;
         x = ~w[--i];
     }
-    return i * 64 + 64 - (size_t)__builtin_clzll(x);
+    pos = i * 64 + 64 - (size_t)__builtin_clzll(x);
+    return pos > lo ? pos : lo;
 }
 
 static bool is_hexc(char c)
@@ -654,33 +667,7 @@ static bool undecoded(const char *p, size_t n)
     return false;
 }
 
-/* Digits and exactly three dots: the dotted quad's value, with the parts' range checked (not
- * their leading zeros: a superset of scan_ipv4_parse). */
-static inline bool quad_value(const char *p, size_t n, uint32_t *out)
-{
-    uint32_t v = 0, part = 0;
-    unsigned digs = 0;
-
-    for (size_t i = 0; i < n; i++) {
-        if (p[i] == '.') {
-            if (digs == 0)
-                return false;
-            v = v << 8 | part;
-            part = 0;
-            digs = 0;
-            continue;
-        }
-        part = part * 10 + (uint32_t)(p[i] - '0');
-        if (++digs > 3 || part > 255)
-            return false;
-    }
-    if (digs == 0)
-        return false;
-    *out = v << 8 | part;
-    return true;
-}
-
-/* ---- one batch of lines: probes computed and prefetched for all, then resolved ---- */
+/* ---- probes: computed and prefetched for a whole batch, then answered ---- */
 
 enum { PR_BLOOM, PR_V4 };
 
@@ -693,17 +680,17 @@ struct sprobe {
 #define PROBES_MAX 4096
 
 struct scan_sieve_batch_int {
+    struct masks m;
     struct sprobe pr[PROBES_MAX];
 };
 
 struct lctx {
     const struct scan_sieve *sv;
+    const struct masks *m;
     struct sprobe *pr;
     size_t np;
-    const char *p;
-    const struct lmask *m;
+    const char *p; /* the region: positions are offsets from it */
     uint32_t line;
-    size_t tabs;
     bool maybe; /* decided without the filter */
 };
 
@@ -731,6 +718,35 @@ static void push_bloom(void *arg, uint64_t h)
     push(arg, PR_BLOOM, h);
 }
 
+/* Digits and exactly three dots: the dotted quad's value, with the parts' range checked (not
+ * their leading zeros: a superset of scan_ipv4_parse). */
+static inline bool quad_part(const char *p, size_t n, uint32_t *v)
+{
+    uint32_t x;
+
+    if (n - 1 > 2)
+        return false;
+    x = (uint32_t)(p[0] - '0');
+    if (n > 1)
+        x = x * 10 + (uint32_t)(p[1] - '0');
+    if (n > 2)
+        x = x * 10 + (uint32_t)(p[2] - '0');
+    *v = x;
+    return x <= 255;
+}
+
+static inline bool quad_value(const char *p, size_t n, const uint32_t *dots, uint32_t *out)
+{
+    uint32_t a, b, c, d;
+
+    if (!quad_part(p, dots[0], &a) || !quad_part(p + dots[0] + 1, dots[1] - dots[0] - 1, &b) ||
+        !quad_part(p + dots[1] + 1, dots[2] - dots[1] - 1, &c) ||
+        !quad_part(p + dots[2] + 1, n - dots[2] - 1, &d))
+        return false;
+    *out = a << 24 | b << 16 | c << 8 | d;
+    return true;
+}
+
 /* Dotted quads among the digit-and-dot runs of p[s..e) (a run a reader could take as one). */
 static void quads(struct lctx *c, size_t s, size_t e)
 {
@@ -739,12 +755,14 @@ static void quads(struct lctx *c, size_t s, size_t e)
 
     while (i < e) {
         size_t a, z, nd = 0;
-        uint32_t v;
+        uint32_t dots[4], v;
 
         while (i < e && !(p[i] >= '0' && p[i] <= '9'))
             i++;
         a = i;
         while (i < e && ((p[i] >= '0' && p[i] <= '9') || p[i] == '.')) {
+            if (p[i] == '.' && nd < 4)
+                dots[nd] = (uint32_t)(i - a);
             nd += p[i] == '.';
             i++;
         }
@@ -753,7 +771,7 @@ static void quads(struct lctx *c, size_t s, size_t e)
             z--;
             nd--;
         }
-        if (nd == 3 && z - a >= 7 && z - a <= 15 && quad_value(p + a, z - a, &v))
+        if (nd == 3 && z - a >= 7 && z - a <= 15 && quad_value(p + a, z - a, dots, &v))
             push(c, PR_V4, v);
     }
 }
@@ -780,27 +798,11 @@ static void hashes(struct lctx *c, size_t s, size_t e)
     }
 }
 
-/* One part of a dotted quad, p[0..n) digits. */
-static inline bool quad_part(const char *p, size_t n, uint32_t *v)
-{
-    uint32_t x;
-
-    if (n - 1 > 2)
-        return false;
-    x = (uint32_t)(p[0] - '0');
-    if (n > 1)
-        x = x * 10 + (uint32_t)(p[1] - '0');
-    if (n > 2)
-        x = x * 10 + (uint32_t)(p[2] - '0');
-    *v = x;
-    return x <= 255;
-}
-
 /* A run of host bytes p[s..e) holding a dot (or any run, for one-label hosts). */
 static void token(struct lctx *c, size_t s, size_t e)
 {
     const char *p = c->p;
-    const struct lmask *m = c->m;
+    const struct masks *m = c->m;
     size_t len, k = 0;
     uint64_t other = 0;
     uint32_t dots[HOST_DOTS_MAX];
@@ -833,14 +835,10 @@ static void token(struct lctx *c, size_t s, size_t e)
     }
     if (other == 0) {
         /* digits and dots: a dotted quad or nothing (a time, a version) */
-        const char *q = p + s;
-        uint32_t a, b, cc, d;
+        uint32_t v;
 
-        if (k == 3 && quad_part(q, dots[0], &a) &&
-            quad_part(q + dots[0] + 1, dots[1] - dots[0] - 1, &b) &&
-            quad_part(q + dots[1] + 1, dots[2] - dots[1] - 1, &cc) &&
-            quad_part(q + dots[2] + 1, len - dots[2] - 1, &d))
-            push(c, PR_V4, a << 24 | b << 16 | cc << 8 | d);
+        if (k == 3 && quad_value(p + s, len, dots, &v))
+            push(c, PR_V4, v);
         return;
     }
     if (k == 0 && !c->sv->bare)
@@ -848,34 +846,35 @@ static void token(struct lctx *c, size_t s, size_t e)
     if (k >= 3)
         quads(c, s, e); /* "ip-10.1.2.3", "10.1.2.3.nip.io" */
     /* the host itself, and each parent of two labels or more (the last label alone when
-     * one-label keys exist) */
+     * one-label keys exist, or when the run is one label and one-label hosts are keys) */
     (void)hosts_chain(c->sv->seed_host, p + s, len, dots, k, c->sv->tld || k == 0, push_bloom, c);
 }
 
-/* IPv6 addresses: runs of IPv6 bytes holding two colons or more, looked up in the index. */
-static bool v6s(const struct scan_sieve *sv, const char *p, size_t n, const struct lmask *m)
+/* IPv6 addresses in [ls, le): runs of IPv6 bytes holding two colons or more, looked up. */
+static bool v6s(const struct scan_sieve *sv, const char *p, size_t ls, size_t le,
+                const struct masks *m)
 {
-    size_t i = next_bit(m->c, m->nw, 0, true, n);
+    size_t i = next_bit(m->c, ls, true, le);
 
-    while (i < n) {
-        size_t j = next_bit(m->c, m->nw, i + 1, true, n), a, z, k;
+    while (i < le) {
+        size_t j = next_bit(m->c, i + 1, true, le), a, z, k;
         uint8_t a6[16];
 
         /* the next colon in the same run of IPv6 bytes, or this one is alone in its run (the
          * colons before it were in runs already looked at) */
         for (k = i + 1; k < j && is_v6c(p[k]); k++)
             ;
-        if (j >= n || k < j) {
+        if (j >= le || k < j) {
             i = j;
             continue;
         }
         a = i;
-        while (a > 0 && is_v6c(p[a - 1]))
+        while (a > ls && is_v6c(p[a - 1]))
             a--;
         z = j;
-        while (z < n && is_v6c(p[z]))
+        while (z < le && is_v6c(p[z]))
             z++;
-        i = next_bit(m->c, m->nw, z, true, n);
+        i = next_bit(m->c, z, true, le);
         while (z > a && p[z - 1] == '.')
             z--;
         if (!scan_ipv6_parse(p + a, z - a, a6)) {
@@ -893,122 +892,165 @@ static bool v6s(const struct scan_sieve *sv, const char *p, size_t n, const stru
     return false;
 }
 
-/* Stage one for one line: true when it is let through without the filter; else its probes are
- * pushed. */
-static bool line_probes(struct lctx *c, size_t n)
+/* Stage one for the line [ls, le) of the region: true when it is let through without the
+ * filter; else its probes are pushed. */
+static bool line_probes(struct lctx *c, size_t ls, size_t le)
 {
     const struct scan_sieve *sv = c->sv;
-    struct lmask m;
-    size_t pos = 0;
+    const struct masks *m = c->m;
 
-    if (n > SCAN_SIEVE_LINE_MAX)
-        return true;
-    if (n == 0)
-        return false;
-    m.nw = (n + 63) / 64;
-    sv->classify(c->p, n, &m);
-    c->m = &m;
     c->maybe = false;
-    c->tabs = m.tabs;
-    if (m.x != 0 && undecoded(c->p, n))
+    if (le == ls)
+        return false;
+    if (range_any(m->x, ls, le) && undecoded(c->p + ls, le - ls))
         return true;
     if (sv->bare) {
         /* one-label hosts: every run of host bytes */
-        while (pos < n) {
-            size_t s = next_bit(m.h, m.nw, pos, true, n), e;
+        for (size_t pos = ls; pos < le;) {
+            size_t s = next_bit(m->h, pos, true, le), e;
 
-            if (s >= n)
+            if (s >= le)
                 break;
-            e = next_bit(m.h, m.nw, s, false, n);
+            e = next_bit(m->h, s, false, le);
             token(c, s, e);
             pos = e;
         }
     } else {
         /* runs with a dot (hosts, quads, and hashes among them) … */
-        for (size_t w = 0; w < m.nw; w++) {
-            uint64_t x = m.d[w];
+        for (size_t dpos = next_bit(m->d, ls, true, le); dpos < le;) {
+            size_t s = run_start(m->h, dpos, ls), e = next_bit(m->h, dpos, false, le);
 
-            while (x != 0) {
-                size_t d = w * 64 + (size_t)__builtin_ctzll(x), s = run_start(m.h, d),
-                       e = next_bit(m.h, m.nw, d, false, n);
-
-                token(c, s, e);
-                if (e / 64 > w) {
-                    /* on from the run's end */
-                    w = e / 64;
-                    x = w < m.nw ? m.d[w] & (~(uint64_t)0 << (e % 64)) : 0;
-                    if (x == 0)
-                        break;
-                    continue;
-                }
-                x &= ~(uint64_t)0 << (e % 64);
-            }
+            token(c, s, e);
+            dpos = next_bit(m->d, e, true, le);
         }
         /* … and runs of 32 bytes or more without one (hashes): such a run holds an aligned
-         * group of 16 host bytes */
-        for (size_t w = 0; w < m.nw; w++) {
-            uint64_t r = m.h[w] & (m.h[w] >> 1);
+         * group of 16 host bytes (never across a line's end: '\n' is no host byte) */
+        for (size_t w = ls / 64; w <= (le - 1) / 64; w++) {
+            uint64_t r = m->h[w] & (m->h[w] >> 1);
 
             r &= r >> 2;
             r &= r >> 4;
             r &= r >> 8; /* bit i: bytes i..i+15 are host bytes */
-            if ((r & 0x0001000100010001u) == 0)
-                continue;
-            for (unsigned g = 0; g < 4; g++) {
-                size_t at = w * 64 + g * 16, s, e;
+            r &= 0x0001000100010001u;
+            while (r != 0) {
+                size_t at = w * 64 + (size_t)__builtin_ctzll(r), s, e;
 
-                if (((m.h[w] >> (g * 16)) & 0xffff) != 0xffff)
+                r &= r - 1;
+                if (at < ls || at >= le)
                     continue;
-                s = run_start(m.h, at);
-                e = next_bit(m.h, m.nw, at, false, n);
-                if (e - s >= 32 && !range_any(m.d, s, e))
+                s = run_start(m->h, at, ls);
+                e = next_bit(m->h, at, false, le);
+                if (e - s >= 32 && !range_any(m->d, s, e))
                     hashes(c, s, e);
-                if (e >= (w + 1) * 64) {
-                    w = e / 64 - 1;
+                if (e / 64 > w) {
+                    w = e / 64 - 1; /* on from the run's end */
                     break;
                 }
-                g = (unsigned)((e % 64) / 16);
+                r &= ~(uint64_t)0 << (e % 64);
             }
         }
     }
-    return c->maybe || ((sv->v6 || sv->n_url6 > 0) && v6s(sv, c->p, n, &m));
+    return c->maybe || ((sv->v6 || sv->n_url6 > 0) && v6s(sv, c->p, ls, le, m));
 }
 
-void scan_sieve_lines(const struct scan_sieve *sv, struct scan_sieve_batch *b)
+/* Answers the probes of a batch. */
+static void probes_answer(const struct scan_sieve *sv, const struct sprobe *pr, size_t np,
+                          uint64_t *maybe)
 {
-    struct scan_sieve_batch_int *bi = b->in;
-    struct lctx c;
+    for (size_t j = 0; j < np; j++) {
+        uint64_t h = pr[j].h;
 
-    c.sv = sv;
-    c.pr = bi->pr;
-    c.np = 0;
-    b->maybe = 0;
-    for (unsigned i = 0; i < b->k; i++) {
-        size_t np0 = c.np;
-
-        c.p = b->p[i];
-        c.line = i;
-        c.tabs = 0;
-        if (line_probes(&c, b->n[i])) {
-            b->maybe |= (uint64_t)1 << i;
-            c.np = np0; /* its probes need no answer */
-        }
-        b->tabs[i] = c.tabs > UINT16_MAX ? UINT16_MAX : (uint16_t)c.tabs;
-    }
-    for (size_t j = 0; j < c.np; j++) {
-        const struct sprobe *q = &bi->pr[j];
-        uint64_t h = q->h;
-
-        if (q->kind == PR_V4) {
+        if (pr[j].kind == PR_V4) {
             if ((sv->map24[h >> 14] >> ((h >> 8) & 63)) & 1) {
-                b->maybe |= (uint64_t)1 << q->line;
+                *maybe |= (uint64_t)1 << pr[j].line;
                 continue;
             }
             h = hv4(sv->seed_v4, (uint32_t)h);
         }
         if (bloom_has(sv, h))
-            b->maybe |= (uint64_t)1 << q->line;
+            *maybe |= (uint64_t)1 << pr[j].line;
     }
+}
+
+size_t scan_sieve_block(const struct scan_sieve *sv, struct scan_sieve_batch *b, const char *p,
+                        size_t len)
+{
+    struct scan_sieve_batch_int *bi = b->in;
+    struct masks *m = &bi->m;
+    size_t cw = 0, pos = 0, lim = len < REGION_WORDS * 64 ? len : REGION_WORDS * 64;
+    size_t ls[SCAN_SIEVE_BATCH], le[SCAN_SIEVE_BATCH];
+    struct lctx c;
+
+    b->k = 0;
+    b->maybe = 0;
+    /* the lines: classified words as far as needed to find their ends */
+    while (b->k < SCAN_SIEVE_BATCH && pos < len) {
+        size_t nl;
+
+        for (;;) {
+            size_t have = cw * 64 < lim ? cw * 64 : lim, w1;
+
+            nl = next_bit(m->nl, pos, true, have);
+            if (nl < have)
+                break;
+            if (have >= lim) {
+                nl = SIZE_MAX;
+                break;
+            }
+            w1 = cw + GROW_WORDS;
+            if (w1 > (lim + 63) / 64)
+                w1 = (lim + 63) / 64;
+            sv->classify(p, cw, w1, len, m);
+            cw = w1;
+        }
+        if (nl == SIZE_MAX) {
+            if (lim == len) {
+                nl = len; /* the last line, with no '\n' */
+            } else if (b->k == 0) {
+                /* a line longer than the region: through, unlooked-at */
+                const char *q = memchr(p + pos, '\n', len - pos);
+
+                nl = q != NULL ? (size_t)(q - p) : len;
+                b->p[0] = p + pos;
+                b->n[0] = (uint32_t)(nl - pos > UINT32_MAX ? UINT32_MAX : nl - pos);
+                b->tabs[0] = 0;
+                b->maybe = 1;
+                b->k = 1;
+                return nl < len ? nl + 1 : len;
+            } else {
+                break; /* it starts the next batch */
+            }
+        }
+        ls[b->k] = pos;
+        le[b->k] = nl > pos && p[nl - 1] == '\r' ? nl - 1 : nl;
+        b->p[b->k] = p + pos;
+        b->n[b->k] = (uint32_t)(le[b->k] - pos);
+        b->k++;
+        pos = nl < len ? nl + 1 : len;
+    }
+    c.sv = sv;
+    c.m = m;
+    c.pr = bi->pr;
+    c.np = 0;
+    c.p = p;
+    for (unsigned i = 0; i < b->k; i++) {
+        size_t np0 = c.np, n = le[i] - ls[i];
+
+        c.line = i;
+        b->tabs[i] = 0;
+        if (n > SCAN_SIEVE_LINE_MAX || line_probes(&c, ls[i], le[i])) {
+            b->maybe |= (uint64_t)1 << i;
+            c.np = np0; /* its probes need no answer */
+            continue;
+        }
+        if (n > 0) {
+            size_t tabs = range_count(m->t, ls[i], le[i]);
+
+            b->tabs[i] = tabs > UINT16_MAX ? UINT16_MAX : (uint16_t)tabs;
+        }
+    }
+    probes_answer(sv, bi->pr, c.np, &b->maybe);
+    return pos;
 }
 
 bool scan_sieve_batch_init(struct scan_sieve_batch *b)
@@ -1029,34 +1071,34 @@ bool scan_sieve_line(const struct scan_sieve *sv, const char *line, size_t n)
     struct scan_sieve_batch b;
     bool maybe = true;
 
-    if (!scan_sieve_batch_init(&b))
+    if (n == 0)
+        return false;
+    if (memchr(line, '\n', n) != NULL || !scan_sieve_batch_init(&b))
         return true;
-    b.p[0] = line;
-    b.n[0] = n;
-    b.k = 1;
-    scan_sieve_lines(sv, &b);
-    maybe = b.maybe & 1;
+    (void)scan_sieve_block(sv, &b, line, n);
+    maybe = b.k != 1 || (b.maybe & 1);
     scan_sieve_batch_cleanup(&b);
     return maybe;
 }
 
 bool scan_sieve__classify_agree(const char *p, size_t n)
 {
-    struct lmask a, b;
+    static struct masks a, b;
+    size_t nw = (n + 63) / 64;
     bool ok = true;
 
-    if (n == 0 || n > SCAN_SIEVE_LINE_MAX)
+    if (n == 0 || nw > REGION_WORDS)
         return true;
-    a.nw = b.nw = (n + 63) / 64;
-    classify_scalar(p, n, &a);
+    classify_scalar(p, 0, nw, n, &a);
 #if defined(SIEVE_X86)
     for (int v = 0; v < 2 && ok; v++) {
         if (v == 1 && !__builtin_cpu_supports("avx2"))
             break;
-        (v == 0 ? classify_sse2 : classify_avx2)(p, n, &b);
-        ok = a.x == b.x && a.tabs == b.tabs && memcmp(a.h, b.h, a.nw * 8) == 0 &&
-             memcmp(a.d, b.d, a.nw * 8) == 0 && memcmp(a.n, b.n, a.nw * 8) == 0 &&
-             memcmp(a.c, b.c, a.nw * 8) == 0;
+        (v == 0 ? classify_sse2 : classify_avx2)(p, 0, nw, n, &b);
+        ok = memcmp(a.h, b.h, nw * 8) == 0 && memcmp(a.d, b.d, nw * 8) == 0 &&
+             memcmp(a.n, b.n, nw * 8) == 0 && memcmp(a.c, b.c, nw * 8) == 0 &&
+             memcmp(a.x, b.x, nw * 8) == 0 && memcmp(a.t, b.t, nw * 8) == 0 &&
+             memcmp(a.nl, b.nl, nw * 8) == 0;
     }
 #endif
     return ok;

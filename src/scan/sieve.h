@@ -40,25 +40,29 @@ void scan_sieve_free(struct scan_sieve *sv);
 const struct scan_sieve *scan_index_sieve(const struct scan_index *ix);
 size_t scan_sieve_mem(const struct scan_sieve *sv);
 
-/* Lines are sieved in batches: the filter lookups of all of them are issued before any is
- * answered, so that their memory latencies overlap (one line alone waits for each in turn). */
+/* Lines are sieved in batches: a stretch of a block is classified in one vector pass, and the
+ * filter lookups of all its lines are issued before any is answered, so that their memory
+ * latencies overlap (one line alone waits for each in turn). */
 #define SCAN_SIEVE_BATCH 64
 
 struct scan_sieve_batch {
-    const char *p[SCAN_SIEVE_BATCH]; /* in: the lines (no '\n'); p[i][n[i]..+SCAN_SIEVE_PAD)
-                                      * readable, its bytes ignored */
+    const char *p[SCAN_SIEVE_BATCH]; /* out: the lines (no '\n', no '\r' before it) */
     uint32_t n[SCAN_SIEVE_BATCH];
-    unsigned k;     /* in: lines in the batch (<= SCAN_SIEVE_BATCH) */
-    uint64_t maybe; /* out: bit i set when line i may hold something the index matches */
+    unsigned k;                      /* out: lines in the batch (>= 1 unless the text is empty) */
+    uint64_t maybe;                  /* out: bit i set when line i may hold something the index
+                                      * matches (lines longer than SCAN_SIEVE_LINE_MAX always) */
     uint16_t tabs[SCAN_SIEVE_BATCH]; /* out: the tabs of line i (Zeek's field count), when its
                                       * bit in maybe is clear */
-    void *in;                        /* the probes' room */
+    void *in;                        /* the masks' and probes' room */
 };
 
 bool scan_sieve_batch_init(struct scan_sieve_batch *b); /* false on ENOMEM */
 void scan_sieve_batch_cleanup(struct scan_sieve_batch *b);
-/* Fills b->maybe for b->p[0..b->k). A line it leaves clear holds nothing the index could match. */
-void scan_sieve_lines(const struct scan_sieve *sv, struct scan_sieve_batch *b);
+/* Takes the next lines of p[0..len) (up to SCAN_SIEVE_BATCH, fewer when they are long) into b
+ * and sieves them. p[len..len+SCAN_SIEVE_PAD) must be readable (its bytes are ignored). Returns
+ * how many bytes of p the batch took (its lines and their '\n'). */
+size_t scan_sieve_block(const struct scan_sieve *sv, struct scan_sieve_batch *b, const char *p,
+                        size_t len);
 /* One line (tests): false when it holds nothing the index could match. */
 bool scan_sieve_line(const struct scan_sieve *sv, const char *line, size_t n);
 

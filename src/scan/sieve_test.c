@@ -161,39 +161,81 @@ static void test_batch_equals_lines(void **state)
 {
     const struct scan_sieve *sv = scan_index_sieve(IX);
     struct scan_sieve_batch b;
-    char *buf = calloc(1, 70 * 160 + SCAN_SIEVE_PAD);
+    char *buf = calloc(1, 80 * 200 + SCAN_SIEVE_PAD);
     size_t at = 0, nl = sizeof(listed) / sizeof(listed[0]),
-           nu = sizeof(unlisted) / sizeof(unlisted[0]);
+           nu = sizeof(unlisted) / sizeof(unlisted[0]), took;
 
     (void)state;
     assert_non_null(buf);
     assert_true(scan_sieve_batch_init(&b));
-    /* 64 lines, listed and unlisted interleaved, in one buffer as a block holds them */
-    for (unsigned i = 0; i < SCAN_SIEVE_BATCH; i++) {
+    /* 70 lines, listed and unlisted interleaved, one with "\r\n", in one buffer as a block
+     * holds them: a batch takes 64 */
+    for (unsigned i = 0; i < 70; i++) {
         const char *s = i % 3 == 0 ? listed[i % nl] : unlisted[i % nu];
         size_t n = strlen(s);
 
         memcpy(buf + at, s, n);
-        b.p[i] = buf + at;
-        b.n[i] = (uint32_t)n;
-        buf[at + n] = '\n';
-        at += n + 1;
+        at += n;
+        if (i == 5)
+            buf[at++] = '\r';
+        buf[at++] = '\n';
     }
-    b.k = SCAN_SIEVE_BATCH;
-    scan_sieve_lines(sv, &b);
-    for (unsigned i = 0; i < SCAN_SIEVE_BATCH; i++)
+    took = scan_sieve_block(sv, &b, buf, at);
+    assert_int_equal(b.k, SCAN_SIEVE_BATCH);
+    assert_true(took < at && buf[took - 1] == '\n');
+    for (unsigned i = 0; i < SCAN_SIEVE_BATCH; i++) {
+        const char *s = i % 3 == 0 ? listed[i % nl] : unlisted[i % nu];
+
+        assert_int_equal(b.n[i], strlen(s));
+        assert_memory_equal(b.p[i], s, b.n[i]);
         assert_int_equal((b.maybe >> i) & 1, scan_sieve_line(sv, b.p[i], b.n[i]));
-    for (unsigned i = 0; i < SCAN_SIEVE_BATCH; i += 3)
-        assert_true((b.maybe >> i) & 1);
+        if (i % 3 == 0)
+            assert_true((b.maybe >> i) & 1);
+    }
+    /* the rest, and a last line without its '\n' */
+    at--;
+    took += scan_sieve_block(sv, &b, buf + took, at - took);
+    assert_int_equal(b.k, 70 - SCAN_SIEVE_BATCH);
+    assert_int_equal(took, at);
     /* Zeek's field count comes out of the same pass */
-    b.p[0] = "a\tb\tc\t10.99.0.1";
-    b.n[0] = (uint32_t)strlen(b.p[0]);
-    b.k = 1;
-    memcpy(buf, b.p[0], b.n[0] + 1);
-    b.p[0] = buf;
-    scan_sieve_lines(sv, &b);
+    memcpy(buf, "a\tb\tc\t10.99.0.1\nx!", 18);
+    took = scan_sieve_block(sv, &b, buf, 18);
+    assert_int_equal(b.k, 2);
+    assert_int_equal(took, 18);
     assert_int_equal(b.maybe, 0);
     assert_int_equal(b.tabs[0], 3);
+    /* a line longer than the sieve looks at goes through whole */
+    memset(buf, 'a', 80 * 200);
+    buf[5000] = '\n';
+    took = scan_sieve_block(sv, &b, buf, 80 * 200);
+    assert_int_equal(b.k, 2);
+    assert_int_equal(b.n[0], 5000);
+    assert_int_equal(b.maybe, 3);
+    assert_int_equal(took, 80 * 200);
+    /* long lines: a batch ends where its region of the block does, the next one goes on */
+    {
+        char *big = malloc(20 * 4001 + SCAN_SIEVE_PAD);
+        size_t total = 0, lines = 0;
+
+        assert_non_null(big);
+        for (size_t i = 0; i < 20; i++) {
+            memset(big + i * 4001, 'b', 4000);
+            big[i * 4001 + 4000] = '\n';
+        }
+        memcpy(big + 7 * 4001 + 100, " 1.2.3.4 ", 9);
+        while (total < 20 * 4001) {
+            took = scan_sieve_block(sv, &b, big + total, 20 * 4001 - total);
+            assert_true(b.k >= 1 && b.k < 20);
+            for (unsigned i = 0; i < b.k; i++) {
+                assert_int_equal(b.n[i], 4000);
+                assert_int_equal((b.maybe >> i) & 1, lines + i == 7);
+            }
+            lines += b.k;
+            total += took;
+        }
+        assert_int_equal(lines, 20);
+        free(big);
+    }
     scan_sieve_batch_cleanup(&b);
     free(buf);
 }
