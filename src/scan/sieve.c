@@ -68,6 +68,12 @@ static inline uint64_t hpiece(uint64_t h, const char *p, size_t n)
     uint64_t w;
     size_t i = 0;
 
+    if (n < 8) {
+        /* most labels: one load */
+        memcpy(&w, p, 8);
+        w = n == 0 ? 0 : (w | FOLD) & (~(uint64_t)0 >> (64 - 8 * n));
+        return fold_mul(h ^ w ^ ((uint64_t)n << 56), K2);
+    }
     for (; i + 8 <= n; i += 8) {
         memcpy(&w, p + i, 8);
         h = fold_mul(h ^ (w | FOLD), K1);
@@ -691,7 +697,8 @@ struct lctx {
     size_t np;
     const char *p; /* the region: positions are offsets from it */
     uint32_t line;
-    bool maybe; /* decided without the filter */
+    bool bare, tld; /* the sieve's */
+    bool maybe;     /* decided without the filter */
 };
 
 static inline void push(struct lctx *c, uint32_t kind, uint64_t h)
@@ -718,33 +725,30 @@ static void push_bloom(void *arg, uint64_t h)
     push(arg, PR_BLOOM, h);
 }
 
-/* Digits and exactly three dots: the dotted quad's value, with the parts' range checked (not
- * their leading zeros: a superset of scan_ipv4_parse). */
-static inline bool quad_part(const char *p, size_t n, uint32_t *v)
+/* Digits and exactly three dots (dots[0..3) their offsets in p[0..n)): the dotted quad's value,
+ * each part 1-3 digits and at most 255 (leading zeros are not refused: a superset of
+ * scan_ipv4_parse). Branch-free per part: a part's length is as often 1 as 3. */
+static inline __attribute__((always_inline)) uint32_t quad_part(const char *p, size_t n,
+                                                                bool *ok)
 {
-    uint32_t x;
+    uint32_t b0 = (uint32_t)(unsigned char)p[0] - '0', b1 = (uint32_t)(unsigned char)p[1] - '0',
+             b2 = (uint32_t)(unsigned char)p[2] - '0';
+    uint32_t v = n == 1 ? b0 : n == 2 ? b0 * 10 + b1 : b0 * 100 + b1 * 10 + b2;
 
-    if (n - 1 > 2)
-        return false;
-    x = (uint32_t)(p[0] - '0');
-    if (n > 1)
-        x = x * 10 + (uint32_t)(p[1] - '0');
-    if (n > 2)
-        x = x * 10 + (uint32_t)(p[2] - '0');
-    *v = x;
-    return x <= 255;
+    *ok &= (n - 1 <= 2) & (v <= 255);
+    return v;
 }
 
-static inline bool quad_value(const char *p, size_t n, const uint32_t *dots, uint32_t *out)
+static inline __attribute__((always_inline)) bool quad_value(const char *p, size_t n,
+                                                             const uint32_t *dots, uint32_t *out)
 {
-    uint32_t a, b, c, d;
+    bool ok = true;
+    uint32_t a = quad_part(p, dots[0], &ok), b = quad_part(p + dots[0] + 1, dots[1] - dots[0] - 1, &ok),
+             c = quad_part(p + dots[1] + 1, dots[2] - dots[1] - 1, &ok),
+             d = quad_part(p + dots[2] + 1, n - dots[2] - 1, &ok);
 
-    if (!quad_part(p, dots[0], &a) || !quad_part(p + dots[0] + 1, dots[1] - dots[0] - 1, &b) ||
-        !quad_part(p + dots[1] + 1, dots[2] - dots[1] - 1, &c) ||
-        !quad_part(p + dots[2] + 1, n - dots[2] - 1, &d))
-        return false;
     *out = a << 24 | b << 16 | c << 8 | d;
-    return true;
+    return ok;
 }
 
 /* Dotted quads among the digit-and-dot runs of p[s..e) (a run a reader could take as one). */
@@ -814,23 +818,33 @@ static void token(struct lctx *c, size_t s, size_t e)
     while (e > s && p[e - 1] == '.')
         e--;
     len = e - s;
-    if (len < (c->sv->bare ? 1u : 3u))
+    if (len < (c->bare ? 1u : 3u))
         return;
-    for (size_t w = s / 64; w <= (e - 1) / 64; w++) {
-        uint64_t r = ~(uint64_t)0, x;
+    if (s / 64 == (e - 1) / 64) {
+        /* most runs lie in one word */
+        size_t w = s / 64;
+        uint64_t r = (~(uint64_t)0 << (s % 64)) & (~(uint64_t)0 >> (63 - (e - 1) % 64)), x;
 
-        if (w == s / 64)
-            r &= ~(uint64_t)0 << (s % 64);
-        if (w == (e - 1) / 64)
-            r &= ~(uint64_t)0 >> (63 - (e - 1) % 64);
-        /* a byte other than digits and dots: a letter, '-' or '_' */
-        other |= m->h[w] & ~(m->d[w] | m->n[w]) & r;
-        for (x = m->d[w] & r; x != 0; x &= x - 1) {
-            if (k == HOST_DOTS_MAX) {
-                c->maybe = true;
-                return;
-            }
+        other = m->h[w] & ~(m->d[w] | m->n[w]) & r;
+        for (x = m->d[w] & r; x != 0; x &= x - 1)
             dots[k++] = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(x) - s);
+    } else {
+        for (size_t w = s / 64; w <= (e - 1) / 64; w++) {
+            uint64_t r = ~(uint64_t)0, x;
+
+            if (w == s / 64)
+                r &= ~(uint64_t)0 << (s % 64);
+            if (w == (e - 1) / 64)
+                r &= ~(uint64_t)0 >> (63 - (e - 1) % 64);
+            /* a byte other than digits and dots: a letter, '-' or '_' */
+            other |= m->h[w] & ~(m->d[w] | m->n[w]) & r;
+            for (x = m->d[w] & r; x != 0; x &= x - 1) {
+                if (k == HOST_DOTS_MAX) {
+                    c->maybe = true;
+                    return;
+                }
+                dots[k++] = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(x) - s);
+            }
         }
     }
     if (other == 0) {
@@ -841,7 +855,7 @@ static void token(struct lctx *c, size_t s, size_t e)
             push(c, PR_V4, v);
         return;
     }
-    if (k == 0 && !c->sv->bare)
+    if (k == 0 && !c->bare)
         return;
     if (k >= 3)
         quads(c, s, e); /* "ip-10.1.2.3", "10.1.2.3.nip.io" */
@@ -1029,6 +1043,8 @@ size_t scan_sieve_block(const struct scan_sieve *sv, struct scan_sieve_batch *b,
         pos = nl < len ? nl + 1 : len;
     }
     c.sv = sv;
+    c.bare = sv->bare;
+    c.tld = sv->tld;
     c.m = m;
     c.pr = bi->pr;
     c.np = 0;
