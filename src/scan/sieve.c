@@ -35,7 +35,7 @@ struct scan_sieve {
     uint64_t *bloom;
     uint64_t wmask;  /* words - 1 */
     uint64_t *map24; /* one bit per /24 wholly inside a listed network */
-    uint64_t seed_host, seed_hash, seed_v4;
+    uint64_t seed_host, seed_hash, seed_v4, seed_run;
     bool tld;  /* one-label domain keys: a host's last label is looked up too */
     bool bare; /* URL keys whose host is one label ("localhost"): dotless runs are hosts too */
     bool v6;   /* IPv6 keys */
@@ -361,6 +361,7 @@ struct scan_sieve *scan_sieve_build(const struct scan_index *ix, enum ctix_rc *r
     sv->seed_host = fold_mul(seed ^ 0x6a09e667f3bcc908u, 0x9e3779b97f4a7c15u);
     sv->seed_hash = fold_mul(seed ^ 0xbb67ae8584caa73bu, 0x9e3779b97f4a7c15u);
     sv->seed_v4 = fold_mul(seed ^ 0x3c6ef372fe94f82bu, 0x9e3779b97f4a7c15u);
+    sv->seed_run = fold_mul(seed ^ 0xa54ff53a5f1d36f1u, 0x9e3779b97f4a7c15u);
     sv->tld = scan_index__tld_keys(ix);
     sv->v6 = scan_index__has_v6(ix);
     sv->map24 = big_zalloc(((size_t)1 << 24) / 8);
@@ -675,7 +676,7 @@ static bool undecoded(const char *p, size_t n)
 
 /* ---- probes: computed and prefetched for a whole batch, then answered ---- */
 
-enum { PR_BLOOM, PR_V4 };
+enum { PR_BLOOM, PR_V4, PR_HIT = 0x100 };
 
 struct sprobe {
     uint64_t h; /* PR_BLOOM: the hash; PR_V4: the address */
@@ -685,9 +686,22 @@ struct sprobe {
 
 #define PROBES_MAX 4096
 
+/* A run looked at, and the probes it pushed: when none of them hits, the run is known clean. */
+struct trun {
+    uint64_t fp;
+    uint32_t first, n;
+};
+
+/* Runs of host bytes repeat in logs (a proxy's hosts, its clients, a resolver's answers): a
+ * per-worker memory of runs known to hold nothing listed spares their hashing and lookups.
+ * Entries are 64-bit hashes of a run's exact bytes under the index's secret seed. */
+#define RUNCACHE (1u << 14)
+
 struct scan_sieve_batch_int {
     struct masks m;
     struct sprobe pr[PROBES_MAX];
+    struct trun runs[PROBES_MAX];
+    uint64_t cache[RUNCACHE];
 };
 
 struct lctx {
@@ -695,6 +709,9 @@ struct lctx {
     const struct masks *m;
     struct sprobe *pr;
     size_t np;
+    struct trun *runs;
+    size_t nruns;
+    uint64_t *cache;
     const char *p; /* the region: positions are offsets from it */
     uint32_t line;
     bool bare, tld; /* the sieve's */
@@ -728,8 +745,7 @@ static void push_bloom(void *arg, uint64_t h)
 /* Digits and exactly three dots (dots[0..3) their offsets in p[0..n)): the dotted quad's value,
  * each part 1-3 digits and at most 255 (leading zeros are not refused: a superset of
  * scan_ipv4_parse). Branch-free per part: a part's length is as often 1 as 3. */
-static inline __attribute__((always_inline)) uint32_t quad_part(const char *p, size_t n,
-                                                                bool *ok)
+static inline __attribute__((always_inline)) uint32_t quad_part(const char *p, size_t n, bool *ok)
 {
     uint32_t b0 = (uint32_t)(unsigned char)p[0] - '0', b1 = (uint32_t)(unsigned char)p[1] - '0',
              b2 = (uint32_t)(unsigned char)p[2] - '0';
@@ -743,7 +759,8 @@ static inline __attribute__((always_inline)) bool quad_value(const char *p, size
                                                              const uint32_t *dots, uint32_t *out)
 {
     bool ok = true;
-    uint32_t a = quad_part(p, dots[0], &ok), b = quad_part(p + dots[0] + 1, dots[1] - dots[0] - 1, &ok),
+    uint32_t a = quad_part(p, dots[0], &ok),
+             b = quad_part(p + dots[0] + 1, dots[1] - dots[0] - 1, &ok),
              c = quad_part(p + dots[1] + 1, dots[2] - dots[1] - 1, &ok),
              d = quad_part(p + dots[2] + 1, n - dots[2] - 1, &ok);
 
@@ -802,25 +819,51 @@ static void hashes(struct lctx *c, size_t s, size_t e)
     }
 }
 
-/* A run of host bytes p[s..e) holding a dot (or any run, for one-label hosts). */
+/* A run's exact bytes (no case folding), 16 a step; reads up to 15 bytes past p + n. Never 0. */
+static inline uint64_t run_fp(uint64_t seed, const char *p, size_t n)
+{
+    uint64_t h = seed ^ ((uint64_t)n << 48), a, b;
+    size_t i = 0;
+
+    for (; i + 16 <= n; i += 16) {
+        memcpy(&a, p + i, 8);
+        memcpy(&b, p + i + 8, 8);
+        h ^= fold_mul(a ^ K1 ^ seed, b ^ K2 ^ i);
+    }
+    if (i < n) {
+        size_t r = n - i;
+
+        memcpy(&a, p + i, 8);
+        memcpy(&b, p + i + 8, 8);
+        if (r <= 8) {
+            a &= ~(uint64_t)0 >> (64 - 8 * r);
+            b = 0;
+        } else if (r < 16) {
+            b &= ~(uint64_t)0 >> (64 - 8 * (r - 8));
+        }
+        h ^= fold_mul(a ^ K3 ^ seed, b ^ K1 ^ i);
+    }
+    return fold_mul(h, K2) | 1;
+}
+
+/* A run of host bytes p[s..e) holding a dot (or any run, for one-label hosts): a dotted quad, a
+ * host name and its parents, hashes. A run seen before and found clean is skipped. */
 static void token(struct lctx *c, size_t s, size_t e)
 {
     const char *p = c->p;
     const struct masks *m = c->m;
-    size_t len, k = 0;
-    uint64_t other = 0;
+    size_t len, k = 0, s0 = s, e0 = e, np0 = c->np;
+    uint64_t other = 0, fp, *slot;
     uint32_t dots[HOST_DOTS_MAX];
 
-    if (e - s >= 32)
-        hashes(c, s, e);
     while (s < e && (p[s] == '.' || p[s] == '-'))
         s++;
     while (e > s && p[e - 1] == '.')
         e--;
     len = e - s;
-    if (len < (c->bare ? 1u : 3u))
+    if (len == 0 && e0 - s0 < 32)
         return;
-    if (s / 64 == (e - 1) / 64) {
+    if (len > 0 && s / 64 == (e - 1) / 64) {
         /* most runs lie in one word */
         size_t w = s / 64;
         uint64_t r = (~(uint64_t)0 << (s % 64)) & (~(uint64_t)0 >> (63 - (e - 1) % 64)), x;
@@ -828,7 +871,7 @@ static void token(struct lctx *c, size_t s, size_t e)
         other = m->h[w] & ~(m->d[w] | m->n[w]) & r;
         for (x = m->d[w] & r; x != 0; x &= x - 1)
             dots[k++] = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(x) - s);
-    } else {
+    } else if (len > 0) {
         for (size_t w = s / 64; w <= (e - 1) / 64; w++) {
             uint64_t r = ~(uint64_t)0, x;
 
@@ -847,21 +890,34 @@ static void token(struct lctx *c, size_t s, size_t e)
             }
         }
     }
+    /* digits and dots but no dotted quad (a time, a version) and too short for a hash: nothing
+     * to look up, and nothing worth remembering (it would push others out of the memory) */
+    if (other == 0 && k != 3 && e0 - s0 < 32)
+        return;
+    fp = run_fp(c->sv->seed_run, p + s0, e0 - s0);
+    slot = &c->cache[fp & (RUNCACHE - 2)];
+    if (slot[0] == fp || slot[1] == fp)
+        return;
+    if (e0 - s0 >= 32)
+        hashes(c, s0, e0);
     if (other == 0) {
-        /* digits and dots: a dotted quad or nothing (a time, a version) */
         uint32_t v;
 
         if (k == 3 && quad_value(p + s, len, dots, &v))
             push(c, PR_V4, v);
-        return;
+    } else if (len >= (c->bare ? 1u : 3u) && (k > 0 || c->bare)) {
+        if (k >= 3)
+            quads(c, s, e); /* "ip-10.1.2.3", "10.1.2.3.nip.io" */
+        /* the host itself, and each parent of two labels or more (the last label alone when
+         * one-label keys exist, or when the run is one label and one-label hosts are keys) */
+        (void)hosts_chain(c->sv->seed_host, p + s, len, dots, k, c->tld || k == 0, push_bloom, c);
     }
-    if (k == 0 && !c->bare)
+    if (c->maybe || c->np == np0 || c->nruns >= PROBES_MAX)
         return;
-    if (k >= 3)
-        quads(c, s, e); /* "ip-10.1.2.3", "10.1.2.3.nip.io" */
-    /* the host itself, and each parent of two labels or more (the last label alone when
-     * one-label keys exist, or when the run is one label and one-label hosts are keys) */
-    (void)hosts_chain(c->sv->seed_host, p + s, len, dots, k, c->sv->tld || k == 0, push_bloom, c);
+    c->runs[c->nruns].fp = fp;
+    c->runs[c->nruns].first = (uint32_t)np0;
+    c->runs[c->nruns].n = (uint32_t)(c->np - np0);
+    c->nruns++;
 }
 
 /* IPv6 addresses in [ls, le): runs of IPv6 bytes holding two colons or more, looked up. */
@@ -968,21 +1024,42 @@ static bool line_probes(struct lctx *c, size_t ls, size_t le)
 }
 
 /* Answers the probes of a batch. */
-static void probes_answer(const struct scan_sieve *sv, const struct sprobe *pr, size_t np,
+static void probes_answer(const struct scan_sieve *sv, struct sprobe *pr, size_t np,
                           uint64_t *maybe)
 {
     for (size_t j = 0; j < np; j++) {
         uint64_t h = pr[j].h;
+        bool hit;
 
         if (pr[j].kind == PR_V4) {
-            if ((sv->map24[h >> 14] >> ((h >> 8) & 63)) & 1) {
-                *maybe |= (uint64_t)1 << pr[j].line;
-                continue;
-            }
-            h = hv4(sv->seed_v4, (uint32_t)h);
+            hit = (sv->map24[h >> 14] >> ((h >> 8) & 63)) & 1;
+            hit = hit || bloom_has(sv, hv4(sv->seed_v4, (uint32_t)h));
+        } else {
+            hit = bloom_has(sv, h);
         }
-        if (bloom_has(sv, h))
+        if (hit) {
             *maybe |= (uint64_t)1 << pr[j].line;
+            pr[j].kind |= PR_HIT;
+        }
+    }
+}
+
+/* The runs whose probes all missed are remembered as clean. */
+static void runs_remember(const struct trun *runs, size_t n, const struct sprobe *pr,
+                          uint64_t *cache)
+{
+    for (size_t i = 0; i < n; i++) {
+        bool hit = false;
+
+        for (uint32_t j = runs[i].first; j < runs[i].first + runs[i].n; j++)
+            hit = hit || (pr[j].kind & PR_HIT);
+        if (!hit) {
+            /* two ways, the newest first */
+            uint64_t *slot = &cache[runs[i].fp & (RUNCACHE - 2)];
+
+            slot[1] = slot[0];
+            slot[0] = runs[i].fp;
+        }
     }
 }
 
@@ -1043,6 +1120,9 @@ size_t scan_sieve_block(const struct scan_sieve *sv, struct scan_sieve_batch *b,
         pos = nl < len ? nl + 1 : len;
     }
     c.sv = sv;
+    c.runs = bi->runs;
+    c.nruns = 0;
+    c.cache = bi->cache;
     c.bare = sv->bare;
     c.tld = sv->tld;
     c.m = m;
@@ -1050,13 +1130,14 @@ size_t scan_sieve_block(const struct scan_sieve *sv, struct scan_sieve_batch *b,
     c.np = 0;
     c.p = p;
     for (unsigned i = 0; i < b->k; i++) {
-        size_t np0 = c.np, n = le[i] - ls[i];
+        size_t np0 = c.np, nr0 = c.nruns, n = le[i] - ls[i];
 
         c.line = i;
         b->tabs[i] = 0;
         if (n > SCAN_SIEVE_LINE_MAX || line_probes(&c, ls[i], le[i])) {
             b->maybe |= (uint64_t)1 << i;
-            c.np = np0; /* its probes need no answer */
+            c.np = np0; /* its probes need no answer, its runs no memory */
+            c.nruns = nr0;
             continue;
         }
         if (n > 0) {
@@ -1066,6 +1147,7 @@ size_t scan_sieve_block(const struct scan_sieve *sv, struct scan_sieve_batch *b,
         }
     }
     probes_answer(sv, bi->pr, c.np, &b->maybe);
+    runs_remember(bi->runs, c.nruns, bi->pr, bi->cache);
     return pos;
 }
 
@@ -1073,6 +1155,8 @@ bool scan_sieve_batch_init(struct scan_sieve_batch *b)
 {
     memset(b, 0, sizeof(*b));
     b->in = malloc(sizeof(struct scan_sieve_batch_int));
+    if (b->in != NULL)
+        memset(((struct scan_sieve_batch_int *)b->in)->cache, 0, sizeof(uint64_t) * RUNCACHE);
     return b->in != NULL;
 }
 
