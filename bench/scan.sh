@@ -93,9 +93,13 @@ case " $PARTS " in *" speed "*)
         done
         m=$(median "$@")
         echo "$cores core(s): scan $m s (runs: $*), $(echo "$BYTES $m" |
-            awk '{ printf "%.2f", $1 / $2 / 1e9 }') GB/s"
+            awk '{ printf "%.2f", $1 / $2 / 1e9 }') GB/s; last run: $(sed -n 's/.*(\(.*\); \(workers.*of CPU\)).*/\2/p' "$OUT/speed.err" | tail -1)"
         eval "SCAN_$cores=$m"
     done
+    # the same with every line read in full (no sieve), once, for comparison
+    CTIX_SCAN_NOSIEVE=1 "$CTIX" scan --threads 2 --no-progress --valid-at now \
+        --indicators "$DATA/ioc-1000000.stix.json" --out /dev/null "$LOG" 2>"$OUT/speed.err"
+    echo "without the sieve (CTIX_SCAN_NOSIEVE=1), two cores: $(sed -n 's/.* in \([0-9.]*\) s (.*/\1/p' "$OUT/speed.err" | tail -1) s"
     ;;
 esac
 

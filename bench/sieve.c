@@ -50,10 +50,19 @@ int main(int argc, char **argv)
     if (argc > 3)
         show = (size_t)strtoul(argv[3], NULL, 10);
     ctix_diag_clear(&d);
-    if (ix == NULL || scan_load_bundle(argv[1], add_one, ix, &ls, &d) != CTIX_OK ||
-        scan_index_finish(ix) != CTIX_OK) {
+    if (ix == NULL || scan_load_bundle(argv[1], add_one, ix, &ls, &d) != CTIX_OK) {
         fprintf(stderr, "index: %s\n", d.msg);
         return 1;
+    }
+    {
+        double t0 = now_s();
+        struct scan_index_stats st;
+
+        if (scan_index_finish(ix) != CTIX_OK)
+            return 1;
+        scan_index_stats(ix, &st);
+        printf("index finished (with the sieve) in %.2f s, %.1f MB held\n", now_s() - t0,
+               (double)st.mem / 1e6);
     }
     sv = scan_index_sieve(ix);
     if (sv == NULL) {
