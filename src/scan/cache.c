@@ -918,12 +918,16 @@ out:
     return rc;
 }
 
-/* The first problem with the file, as "PATH: what". */
+/* The problems with the file, as one line "PATH: what; what". */
 static void set_warning(struct scan_cache *sc, const char *what)
 {
-    if (sc->info.warning[0] == '\0' &&
-        snprintf(sc->info.warning, sizeof(sc->info.warning), "%s: %s", sc->info.path, what) < 0)
-        sc->info.warning[0] = '\0';
+    char *w = sc->info.warning;
+    size_t len = strlen(w);
+
+    if (len == 0 && snprintf(w, sizeof(sc->info.warning), "%s: %s", sc->info.path, what) < 0)
+        w[0] = '\0';
+    else if (len > 0 && snprintf(w + len, sizeof(sc->info.warning) - len, "; %s", what) < 0)
+        w[len] = '\0';
 }
 
 /* Everything from the store, written to a new cache marked with the point read first. */
@@ -1068,6 +1072,8 @@ enum ctix_rc scan_cache_load(void *ctx, scan_ind_fn fn, void *arg, struct ctix_d
     sc->info.n_changes = 0;
     sc->info.written = false;
     sc->info.why[0] = '\0';
+    if (!sc->retry)
+        sc->info.warning[0] = '\0'; /* a retry keeps the warning that caused it */
     if (sc->retry) {
         sc->use_file = false; /* the file failed after indicators were handed over */
         sc->retry = false;
