@@ -33,11 +33,11 @@ enum scan_cache_how {
 };
 
 struct scan_cache_info {
-    int how;           /* enum scan_cache_how */
-    size_t n_changes;  /* objects changed since the cache (UPDATED) */
-    bool written;      /* a new cache file was written */
-    char path[512];    /* the cache file */
-    char why[160];     /* REBUILT: why ("no cache yet", "the store changed too much", …) */
+    int how;            /* enum scan_cache_how */
+    size_t n_changes;   /* objects changed since the cache (UPDATED) */
+    bool written;       /* a new cache file was written */
+    char path[512];     /* the cache file */
+    char why[160];      /* REBUILT: why ("no cache yet", "the store changed too much", …) */
     char warning[1024]; /* a problem with the file (corrupt, unwritable), "" when none */
 };
 
