@@ -798,6 +798,14 @@ out:
     return rc;
 }
 
+/* A change the cache must apply: only indicators are in it (the loader asks the store for that
+ * type, and a STIX id begins with its type), so the attestations and other objects a write
+ * changes alongside are passed over. */
+static enum ctix_rc change_seen(void *ctx, const char *id)
+{
+    return strncmp(id, "indicator--", 11) == 0 ? idset_add(ctx, id) : CTIX_OK;
+}
+
 static void idset_cleanup(struct idset *s)
 {
     for (size_t i = 0; i < s->n; i++)
@@ -991,7 +999,7 @@ static enum ctix_rc load_file(struct scan_cache *sc, struct pass *ps, bool *fall
     ctix_strlcpy(since.epoch, r.epoch, sizeof(since.epoch));
     since.seq = r.seq;
     changed.max = CHANGES_MIN_MAX + r.n_records / 8;
-    rc = store_changes_since(sc->st, sc->coll, &since, idset_add, &changed, &now);
+    rc = store_changes_since(sc->st, sc->coll, &since, change_seen, &changed, &now);
     if (rc == CTIX_ECONFLICT || rc == CTIX_ETOOBIG) {
         snprintf(sc->info.why, sizeof(sc->info.why), "%s",
                  rc == CTIX_ETOOBIG ? "more objects changed than a cache update is worth"
