@@ -719,38 +719,55 @@ static void wtr_cleanup(struct wtr *w)
 struct idset {
     char **ids; /* in the order told */
     size_t n, cap;
-    char **slots; /* open addressing, a power of two, at most half full */
+    char **slots;     /* open addressing, a power of two, at most half full */
+    uint64_t *hashes; /* of each slot's id: most probes are decided without a string compare */
     size_t n_slots;
     size_t max; /* more than this: ETOOBIG */
 };
 
-static size_t id_slot(const struct idset *s, const char *id, size_t len)
+static uint64_t id_hash(const char *id, size_t len)
 {
-    return (size_t)scan__cache_hash(7, id, len) & (s->n_slots - 1);
+    return scan__cache_hash(7, id, len);
 }
 
 static bool idset_has(const struct idset *s, const char *id, size_t len)
 {
+    uint64_t h;
+
     if (s->n == 0)
         return false;
-    for (size_t i = id_slot(s, id, len);; i = (i + 1) & (s->n_slots - 1)) {
+    h = id_hash(id, len);
+    for (size_t i = (size_t)h & (s->n_slots - 1);; i = (i + 1) & (s->n_slots - 1)) {
         const char *e = s->slots[i];
 
         if (e == NULL)
             return false;
-        if (strncmp(e, id, len) == 0 && e[len] == '\0')
+        if (s->hashes[i] == h && strncmp(e, id, len) == 0 && e[len] == '\0')
             return true;
     }
+}
+
+static void idset_place(struct idset *s, char *id)
+{
+    uint64_t h = id_hash(id, strlen(id));
+    size_t i = (size_t)h & (s->n_slots - 1);
+
+    while (s->slots[i] != NULL)
+        i = (i + 1) & (s->n_slots - 1);
+    s->slots[i] = id;
+    s->hashes[i] = h;
 }
 
 static enum ctix_rc idset_grow(struct idset *s)
 {
     size_t nn = s->n_slots == 0 ? 64 : s->n_slots * 2;
     char **ns = calloc(nn, sizeof(*ns));
+    uint64_t *nh = calloc(nn, sizeof(*nh));
     char **ni = realloc(s->ids, nn / 2 * sizeof(*ni));
 
-    if (ns == NULL || ni == NULL) {
+    if (ns == NULL || nh == NULL || ni == NULL) {
         free(ns);
+        free(nh);
         if (ni != NULL)
             s->ids = ni;
         return CTIX_ENOMEM;
@@ -758,22 +775,19 @@ static enum ctix_rc idset_grow(struct idset *s)
     s->ids = ni;
     s->cap = nn / 2;
     free(s->slots);
+    free(s->hashes);
     s->slots = ns;
+    s->hashes = nh;
     s->n_slots = nn;
-    for (size_t k = 0; k < s->n; k++) {
-        size_t i = id_slot(s, s->ids[k], strlen(s->ids[k]));
-
-        while (s->slots[i] != NULL)
-            i = (i + 1) & (nn - 1);
-        s->slots[i] = s->ids[k];
-    }
+    for (size_t k = 0; k < s->n; k++)
+        idset_place(s, s->ids[k]);
     return CTIX_OK;
 }
 
 static enum ctix_rc idset_add(void *ctx, const char *id)
 {
     struct idset *s = ctx;
-    size_t len = strlen(id), i;
+    size_t len = strlen(id);
     enum ctix_rc rc = CTIX_OK;
     char *copy;
 
@@ -790,9 +804,7 @@ static enum ctix_rc idset_add(void *ctx, const char *id)
         rc = CTIX_ENOMEM;
         goto out;
     }
-    for (i = id_slot(s, id, len); s->slots[i] != NULL; i = (i + 1) & (s->n_slots - 1))
-        ;
-    s->slots[i] = copy;
+    idset_place(s, copy);
     s->ids[s->n++] = copy;
 out:
     return rc;
@@ -812,6 +824,7 @@ static void idset_cleanup(struct idset *s)
         free(s->ids[i]);
     free(s->ids);
     free(s->slots);
+    free(s->hashes);
     memset(s, 0, sizeof(*s));
 }
 
