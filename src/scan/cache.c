@@ -17,6 +17,7 @@
  * length against the file's size (a truncated file is refused before anything is handed over),
  * each chunk's checksum before its records are decoded, every length against what is left. A
  * chunk is ~1 MB, so memory stays small whatever the collection's size. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -24,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "scan/scan.h"
@@ -39,6 +41,7 @@
 #define REC_FIXED       41          /* flags, four lengths, three times */
 #define STR_MAX         (70u << 20) /* one string */
 #define CHANGES_MIN_MAX 1000        /* at most 1000 + records / 8 changes are applied to a cache */
+#define STALE_TMP_S     600         /* a temporary file untouched this long was left by a crash */
 
 enum {
     RF_REVOKED = 1,
@@ -505,6 +508,29 @@ static bool write_full(int fd, const unsigned char *p, size_t n, int *err)
     return true;
 }
 
+/* Removes the temporary files of coll that a scan killed while writing left behind (each as large
+ * as the cache). One being written now was touched seconds ago and stays. */
+static void stale_remove(const char *dir, const char *coll)
+{
+    char prefix[48];
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    time_t now = time(NULL);
+    size_t plen = (size_t)snprintf(prefix, sizeof(prefix), ".%s.", coll);
+
+    if (d == NULL)
+        return;
+    while ((e = readdir(d)) != NULL) {
+        struct stat sb;
+
+        if (strncmp(e->d_name, prefix, plen) == 0 &&
+            fstatat(dirfd(d), e->d_name, &sb, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(sb.st_mode) &&
+            now - sb.st_mtime > STALE_TMP_S)
+            (void)unlinkat(dirfd(d), e->d_name, 0);
+    }
+    closedir(d);
+}
+
 /* Starts DIR/scan-cache/.<coll>.XXXXXX (mode 0600); w->fd stays -1 when it cannot. */
 static void wtr_open(struct wtr *w, const char *data_dir, const char *coll, const char *path)
 {
@@ -529,6 +555,7 @@ static void wtr_open(struct wtr *w, const char *data_dir, const char *coll, cons
         wtr_fail(w, NULL, errno);
         goto out;
     }
+    stale_remove(dir, coll);
     w->fd = mkostemp(w->tmp, O_CLOEXEC);
     if (w->fd < 0) {
         wtr_fail(w, NULL, errno);
@@ -1016,7 +1043,8 @@ static enum ctix_rc load_file(struct scan_cache *sc, struct pass *ps, bool *fall
     if (rc == CTIX_ECONFLICT || rc == CTIX_ETOOBIG) {
         snprintf(sc->info.why, sizeof(sc->info.why), "%s",
                  rc == CTIX_ETOOBIG ? "more objects changed than a cache update is worth"
-                                    : "the store's change log does not reach back to the cache");
+                                    : "the store's change log cannot tell what changed since the "
+                                      "cache");
         rc = CTIX_OK;
         goto out;
     }

@@ -322,7 +322,7 @@ static void test_changes(void **state)
         assert_int_equal(store_changes_trim(e->st, pos.seq), CTIX_OK);
     }
     assert_int_equal(check_same(e, sc), SCAN_CACHE_REBUILT);
-    assert_non_null(strstr(scan_cache_info(sc)->why, "does not reach back"));
+    assert_non_null(strstr(scan_cache_info(sc)->why, "cannot tell what changed"));
     assert_string_equal(scan_cache_info(sc)->warning, "");
     assert_int_equal(check_same(e, sc), SCAN_CACHE_CURRENT);
     scan_cache_free(sc);
@@ -502,6 +502,38 @@ static void test_unwritable(void **state)
     scan_cache_free(sc);
 }
 
+/* Temporary files a killed scan left behind go when a cache is next written; one being written
+ * (recent) stays. */
+static void test_stale_tmp(void **state)
+{
+    struct env *e = *state;
+    struct scan_cache *sc;
+    struct timespec old[2] = {{1000000000, 0}, {1000000000, 0}};
+    char dir[160], stale[300], fresh[300], other[300];
+    FILE *f;
+
+    put_initial(e->st);
+    snprintf(dir, sizeof(dir), "%s/scan-cache", e->data);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    snprintf(stale, sizeof(stale), "%s/.%s.AbC123", dir, COLL);
+    snprintf(fresh, sizeof(fresh), "%s/.%s.XyZ789", dir, COLL);
+    snprintf(other, sizeof(other), "%s/.7c1e5a2b-0d3f-4e4a-9b6c-000000000002.AbC123", dir);
+    for (int i = 0; i < 3; i++) {
+        f = fopen(i == 0 ? stale : i == 1 ? fresh : other, "w");
+        assert_non_null(f);
+        fputs("partial", f);
+        fclose(f);
+    }
+    assert_int_equal(utimensat(AT_FDCWD, stale, old, 0), 0);
+    assert_int_equal(utimensat(AT_FDCWD, other, old, 0), 0);
+    sc = cache_new(e);
+    assert_int_equal(check_same(e, sc), SCAN_CACHE_REBUILT);
+    assert_int_equal(access(stale, F_OK), -1);
+    assert_int_equal(access(fresh, F_OK), 0);
+    assert_int_equal(access(other, F_OK), 0); /* another collection's: not ours to judge */
+    scan_cache_free(sc);
+}
+
 /* ---- the index answers the same ---- */
 
 static void hits(const struct scan_index *ix, const char *text, char *out, size_t cap)
@@ -600,6 +632,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_damage, setup, teardown),
         cmocka_unit_test_setup_teardown(test_damage_late, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unwritable, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stale_tmp, setup, teardown),
         cmocka_unit_test_setup_teardown(test_index_same, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
