@@ -42,6 +42,7 @@
 #define STR_MAX         (70u << 20) /* one string */
 #define CHANGES_MIN_MAX 1000        /* at most 1000 + records / 8 changes are applied to a cache */
 #define STALE_TMP_S     600         /* a temporary file untouched this long was left by a crash */
+#define ADVANCE_ROWS    20000       /* log rows past the cache that make it worth rewriting */
 
 enum {
     RF_REVOKED = 1,
@@ -1009,6 +1010,7 @@ static enum ctix_rc load_file(struct scan_cache *sc, struct pass *ps, bool *fall
     struct scan_load_stats st2;
     struct rdr r;
     enum ctix_rc rc;
+    bool advance = false;
     int fd;
 
     memset(&changed, 0, sizeof(changed));
@@ -1053,7 +1055,11 @@ static enum ctix_rc load_file(struct scan_cache *sc, struct pass *ps, bool *fall
         *fallback = false;
         goto out;
     }
-    if (changed.n > 0) {
+    /* Changes to other objects (attestations, reports…) leave the indicators as they are, but
+     * each scan would read them from the log again: past ADVANCE_ROWS of them, the cache is
+     * rewritten at the new point. */
+    advance = changed.n > 0 || now.seq - since.seq > ADVANCE_ROWS;
+    if (advance) {
         wtr_open(ps->w, sc->data_dir, sc->coll, sc->info.path);
         ps->changed = &changed;
     }
@@ -1091,8 +1097,9 @@ static enum ctix_rc load_file(struct scan_cache *sc, struct pass *ps, bool *fall
         sc->stats.n_objects += st2.n_objects;
         sc->info.how = SCAN_CACHE_UPDATED;
         sc->info.n_changes = changed.n;
-        sc->info.written = wtr_finish(ps->w, sc->coll, &now);
     }
+    if (advance)
+        sc->info.written = wtr_finish(ps->w, sc->coll, &now);
 out:
     if (fd >= 0)
         close(fd);

@@ -534,6 +534,51 @@ static void test_stale_tmp(void **state)
     scan_cache_free(sc);
 }
 
+/* Many changes to other objects: the indicators stay as they are, and the cache is rewritten at
+ * the log's new point so that later scans do not read those changes again. */
+static void test_advance(void **state)
+{
+    struct env *e = *state;
+    enum { N = 20100 };
+    struct store_obj_in *in = calloc(N, sizeof(*in));
+    char(*ids)[80] = calloc(N, 80);
+    char(*json)[200] = calloc(N, 200);
+    struct scan_cache *sc;
+
+    assert_non_null(in);
+    assert_non_null(ids);
+    assert_non_null(json);
+    put_initial(e->st);
+    sc = cache_new(e);
+    assert_int_equal(check_same(e, sc), SCAN_CACHE_REBUILT);
+    for (int i = 0; i < N; i++) {
+        snprintf(ids[i], 80, "malware--00000000-0000-4000-8000-%012d", 5000 + i);
+        snprintf(json[i], 200,
+                 "{\"type\":\"malware\",\"spec_version\":\"2.1\",\"id\":\"%s\",\"created\":"
+                 "\"2024-01-01T00:00:00.000Z\",\"modified\":\"2024-01-01T00:00:00.000Z\"}",
+                 ids[i]);
+        in[i].id = ids[i];
+        in[i].type = "malware";
+        in[i].spec_version = "2.1";
+        in[i].version = "2024-01-01T00:00:00.000Z";
+        in[i].version_key = "2024-01-01T00:00:00.000000000Z";
+        in[i].json = json[i];
+        in[i].json_len = strlen(json[i]);
+    }
+    assert_int_equal(store_objs_put(e->st, COLL, in, 100, NULL, NULL), CTIX_OK);
+    assert_int_equal(check_same(e, sc), SCAN_CACHE_CURRENT);
+    assert_false(scan_cache_info(sc)->written); /* a few: not worth a rewrite */
+    assert_int_equal(store_objs_put(e->st, COLL, in + 100, N - 100, NULL, NULL), CTIX_OK);
+    assert_int_equal(check_same(e, sc), SCAN_CACHE_CURRENT);
+    assert_true(scan_cache_info(sc)->written);
+    assert_int_equal(check_same(e, sc), SCAN_CACHE_CURRENT);
+    assert_false(scan_cache_info(sc)->written);
+    scan_cache_free(sc);
+    free(in);
+    free(ids);
+    free(json);
+}
+
 /* ---- the index answers the same ---- */
 
 static void hits(const struct scan_index *ix, const char *text, char *out, size_t cap)
@@ -633,6 +678,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_damage_late, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unwritable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stale_tmp, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_advance, setup, teardown),
         cmocka_unit_test_setup_teardown(test_index_same, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
