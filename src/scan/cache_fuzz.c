@@ -124,6 +124,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         lseek(mfd, 0, SEEK_SET) != 0)
         abort();
     ctix_diag_clear(&d);
-    (void)scan__cache_read(mfd, "fuzz.cache", NULL, on_ind, on_skip, NULL, epoch, &seq, &d);
+    /* A file read to the end has a sane point; a refused one says why. */
+    if (scan__cache_read(mfd, "fuzz.cache", NULL, on_ind, on_skip, NULL, epoch, &seq, &d) ==
+        CTIX_OK) {
+        if (seq < 0 || memchr(epoch, '\0', sizeof(epoch)) == NULL)
+            abort();
+    } else if (d.msg[0] == '\0') {
+        abort();
+    }
     return 0;
 }
