@@ -6,6 +6,7 @@
  * store with a warning naming the file. */
 #include <fcntl.h>
 #include <ftw.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -579,6 +580,55 @@ static void test_advance(void **state)
     free(json);
 }
 
+/* A writer (as `ctix serve` would be) stores indicators while scans load through the cache: each
+ * load succeeds, and once the writer stops, the cache catches up with everything it wrote. */
+struct writer {
+    struct store *st;
+    int n;
+};
+
+static void *writer_main(void *arg)
+{
+    struct writer *w = arg;
+
+    for (int i = 0; i < w->n; i++) {
+        put(w->st, 100 + i, 1, STORE_PROV_LOCAL, i % 2 ? O_NAME : 0);
+        if (i % 10 == 0) /* and some changes to what the cache already holds */
+            put(w->st, 10 + i / 10 % 20, 2 + i / 200, STORE_PROV_LOCAL, O_REVOKED);
+    }
+    return NULL;
+}
+
+static void test_concurrent_writer(void **state)
+{
+    struct env *e = *state;
+    struct writer w = {e->st, 300};
+    struct scan_cache *sc, *sc2;
+    pthread_t th;
+    int loads = 0;
+
+    put_initial(e->st);
+    sc = cache_new(e);
+    sc2 = cache_new(e); /* a second scan at the same time */
+    assert_int_equal(pthread_create(&th, NULL, writer_main, &w), 0);
+    for (int i = 0; i < 20; i++) {
+        struct got g = {0};
+        struct ctix_diag d;
+
+        assert_int_equal(scan_cache_load(i % 2 ? sc : sc2, got_ind, &g, &d), CTIX_OK);
+        assert_true(g.n >= 20);
+        got_free(&g);
+        loads++;
+    }
+    pthread_join(th, NULL);
+    assert_int_equal(loads, 20);
+    check_same(e, sc);
+    check_same(e, sc2);
+    assert_int_equal(check_same(e, sc), SCAN_CACHE_CURRENT);
+    scan_cache_free(sc);
+    scan_cache_free(sc2);
+}
+
 /* ---- the index answers the same ---- */
 
 static void hits(const struct scan_index *ix, const char *text, char *out, size_t cap)
@@ -679,6 +729,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unwritable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stale_tmp, setup, teardown),
         cmocka_unit_test_setup_teardown(test_advance, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_concurrent_writer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_index_same, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
