@@ -864,8 +864,8 @@ struct scan_cache {
     char coll[37];
     struct scan_cache_info info;
     struct scan_load_stats stats;
-    bool use_file; /* false after the file proved bad: the next load reads the store */
-    bool retry;
+    bool retry; /* the file failed after indicators were handed over: the next load reads the store
+                 */
 };
 
 enum ctix_rc scan_cache_new(struct store *st, const char *data_dir, const char *coll,
@@ -887,7 +887,6 @@ enum ctix_rc scan_cache_new(struct store *st, const char *data_dir, const char *
         goto out;
     }
     sc->st = st;
-    sc->use_file = true;
     ctix_strlcpy(sc->coll, c.id, sizeof(sc->coll));
     n = snprintf(sc->info.path, sizeof(sc->info.path), "%s/%s/%s.cache", data_dir, CACHE_DIR, c.id);
     if (n < 0 || (size_t)n >= sizeof(sc->info.path) ||
@@ -1114,6 +1113,7 @@ enum ctix_rc scan_cache_load(void *ctx, scan_ind_fn fn, void *arg, struct ctix_d
     struct wtr w;
     struct pass ps;
     bool fallback = true;
+    bool from_file = !sc->retry; /* after a file failed midway: the store, this once */
     enum ctix_rc rc = CTIX_OK;
 
     memset(&w, 0, sizeof(w));
@@ -1128,18 +1128,13 @@ enum ctix_rc scan_cache_load(void *ctx, scan_ind_fn fn, void *arg, struct ctix_d
     sc->info.n_changes = 0;
     sc->info.written = false;
     sc->info.why[0] = '\0';
-    if (!sc->retry)
+    if (from_file)
         sc->info.warning[0] = '\0'; /* a retry keeps the warning that caused it */
-    if (sc->retry) {
-        sc->use_file = false; /* the file failed after indicators were handed over */
-        sc->retry = false;
-    }
-    if (sc->use_file) {
+    sc->retry = false;
+    if (from_file) {
         rc = load_file(sc, &ps, &fallback, diag);
         if (rc != CTIX_OK || !fallback)
             goto out;
-    } else if (sc->info.why[0] == '\0') {
-        snprintf(sc->info.why, sizeof(sc->info.why), "the cache was unusable");
     }
     memset(&ps, 0, sizeof(ps));
     ps.sc = sc;

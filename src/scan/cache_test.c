@@ -461,6 +461,8 @@ static void test_damage_late(void **state)
     assert_false(scan_cache_retry(sc));
     assert_int_equal(g.n, N);
     assert_int_equal(scan_cache_info(sc)->how, SCAN_CACHE_REBUILT);
+    assert_non_null(strstr(scan_cache_info(sc)->warning, "checksum"));
+    assert_int_equal(check_same(e, sc), SCAN_CACHE_CURRENT); /* the new file is used again */
 
     /* the same through scan_cache_index_build, which starts again on its own */
     scan_cache_free(sc);
