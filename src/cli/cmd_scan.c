@@ -298,7 +298,7 @@ int cmd_scan(int argc, char **argv)
             fprintf(stderr,
                     "ctix scan: indicators: scan cache + %zu changed objects from the store; "
                     "cache %s (%s)\n",
-                    ci->n_changes, ci->written ? "rewritten" : "not rewritten", ci->path);
+                    ci->n_changes, ci->written ? "rewritten" : "kept until more change", ci->path);
         else if (!quiet)
             fprintf(stderr, "ctix scan: indicators: read from the store (%s); cache %s (%s)\n",
                     ci->why, ci->written ? "written" : "not written", ci->path);
