@@ -3,11 +3,13 @@
  * index at memory speed instead of reading every indicator's JSON out of SQLite.
  *
  * The cache remembers the point of the store's change log (store_changes_pos) it reflects. A scan
- * asks the store what changed since then: nothing — the cache is used as it is; a few objects —
- * their current versions are read from the store, the cache is rewritten with them and the index
- * built from that; a point the log cannot follow, or a cache file that is missing, truncated,
- * corrupt or of another format — everything is read from the store and the cache rewritten. A
- * cache that cannot be proved current is never used.
+ * asks the store what changed since then: nothing — the cache is used as it is; some indicators —
+ * their current versions are read from the store and take the place of theirs (the file is
+ * rewritten at the new point once more than 256 + 1% of its indicators changed, or the log moved
+ * on by 20,000 rows: until then each scan applies the changes again, which costs less than
+ * writing the file); many changes, a point the log cannot follow, or a cache file that is missing,
+ * truncated, corrupt or of another format — everything is read from the store and the cache
+ * rewritten. A cache that cannot be proved current is never used.
  *
  * The file is written to a temporary name and renamed into place, so a concurrent scan sees the
  * old file or the new one, never half of one; two scans writing at once each rename a complete
