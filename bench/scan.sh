@@ -7,7 +7,10 @@
 #      (the generator's truth as it is);
 #  (b) speed with 1M indicators, index built: one core (taskset -c 0, --threads 1) and both cores,
 #      RUNS (3) runs each, medians; GB/s of log;
-#  (c) the index for 1M indicators: from the bundle file and from a node's store (time, peak RSS);
+#  (c) the index for 1M indicators: from the bundle file and from a node's store (time, peak RSS):
+#      without the scan cache (--no-cache), the first scan (no cache yet: reads the store, writes
+#      the cache), warm scans (the cache current) and scans after 1,000 new indicators were
+#      imported (the cache plus the changes; each such run adds 1,000 to the kept node);
 #  (d) the peers on the same file and indicators in the same run: LC_ALL=C grep -F -f and
 #      rg -F -f (PEER_RUNS runs, default 1: they take minutes), and the ratio.
 #
@@ -126,16 +129,45 @@ case " $PARTS " in *" index "*)
             die "import failed"
         touch "$NODE/.loaded"
     fi
-    set --
-    for i in $(seq "$RUNS"); do
-        "$CTIX" scan --no-progress --data "$NODE" --collection iocs --out /dev/null /dev/null \
-            2>"$OUT/index.err"
-        s=$(sed -n 's/.* in \([0-9.]*\) s, .*/\1/p' "$OUT/index.err" | head -1)
-        set -- "$@" "$s"
-    done
-    rss=$(peak_rss_mb "$CTIX" scan --no-progress --data "$NODE" --collection iocs --out /dev/null \
-        /dev/null)
-    echo "from the store: $(median "$@") s (runs: $*), peak RSS $rss MB"
+    # store_figure LABEL SETUP [SCAN OPTIONS]: RUNS scans of the node, the shell command SETUP
+    # before each; prints the medians of the index time and the peak RSS.
+    store_figure() {
+        label=$1
+        setup=$2
+        shift 2
+        ts=""
+        rs=""
+        for i in $(seq "$RUNS"); do
+            eval "$setup"
+            /usr/bin/time -f '%M' -o "$OUT/rss" "$CTIX" scan --no-progress --data "$NODE" \
+                --collection iocs --out /dev/null "$@" /dev/null 2>"$OUT/index.err"
+            ts="$ts $(sed -n 's/.* in \([0-9.]*\) s, .*/\1/p' "$OUT/index.err" | head -1)"
+            rs="$rs $(awk '{ printf "%.0f", $1 / 1024 }' "$OUT/rss")"
+        done
+        # shellcheck disable=SC2086
+        echo "from the store, $label: $(median $ts) s (runs:$ts), peak RSS $(median $rs) MB" \
+            "($(grep -o 'indicators: [^(]*' "$OUT/index.err" | sed 's/ *$//'))"
+    }
+    # 1,000 indicators no run has imported before (random ids), as a bundle.
+    new_bundle() {
+        python3 -c '
+import json, random, sys, uuid
+r = random.SystemRandom()
+objs = [{"type": "indicator", "spec_version": "2.1", "id": "indicator--%s" % uuid.uuid4(),
+         "created": "2024-06-01T00:00:00.000Z", "modified": "2024-06-01T00:00:00.000Z",
+         "pattern": "[ipv4-addr:value = \x2710.%d.%d.%d\x27]" % (r.randrange(256), i // 256, i % 256),
+         "pattern_type": "stix", "valid_from": "2024-06-01T00:00:00Z"} for i in range(1000)]
+json.dump({"type": "bundle", "id": "bundle--%s" % uuid.uuid4(), "objects": objs}, sys.stdout)
+' >"$OUT/new-1000.json" || die "cannot make the 1,000 new indicators"
+    }
+    store_figure "--no-cache" ":" --no-cache
+    # shellcheck disable=SC2016 # the setups are eval'd in store_figure
+    store_figure "first scan (no cache yet)" 'rm -rf "$NODE/scan-cache"'
+    store_figure "warm (cache current)" ":"
+    # shellcheck disable=SC2016
+    store_figure "after importing 1,000 indicators" \
+        'new_bundle; "$CTIX" import --data "$NODE" --collection iocs "$OUT/new-1000.json" >/dev/null ||
+            die "import failed"'
     ;;
 esac
 

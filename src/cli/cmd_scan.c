@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "scan/scan.h"
+#include "scan/scan_cache.h"
 #include "scan/scan_int.h"
 
 #define SCAN_EXIT_PARTIAL 3
@@ -26,7 +27,7 @@ static const struct cli_opt opts[] = {
     {"format", CLI_OPT_VALUE},     {"out", CLI_OPT_VALUE},        {"sightings", CLI_OPT_VALUE},
     {"report-to", CLI_OPT_VALUE},  {"threads", CLI_OPT_VALUE},    {"tlp", CLI_OPT_VALUE},
     {"identity", CLI_OPT_VALUE},   {"quiet", CLI_OPT_FLAG},       {"progress", CLI_OPT_FLAG},
-    {"no-progress", CLI_OPT_FLAG}, {"valid-at", CLI_OPT_VALUE},
+    {"no-progress", CLI_OPT_FLAG}, {"valid-at", CLI_OPT_VALUE},   {"no-cache", CLI_OPT_FLAG},
 };
 
 /* TLP 2.0 marking definitions for what the scan makes (a sighting tells where something was seen:
@@ -110,6 +111,7 @@ int cmd_scan(int argc, char **argv)
     struct cli_args a;
     struct store *st = NULL;
     struct scan_index *ix = NULL;
+    struct scan_cache *sc = NULL;
     struct scan_result res;
     struct scan_opts so;
     struct scan_load_stats ls;
@@ -230,16 +232,28 @@ int cmd_scan(int argc, char **argv)
 
     /* ---- the index ---- */
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    ix = scan_index_new();
-    if (ix == NULL) {
+    memset(&lc, 0, sizeof(lc));
+    lc.st = st;
+    ctix_diag_clear(&d);
+    if (coll != NULL && !cli_args_has(&a, "no-cache")) {
+        /* Through the scan cache: the index from a compact copy kept current by the store's
+         * change log, instead of every indicator's JSON read out of the database. */
+        lc.coll = coll;
+        rc = scan_cache_new(st, dir, coll, &sc, &d);
+        if (rc == CTIX_OK)
+            rc = scan_cache_index_build(sc, bad_pattern, &lc, &ix, &d);
+        if (rc != CTIX_OK) {
+            cli_error("scan", "collection %s: %s", coll, d.msg[0] ? d.msg : ctix_strerror(rc));
+            goto out;
+        }
+        ls = *scan_cache_stats(sc);
+    }
+    if (ix == NULL && (ix = scan_index_new()) == NULL) {
         cli_error("scan", "out of memory");
         goto out;
     }
-    memset(&lc, 0, sizeof(lc));
-    lc.st = st;
-    if (coll != NULL) {
+    if (coll != NULL && sc == NULL) {
         lc.coll = coll;
-        ctix_diag_clear(&d);
         rc = scan_index_build(ix, load_src, &lc, bad_pattern, &lc, &d);
         if (rc != CTIX_OK) {
             cli_error("scan", "collection %s: %s", coll, d.msg[0] ? d.msg : ctix_strerror(rc));
@@ -273,6 +287,24 @@ int cmd_scan(int argc, char **argv)
                 "pattern types) in %.2f s, %.1f MB\n",
                 is.n_live, is.n_eval, is.n_bad, is.n_revoked, is.n_versions, is.n_unscannable,
                 ls.n_skipped, secs_since(&t0), (double)is.mem / 1e6);
+    if (sc != NULL) {
+        const struct scan_cache_info *ci = scan_cache_info(sc);
+
+        if (ci->warning[0] != '\0')
+            cli_error("scan", "warning: %s; the index was built from the store", ci->warning);
+        if (!quiet && ci->how == SCAN_CACHE_CURRENT)
+            fprintf(stderr, "ctix scan: indicators: scan cache current (%s)\n", ci->path);
+        else if (!quiet && ci->how == SCAN_CACHE_UPDATED)
+            fprintf(stderr,
+                    "ctix scan: indicators: scan cache + %zu changed objects from the store; "
+                    "cache %s (%s)\n",
+                    ci->n_changes, ci->written ? "rewritten" : "kept until more change", ci->path);
+        else if (!quiet)
+            fprintf(stderr, "ctix scan: indicators: read from the store (%s); cache %s (%s)\n",
+                    ci->why, ci->written ? "written" : "not written", ci->path);
+    } else if (!quiet && coll != NULL) {
+        fprintf(stderr, "ctix scan: indicators: read from the store (--no-cache)\n");
+    }
     if (is.n_live == 0)
         cli_error("scan", "no indicator can match: the scan reports nothing");
 
@@ -357,6 +389,7 @@ out:
     free(stext);
     scan_result_cleanup(&res);
     scan_index_free(ix);
+    scan_cache_free(sc);
     store_close(st);
     cli_args_cleanup(&a);
     return ret;

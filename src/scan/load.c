@@ -24,6 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "scan/scan_cache.h"
 #include "scan/scan_int.h"
 #include "store/store.h"
 
@@ -1063,11 +1064,14 @@ out:
 
 /* ---- the node's store ---- */
 
+#define LOAD_IDS 400 /* object ids per query of a selection (two parameters each) */
+
 struct st_load {
     struct load ld;
+    const struct scan_store_sel *sel;
     int64_t last_added;
     size_t n_rows;
-    enum ctix_rc fn_rc; /* what fn returned when it stopped the load */
+    enum ctix_rc fn_rc; /* what fn or sel->skip returned when it stopped the load */
     struct ctix_diag *diag;
 };
 
@@ -1105,27 +1109,66 @@ static enum ctix_rc store_row(void *ctx, const struct store_row *row)
     goto out;
 skip:
     sl->ld.stats->n_skipped++;
+    if (sl->sel != NULL && sl->sel->skip != NULL) {
+        rc = sl->sel->skip(sl->ld.arg, row->id);
+        sl->fn_rc = rc;
+    }
 out:
     return rc;
 }
 
-enum ctix_rc scan_load_store(struct store *st, const char *coll_id, scan_ind_fn fn, void *arg,
-                             struct scan_load_stats *stats, struct ctix_diag *diag)
+/* The rows of one page loop: every qualifying row of coll_id, or of ids[0..n_ids) when n_ids > 0.
+ */
+static enum ctix_rc store_rows(struct store *st, const char *coll_id, const char *const *ids,
+                               size_t n_ids, struct st_load *sl)
 {
     static const char *const types[] = {"indicator"};
-    struct store_collection coll;
     struct store_query q;
+    enum ctix_rc rc = CTIX_OK;
+    bool more = true;
+
+    sl->last_added = -1;
+    while (more) {
+        memset(&q, 0, sizeof(q));
+        q.coll_id = coll_id;
+        q.added_after_us = sl->last_added;
+        q.limit = LOAD_PAGE;
+        q.types = types;
+        q.n_types = 1;
+        q.ids = ids;
+        q.n_ids = n_ids;
+        q.vsel = STORE_V_LAST;
+        q.want_json = true;
+        /* Quarantined and pending versions are not indicators anyone vouched for. */
+        q.prov_mask = (1u << STORE_PROV_LOCAL) | (1u << STORE_PROV_VERIFIED);
+        sl->n_rows = 0;
+        rc = store_objs_query(st, &q, store_row, sl, &more);
+        if (rc != CTIX_OK) {
+            if (sl->fn_rc == CTIX_OK && sl->diag != NULL && sl->diag->msg[0] == '\0')
+                ctix_diag_set(sl->diag, coll_id, "store query: %s", ctix_strerror(rc));
+            break;
+        }
+        if (sl->n_rows == 0)
+            break;
+    }
+    return rc;
+}
+
+enum ctix_rc scan_load_store_sel(struct store *st, const char *coll_id,
+                                 const struct scan_store_sel *sel, scan_ind_fn fn, void *arg,
+                                 struct scan_load_stats *stats, struct ctix_diag *diag)
+{
+    struct store_collection coll;
     struct st_load sl;
     enum ctix_rc rc;
-    bool more = true;
 
     memset(&sl, 0, sizeof(sl));
     memset(stats, 0, sizeof(*stats));
     sl.ld.fn = fn;
     sl.ld.arg = arg;
     sl.ld.stats = stats;
+    sl.sel = sel;
     sl.diag = diag;
-    sl.last_added = -1;
     buf_init(&sl.ld.tmp, LOAD_OBJ_MAX);
     rc = store_collection_get(st, coll_id, &coll);
     if (rc != CTIX_OK) {
@@ -1133,28 +1176,23 @@ enum ctix_rc scan_load_store(struct store *st, const char *coll_id, scan_ind_fn 
                       ctix_strerror(rc));
         goto out;
     }
-    while (more) {
-        memset(&q, 0, sizeof(q));
-        q.coll_id = coll.id;
-        q.added_after_us = sl.last_added;
-        q.limit = LOAD_PAGE;
-        q.types = types;
-        q.n_types = 1;
-        q.vsel = STORE_V_LAST;
-        q.want_json = true;
-        /* Quarantined and pending versions are not indicators anyone vouched for. */
-        q.prov_mask = (1u << STORE_PROV_LOCAL) | (1u << STORE_PROV_VERIFIED);
-        sl.n_rows = 0;
-        rc = store_objs_query(st, &q, store_row, &sl, &more);
-        if (rc != CTIX_OK) {
-            if (sl.fn_rc == CTIX_OK && diag != NULL && diag->msg[0] == '\0')
-                ctix_diag_set(diag, coll_id, "store query: %s", ctix_strerror(rc));
-            goto out;
-        }
-        if (sl.n_rows == 0)
-            break;
+    if (sel == NULL || sel->n_ids == 0) {
+        rc = store_rows(st, coll.id, NULL, 0, &sl);
+        goto out;
+    }
+    /* A selection in slices: each query stays far below SQLite's parameter limit. */
+    for (size_t i = 0; rc == CTIX_OK && i < sel->n_ids; i += LOAD_IDS) {
+        size_t n = sel->n_ids - i < LOAD_IDS ? sel->n_ids - i : LOAD_IDS;
+
+        rc = store_rows(st, coll.id, sel->ids + i, n, &sl);
     }
 out:
     buf_cleanup(&sl.ld.tmp);
     return rc;
+}
+
+enum ctix_rc scan_load_store(struct store *st, const char *coll_id, scan_ind_fn fn, void *arg,
+                             struct scan_load_stats *stats, struct ctix_diag *diag)
+{
+    return scan_load_store_sel(st, coll_id, NULL, fn, arg, stats, diag);
 }

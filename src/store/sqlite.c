@@ -99,6 +99,17 @@ static const char *const migrations[] = {
     " next_us INTEGER NOT NULL DEFAULT 0, last_err TEXT NOT NULL DEFAULT '',"
     " created_us INTEGER NOT NULL);"
     "CREATE INDEX outbox_peer ON outbox(peer_id, id);",
+
+    /* 3: the change log (store_changes_since): one row per object a write changed, in the
+     * write's own transaction. seq is the rowid, so that "what changed since seq" is a range
+     * scan of the table itself and an insert an append to its last page (no other index to
+     * dirty). AUTOINCREMENT: a seq is never handed out twice, not even after a trim emptied the
+     * table. The epoch names this log: a cache that remembers another epoch (another store, a
+     * restored copy) cannot be followed. Changes at or below the floor were trimmed. */
+    "CREATE TABLE changes(seq INTEGER PRIMARY KEY AUTOINCREMENT, cid INTEGER NOT NULL,"
+    " id TEXT NOT NULL);"
+    "INSERT OR IGNORE INTO meta(key, value) VALUES('changes_epoch', lower(hex(randomblob(16))));"
+    "INSERT OR IGNORE INTO meta(key, value) VALUES('changes_floor', '0');",
 };
 #define SCHEMA_VERSION ((int)CTIX_ARRAY_LEN(migrations))
 
@@ -161,6 +172,11 @@ enum stmt_id {
     S_OUTBOX_DONE,
     S_OUTBOX_RETRY,
     S_OUTBOX_COUNT,
+    S_CHG_ADD,
+    S_CHG_POS,
+    S_CHG_SINCE,
+    S_CHG_TRIM,
+    S_CHG_FLOOR,
     S_COUNT
 };
 
@@ -263,6 +279,15 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_OUTBOX_RETRY] = "UPDATE outbox SET attempts = attempts + 1, next_us = ?2, last_err = ?3"
                        " WHERE id = ?1",
     [S_OUTBOX_COUNT] = "SELECT count(*) FROM outbox WHERE ?1 = 0 OR peer_id = ?1",
+    [S_CHG_ADD] = "INSERT INTO changes(cid, id) VALUES(?, ?)",
+    /* epoch, floor, and the last seq handed out (the floor when the log is empty). */
+    [S_CHG_POS] = "SELECT (SELECT value FROM meta WHERE key = 'changes_epoch'),"
+                  " (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'changes_floor'),"
+                  " (SELECT max(seq) FROM changes)",
+    [S_CHG_SINCE] = "SELECT DISTINCT id FROM changes WHERE seq > ?1 AND cid = ?2",
+    [S_CHG_TRIM] = "DELETE FROM changes WHERE seq <= ?1",
+    [S_CHG_FLOOR] = "UPDATE meta SET value = CAST(?1 AS TEXT) WHERE key = 'changes_floor'"
+                    " AND CAST(value AS INTEGER) < ?1",
 };
 
 struct dyn_stmt {
@@ -1545,6 +1570,21 @@ static enum ctix_rc flag_clear(struct conn *c, enum stmt_id id, int64_t rid)
     return rc;
 }
 
+/* Notes in the change log that a write of this transaction changed object id of collection cid. */
+static enum ctix_rc change_add(struct conn *c, int64_t cid, const char *id)
+{
+    sqlite3_stmt *q = NULL;
+    enum ctix_rc rc = stmt_get(c, S_CHG_ADD, &q);
+
+    if (rc == CTIX_OK) {
+        sqlite3_bind_int64(q, 1, cid);
+        bind_str(q, 2, id);
+        rc = stmt_run(c, q, "change_add");
+        sqlite3_clear_bindings(q); /* drop the pointer to the caller's string */
+    }
+    return rc;
+}
+
 static enum ctix_rc obj_put(struct sq_store *s, struct coll_clock *k, const struct store_obj_in *o,
                             enum store_put_result *res, int64_t *added)
 {
@@ -1616,6 +1656,9 @@ static enum ctix_rc obj_put(struct sq_store *s, struct coll_clock *k, const stru
         sqlite3_bind_int(q, 14, o->prov);
         rc = stmt_run(c, q, "obj_insert");
         *res = STORE_PUT_STORED;
+    }
+    if (rc == CTIX_OK) {
+        rc = change_add(c, k->cid, o->id);
     }
 out:
     return rc;
@@ -2043,6 +2086,9 @@ static enum ctix_rc sq_obj_delete(struct store *st, const char *coll_id, const c
         rc = *n_deleted > 0 ? stmt_run(c, qs, "obj_flags") : step_one(c, qs, "obj_exists");
         sqlite3_reset(qs);
     }
+    if (rc == CTIX_OK && *n_deleted > 0) {
+        rc = change_add(c, cid, object_id);
+    }
     rc = tx_end(c, rc);
 out:
     writer_put(s);
@@ -2134,10 +2180,16 @@ static enum ctix_rc sq_obj_prov_set(struct store *st, const char *coll_id, const
     struct conn *c = writer_get(s);
     sqlite3_stmt *q = NULL;
     int64_t cid = 0;
+    bool began = false;
     enum ctix_rc rc = coll_cid(c, coll_id, &cid);
 
     if (rc == CTIX_OK) {
         rc = stmt_get(c, S_OBJ_PROV_SET, &q);
+    }
+    /* A transaction: the change log row commits with the update or not at all. */
+    if (rc == CTIX_OK) {
+        rc = tx_begin(c);
+        began = rc == CTIX_OK;
     }
     if (rc == CTIX_OK) {
         sqlite3_bind_int64(q, 1, cid);
@@ -2155,6 +2207,12 @@ static enum ctix_rc sq_obj_prov_set(struct store *st, const char *coll_id, const
     /* changes() counts the rows matched, also those whose prov was already prov. */
     if (rc == CTIX_OK && sqlite3_changes(c->db) == 0) {
         rc = CTIX_ENOTFOUND;
+    }
+    if (rc == CTIX_OK) {
+        rc = change_add(c, cid, object_id);
+    }
+    if (began) {
+        rc = tx_end(c, rc);
     }
     writer_put(s);
     return rc;
@@ -2198,6 +2256,9 @@ static enum ctix_rc sq_objs_prov_settle(struct store *st, const char *coll_id,
             v[i].changed = sqlite3_changes(c->db) > 0;
             changed |= v[i].changed;
         }
+        if (rc == CTIX_OK && v[i].changed) {
+            rc = change_add(c, cid, v[i].object_id);
+        }
     }
     if (q != NULL) {
         sqlite3_clear_bindings(q); /* drop pointers to the caller's strings */
@@ -2216,6 +2277,140 @@ static enum ctix_rc sq_objs_prov_settle(struct store *st, const char *coll_id,
     if (rc == CTIX_OK && changed) {
         rc = wal_sync(s);
     }
+    return rc;
+}
+
+/* ---- change log ---- */
+
+static enum ctix_rc run_id(struct conn *c, enum stmt_id id, int64_t v, const char *what);
+
+/* Reads epoch, floor and the last seq on c, inside the caller's read transaction. */
+static enum ctix_rc chg_pos(struct conn *c, struct store_changes_pos *pos, int64_t *floor)
+{
+    sqlite3_stmt *q = NULL;
+    enum ctix_rc rc = stmt_get(c, S_CHG_POS, &q);
+
+    if (rc == CTIX_OK) {
+        rc = step_one(c, q, "changes_pos");
+    }
+    if (rc == CTIX_OK) {
+        const char *epoch = (const char *)sqlite3_column_text(q, 0);
+
+        if (epoch == NULL || sqlite3_column_type(q, 1) == SQLITE_NULL) {
+            rc = CTIX_EIO; /* the migration writes both: the store is damaged */
+        } else {
+            ctix_strlcpy(pos->epoch, epoch, sizeof(pos->epoch));
+            *floor = sqlite3_column_int64(q, 1);
+            /* An empty log (new, or trimmed to nothing) is at its floor. */
+            pos->seq =
+                sqlite3_column_type(q, 2) == SQLITE_NULL ? *floor : sqlite3_column_int64(q, 2);
+            if (pos->seq < *floor)
+                pos->seq = *floor;
+        }
+    }
+    if (q != NULL) {
+        sqlite3_reset(q);
+    }
+    return rc;
+}
+
+static enum ctix_rc sq_changes_pos(struct store *st, struct store_changes_pos *out)
+{
+    struct sq_store *s = sq(st);
+    struct conn *c = NULL;
+    int64_t floor = 0;
+    enum ctix_rc rc = reader_get(s, &c);
+
+    if (rc == CTIX_OK) {
+        rc = chg_pos(c, out, &floor);
+    }
+    reader_put(s, c);
+    return rc;
+}
+
+static enum ctix_rc sq_changes_since(struct store *st, const char *coll_id,
+                                     const struct store_changes_pos *since, store_change_cb cb,
+                                     void *ctx, struct store_changes_pos *now)
+{
+    struct sq_store *s = sq(st);
+    struct conn *c = NULL;
+    sqlite3_stmt *q = NULL;
+    struct store_changes_pos pos;
+    int64_t cid = 0, floor = 0;
+    bool began = false;
+    int src = SQLITE_DONE;
+    enum ctix_rc rc = reader_get(s, &c);
+
+    /* One read transaction: the ids and the position they reach come from one snapshot, so no
+     * change can fall between the two. */
+    if (rc == CTIX_OK) {
+        rc = exec_sql(c->db, "BEGIN", "changes_since");
+        began = rc == CTIX_OK;
+    }
+    if (rc == CTIX_OK) {
+        rc = coll_cid(c, coll_id, &cid);
+    }
+    if (rc == CTIX_OK) {
+        rc = chg_pos(c, &pos, &floor);
+    }
+    /* Another log, changes trimmed, or a position this log never reached (a store restored
+     * from an older copy): what changed cannot be told. */
+    if (rc == CTIX_OK &&
+        (strcmp(pos.epoch, since->epoch) != 0 || since->seq < floor || since->seq > pos.seq)) {
+        rc = CTIX_ECONFLICT;
+    }
+    if (rc == CTIX_OK && since->seq < pos.seq) {
+        rc = stmt_get(c, S_CHG_SINCE, &q);
+        if (rc == CTIX_OK) {
+            sqlite3_bind_int64(q, 1, since->seq);
+            sqlite3_bind_int64(q, 2, cid);
+            while (rc == CTIX_OK && (src = sqlite3_step(q)) == SQLITE_ROW) {
+                const char *id = (const char *)sqlite3_column_text(q, 0);
+
+                rc = id != NULL ? cb(ctx, id) : CTIX_ENOMEM;
+            }
+            if (rc == CTIX_OK && src != SQLITE_DONE) {
+                rc = db_fail(c->db, src, "changes_since");
+            }
+            sqlite3_reset(q);
+        }
+    }
+    if (began) {
+        (void)exec_sql(c->db, "COMMIT", "changes_since"); /* read only: nothing to lose */
+    }
+    if (rc == CTIX_OK) {
+        *now = pos;
+    }
+    reader_put(s, c);
+    return rc;
+}
+
+static enum ctix_rc sq_changes_trim(struct store *st, int64_t upto_seq)
+{
+    struct sq_store *s = sq(st);
+    struct conn *c = writer_get(s);
+    struct store_changes_pos pos;
+    int64_t floor = 0;
+    enum ctix_rc rc = tx_begin(c);
+    bool began = rc == CTIX_OK;
+
+    if (rc == CTIX_OK) {
+        rc = chg_pos(c, &pos, &floor);
+    }
+    /* Never past the last seq: a floor above it would refuse positions the log did reach. */
+    if (rc == CTIX_OK && upto_seq > pos.seq) {
+        upto_seq = pos.seq;
+    }
+    if (rc == CTIX_OK && upto_seq > floor) {
+        rc = run_id(c, S_CHG_TRIM, upto_seq, "changes_trim");
+        if (rc == CTIX_OK) {
+            rc = run_id(c, S_CHG_FLOOR, upto_seq, "changes_trim");
+        }
+    }
+    if (began) {
+        rc = tx_end(c, rc);
+    }
+    writer_put(s);
     return rc;
 }
 
@@ -2691,4 +2886,7 @@ const struct store_ops store__sqlite_ops = {
     .outbox_done = sq_outbox_done,
     .outbox_retry = sq_outbox_retry,
     .outbox_count = sq_outbox_count,
+    .changes_pos = sq_changes_pos,
+    .changes_since = sq_changes_since,
+    .changes_trim = sq_changes_trim,
 };

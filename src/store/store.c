@@ -468,3 +468,25 @@ out:
     json_decref(jb);
     return same;
 }
+
+enum ctix_rc store_changes_pos(struct store *st, struct store_changes_pos *out)
+{
+    bool bad = st == NULL || out == NULL;
+
+    return bad ? CTIX_EINVAL : st->ops->changes_pos(st, out);
+}
+
+enum ctix_rc store_changes_since(struct store *st, const char *coll_id,
+                                 const struct store_changes_pos *since, store_change_cb cb,
+                                 void *ctx, struct store_changes_pos *now)
+{
+    bool bad = st == NULL || coll_id == NULL || since == NULL || cb == NULL || now == NULL ||
+               since->seq < 0 || memchr(since->epoch, '\0', sizeof(since->epoch)) == NULL;
+
+    return bad ? CTIX_EINVAL : st->ops->changes_since(st, coll_id, since, cb, ctx, now);
+}
+
+enum ctix_rc store_changes_trim(struct store *st, int64_t upto_seq)
+{
+    return st == NULL ? CTIX_EINVAL : st->ops->changes_trim(st, upto_seq);
+}

@@ -378,4 +378,38 @@ CTIX_MUST_CHECK enum ctix_rc store_outbox_retry(struct store *st, int64_t id, in
 /* Entries waiting for peer_id (0 = all). */
 CTIX_MUST_CHECK enum ctix_rc store_outbox_count(struct store *st, int64_t peer_id, int64_t *n);
 
+/* ---- the change log: what changed in a collection since a point, for caches kept outside
+ * the store (the scanner's index cache). Every write that changes what a query of a collection
+ * returns — a version stored (store_objs_put and its _status/_pull forms), a version's prov set
+ * (store_obj_prov_set) or settled (store_objs_prov_settle), versions deleted (store_obj_delete) —
+ * notes the object's id in the same transaction. ---- */
+
+/* A point in the log. epoch names the log (each store has its own); seq orders the changes. */
+struct store_changes_pos {
+    char epoch[33];
+    int64_t seq;
+};
+
+/* The point the log has reached. What a reader sees after this call reflects every change up to
+ * it: a cache built from reads made after it, marked with it, misses nothing before it (changes
+ * during the build may be seen twice, which is harmless to replay). */
+CTIX_MUST_CHECK enum ctix_rc store_changes_pos(struct store *st, struct store_changes_pos *out);
+
+/* Receives one object id (borrowed for the call); a return other than CTIX_OK stops. */
+typedef enum ctix_rc (*store_change_cb)(void *ctx, const char *object_id);
+
+/* Calls cb once for each object of coll_id changed after since, in no particular order, and sets
+ * *now to the point these changes reach (one snapshot: nothing falls between). CTIX_ECONFLICT
+ * when since cannot be followed — another store's epoch, a point trimmed away, or one past the
+ * end (a store restored from an older copy): the caller must rebuild from scratch.
+ * CTIX_ENOTFOUND for an unknown collection. */
+CTIX_MUST_CHECK enum ctix_rc store_changes_since(struct store *st, const char *coll_id,
+                                                 const struct store_changes_pos *since,
+                                                 store_change_cb cb, void *ctx,
+                                                 struct store_changes_pos *now);
+
+/* Forgets the changes up to upto_seq (at most the point reached), so that the log stays small;
+ * positions before it then get CTIX_ECONFLICT. Nothing calls it on its own yet. */
+CTIX_MUST_CHECK enum ctix_rc store_changes_trim(struct store *st, int64_t upto_seq);
+
 #endif

@@ -85,6 +85,12 @@ struct store_ops {
     enum ctix_rc (*outbox_done)(struct store *st, int64_t id);
     enum ctix_rc (*outbox_retry)(struct store *st, int64_t id, int64_t next_us, const char *err);
     enum ctix_rc (*outbox_count)(struct store *st, int64_t peer_id, int64_t *n);
+
+    enum ctix_rc (*changes_pos)(struct store *st, struct store_changes_pos *out);
+    enum ctix_rc (*changes_since)(struct store *st, const char *coll_id,
+                                  const struct store_changes_pos *since, store_change_cb cb,
+                                  void *ctx, struct store_changes_pos *now);
+    enum ctix_rc (*changes_trim)(struct store *st, int64_t upto_seq);
 };
 
 struct store {

@@ -1902,6 +1902,209 @@ static void test_trust(void **state)
     assert_int_equal(store_trust_add(e->st, "o", NULL), CTIX_EINVAL);
 }
 
+/* ---- the change log ---- */
+
+struct chg {
+    size_t n;
+    char ids[64][80];
+};
+
+static int chg_cmp(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+static enum ctix_rc chg_cb(void *ctx, const char *id)
+{
+    struct chg *c = ctx;
+
+    assert_true(c->n < 64);
+    snprintf(c->ids[c->n++], sizeof(c->ids[0]), "%s", id);
+    return CTIX_OK;
+}
+
+/* The ids changed in coll after *pos, as "n n n" (the object numbers, sorted); *pos moves on. */
+static void changes(struct store *st, const char *coll, struct store_changes_pos *pos, char *out,
+                    size_t cap)
+{
+    struct chg c;
+    struct store_changes_pos now;
+    size_t w = 0;
+
+    memset(&c, 0, sizeof(c));
+    assert_int_equal(store_changes_since(st, coll, pos, chg_cb, &c, &now), CTIX_OK);
+    assert_true(now.seq >= pos->seq);
+    assert_string_equal(now.epoch, pos->epoch);
+    qsort(c.ids, c.n, sizeof(c.ids[0]), chg_cmp);
+    out[0] = '\0';
+    for (size_t i = 0; i < c.n; i++) {
+        const char *num = strrchr(c.ids[i], '-');
+
+        w += (size_t)snprintf(out + w, cap - w, "%s%d", i ? " " : "",
+                              (int)strtol(num + 1, NULL, 10));
+    }
+    *pos = now;
+}
+
+static void test_changes_writes(void **state)
+{
+    struct env *e = *state;
+    struct store_changes_pos pos, p2;
+    struct store_prov_settle sv[2];
+    struct store_obj_in in[3];
+    struct store_query q = query_all();
+    struct obj o[6];
+    enum store_put_result res[3];
+    size_t nd = 0;
+    char got[256];
+
+    add_coll(e->st, COLL2, "other");
+    assert_int_equal(store_changes_pos(e->st, &pos), CTIX_OK);
+    assert_int_equal(strlen(pos.epoch), 32);
+    changes(e->st, COLL, &pos, got, sizeof(got));
+    assert_string_equal(got, "");
+
+    /* new objects; another collection's are not ours */
+    obj_make(&o[0], "indicator", 1, 1, "2.1", "");
+    obj_make(&o[1], "indicator", 2, 1, "2.1", "");
+    obj_make(&o[2], "indicator", 3, 1, "2.1", "");
+    in[0] = o[0].in;
+    in[1] = o[1].in;
+    assert_int_equal(store_objs_put(e->st, COLL, in, 2, res, NULL), CTIX_OK);
+    assert_int_equal(store_objs_put(e->st, COLL2, &o[2].in, 1, res, NULL), CTIX_OK);
+    p2 = pos;
+    changes(e->st, COLL, &pos, got, sizeof(got));
+    assert_string_equal(got, "1 2");
+    changes(e->st, COLL2, &p2, got, sizeof(got));
+    assert_string_equal(got, "3");
+    assert_int_equal(p2.seq, pos.seq); /* one log for all collections */
+
+    /* a duplicate and a conflict change nothing; a newer version does */
+    assert_int_equal(put1(e->st, &o[0], NULL), STORE_PUT_DUPLICATE);
+    changes(e->st, COLL, &pos, got, sizeof(got));
+    assert_string_equal(got, "");
+    obj_make(&o[3], "indicator", 1, 2, "2.1", "");
+    assert_int_equal(put1(e->st, &o[3], NULL), STORE_PUT_STORED);
+    changes(e->st, COLL, &pos, got, sizeof(got));
+    assert_string_equal(got, "1");
+
+    /* prov set (also for an unknown object: ENOTFOUND, nothing noted) */
+    assert_int_equal(store_obj_prov_set(e->st, COLL, o[1].id, NULL, STORE_PROV_QUARANTINED),
+                     CTIX_OK);
+    assert_int_equal(store_obj_prov_set(e->st, COLL, "indicator--nope", NULL, STORE_PROV_LOCAL),
+                     CTIX_ENOTFOUND);
+    changes(e->st, COLL, &pos, got, sizeof(got));
+    assert_string_equal(got, "2");
+
+    /* settle: only a version that was pending */
+    obj_make(&o[4], "indicator", 4, 1, "2.1", "");
+    o[4].in.prov = STORE_PROV_PENDING;
+    o[4].in.origin = 1;
+    assert_int_equal(put1(e->st, &o[4], NULL), STORE_PUT_STORED);
+    changes(e->st, COLL, &pos, got, sizeof(got));
+    assert_string_equal(got, "4");
+    memset(sv, 0, sizeof(sv));
+    sv[0].object_id = o[4].id;
+    sv[0].prov = STORE_PROV_VERIFIED;
+    sv[1].object_id = o[0].id; /* LOCAL: not pending, left alone */
+    sv[1].prov = STORE_PROV_QUARANTINED;
+    assert_int_equal(store_objs_prov_settle(e->st, COLL, sv, 2), CTIX_OK);
+    assert_true(sv[0].changed);
+    assert_false(sv[1].changed);
+    changes(e->st, COLL, &pos, got, sizeof(got));
+    assert_string_equal(got, "4");
+    assert_int_equal(store_objs_prov_settle(e->st, COLL, sv, 1), CTIX_OK);
+    changes(e->st, COLL, &pos, got, sizeof(got));
+    assert_string_equal(got, "");
+
+    /* delete (an object with no version: ENOTFOUND, nothing noted) */
+    assert_int_equal(store_obj_delete(e->st, COLL, o[0].id, &q, &nd), CTIX_OK);
+    assert_int_equal(nd, 2);
+    assert_int_equal(store_obj_delete(e->st, COLL, o[0].id, &q, &nd), CTIX_ENOTFOUND);
+    changes(e->st, COLL, &pos, got, sizeof(got));
+    assert_string_equal(got, "1");
+
+    /* a batch rolled back notes nothing */
+    obj_make(&o[5], "indicator", 5, 1, "2.1", "");
+    in[0] = o[5].in;
+    in[1] = o[2].in;
+    in[2] = o[2].in;
+    store__sqlite_fail_put_at(e->st, 2);
+    assert_int_equal(store_objs_put(e->st, COLL, in, 3, res, NULL), CTIX_EIO);
+    store__sqlite_fail_put_at(e->st, 0);
+    changes(e->st, COLL, &pos, got, sizeof(got));
+    assert_string_equal(got, "");
+
+    /* an object changed many times is told once */
+    for (int d = 3; d < 8; d++) {
+        obj_make(&o[3], "indicator", 1, d, "2.1", "");
+        assert_int_equal(put1(e->st, &o[3], NULL), STORE_PUT_STORED);
+    }
+    changes(e->st, COLL, &pos, got, sizeof(got));
+    assert_string_equal(got, "1");
+}
+
+static void test_changes_follow(void **state)
+{
+    struct env *e = *state;
+    struct store_changes_pos p0, pos, now, bad;
+    struct obj o;
+    struct chg c;
+    char got[256];
+
+    assert_int_equal(store_changes_pos(e->st, &p0), CTIX_OK);
+    obj_make(&o, "indicator", 1, 1, "2.1", "");
+    assert_int_equal(put1(e->st, &o, NULL), STORE_PUT_STORED);
+    assert_int_equal(store_changes_pos(e->st, &pos), CTIX_OK);
+    assert_true(pos.seq > p0.seq);
+
+    /* another epoch, a point past the end */
+    memset(&c, 0, sizeof(c));
+    bad = pos;
+    bad.epoch[0] = bad.epoch[0] == '0' ? '1' : '0';
+    assert_int_equal(store_changes_since(e->st, COLL, &bad, chg_cb, &c, &now), CTIX_ECONFLICT);
+    bad = pos;
+    bad.seq++;
+    assert_int_equal(store_changes_since(e->st, COLL, &bad, chg_cb, &c, &now), CTIX_ECONFLICT);
+    assert_int_equal(store_changes_since(e->st, "no-such", &pos, chg_cb, &c, &now), CTIX_ENOTFOUND);
+    assert_int_equal(c.n, 0);
+
+    /* trimmed: the old point cannot be followed, the newer one can */
+    assert_int_equal(store_changes_trim(e->st, pos.seq), CTIX_OK);
+    assert_int_equal(store_changes_since(e->st, COLL, &p0, chg_cb, &c, &now), CTIX_ECONFLICT);
+    bad = pos;
+    changes(e->st, COLL, &bad, got, sizeof(got));
+    assert_string_equal(got, "");
+    assert_int_equal(bad.seq, pos.seq); /* an empty log stays at its floor */
+
+    /* trimming past the end stops at the end; new changes go on after it */
+    assert_int_equal(store_changes_trim(e->st, pos.seq + 1000), CTIX_OK);
+    obj_make(&o, "indicator", 2, 1, "2.1", "");
+    assert_int_equal(put1(e->st, &o, NULL), STORE_PUT_STORED);
+    bad = pos;
+    changes(e->st, COLL, &bad, got, sizeof(got));
+    assert_string_equal(got, "2");
+    assert_true(bad.seq > pos.seq);
+
+    /* the position survives reopening */
+    store_close(e->st);
+    {
+        struct ctix_diag d;
+
+        assert_int_equal(store_open(e->data_dir, false, &e->st, &d), CTIX_OK);
+    }
+    assert_int_equal(store_changes_pos(e->st, &now), CTIX_OK);
+    assert_int_equal(now.seq, bad.seq);
+    assert_string_equal(now.epoch, pos.epoch);
+
+    assert_int_equal(store_changes_pos(NULL, &now), CTIX_EINVAL);
+    assert_int_equal(store_changes_since(e->st, COLL, NULL, chg_cb, &c, &now), CTIX_EINVAL);
+    assert_int_equal(store_changes_since(e->st, COLL, &pos, NULL, &c, &now), CTIX_EINVAL);
+    bad = pos;
+    bad.seq = -1;
+    assert_int_equal(store_changes_since(e->st, COLL, &bad, chg_cb, &c, &now), CTIX_EINVAL);
+}
+
 static void test_outbox(void **state)
 {
     struct env *e = *state;
@@ -2035,7 +2238,7 @@ static void test_upgrade_from_v1(void **state)
     assert_int_equal(sqlite3_open_v2(cur, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int(st, 0), 2);
+    assert_int_equal(sqlite3_column_int(st, 0), 3);
     sqlite3_finalize(st);
     sqlite3_close(db);
 
@@ -2145,6 +2348,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_trust, setup, teardown),
         cmocka_unit_test_setup_teardown(test_outbox, setup, teardown),
         cmocka_unit_test_setup_teardown(test_upgrade_from_v1, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_changes_writes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_changes_follow, setup, teardown),
         cmocka_unit_test(test_json_same),
         cmocka_unit_test_setup_teardown(test_null_arguments, setup, teardown),
     };
