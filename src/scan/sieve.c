@@ -429,6 +429,7 @@ struct masks {
     uint64_t x[REGION_WORDS];  /* '%' or '\\' */
     uint64_t t[REGION_WORDS];  /* '\t' */
     uint64_t nl[REGION_WORDS]; /* '\n' */
+    uint64_t v[REGION_WORDS];  /* IPv6 bytes: hex digits, ':', '.' */
 };
 
 /* The bytes at or past len (in the last word) do not count. */
@@ -443,6 +444,7 @@ struct masks {
             x &= keep_;                                                                            \
             t &= keep_;                                                                            \
             nl &= keep_;                                                                           \
+            v6 &= keep_;                                                                           \
         }                                                                                          \
     } while (0)
 
@@ -455,6 +457,7 @@ struct masks {
         m->x[w] = x;                                                                               \
         m->t[w] = t;                                                                               \
         m->nl[w] = nl;                                                                             \
+        m->v[w] = v6;                                                                              \
     } while (0)
 
 #if defined(SIEVE_X86)
@@ -465,15 +468,17 @@ static void classify_sse2(const char *p, size_t w0, size_t w1, size_t len, struc
                   k9 = _mm_set1_epi8('9' + 1), kdot = _mm_set1_epi8('.'),
                   kdash = _mm_set1_epi8('-'), kus = _mm_set1_epi8('_'), kcol = _mm_set1_epi8(':'),
                   kpct = _mm_set1_epi8('%'), kbs = _mm_set1_epi8('\\'), ktab = _mm_set1_epi8('\t'),
-                  knl = _mm_set1_epi8('\n');
+                  knl = _mm_set1_epi8('\n'), kf = _mm_set1_epi8('f' + 1);
 
     for (size_t w = w0; w < w1; w++) {
-        uint64_t h = 0, d = 0, nn = 0, c = 0, x = 0, t = 0, nl = 0;
+        uint64_t h = 0, d = 0, nn = 0, c = 0, x = 0, t = 0, nl = 0, v6 = 0;
 
         for (unsigned q = 0; q < 4; q++) {
             __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + w * 64 + q * 16));
             __m128i f = _mm_or_si128(v, k20);
-            __m128i alpha = _mm_and_si128(_mm_cmpgt_epi8(f, ka), _mm_cmpgt_epi8(kz, f));
+            __m128i gea = _mm_cmpgt_epi8(f, ka);
+            __m128i alpha = _mm_and_si128(gea, _mm_cmpgt_epi8(kz, f));
+            __m128i hexl = _mm_and_si128(gea, _mm_cmpgt_epi8(kf, f));
             __m128i dig = _mm_and_si128(_mm_cmpgt_epi8(v, k0), _mm_cmpgt_epi8(k9, v));
             __m128i dot = _mm_cmpeq_epi8(v, kdot);
             __m128i sep = _mm_or_si128(_mm_cmpeq_epi8(v, kdash), _mm_cmpeq_epi8(v, kus));
@@ -488,6 +493,9 @@ static void classify_sse2(const char *p, size_t w0, size_t w1, size_t len, struc
             x |= (uint64_t)(unsigned)_mm_movemask_epi8(xb) << sh;
             t |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, ktab)) << sh;
             nl |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, knl)) << sh;
+            v6 |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_or_si128(
+                      _mm_or_si128(hexl, dig), _mm_or_si128(dot, _mm_cmpeq_epi8(v, kcol))))
+                  << sh;
         }
         KEEP(w, len);
         STORE(w);
@@ -503,15 +511,17 @@ __attribute__((target("avx2"))) static void classify_avx2(const char *p, size_t 
                   kdash = _mm256_set1_epi8('-'), kus = _mm256_set1_epi8('_'),
                   kcol = _mm256_set1_epi8(':'), kpct = _mm256_set1_epi8('%'),
                   kbs = _mm256_set1_epi8('\\'), ktab = _mm256_set1_epi8('\t'),
-                  knl = _mm256_set1_epi8('\n');
+                  knl = _mm256_set1_epi8('\n'), kf = _mm256_set1_epi8('f' + 1);
 
     for (size_t w = w0; w < w1; w++) {
-        uint64_t h = 0, d = 0, nn = 0, c = 0, x = 0, t = 0, nl = 0;
+        uint64_t h = 0, d = 0, nn = 0, c = 0, x = 0, t = 0, nl = 0, v6 = 0;
 
         for (unsigned q = 0; q < 2; q++) {
             __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(p + w * 64 + q * 32));
             __m256i f = _mm256_or_si256(v, k20);
-            __m256i alpha = _mm256_and_si256(_mm256_cmpgt_epi8(f, ka), _mm256_cmpgt_epi8(kz, f));
+            __m256i gea = _mm256_cmpgt_epi8(f, ka);
+            __m256i alpha = _mm256_and_si256(gea, _mm256_cmpgt_epi8(kz, f));
+            __m256i hexl = _mm256_and_si256(gea, _mm256_cmpgt_epi8(kf, f));
             __m256i dig = _mm256_and_si256(_mm256_cmpgt_epi8(v, k0), _mm256_cmpgt_epi8(k9, v));
             __m256i dot = _mm256_cmpeq_epi8(v, kdot);
             __m256i sep = _mm256_or_si256(_mm256_cmpeq_epi8(v, kdash), _mm256_cmpeq_epi8(v, kus));
@@ -526,6 +536,9 @@ __attribute__((target("avx2"))) static void classify_avx2(const char *p, size_t 
             x |= (uint64_t)(uint32_t)_mm256_movemask_epi8(xb) << sh;
             t |= (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, ktab)) << sh;
             nl |= (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, knl)) << sh;
+            v6 |= (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_or_si256(
+                      _mm256_or_si256(hexl, dig), _mm256_or_si256(dot, _mm256_cmpeq_epi8(v, kcol))))
+                  << sh;
         }
         KEEP(w, len);
         STORE(w);
@@ -536,7 +549,7 @@ __attribute__((target("avx2"))) static void classify_avx2(const char *p, size_t 
 static void classify_scalar(const char *p, size_t w0, size_t w1, size_t len, struct masks *m)
 {
     for (size_t w = w0; w < w1; w++) {
-        uint64_t h = 0, d = 0, nn = 0, c = 0, x = 0, t = 0, nl = 0;
+        uint64_t h = 0, d = 0, nn = 0, c = 0, x = 0, t = 0, nl = 0, v6 = 0;
 
         for (unsigned i = 0; i < 64; i++) {
             unsigned char v = (unsigned char)p[w * 64 + i], f = v | 0x20;
@@ -550,6 +563,7 @@ static void classify_scalar(const char *p, size_t w0, size_t w1, size_t len, str
             x |= (v == '%' || v == '\\') ? bit : 0;
             t |= v == '\t' ? bit : 0;
             nl |= v == '\n' ? bit : 0;
+            v6 |= ((f >= 'a' && f <= 'f') || dig || v == '.' || v == ':') ? bit : 0;
         }
         KEEP(w, len);
         STORE(w);
@@ -648,11 +662,6 @@ static bool is_hexc(char c)
 static unsigned hexv(char c)
 {
     return c <= '9' ? (unsigned)(c - '0') : (unsigned)((c | 0x20) - 'a' + 10);
-}
-
-static bool is_v6c(char c)
-{
-    return is_hexc(c) || c == ':' || c == '.';
 }
 
 /* Something the sieve does not decode: a backslash (JSON and Zeek escapes), or a %XX the URL
@@ -920,44 +929,60 @@ static void token(struct lctx *c, size_t s, size_t e)
     c->nruns++;
 }
 
-/* IPv6 addresses in [ls, le): runs of IPv6 bytes holding two colons or more, looked up. */
+/* IPv6 addresses in [ls, le): runs of IPv6 bytes holding two colons or more, looked up. Only a
+ * colon between two IPv6 bytes, or next to another colon, can be inside one (a JSON line's
+ * "key":"value" colons are neither), so the others are never looked at. */
 static bool v6s(const struct scan_sieve *sv, const char *p, size_t ls, size_t le,
                 const struct masks *m)
 {
-    size_t i = next_bit(m->c, ls, true, le);
+    size_t done = ls;
 
-    while (i < le) {
-        size_t j = next_bit(m->c, i + 1, true, le), a, z, k;
-        uint8_t a6[16];
+    for (size_t w = ls / 64; w <= (le - 1) / 64; w++) {
+        uint64_t cw = m->c[w], vp, vn, cp, cn, cand;
 
-        /* the next colon in the same run of IPv6 bytes, or this one is alone in its run (the
-         * colons before it were in runs already looked at) */
-        for (k = i + 1; k < j && is_v6c(p[k]); k++)
-            ;
-        if (j >= le || k < j) {
-            i = j;
+        if (w == ls / 64)
+            cw &= ~(uint64_t)0 << (ls % 64);
+        if (w == (le - 1) / 64)
+            cw &= ~(uint64_t)0 >> (63 - (le - 1) % 64);
+        if (cw == 0)
             continue;
-        }
-        a = i;
-        while (a > ls && is_v6c(p[a - 1]))
-            a--;
-        z = j;
-        while (z < le && is_v6c(p[z]))
-            z++;
-        i = next_bit(m->c, z, true, le);
-        while (z > a && p[z - 1] == '.')
-            z--;
-        if (!scan_ipv6_parse(p + a, z - a, a6)) {
-            if (z - a < 3 || p[z - 1] != ':' || p[z - 2] == ':' ||
-                !scan_ipv6_parse(p + a, z - a - 1, a6))
+        vp = m->v[w] << 1 | (w > 0 ? m->v[w - 1] >> 63 : 0);
+        vn = m->v[w] >> 1 | (w + 1 < REGION_WORDS ? m->v[w + 1] << 63 : 0);
+        cp = m->c[w] << 1 | (w > 0 ? m->c[w - 1] >> 63 : 0);
+        cn = m->c[w] >> 1 | (w + 1 < REGION_WORDS ? m->c[w + 1] << 63 : 0);
+        for (cand = cw & ((vp & vn) | cp | cn); cand != 0; cand &= cand - 1) {
+            size_t i = w * 64 + (size_t)__builtin_ctzll(cand), a, z, nc = 0, nd = 0;
+            uint8_t a6[16];
+
+            if (i < done)
                 continue;
-        }
-        for (size_t u = 0; u < sv->n_url6; u++) {
-            if (memcmp(sv->url6[u], a6, 16) == 0)
+            a = run_start(m->v, i, ls);
+            z = next_bit(m->v, i, false, le);
+            done = z;
+            for (size_t q = a; q < z; q++) {
+                nc += p[q] == ':';
+                nd += p[q] == '.';
+            }
+            while (z > a && p[z - 1] == '.') {
+                z--;
+                nd--;
+            }
+            /* two colons at least; an address with dots ends in a dotted quad (a time,
+             * "12:00:00.006", is none) */
+            if (nc < 2 || (nd != 0 && nd != 3))
+                continue;
+            if (!scan_ipv6_parse(p + a, z - a, a6)) {
+                if (z - a < 3 || p[z - 1] != ':' || p[z - 2] == ':' ||
+                    !scan_ipv6_parse(p + a, z - a - 1, a6))
+                    continue;
+            }
+            for (size_t u = 0; u < sv->n_url6; u++) {
+                if (memcmp(sv->url6[u], a6, 16) == 0)
+                    return true;
+            }
+            if (scan_index__v6_listed(sv->ix, a6))
                 return true;
         }
-        if (scan_index__v6_listed(sv->ix, a6))
-            return true;
     }
     return false;
 }
@@ -1198,7 +1223,7 @@ bool scan_sieve__classify_agree(const char *p, size_t n)
         ok = memcmp(a.h, b.h, nw * 8) == 0 && memcmp(a.d, b.d, nw * 8) == 0 &&
              memcmp(a.n, b.n, nw * 8) == 0 && memcmp(a.c, b.c, nw * 8) == 0 &&
              memcmp(a.x, b.x, nw * 8) == 0 && memcmp(a.t, b.t, nw * 8) == 0 &&
-             memcmp(a.nl, b.nl, nw * 8) == 0;
+             memcmp(a.nl, b.nl, nw * 8) == 0 && memcmp(a.v, b.v, nw * 8) == 0;
     }
 #endif
     return ok;
