@@ -1393,19 +1393,9 @@ static void match_url_prefixes(struct mctx *c, const char *p, size_t n, uint32_t
 
     if (ix->uhost.n != 0 && url_authority(p, n, &a, &alen)) {
         /* The key is scheme://userinfo@host without the port (add_prefix's host span). */
-        size_t e = a + alen, he = e;
+        size_t e = a + alen, he = scan_index__port_cut(p, a, e);
         uint32_t k;
 
-        if (he > a && p[he - 1] != ']') {
-            for (size_t j = e; j > a; j--) {
-                if (p[j - 1] == ':') {
-                    he = j - 1;
-                    break;
-                }
-                if (p[j - 1] < '0' || p[j - 1] > '9')
-                    break;
-            }
-        }
         k = stable_find(ix, &ix->uhost, SCAN_URL, p, he, hash_words(ix->seed, SCAN_URL, p, he));
         if (k != NONE32)
             prefix_list(c, ix->uhost.keys[k].tags, p, n, obs);
@@ -1804,6 +1794,19 @@ enum ctix_rc scan_index_match(const struct scan_index *ix, const struct scan_rec
 }
 
 /* ---- what the sieve needs (sieve.h) ---- */
+
+size_t scan_index__port_cut(const char *p, size_t a, size_t e)
+{
+    if (e == a || p[e - 1] == ']')
+        return e;
+    for (size_t j = e; j > a; j--) {
+        if (p[j - 1] == ':')
+            return j - 1;
+        if (p[j - 1] < '0' || p[j - 1] > '9')
+            break;
+    }
+    return e;
+}
 
 const struct scan_sieve *scan_index_sieve(const struct scan_index *ix)
 {

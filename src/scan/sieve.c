@@ -228,15 +228,7 @@ static void url_host(struct bctx *b, const char *p, size_t n)
         sv->n_url6++;
         return;
     }
-    he = e;
-    for (size_t j = e; j > a; j--) {
-        if (p[j - 1] == ':') {
-            he = j - 1;
-            break;
-        }
-        if (p[j - 1] < '0' || p[j - 1] > '9')
-            break;
-    }
+    he = scan_index__port_cut(p, a, e);
     if (he == a || he - a > 253) {
         b->odd = true;
         return;

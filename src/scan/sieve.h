@@ -89,5 +89,8 @@ bool scan_index__has_v6(const struct scan_index *ix);
 /* Domain keys of one label ("zip") exist: a host's last label alone is looked up too. */
 bool scan_index__tld_keys(const struct scan_index *ix);
 uint64_t scan_index__seed(const struct scan_index *ix);
+/* The end of the host in a URL's authority p[a..e) ("host:8080" without ":8080"; an IPv6 host in
+ * brackets as it is): how the index keys URL hosts, and the sieve with it. */
+size_t scan_index__port_cut(const char *p, size_t a, size_t e);
 
 #endif
