@@ -826,6 +826,110 @@ static void test_conn(void **state)
     scan_rec_cleanup(&r);
 }
 
+/* Every field name the JSON and CSV readers know for the connection (a JSON key, and a CSV
+ * column in upper case), and names that are not one. */
+static void test_conn_names(void **state)
+{
+    static const struct {
+        const char *name, *want;
+    } names[] = {
+        {"src", "src"},
+        {"srcip", "src"},
+        {"src_ip", "src"},
+        {"srcaddr", "src"},
+        {"src_addr", "src"},
+        {"source_ip", "src"},
+        {"source.ip", "src"},
+        {"id.orig_h", "src"},
+        {"dst", "dst"},
+        {"dest", "dst"},
+        {"dstip", "dst"},
+        {"dst_ip", "dst"},
+        {"dest_ip", "dst"},
+        {"dstaddr", "dst"},
+        {"dst_addr", "dst"},
+        {"destination_ip", "dst"},
+        {"destination.ip", "dst"},
+        {"id.resp_h", "dst"},
+        {"spt", "sport"},
+        {"sport", "sport"},
+        {"srcport", "sport"},
+        {"src_port", "sport"},
+        {"source_port", "sport"},
+        {"source.port", "sport"},
+        {"id.orig_p", "sport"},
+        {"dpt", "dport"},
+        {"dport", "dport"},
+        {"dstport", "dport"},
+        {"dst_port", "dport"},
+        {"dest_port", "dport"},
+        {"destination_port", "dport"},
+        {"destination.port", "dport"},
+        {"id.resp_p", "dport"},
+        {"proto", "proto"},
+        {"protocol", "proto"},
+        {"transport", "proto"},
+        {"network.transport", "proto"},
+        {"source", ""},
+        {"src_ipx", ""},
+        {"dst-ip", ""},
+        {"port", ""},
+        {"id.orig", ""},
+        {"protocols", ""},
+        {"", ""},
+    };
+    struct scan_rec r;
+
+    (void)state;
+    scan_rec_init(&r);
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        const char *w = names[i].want;
+        bool addr = strcmp(w, "src") == 0 || strcmp(w, "dst") == 0;
+        bool port = strcmp(w, "sport") == 0 || strcmp(w, "dport") == 0;
+        const char *val = addr ? "10.0.0.1" : port ? "7" : "TCP";
+        char want[64], got[256], line[256], hdr[128], up[64];
+        struct scan_fmt_state st;
+        size_t k;
+
+        snprintf(want, sizeof want, "%s%s%s", w, *w ? "=" : "",
+                 *w == '\0' ? ""
+                 : addr     ? "10.0.0.1"
+                 : port     ? "7"
+                            : "tcp");
+        /* JSON: the value as a string, and a port as a number */
+        snprintf(line, sizeof line, "{\"%s\":\"%s\",\"x\":1}", names[i].name, val);
+        scan_fmt_init(&st, SCAN_FMT_JSONL, NULL, 0, 2024);
+        assert_true(scan_rec_reset(&r, strlen(line)));
+        assert_int_equal(scan_fmt_line(&st, line, strlen(line), &r, NULL), SCAN_LINE_OK);
+        conn_text(&r, got, sizeof got);
+        if (strcmp(got, want) != 0)
+            fail_msg("JSON key '%s': got '%s', want '%s'", names[i].name, got, want);
+        if (port) {
+            snprintf(line, sizeof line, "{\"%s\":7}", names[i].name);
+            assert_true(scan_rec_reset(&r, strlen(line)));
+            assert_int_equal(scan_fmt_line(&st, line, strlen(line), &r, NULL), SCAN_LINE_OK);
+            conn_text(&r, got, sizeof got);
+            assert_string_equal(got, want);
+        }
+        /* CSV: the name upper case as a column of a header */
+        for (k = 0; names[i].name[k] != '\0' && k + 1 < sizeof up; k++)
+            up[k] =
+                (char)(names[i].name[k] >= 'a' && names[i].name[k] <= 'z' ? names[i].name[k] - 32
+                                                                          : names[i].name[k]);
+        up[k] = '\0';
+        snprintf(hdr, sizeof hdr, "time,%s", *up ? up : "x");
+        snprintf(line, sizeof line, "2024-05-06T12:00:00Z,%s", val);
+        scan_fmt_init(&st, SCAN_FMT_CSV, NULL, 0, 2024);
+        assert_true(scan_fmt_header(&st, hdr, strlen(hdr)));
+        assert_true(scan_rec_reset(&r, strlen(line)));
+        assert_int_equal(scan_fmt_line(&st, line, strlen(line), &r, NULL), SCAN_LINE_OK);
+        conn_text(&r, got, sizeof got);
+        if (strcmp(got, want) != 0)
+            fail_msg("CSV column '%s': got '%s', want '%s'", up, got, want);
+    }
+    scan_rec_cleanup(&r);
+}
+
 /* AUTO over a mixed file gives each section's connection; a line read as free text after its
  * format refused it keeps none of what the reader noted before giving up. */
 static void test_conn_auto(void **state)
@@ -1099,7 +1203,7 @@ int main(void)
         cmocka_unit_test(test_auto_mixed), cmocka_unit_test(test_auto_csv),
         cmocka_unit_test(test_binary),     cmocka_unit_test(test_zeek_wide),
         cmocka_unit_test(test_names),      cmocka_unit_test(test_conn),
-        cmocka_unit_test(test_conn_auto),
+        cmocka_unit_test(test_conn_auto),  cmocka_unit_test(test_conn_names),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
