@@ -455,11 +455,14 @@ static void conn_proto(const char *p, size_t n, struct scan_conn_info *out)
         if (ch >= 'A' && ch <= 'Z')
             ch = (unsigned char)(ch + 32);
         else if (!((ch >= 'a' && ch <= 'z') || is_digit(ch) || ch == '-' || ch == '_'))
-            return;
+            goto bad;
         out->proto[i] = (char)ch;
     }
     out->proto[n] = '\0';
     out->proto_len = (uint8_t)n;
+    return;
+bad:
+    out->proto[0] = '\0'; /* nothing half-written */
 }
 
 /* The first bytes of the key names the readers know (conn_key_match, and json_time_key's), one
