@@ -731,6 +731,12 @@ static const struct {
      "{\"srcaddr\":\"10.4.4.4\",\"dstaddr\":\"x\\u002eexample\",\"dst_port\":-1,"
      "\"note\":\"\\t\"}",
      "src=10.4.4.4"},
+    /* a transport or port that does not read is unknown */
+    {SCAN_FMT_JSONL, NULL,
+     "{\"src_ip\":\"10.0.0.1\",\"proto\":\"tcp;\",\"sport\":\"80a\",\"dport\":65536}",
+     "src=10.0.0.1"},
+    {SCAN_FMT_JSONL, NULL, "{\"src_ip\":\"10.0.0.1\",\"proto\":99,\"transport\":\"\"}",
+     "src=10.0.0.1"},
     /* nested keys are not the record's: "src_ip" inside an object says nothing */
     {SCAN_FMT_JSONL, NULL, "{\"a\":{\"src_ip\":\"10.5.5.5\",\"dst_port\":9},\"b\":[1]}", ""},
     {SCAN_FMT_JSONL, NULL, "{\"ip\":\"10.5.5.5\",\"port\":9,\"msg\":\"tcp\"}", ""},
@@ -795,8 +801,8 @@ static void conn_text(const struct scan_rec *r, char *out, size_t cap)
     }
     if (ci.has_dport)
         w += (size_t)snprintf(out + w, cap - w, "%sdport=%u", w ? " " : "", ci.dport);
+    assert_int_equal(strlen(ci.proto), ci.proto_len); /* nothing half-written */
     if (ci.proto_len > 0) {
-        assert_int_equal(strlen(ci.proto), ci.proto_len);
         snprintf(out + w, cap - w, "%sproto=%s", w ? " " : "", ci.proto);
     }
 }
