@@ -320,11 +320,12 @@ static inline bool time_epoch(const char *p, size_t n, int64_t *ms)
     return scan_time_epoch(p, n, ms);
 }
 
-/* The mark a reader can roll a record back to when a line turns out not to be its format. */
+/* The mark a reader can roll a record back to when a line turns out not to be its format. The
+ * connection is not kept: a mark is taken before any reader ran (auto_line), when it is empty,
+ * and a rollback empties it. */
 struct rec_mark {
     size_t n_obs, n_dropped, scratch_len;
     int64_t time_ms;
-    struct scan_conn conn;
 };
 
 static void rec_mark(const struct scan_rec *r, struct rec_mark *m)
@@ -333,7 +334,6 @@ static void rec_mark(const struct scan_rec *r, struct rec_mark *m)
     m->n_dropped = r->n_dropped;
     m->scratch_len = r->scratch_len;
     m->time_ms = r->time_ms;
-    m->conn = r->conn;
 }
 
 static void rec_rollback(struct scan_rec *r, const struct rec_mark *m)
@@ -342,7 +342,7 @@ static void rec_rollback(struct scan_rec *r, const struct rec_mark *m)
     r->n_dropped = m->n_dropped;
     r->scratch_len = m->scratch_len;
     r->time_ms = m->time_ms;
-    r->conn = m->conn;
+    memset(&r->conn, 0, sizeof(r->conn));
 }
 
 /* A message with numbers, kept in the record's scratch (valid until the record is reset); the
