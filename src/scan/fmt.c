@@ -447,7 +447,8 @@ static void conn_proto(const char *p, size_t n, struct scan_conn_info *out)
         }
         return;
     }
-    if (n == 0 || n > SCAN_PROTO_MAX)
+    /* a name starts with a letter: Zeek's unset "-" is none */
+    if (n == 0 || n > SCAN_PROTO_MAX || !((p[0] | 0x20) >= 'a' && (p[0] | 0x20) <= 'z'))
         return;
     for (size_t i = 0; i < n; i++) {
         unsigned char ch = (unsigned char)p[i];
@@ -777,21 +778,6 @@ static bool url_port(const char *p, size_t n, uint16_t *port)
     return false;
 }
 
-void scan_conn_get(const struct scan_rec *r, struct scan_conn_info *out)
-{
-    const struct scan_conn *c = &r->conn;
-
-    memset(out, 0, sizeof(*out));
-    if (c->sport != NULL)
-        out->has_sport = port_parse(c->sport, c->sport_len, &out->sport);
-    if (c->dport != NULL)
-        out->has_dport = port_parse(c->dport, c->dport_len, &out->dport);
-    else if (c->url != 0 && c->url <= r->n_obs && r->obs[c->url - 1].kind == SCAN_URL)
-        out->has_dport = url_port(r->obs[c->url - 1].u.s.p, r->obs[c->url - 1].u.s.n, &out->dport);
-    if (c->proto != NULL)
-        conn_proto(c->proto, c->proto_len, out);
-}
-
 /* The server port of a Squid request: CONNECT's "host:port", else the URL's (noted only: it is
  * worked out when an evaluation needs it, scan_conn_get). at: where the URL's observables
  * start. */
@@ -810,8 +796,10 @@ static void squid_dport(struct scan_rec *r, size_t at, const char *method, size_
     }
 }
 
+/* A Squid line. The connection (client -> server address, the server's port) is read only with
+ * conn (scan_conn_get reads the line again so); without, r->conn keeps the line for that. */
 static enum scan_line_rc squid_line(const char *line, size_t len, struct scan_rec *r,
-                                    const char **why)
+                                    const char **why, bool conn)
 {
     uint32_t f[2 * SQUID_FIELDS + 64]; /* field i: line[f[2i], f[2i + 1]) */
     size_t nf = fields_spaces(line, len, f, SQUID_FIELDS);
@@ -834,11 +822,13 @@ static enum scan_line_rc squid_line(const char *line, size_t len, struct scan_re
     }
     at = r->n_obs;
     addr_add(r, line + f[4], f[5] - f[4], f[4]);
-    conn_addr(r, at, &r->conn.src);
+    if (conn)
+        conn_addr(r, at, &r->conn.src);
     /* A URL gives the URL and its host; CONNECT's "host:port" gives the host. */
     at = r->n_obs;
     scan_value_add(r, line + f[12], f[13] - f[12], f[12]);
-    squid_dport(r, at, line + f[10], f[11] - f[10], line + f[12], f[13] - f[12]);
+    if (conn)
+        squid_dport(r, at, line + f[10], f[11] - f[10], line + f[12], f[13] - f[12]);
     k = field_find(line, len, f[16], f[17], '/');
     if (k < f[17]) {
         size_t n = f[17] - k - 1;
@@ -846,10 +836,14 @@ static enum scan_line_rc squid_line(const char *line, size_t len, struct scan_re
         if (n > 1 || (n == 1 && line[k + 1] != '-')) {
             at = r->n_obs;
             addr_add(r, line + k + 1, n, (uint32_t)(k + 1));
-            conn_addr(r, at, &r->conn.dst); /* the server's address; a host name is not one */
+            if (conn) /* the server's address; a host name is not one */
+                conn_addr(r, at, &r->conn.dst);
         }
     }
     rc = SCAN_LINE_OK;
+    r->conn.reread = SCAN_FMT_SQUID;
+    r->conn.line = line;
+    r->conn.line_len = (uint32_t)len;
 out:
     return rc;
 }
@@ -1351,11 +1345,6 @@ static enum scan_line_rc zeek_line(const struct scan_fmt_state *st, const char *
             const char *p = line + pos;
             size_t n = end - pos;
 
-            if (role >= ROLE_SPORT && role <= ROLE_PROTO) {
-                /* noted as written: "-" or "(empty)" do not read as a port or transport */
-                conn_value(r, (uint8_t)role, p, n);
-                continue;
-            }
             if (zeek_is_null(st, p, n))
                 continue;
             switch (role) {
@@ -1400,6 +1389,12 @@ static enum scan_line_rc zeek_line(const struct scan_fmt_state *st, const char *
             }
         }
     }
+    if (st->zeek_conn != 0) {
+        /* the ports and transport are not read here: scan_conn_get finds them when asked */
+        r->conn.line = line;
+        r->conn.line_len = (uint32_t)len;
+        r->conn.zeek = st->zeek_conn;
+    }
     if (uri) {
         if (uri_len > 0 && line[uri_off] == '/') {
             if (host)
@@ -1439,9 +1434,6 @@ static uint8_t zeek_name_role(const char *p, size_t n)
         {"rx_hosts", ROLE_ADDR | ROLE_SET},
         {"id.orig_h", ROLE_SRC},
         {"id.resp_h", ROLE_DST},
-        {"id.orig_p", ROLE_SPORT},
-        {"id.resp_p", ROLE_DPORT},
-        {"proto", ROLE_PROTO},
     };
     uint8_t role = ROLE_NONE;
 
@@ -1519,17 +1511,28 @@ static bool zeek_header_read(struct scan_fmt_state *st, const char *line, size_t
         size_t s = 0, n = 0;
 
         memset(st->role, ROLE_NONE, sizeof(st->role));
+        st->zeek_conn = 0;
         for (;;) {
             const char *e = memchr(v + s, st->zeek_sep, vl - s);
             size_t end = e != NULL ? (size_t)(e - v) : vl;
 
-            if (n < SCAN_MAX_FIELDS)
+            if (n < SCAN_MAX_FIELDS) {
+                static const char *const conn_cols[3] = {"id.orig_p", "id.resp_p", "proto"};
+
                 st->role[n] = zeek_name_role(v + s, end - s);
+                for (unsigned k = 0; k < 3; k++) {
+                    if (strlen(conn_cols[k]) == end - s &&
+                        memcmp(v + s, conn_cols[k], end - s) == 0)
+                        st->zeek_conn |= (uint64_t)(n + 1) << (9 * k);
+                }
+            }
             n++;
             if (e == NULL)
                 break;
             s = end + 1;
         }
+        if (st->zeek_conn != 0)
+            st->zeek_conn |= (uint64_t)(unsigned char)st->zeek_sep << 27;
         /* a header naming more columns than n_fields can count is not believed */
         st->n_fields = (uint16_t)(n <= UINT16_MAX ? n : 0);
         st->in_zeek = st->n_fields > 0;
@@ -1544,15 +1547,9 @@ static bool zeek_header_read(struct scan_fmt_state *st, const char *line, size_t
 
             if (n < st->n_fields && n < SCAN_MAX_FIELDS) {
                 uint8_t role = st->role[n];
-                bool conn = role >= ROLE_SRC && role <= ROLE_PROTO;
-
-                if (conn) {
-                    /* an address column of the connection typed otherwise than addr, or a
-                     * port or transport column typed as a set or vector, is not one */
-                    bool addr = role == ROLE_SRC || role == ROLE_DST;
-
-                    if (addr ? !(tl == 4 && memcmp(t, "addr", 4) == 0)
-                             : has_prefix(t, tl, "set[") || has_prefix(t, tl, "vector["))
+                if (role == ROLE_SRC || role == ROLE_DST) {
+                    /* an address column of the connection typed otherwise than addr is not one */
+                    if (!(tl == 4 && memcmp(t, "addr", 4) == 0))
                         role = ROLE_NONE;
                 } else if (tl == 4 && memcmp(t, "addr", 4) == 0)
                     role = ROLE_ADDR;
@@ -1577,6 +1574,7 @@ static bool zeek_header_read(struct scan_fmt_state *st, const char *line, size_t
     } else if (has_prefix(line, len, "#close")) {
         st->in_zeek = false;
         st->n_fields = 0;
+        st->zeek_conn = 0;
     } else if (has_prefix(line, len, "#path") || has_prefix(line, len, "#open")) {
         /* nothing the reader needs */
     } else {
@@ -1873,9 +1871,12 @@ static inline bool json_time_key(const char *k, size_t n)
 }
 
 /* What a top-level JSON key names: the record's time (ROLE_TIME), a field of the connection
- * (conn_key_match), or nothing (ROLE_NONE). */
-static inline uint8_t json_key_role(const char *k, size_t n)
+ * (conn_key_match) when conn (the line is read again for its connection, scan_conn_get), or
+ * nothing (ROLE_NONE). */
+static inline uint8_t json_key_role(const char *k, size_t n, bool conn)
 {
+    if (!conn)
+        return json_time_key(k, n) ? ROLE_TIME : ROLE_NONE;
     if (!key_may(k, n))
         return ROLE_NONE;
     if (json_time_key(k, n))
@@ -1979,7 +1980,7 @@ static inline void json_str_value_plain(struct scan_rec *r, const struct json_pl
  * member), which the general path then reads or refuses. true when at least one member was
  * read: *i is then just after the last one. */
 static bool json_members_fast(const char *line, size_t len, const struct json_plain *jp, size_t *qi,
-                              size_t *i, bool top, struct scan_rec *r)
+                              size_t *i, bool top, bool conn, struct scan_rec *r)
 {
     const uint32_t *qpos = jp->q;
     size_t n_q = jp->n_q, k = *qi, at = *i;
@@ -1996,7 +1997,7 @@ static bool json_members_fast(const char *line, size_t len, const struct json_pl
         if (j + 1 >= len || line[j] != ':')
             break;
         j++;
-        kr = top ? json_key_role(line + at + 1, ke - at - 1) : ROLE_NONE;
+        kr = top ? json_key_role(line + at + 1, ke - at - 1, conn) : ROLE_NONE;
         if (line[j] == '"') {
             if (k + 3 >= n_q || qpos[k + 2] != j)
                 break;
@@ -2027,9 +2028,11 @@ static bool json_members_fast(const char *line, size_t len, const struct json_pl
 }
 
 /* Reads one JSON object, validating it, and hands every string value to scan_value_add. The
- * nesting is a bit stack (1: array) so that depth costs no allocation. */
+ * nesting is a bit stack (1: array) so that depth costs no allocation. With conn, the top-level
+ * keys that name the connection fill r->conn (scan_conn_get reads the line again so); without,
+ * r->conn only keeps the line for that. */
 static enum scan_line_rc json_line(const char *line, size_t len, struct scan_rec *r,
-                                   const char **why)
+                                   const char **why, bool conn)
 {
     uint64_t stack[JSON_MAX_DEPTH / 64] = {0};
     struct json_plain jp;
@@ -2053,7 +2056,8 @@ static enum scan_line_rc json_line(const char *line, size_t len, struct scan_rec
             i++;
         if (i >= len)
             goto bad;
-        if (state == J_KEY && fast && json_members_fast(line, len, &jp, &qi, &i, depth == 1, r)) {
+        if (state == J_KEY && fast &&
+            json_members_fast(line, len, &jp, &qi, &i, depth == 1, conn, r)) {
             state = J_AFTER;
             continue;
         }
@@ -2072,7 +2076,7 @@ static enum scan_line_rc json_line(const char *line, size_t len, struct scan_rec
                 i = e;
                 goto bad;
             }
-            kr = depth == 1 && !esc ? json_key_role(line + i + 1, e - i - 1) : ROLE_NONE;
+            kr = depth == 1 && !esc ? json_key_role(line + i + 1, e - i - 1, conn) : ROLE_NONE;
             i = e + 1;
             while (i < len && json_ws[u[i]])
                 i++;
@@ -2189,6 +2193,9 @@ static enum scan_line_rc json_line(const char *line, size_t len, struct scan_rec
     if (i < len)
         goto bad;
     rc = SCAN_LINE_OK;
+    r->conn.reread = SCAN_FMT_JSONL;
+    r->conn.line = line;
+    r->conn.line_len = (uint32_t)len;
     goto out;
 bad:
     *why = rec_msg(r, "invalid JSON", "invalid JSON at column %zu", i + 1);
@@ -2208,13 +2215,13 @@ static bool line_is(const struct scan_fmt_state *st, enum scan_fmt f, const char
     if (!scan_rec_reset(r, len))
         return false;
     if (f == SCAN_FMT_SQUID)
-        rc = squid_line(line, len, r, &why);
+        rc = squid_line(line, len, r, &why, false);
     else if (f == SCAN_FMT_COMBINED)
         rc = combined_line(line, len, r, &why);
     else if (f == SCAN_FMT_SYSLOG)
         rc = syslog_line(st, line, len, r, &why);
     else if (f == SCAN_FMT_JSONL)
-        rc = json_line(line, len, r, &why);
+        rc = json_line(line, len, r, &why, false);
     return rc == SCAN_LINE_OK;
 }
 
@@ -2346,6 +2353,95 @@ out:
     return;
 }
 
+/* ---- the connection, worked out when an evaluation wants it ---- */
+
+/* Column col (0-based) of a Zeek line split at sep; false when the line has fewer. */
+static bool zeek_col(const char *line, size_t len, char sep, unsigned col, const char **p,
+                     size_t *n)
+{
+    size_t s = 0;
+    const char *e;
+
+    for (unsigned k = 0; k < col; k++) {
+        e = memchr(line + s, sep, len - s);
+        if (e == NULL)
+            return false;
+        s = (size_t)(e - line) + 1;
+    }
+    e = memchr(line + s, sep, len - s);
+    *p = line + s;
+    *n = (e != NULL ? (size_t)(e - line) : len) - s;
+    return true;
+}
+
+/* What c notes, read: the addresses, the spans of ports and transport, the URL's port, and the
+ * Zeek columns of the line. */
+static void conn_read(const struct scan_rec *r, const struct scan_conn *c,
+                      struct scan_conn_info *out)
+{
+    out->src = c->src;
+    out->dst = c->dst;
+    if (c->sport != NULL)
+        out->has_sport = port_parse(c->sport, c->sport_len, &out->sport);
+    if (c->dport != NULL)
+        out->has_dport = port_parse(c->dport, c->dport_len, &out->dport);
+    else if (c->url != 0 && c->url <= r->n_obs && r->obs[c->url - 1].kind == SCAN_URL)
+        out->has_dport = url_port(r->obs[c->url - 1].u.s.p, r->obs[c->url - 1].u.s.n, &out->dport);
+    if (c->proto != NULL)
+        conn_proto(c->proto, c->proto_len, out);
+    if (c->zeek != 0 && c->line != NULL) {
+        char sep = (char)(c->zeek >> 27 & 0xff);
+
+        for (unsigned k = 0; k < 3; k++) {
+            unsigned col = (unsigned)(c->zeek >> (9 * k) & 0x1ff);
+            const char *p;
+            size_t n;
+
+            if (col == 0 || !zeek_col(c->line, c->line_len, sep, col - 1, &p, &n))
+                continue;
+            if (k == 0)
+                out->has_sport = port_parse(p, n, &out->sport);
+            else if (k == 1)
+                out->has_dport = port_parse(p, n, &out->dport);
+            else
+                conn_proto(p, n, out);
+        }
+    }
+}
+
+bool scan_conn_get(const struct scan_rec *r, struct scan_conn_info *out)
+{
+    const struct scan_conn *c = &r->conn;
+    struct scan_rec *t;
+    const char *why;
+    bool ok = true;
+
+    memset(out, 0, sizeof(*out));
+    if (c->reread == 0 || c->line == NULL) {
+        conn_read(r, c, out);
+        goto out;
+    }
+    /* Read again with the connection wanted. The same reader on the same line gives the same
+     * observables in the same order, so its indexes hold for r. */
+    t = malloc(sizeof(*t));
+    if (t == NULL) {
+        ok = false;
+        goto out;
+    }
+    scan_rec_init(t);
+    ok = scan_rec_reset(t, c->line_len);
+    if (ok &&
+        (c->reread == SCAN_FMT_JSONL
+             ? json_line(c->line, c->line_len, t, &why, true)
+             : squid_line(c->line, c->line_len, t, &why, true)) == SCAN_LINE_OK &&
+        t->n_obs == r->n_obs)
+        conn_read(t, &t->conn, out);
+    scan_rec_cleanup(t);
+    free(t);
+out:
+    return ok;
+}
+
 /* ---- the public entry points ---- */
 
 void scan_fmt_init(struct scan_fmt_state *st, enum scan_fmt fmt, const char *head, size_t n,
@@ -2403,11 +2499,11 @@ static enum scan_line_rc auto_line(const struct scan_fmt_state *st, const char *
     }
     rec_mark(r, &m);
     if (line[0] == '{') {
-        rc = json_line(line, len, r, why);
+        rc = json_line(line, len, r, why, false);
     } else {
         switch (st->detected) {
         case SCAN_FMT_SQUID:
-            rc = squid_line(line, len, r, why);
+            rc = squid_line(line, len, r, why, false);
             break;
         case SCAN_FMT_COMBINED:
             rc = combined_line(line, len, r, why);
@@ -2451,7 +2547,7 @@ enum scan_line_rc scan_fmt_line(const struct scan_fmt_state *st, const char *lin
         rc = auto_line(st, line, len, r, why);
         break;
     case SCAN_FMT_JSONL:
-        rc = json_line(line, len, r, why);
+        rc = json_line(line, len, r, why, false);
         break;
     case SCAN_FMT_ZEEK:
         rc = zeek_line(st, line, len, r, why, NULL);
@@ -2460,7 +2556,7 @@ enum scan_line_rc scan_fmt_line(const struct scan_fmt_state *st, const char *lin
         rc = csv_line(st, line, len, r, why);
         break;
     case SCAN_FMT_SQUID:
-        rc = squid_line(line, len, r, why);
+        rc = squid_line(line, len, r, why, false);
         break;
     case SCAN_FMT_COMBINED:
         rc = combined_line(line, len, r, why);

@@ -780,23 +780,22 @@ static const struct {
 /* The connection of r as "src=A sport=P dst=B dport=Q proto=T", the parts it has. */
 static void conn_text(const struct scan_rec *r, char *out, size_t cap)
 {
-    const struct scan_conn *c = &r->conn;
     struct scan_conn_info ci;
     char a[SCAN_ADDR_TEXT];
     size_t w = 0;
 
     out[0] = '\0';
-    scan_conn_get(r, &ci);
-    if (c->src != 0) {
-        assert_true(c->src <= r->n_obs);
-        assert_true(scan_addr_text(&r->obs[c->src - 1], a) > 0);
+    assert_true(scan_conn_get(r, &ci));
+    if (ci.src != 0) {
+        assert_true(ci.src <= r->n_obs);
+        assert_true(scan_addr_text(&r->obs[ci.src - 1], a) > 0);
         w += (size_t)snprintf(out + w, cap - w, "%ssrc=%s", w ? " " : "", a);
     }
     if (ci.has_sport)
         w += (size_t)snprintf(out + w, cap - w, "%ssport=%u", w ? " " : "", ci.sport);
-    if (c->dst != 0) {
-        assert_true(c->dst <= r->n_obs);
-        assert_true(scan_addr_text(&r->obs[c->dst - 1], a) > 0);
+    if (ci.dst != 0) {
+        assert_true(ci.dst <= r->n_obs);
+        assert_true(scan_addr_text(&r->obs[ci.dst - 1], a) > 0);
         w += (size_t)snprintf(out + w, cap - w, "%sdst=%s", w ? " " : "", a);
     }
     if (ci.has_dport)

@@ -1467,15 +1467,13 @@ static bool conn_ref_set(const struct scan_rec *r, json_t *nt, const char *key, 
 /* The record's connection as a network-traffic SCO whose src_ref / dst_ref name the address
  * SCOs, with its ports and transport as STIX writes them (protocols: a list, lower case). Made
  * only when the record knows an address of it: STIX requires src_ref or dst_ref. */
-static bool rec_conn(const struct scan_rec *r, json_t *objs, json_t *refs)
+static bool rec_conn(const struct scan_rec *r, const struct scan_conn_info *ci, json_t *objs,
+                     json_t *refs)
 {
-    const struct scan_conn *c = &r->conn;
-    struct scan_conn_info ci;
     json_t *nt = json_object();
     char id[64];
     bool ok;
 
-    scan_conn_get(r, &ci);
     snprintf(id, sizeof(id), "network-traffic--00000000-0000-4000-8000-%012zx", r->n_obs);
     ok = nt != NULL && json_array_append_new(objs, nt) == 0;
     if (!ok) {
@@ -1485,16 +1483,16 @@ static bool rec_conn(const struct scan_rec *r, json_t *objs, json_t *refs)
     ok = json_object_set_new(nt, "type", json_string("network-traffic")) == 0 &&
          json_object_set_new(nt, "id", json_string(id)) == 0 &&
          json_array_append_new(refs, json_string(id)) == 0 &&
-         conn_ref_set(r, nt, "src_ref", c->src) && conn_ref_set(r, nt, "dst_ref", c->dst);
-    if (ok && ci.has_sport)
-        ok = json_object_set_new(nt, "src_port", json_integer(ci.sport)) == 0;
-    if (ok && ci.has_dport)
-        ok = json_object_set_new(nt, "dst_port", json_integer(ci.dport)) == 0;
-    if (ok && ci.proto_len > 0) {
+         conn_ref_set(r, nt, "src_ref", ci->src) && conn_ref_set(r, nt, "dst_ref", ci->dst);
+    if (ok && ci->has_sport)
+        ok = json_object_set_new(nt, "src_port", json_integer(ci->sport)) == 0;
+    if (ok && ci->has_dport)
+        ok = json_object_set_new(nt, "dst_port", json_integer(ci->dport)) == 0;
+    if (ok && ci->proto_len > 0) {
         json_t *pl = json_array();
 
         ok = pl != NULL && json_object_set_new(nt, "protocols", pl) == 0 &&
-             json_array_append_new(pl, json_stringn(ci.proto, ci.proto_len)) == 0;
+             json_array_append_new(pl, json_stringn(ci->proto, ci->proto_len)) == 0;
     }
     return ok;
 }
@@ -1562,8 +1560,13 @@ static json_t *rec_objects(const struct scan_rec *r, int64_t t)
             json_decref(val);
         }
     }
-    if (ok && (r->conn.src != 0 || r->conn.dst != 0))
-        ok = rec_conn(r, objs, refs);
+    if (ok) {
+        struct scan_conn_info ci;
+
+        ok = scan_conn_get(r, &ci);
+        if (ok && (ci.src != 0 || ci.dst != 0))
+            ok = rec_conn(r, &ci, objs, refs);
+    }
     ok = ok && json_object_set(od, "object_refs", refs) == 0;
 out:
     json_decref(refs);
