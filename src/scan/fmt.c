@@ -13,7 +13,13 @@
  * header, a line with the separator inside a Zeek section is a Zeek record, a line starting with
  * '{' is JSON, and anything else is read as the format detected from the first lines, falling
  * back to free-text extraction when it is not. AUTO reports BAD only for a Zeek record whose
- * field count contradicts its header: everything else still has its observables looked for. */
+ * field count contradicts its header: everything else still has its observables looked for.
+ *
+ * The connection a line describes (scan_rec.conn: source and destination address, ports,
+ * transport) is for the rare record an evaluated pattern looks at, so reading a line pays next to
+ * nothing for it: JSON and Squid lines only keep the line, Zeek lines the line and where the
+ * ports and transport are (and which address is which), and scan_conn_get works the rest out,
+ * reading a JSON or Squid line again with the connection's fields wanted. */
 #include "scan/scan_int.h"
 
 #include <stdarg.h>

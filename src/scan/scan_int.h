@@ -243,10 +243,11 @@ enum scan_line_rc {
                      * skipped (the caller reports file and line) */
 };
 
-/* Reads one non-header line into r (which the caller reset), r->conn included: the readers fill
- * it from the fields they know (Zeek id.orig_h/id.orig_p/id.resp_h/id.resp_p/proto; JSON and CSV
- * src_ip, dst_ip, src_port, dst_port, proto and their usual synonyms; Squid client -> server
- * address and the URL's port; combined: the client as source). Never reads outside
+/* Reads one non-header line into r (which the caller reset), r->conn included: what scan_conn_get
+ * needs to work out the connection from the fields the readers know (Zeek id.orig_h/id.orig_p/
+ * id.resp_h/id.resp_p/proto; top-level JSON keys and CSV columns src_ip, dst_ip, src_port,
+ * dst_port, proto and their usual synonyms; Squid client -> server address and the URL's port;
+ * combined: the client as source). Never reads outside
  * line[0..len); lines may hold any bytes (NUL, invalid UTF-8) and be hundreds of MB long.
  * *why is a static string or a string in r's scratch. */
 enum scan_line_rc scan_fmt_line(const struct scan_fmt_state *st, const char *line, size_t len,
