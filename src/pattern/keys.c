@@ -47,13 +47,30 @@ struct kwalk {
     bool nomem;
 };
 
-/* ipv4-addr:value or ipv6-addr:value. */
+static bool step_is(const struct pat_step *st, const char *key)
+{
+    size_t n = strlen(key);
+
+    return st->kind == PAT_STEP_KEY && st->key != NULL && st->key_len == n &&
+           memcmp(st->key, key, n) == 0;
+}
+
+/* network-traffic:src_ref.value or network-traffic:dst_ref.value: the address at one end of a
+ * connection. Its keys are the address's (a scanner finds the records holding it), but never
+ * exact: the address may be in a record at the other end of its connection, or outside it. */
+static bool path_conn_addr(const struct pat_path *path)
+{
+    return strcmp(path->type, "network-traffic") == 0 && path->n_steps == 2 &&
+           (step_is(&path->steps[0], "src_ref") || step_is(&path->steps[0], "dst_ref")) &&
+           step_is(&path->steps[1], "value");
+}
+
+/* ipv4-addr:value or ipv6-addr:value, or a connection's address (path_conn_addr). */
 static bool path_ip(const struct pat_path *path)
 {
-    return (strcmp(path->type, "ipv4-addr") == 0 || strcmp(path->type, "ipv6-addr") == 0) &&
-           path->n_steps == 1 && path->steps[0].kind == PAT_STEP_KEY &&
-           path->steps[0].key != NULL && path->steps[0].key_len == 5 &&
-           memcmp(path->steps[0].key, "value", 5) == 0;
+    return ((strcmp(path->type, "ipv4-addr") == 0 || strcmp(path->type, "ipv6-addr") == 0) &&
+            path->n_steps == 1 && step_is(&path->steps[0], "value")) ||
+           path_conn_addr(path);
 }
 
 /* A string literal in CIDR form ("10.0.0.0/8"): how indicators name a network with `=`. */
@@ -93,7 +110,7 @@ static enum kkind cmp_kind(const struct pat_cmp *c, size_t *n_keys)
     bool eq;
 
     *n_keys = 1;
-    if (c->negated || !pattern__path_plain(&c->path))
+    if (c->negated || !(pattern__path_plain(&c->path) || path_conn_addr(&c->path)))
         return KK_ANY;
     switch (c->op) {
     case PAT_OP_EQ:
@@ -343,8 +360,11 @@ int pattern_scan_keys(const struct pattern *p, pattern_key_fn fn, void *arg, boo
     }
     if (w.n_sets != 1)
         goto nomem; /* cannot happen with a well-formed tree; treat as a failure */
-    for (size_t i = w.sets[0].head; r == 0 && i != KS_NONE; i = w.leaves[i].next)
+    for (size_t i = w.sets[0].head; r == 0 && i != KS_NONE; i = w.leaves[i].next) {
         r = cmp_emit(w.leaves[i].cmp, &path, fn, arg);
+        if (path_conn_addr(&w.leaves[i].cmp->path))
+            w.exact = false;
+    }
     *exact = r == 0 && w.exact && w.sets[0].n_any == 0;
     goto out;
 nomem:

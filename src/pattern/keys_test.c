@@ -94,7 +94,6 @@ static const struct kcase cases[] = {
     /* non-string, byte and reference comparisons: no key */
     {"[file:size = 5]", "ANY file:size", false},
     {"[file:name_hex = '6162']", "ANY file:name_hex", false},
-    {"[network-traffic:dst_ref.value = '1.2.3.4']", "ANY network-traffic:dst_ref.value", false},
     {"[file:extensions.'x'.names[*] = 'a']", "ANY file:extensions.x.names[*]", false},
     {"[file:parent_directory_ref.path[0] = 'a']", "ANY file:parent_directory_ref.path[0]", false},
     {"[file:size IN (1, 2)]", "ANY file:size", false},
@@ -134,6 +133,33 @@ static const struct kcase cases[] = {
     {"[(url:value = 'a' OR url:value = 'b') AND domain-name:value MATCHES 'd']",
      "EQ url:value=a; EQ url:value=b", false},
     {"[url:value = 'a' OR file:size > 1]", "EQ url:value=a; ANY file:size", false},
+    /* a connection's addresses: address keys through the reference, never exact */
+    {"[network-traffic:dst_ref.value = '1.2.3.4']", "EQ network-traffic:dst_ref.value=1.2.3.4",
+     false},
+    {"[network-traffic:src_ref.value = '2001:db8::1' OR network-traffic:dst_ref.value = "
+     "'10.0.0.0/8']",
+     "EQ network-traffic:src_ref.value=2001:db8::1; CIDR network-traffic:dst_ref.value=10.0.0.0/8",
+     false},
+    {"[network-traffic:dst_ref.value ISSUBSET '203.0.113.0/24']",
+     "CIDR network-traffic:dst_ref.value=203.0.113.0/24", false},
+    {"[network-traffic:src_ref.value IN ('10.0.0.5', '10.0.0.6')]",
+     "EQ network-traffic:src_ref.value=10.0.0.5; EQ network-traffic:src_ref.value=10.0.0.6", false},
+    {"[network-traffic:dst_ref.value = '198.51.100.7' AND network-traffic:dst_port = 4444]",
+     "EQ network-traffic:dst_ref.value=198.51.100.7", false},
+    {"[network-traffic:dst_port = 4444 AND network-traffic:dst_ref.value = '198.51.100.7']",
+     "EQ network-traffic:dst_ref.value=198.51.100.7", false},
+    {"[network-traffic:src_ref.value = '10.0.0.5' AND network-traffic:dst_ref.value ISSUBSET "
+     "'203.0.113.0/24']",
+     "EQ network-traffic:src_ref.value=10.0.0.5", false},
+    {"[network-traffic:dst_port = 4444]", "ANY network-traffic:dst_port", false},
+    {"[network-traffic:protocols[*] = 'tcp']", "ANY network-traffic:protocols[*]", false},
+    {"[network-traffic:dst_ref.value NOT = '1.2.3.4']", "ANY network-traffic:dst_ref.value", false},
+    {"[network-traffic:dst_ref.value MATCHES '^1[.]']", "ANY network-traffic:dst_ref.value", false},
+    /* other paths through references still give no key */
+    {"[network-traffic:dst_ref.type = 'ipv4-addr']", "ANY network-traffic:dst_ref.type", false},
+    {"[network-traffic:src_ref.resolves_to_refs[*].value = 'aa:bb:cc:dd:ee:ff']",
+     "ANY network-traffic:src_ref.resolves_to_refs[*].value", false},
+    {"[email-message:from_ref.value = 'a@b.example']", "ANY email-message:from_ref.value", false},
     /* observation operators and qualifiers */
     {"[url:value = 'a'] OR [domain-name:value = 'b.example']",
      "EQ url:value=a; EQ domain-name:value=b.example", false},

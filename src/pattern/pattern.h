@@ -150,9 +150,10 @@ CTIX_MUST_CHECK enum ctix_rc pattern_index_match(const struct pattern_index *ix,
 
 enum pattern_key_op {
     PATTERN_KEY_EQ,     /* the property's value equals val */
-    PATTERN_KEY_CIDR,   /* ipv4-addr:value or ipv6-addr:value lies in the CIDR block val: from
-                         * ISSUBSET, and from `=` with a literal in CIDR form ("10.0.0.0/8"),
-                         * which is how indicators name a network */
+    PATTERN_KEY_CIDR,   /* ipv4-addr:value or ipv6-addr:value (or network-traffic:src_ref.value
+                         * or dst_ref.value) lies in the CIDR block val: from ISSUBSET, and from
+                         * `=` with a literal in CIDR form ("10.0.0.0/8"), which is how
+                         * indicators name a network */
     PATTERN_KEY_PREFIX, /* the value starts with val: LIKE 'val%' with no other wildcard */
     PATTERN_KEY_ANY,    /* any value of the property (val NULL, len 0): the prefilter a
                          * comparison gives when it yields no key (MATCHES, LIKE '%x', !=, >) */
@@ -168,9 +169,12 @@ struct pattern_key {
 typedef int (*pattern_key_fn)(const struct pattern_key *k, void *arg);
 
 /* Calls fn with keys such that any observation p matches has an SCO satisfying at least one of
- * them (a prefilter: AND keeps the keys of one side, OR joins both sides' keys). *exact is set
- * when p needs no evaluation beyond them: one observation expression, no qualifiers, an OR of
- * EQ/CIDR/PREFIX comparisons (IN gives one key per member) on string properties reached by
+ * them (a prefilter: AND keeps the keys of one side, OR joins both sides' keys). The one path
+ * through a reference that gives keys is network-traffic:src_ref.value / dst_ref.value (EQ, IN,
+ * ISSUBSET, LIKE as for ipv4-addr:value): its keys are satisfied by the referenced address SCO,
+ * and they never make p exact (the address may be at the other end, or outside the connection).
+ * *exact is set when p needs no evaluation beyond them: one observation expression, no qualifiers,
+ * an OR of EQ/CIDR/PREFIX comparisons (IN gives one key per member) on string properties reached by
  * object keys only — then p matches a one-record observation exactly when one key is satisfied.
  * Otherwise the caller runs pattern_eval on what the prefilter lets through. A non-zero return of
  * fn stops the walk and is returned; else 0. Keys may repeat. */

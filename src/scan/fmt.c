@@ -13,7 +13,13 @@
  * header, a line with the separator inside a Zeek section is a Zeek record, a line starting with
  * '{' is JSON, and anything else is read as the format detected from the first lines, falling
  * back to free-text extraction when it is not. AUTO reports BAD only for a Zeek record whose
- * field count contradicts its header: everything else still has its observables looked for. */
+ * field count contradicts its header: everything else still has its observables looked for.
+ *
+ * The connection a line describes (scan_rec.conn: source and destination address, ports,
+ * transport) is for the rare record an evaluated pattern looks at, so reading a line pays next to
+ * nothing for it: JSON and Squid lines only keep the line, Zeek lines the line and where the
+ * ports and transport are (and which address is which), and scan_conn_get works the rest out,
+ * reading a JSON or Squid line again with the connection's fields wanted. */
 #include "scan/scan_int.h"
 
 #include <stdarg.h>
@@ -34,6 +40,13 @@ enum fmt_role {
     ROLE_TEXT,  /* CSV: one value, or free text when it is none and has spaces */
     ROLE_HOST,  /* Zeek http "host": a value, and with "uri" the request's URL */
     ROLE_URI,   /* Zeek http "uri" */
+    /* the connection (scan_rec.conn): an address that is also the source or destination, a
+     * port, the transport */
+    ROLE_SRC,
+    ROLE_DST,
+    ROLE_SPORT,
+    ROLE_DPORT,
+    ROLE_PROTO,
     ROLE_SET = 0x80,
 };
 #define ROLE_MASK 0x7f
@@ -313,7 +326,9 @@ static inline bool time_epoch(const char *p, size_t n, int64_t *ms)
     return scan_time_epoch(p, n, ms);
 }
 
-/* The mark a reader can roll a record back to when a line turns out not to be its format. */
+/* The mark a reader can roll a record back to when a line turns out not to be its format. The
+ * connection is not kept: a mark is taken before any reader ran (auto_line), when it is empty,
+ * and a rollback empties it. */
 struct rec_mark {
     size_t n_obs, n_dropped, scratch_len;
     int64_t time_ms;
@@ -333,6 +348,7 @@ static void rec_rollback(struct scan_rec *r, const struct rec_mark *m)
     r->n_dropped = m->n_dropped;
     r->scratch_len = m->scratch_len;
     r->time_ms = m->time_ms;
+    memset(&r->conn, 0, sizeof(r->conn));
 }
 
 /* A message with numbers, kept in the record's scratch (valid until the record is reset); the
@@ -387,6 +403,198 @@ static void text_add(struct scan_rec *r, const char *p, size_t n, uint32_t off)
         return;
     if (scan_value_add(r, p, n, off) == 0 && memchr(p, ' ', n) != NULL)
         scan_extract(r, p, n, off);
+}
+
+/* ---- the connection a record describes ---- */
+
+/* The observable a reader's address field added at index at becomes the connection's source or
+ * destination (*slot), when it is an address (a host name there is not). */
+static inline void conn_addr(struct scan_rec *r, size_t at, uint16_t *slot)
+{
+    if (at < r->n_obs && (r->obs[at].kind == SCAN_IPV4 || r->obs[at].kind == SCAN_IPV6))
+        *slot = (uint16_t)(at + 1);
+}
+
+/* A port: 1 to 5 decimal digits, at most 65535. */
+static bool port_parse(const char *p, size_t n, uint16_t *out)
+{
+    uint32_t v = 0;
+
+    if (n == 0 || n > 5)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        if (!is_digit((unsigned char)p[i]))
+            return false;
+        v = v * 10 + (uint32_t)(p[i] - '0');
+    }
+    if (v > 65535)
+        return false;
+    *out = (uint16_t)v;
+    return true;
+}
+
+/* The transport of p[0..n) into out: see scan_conn_get. */
+static void conn_proto(const char *p, size_t n, struct scan_conn_info *out)
+{
+    static const struct {
+        unsigned num;
+        const char *name;
+    } nums[] = {{1, "icmp"}, {6, "tcp"}, {17, "udp"}, {58, "ipv6-icmp"}, {132, "sctp"}};
+    uint16_t v;
+
+    if (n > 0 && is_digit((unsigned char)p[0])) {
+        if (!port_parse(p, n, &v))
+            return;
+        for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
+            if (nums[i].num == v) {
+                out->proto_len = (uint8_t)strlen(nums[i].name);
+                memcpy(out->proto, nums[i].name, (size_t)out->proto_len + 1);
+            }
+        }
+        return;
+    }
+    /* a name starts with a letter: Zeek's unset "-" is none */
+    if (n == 0 || n > SCAN_PROTO_MAX || !((p[0] | 0x20) >= 'a' && (p[0] | 0x20) <= 'z'))
+        return;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)p[i];
+
+        if (ch >= 'A' && ch <= 'Z')
+            ch = (unsigned char)(ch + 32);
+        else if (!((ch >= 'a' && ch <= 'z') || is_digit(ch) || ch == '-' || ch == '_'))
+            goto bad;
+        out->proto[i] = (char)ch;
+    }
+    out->proto[n] = '\0';
+    out->proto_len = (uint8_t)n;
+    return;
+bad:
+    out->proto[0] = '\0'; /* nothing half-written */
+}
+
+/* The first bytes of the key names the readers know (conn_key_match, and json_time_key's), one
+ * bit per (byte & 31) for each length: the test that rules out nearly every other key before a
+ * name is compared (another byte with the same low bits only costs the comparison). Must agree
+ * with the names: fmt_test reads a line with each. */
+#define CB(c) ((uint32_t)1 << ((c)&31))
+static const uint32_t key_first[18] = {
+    [2] = CB('t'),
+    [3] = CB('s') | CB('d'),
+    [4] = CB('d') | CB('t'),
+    [5] = CB('p') | CB('s') | CB('d'),
+    [6] = CB('s') | CB('d'),
+    [7] = CB('d') | CB('s'),
+    [8] = CB('s') | CB('d') | CB('p'),
+    [9] = CB('i') | CB('s') | CB('d') | CB('t'),
+    [10] = CB('@') | CB('e'),
+    [11] = CB('s'),
+    [14] = CB('d'),
+    [16] = CB('d'),
+    [17] = CB('n'),
+};
+#undef CB
+
+/* Whether a key of n bytes starting with c may be one the readers know (key_first). */
+static inline bool key_may(const char *k, size_t n)
+{
+    return n < sizeof(key_first) / sizeof(key_first[0]) &&
+           (key_first[n] >> ((unsigned char)k[0] & 31) & 1);
+}
+
+/* The connection role of a JSON key or a (lower-cased) CSV column name, ROLE_NONE for others:
+ * the names firewall, flow and Zeek JSON logs commonly give the connection's fields, compared by
+ * length, each comparison a constant-size memcmp the compiler makes a word compare. Callers
+ * rule out most keys with key_may first. */
+static uint8_t conn_key_match(const char *k, size_t n)
+{
+#define K(s, role)                                                                                 \
+    do {                                                                                           \
+        if (memcmp(k, s, sizeof(s) - 1) == 0)                                                      \
+            return role;                                                                           \
+    } while (0)
+    switch (n) {
+    case 3:
+        K("src", ROLE_SRC);
+        K("dst", ROLE_DST);
+        K("spt", ROLE_SPORT);
+        K("dpt", ROLE_DPORT);
+        break;
+    case 4:
+        K("dest", ROLE_DST);
+        break;
+    case 5:
+        K("proto", ROLE_PROTO);
+        K("srcip", ROLE_SRC);
+        K("dstip", ROLE_DST);
+        K("sport", ROLE_SPORT);
+        K("dport", ROLE_DPORT);
+        break;
+    case 6:
+        K("src_ip", ROLE_SRC);
+        K("dst_ip", ROLE_DST);
+        break;
+    case 7:
+        K("dest_ip", ROLE_DST);
+        K("srcaddr", ROLE_SRC);
+        K("dstaddr", ROLE_DST);
+        K("srcport", ROLE_SPORT);
+        K("dstport", ROLE_DPORT);
+        break;
+    case 8:
+        K("src_port", ROLE_SPORT);
+        K("dst_port", ROLE_DPORT);
+        K("src_addr", ROLE_SRC);
+        K("dst_addr", ROLE_DST);
+        K("protocol", ROLE_PROTO);
+        break;
+    case 9:
+        K("id.orig_h", ROLE_SRC);
+        K("id.resp_h", ROLE_DST);
+        K("id.orig_p", ROLE_SPORT);
+        K("id.resp_p", ROLE_DPORT);
+        K("source_ip", ROLE_SRC);
+        K("source.ip", ROLE_SRC);
+        K("dest_port", ROLE_DPORT);
+        K("transport", ROLE_PROTO);
+        break;
+    case 11:
+        K("source_port", ROLE_SPORT);
+        K("source.port", ROLE_SPORT);
+        break;
+    case 14:
+        K("destination_ip", ROLE_DST);
+        K("destination.ip", ROLE_DST);
+        break;
+    case 16:
+        K("destination_port", ROLE_DPORT);
+        K("destination.port", ROLE_DPORT);
+        break;
+    case 17:
+        K("network.transport", ROLE_PROTO);
+        break;
+    default:
+        break;
+    }
+#undef K
+    return ROLE_NONE;
+}
+
+/* Where a non-address field of the connection (a port, the transport) is: noted, read later
+ * (scan_conn_get). Text longer than any such value is not one. */
+static inline void conn_value(struct scan_rec *r, uint8_t role, const char *p, size_t n)
+{
+    uint8_t k = (uint8_t)(n <= SCAN_PROTO_MAX ? n : 0);
+
+    if (role == ROLE_SPORT) {
+        r->conn.sport = p;
+        r->conn.sport_len = k;
+    } else if (role == ROLE_DPORT) {
+        r->conn.dport = p;
+        r->conn.dport_len = k;
+    } else if (role == ROLE_PROTO) {
+        r->conn.proto = p;
+        r->conn.proto_len = k;
+    }
 }
 
 /* scan_time_iso for the shape JSON logs write ("2024-05-06T12:30:24.271Z": UTC, 'T', a
@@ -544,13 +752,65 @@ static inline size_t field_find(const char *line, size_t len, size_t s, size_t e
     return s + byte_find(line + s, e - s, c);
 }
 
+/* The port a URL in normal form names: its own, or its scheme's default (which the normal form
+ * drops). false when it has no authority or an unknown scheme without a port. */
+static bool url_port(const char *p, size_t n, uint16_t *port)
+{
+    static const struct {
+        const char *scheme;
+        size_t len;
+        uint16_t port;
+    } dflt[] = {{"http", 4, 80}, {"https", 5, 443}, {"ftp", 3, 21}, {"ws", 2, 80}, {"wss", 3, 443}};
+    size_t sl = 0, a, e, c;
+
+    while (sl < n && sl < 32 && p[sl] != ':')
+        sl++;
+    if (sl + 3 > n || memcmp(p + sl, "://", 3) != 0)
+        return false;
+    a = sl + 3;
+    /* the authority ends at the path, which the normal form never leaves empty; the port is the
+     * digits after its last ':' (one inside [v6] brackets is followed by more than digits) */
+    e = a + byte_find(p + a, n - a, '/');
+    for (c = e; c > a && is_digit((unsigned char)p[c - 1]); c--)
+        ;
+    if (c < e && c > a && p[c - 1] == ':')
+        return port_parse(p + c, e - c, port);
+    for (size_t i = 0; i < sizeof(dflt) / sizeof(dflt[0]); i++) {
+        if (sl == dflt[i].len && memcmp(p, dflt[i].scheme, sl) == 0) {
+            *port = dflt[i].port;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The server port of a Squid request: CONNECT's "host:port", else the URL's (noted only: it is
+ * worked out when an evaluation needs it, scan_conn_get). at: where the URL's observables
+ * start. */
+static void squid_dport(struct scan_rec *r, size_t at, const char *method, size_t ml, const char *t,
+                        size_t tl)
+{
+    size_t c;
+
+    if (at < r->n_obs && r->obs[at].kind == SCAN_URL) {
+        r->conn.url = (uint16_t)(at + 1);
+    } else if (ml == 7 && memcmp(method, "CONNECT", 7) == 0) {
+        for (c = tl; c > 0 && is_digit((unsigned char)t[c - 1]); c--)
+            ;
+        if (c < tl && c > 0 && t[c - 1] == ':')
+            conn_value(r, ROLE_DPORT, t + c, tl - c);
+    }
+}
+
+/* A Squid line. The connection (client -> server address, the server's port) is read only with
+ * conn (scan_conn_get reads the line again so); without, r->conn keeps the line for that. */
 static enum scan_line_rc squid_line(const char *line, size_t len, struct scan_rec *r,
-                                    const char **why)
+                                    const char **why, bool conn)
 {
     uint32_t f[2 * SQUID_FIELDS + 64]; /* field i: line[f[2i], f[2i + 1]) */
     size_t nf = fields_spaces(line, len, f, SQUID_FIELDS);
     enum scan_line_rc rc = SCAN_LINE_BAD;
-    size_t k;
+    size_t k, at;
 
     if (nf < SQUID_FIELDS) {
         *why = rec_msg(r, "too few fields for a Squid access.log line",
@@ -566,17 +826,30 @@ static enum scan_line_rc squid_line(const char *line, size_t len, struct scan_re
         *why = "the fourth field is not a Squid code/status";
         goto out;
     }
+    at = r->n_obs;
     addr_add(r, line + f[4], f[5] - f[4], f[4]);
+    if (conn)
+        conn_addr(r, at, &r->conn.src);
     /* A URL gives the URL and its host; CONNECT's "host:port" gives the host. */
+    at = r->n_obs;
     scan_value_add(r, line + f[12], f[13] - f[12], f[12]);
+    if (conn)
+        squid_dport(r, at, line + f[10], f[11] - f[10], line + f[12], f[13] - f[12]);
     k = field_find(line, len, f[16], f[17], '/');
     if (k < f[17]) {
         size_t n = f[17] - k - 1;
 
-        if (n > 1 || (n == 1 && line[k + 1] != '-'))
+        if (n > 1 || (n == 1 && line[k + 1] != '-')) {
+            at = r->n_obs;
             addr_add(r, line + k + 1, n, (uint32_t)(k + 1));
+            if (conn) /* the server's address; a host name is not one */
+                conn_addr(r, at, &r->conn.dst);
+        }
     }
     rc = SCAN_LINE_OK;
+    r->conn.reread = SCAN_FMT_SQUID;
+    r->conn.line = line;
+    r->conn.line_len = (uint32_t)len;
 out:
     return rc;
 }
@@ -637,7 +910,12 @@ static enum scan_line_rc combined_line(const char *line, size_t len, struct scan
         f[0] = f[1];
         fl[0] = fl[1];
     }
-    addr_add(r, f[0], fl[0], (uint32_t)(f[0] - line));
+    {
+        size_t at = r->n_obs;
+
+        addr_add(r, f[0], fl[0], (uint32_t)(f[0] - line));
+        conn_addr(r, at, &r->conn.src); /* the client; the log does not name the server's */
+    }
     {
         /* the request: "METHOD target PROTO"; an absolute target is a URL, CONNECT's is a host */
         const char *req = line + i + 1;
@@ -874,6 +1152,16 @@ static void csv_header_read(struct scan_fmt_state *st, const char *line, size_t 
             if (word_eq(p, n, csv_time_names[k]))
                 st->role[n_cols] = ROLE_TIME;
         }
+        if (st->role[n_cols] == ROLE_TEXT && n <= 32) {
+            char low[32];
+            uint8_t role;
+
+            for (size_t k = 0; k < n; k++)
+                low[k] = (char)((p[k] >= 'A' && p[k] <= 'Z') ? p[k] + 32 : p[k]);
+            role = n > 0 && key_may(low, n) ? conn_key_match(low, n) : ROLE_NONE;
+            if (role != ROLE_NONE)
+                st->role[n_cols] = role;
+        }
         n_cols++;
     }
     st->n_fields = (uint16_t)n_cols;
@@ -904,7 +1192,13 @@ static enum scan_line_rc csv_line(const struct scan_fmt_state *st, const char *l
             if (r->time_ms == SCAN_TIME_NONE && !time_any(p, n, &r->time_ms))
                 r->time_ms = SCAN_TIME_NONE;
         } else {
+            size_t at = r->n_obs;
+
             text_add(r, p, n, (uint32_t)off);
+            if (role == ROLE_SRC || role == ROLE_DST)
+                conn_addr(r, at, role == ROLE_SRC ? &r->conn.src : &r->conn.dst);
+            else if (role != ROLE_TEXT)
+                conn_value(r, role, p, n);
         }
         col++;
     }
@@ -1075,6 +1369,14 @@ static enum scan_line_rc zeek_line(const struct scan_fmt_state *st, const char *
                 uri_off = pos;
                 uri_len = n;
                 break;
+            case ROLE_SRC:
+            case ROLE_DST: {
+                size_t at = r->n_obs;
+
+                addr_add(r, p, n, (uint32_t)pos);
+                conn_addr(r, at, role == ROLE_SRC ? &r->conn.src : &r->conn.dst);
+                break;
+            }
             default:
                 if (role & ROLE_SET) {
                     size_t s = 0;
@@ -1092,6 +1394,12 @@ static enum scan_line_rc zeek_line(const struct scan_fmt_state *st, const char *
                 break;
             }
         }
+    }
+    if (st->zeek_conn != 0) {
+        /* the ports and transport are not read here: scan_conn_get finds them when asked */
+        r->conn.line = line;
+        r->conn.line_len = (uint32_t)len;
+        r->conn.zeek = st->zeek_conn;
     }
     if (uri) {
         if (uri_len > 0 && line[uri_off] == '/') {
@@ -1130,6 +1438,8 @@ static uint8_t zeek_name_role(const char *p, size_t n)
         {"to", ROLE_VALUE | ROLE_SET},
         {"tx_hosts", ROLE_ADDR | ROLE_SET},
         {"rx_hosts", ROLE_ADDR | ROLE_SET},
+        {"id.orig_h", ROLE_SRC},
+        {"id.resp_h", ROLE_DST},
     };
     uint8_t role = ROLE_NONE;
 
@@ -1207,17 +1517,28 @@ static bool zeek_header_read(struct scan_fmt_state *st, const char *line, size_t
         size_t s = 0, n = 0;
 
         memset(st->role, ROLE_NONE, sizeof(st->role));
+        st->zeek_conn = 0;
         for (;;) {
             const char *e = memchr(v + s, st->zeek_sep, vl - s);
             size_t end = e != NULL ? (size_t)(e - v) : vl;
 
-            if (n < SCAN_MAX_FIELDS)
+            if (n < SCAN_MAX_FIELDS) {
+                static const char *const conn_cols[3] = {"id.orig_p", "id.resp_p", "proto"};
+
                 st->role[n] = zeek_name_role(v + s, end - s);
+                for (unsigned k = 0; k < 3; k++) {
+                    if (strlen(conn_cols[k]) == end - s &&
+                        memcmp(v + s, conn_cols[k], end - s) == 0)
+                        st->zeek_conn |= (uint64_t)(n + 1) << (9 * k);
+                }
+            }
             n++;
             if (e == NULL)
                 break;
             s = end + 1;
         }
+        if (st->zeek_conn != 0)
+            st->zeek_conn |= (uint64_t)(unsigned char)st->zeek_sep << 27;
         /* a header naming more columns than n_fields can count is not believed */
         st->n_fields = (uint16_t)(n <= UINT16_MAX ? n : 0);
         st->in_zeek = st->n_fields > 0;
@@ -1232,8 +1553,11 @@ static bool zeek_header_read(struct scan_fmt_state *st, const char *line, size_t
 
             if (n < st->n_fields && n < SCAN_MAX_FIELDS) {
                 uint8_t role = st->role[n];
-
-                if (tl == 4 && memcmp(t, "addr", 4) == 0)
+                if (role == ROLE_SRC || role == ROLE_DST) {
+                    /* an address column of the connection typed otherwise than addr is not one */
+                    if (!(tl == 4 && memcmp(t, "addr", 4) == 0))
+                        role = ROLE_NONE;
+                } else if (tl == 4 && memcmp(t, "addr", 4) == 0)
                     role = ROLE_ADDR;
                 else if ((tl == 9 && memcmp(t, "set[addr]", 9) == 0) ||
                          (tl == 12 && memcmp(t, "vector[addr]", 12) == 0))
@@ -1256,6 +1580,7 @@ static bool zeek_header_read(struct scan_fmt_state *st, const char *line, size_t
     } else if (has_prefix(line, len, "#close")) {
         st->in_zeek = false;
         st->n_fields = 0;
+        st->zeek_conn = 0;
     } else if (has_prefix(line, len, "#path") || has_prefix(line, len, "#open")) {
         /* nothing the reader needs */
     } else {
@@ -1551,6 +1876,20 @@ static inline bool json_time_key(const char *k, size_t n)
     }
 }
 
+/* What a top-level JSON key names: the record's time (ROLE_TIME), a field of the connection
+ * (conn_key_match) when conn (the line is read again for its connection, scan_conn_get), or
+ * nothing (ROLE_NONE). */
+static inline uint8_t json_key_role(const char *k, size_t n, bool conn)
+{
+    if (!conn)
+        return json_time_key(k, n) ? ROLE_TIME : ROLE_NONE;
+    if (!key_may(k, n))
+        return ROLE_NONE;
+    if (json_time_key(k, n))
+        return ROLE_TIME;
+    return conn_key_match(k, n);
+}
+
 /* Whether p[0..n) may be a value scan_value_add classifies: every kind but a hash has a '.' or a
  * ':' (an address, a URL, a host name with its two labels, an e-mail address's domain), and a
  * hash is 32, 40 or 64 bytes. JSON logs are full of single words ("allow", "tcp"); this keeps
@@ -1566,28 +1905,79 @@ static bool value_may(const char *p, size_t n)
     return false;
 }
 
-/* A string value's observables, or the record's time when it is a top-level time key's. */
-static void json_str_value(struct scan_rec *r, const char *p, size_t n, size_t off, bool time_val)
+/* The record's time from a top-level time key's value (the first one that reads). */
+static void json_time(struct scan_rec *r, const char *p, size_t n)
 {
-    if (time_val) {
-        if (r->time_ms == SCAN_TIME_NONE && !time_any(p, n, &r->time_ms))
-            r->time_ms = SCAN_TIME_NONE;
-    } else if (n >= 3 && value_may(p, n)) {
-        scan_value_add(r, p, n, (uint32_t)off);
+    if (r->time_ms == SCAN_TIME_NONE && !time_any(p, n, &r->time_ms))
+        r->time_ms = SCAN_TIME_NONE;
+}
+
+/* What the string value p[0..n) of a top-level key with a connection role (kr) says of the
+ * connection; at: where the value's observables start in r. */
+static inline void json_conn_str(struct scan_rec *r, uint8_t kr, size_t at, const char *p, size_t n)
+{
+    if (kr == ROLE_SRC || kr == ROLE_DST)
+        conn_addr(r, at, kr == ROLE_SRC ? &r->conn.src : &r->conn.dst);
+    else
+        conn_value(r, kr, p, n);
+}
+
+/* A number value of a top-level key with a role: the record's time, a port, the transport. */
+static void json_role_num(struct scan_rec *r, uint8_t kr, const char *p, size_t n)
+{
+    if (kr == ROLE_TIME)
+        json_time(r, p, n);
+    else
+        conn_value(r, kr, p, n);
+}
+
+/* A string value's observables; kr: the role of its top-level key (json_key_role), ROLE_NONE
+ * for any other. */
+static void json_str_value(struct scan_rec *r, const char *p, size_t n, size_t off, uint8_t kr)
+{
+    size_t at = r->n_obs;
+
+    if (kr == ROLE_TIME) {
+        json_time(r, p, n);
+        return;
     }
+    if (n >= 3 && value_may(p, n))
+        scan_value_add(r, p, n, (uint32_t)off);
+    if (kr != ROLE_NONE)
+        json_conn_str(r, kr, at, p, n);
+}
+
+/* The bitmap test of json_str_value_plain: whether the string at line[s, s + n) may be a value. */
+static inline bool plain_value_may(const struct json_plain *jp, const char *line, size_t s,
+                                   size_t n)
+{
+    return n >= 3 && (n == 32 || n == 40 || n == 64 ||
+                      (jp->has_dc ? bm_any(jp->dc, s, s + n) : value_may(line + s, n)));
+}
+
+/* json_str_value_plain for a value whose top-level key has a role (kr). */
+static void json_role_plain(struct scan_rec *r, const struct json_plain *jp, const char *line,
+                            size_t s, size_t n, uint8_t kr)
+{
+    size_t at = r->n_obs;
+
+    if (kr == ROLE_TIME) {
+        json_time(r, line + s, n);
+        return;
+    }
+    if (plain_value_may(jp, line, s, n))
+        scan_value_add(r, line + s, n, (uint32_t)s);
+    json_conn_str(r, kr, at, line + s, n);
 }
 
 /* json_str_value for a string of a plain line at line[s, s + n). */
 static inline void json_str_value_plain(struct scan_rec *r, const struct json_plain *jp,
-                                        const char *line, size_t s, size_t n, bool time_val)
+                                        const char *line, size_t s, size_t n, uint8_t kr)
 {
-    if (time_val) {
-        if (r->time_ms == SCAN_TIME_NONE && !time_any(line + s, n, &r->time_ms))
-            r->time_ms = SCAN_TIME_NONE;
-    } else if (n >= 3 && (n == 32 || n == 40 || n == 64 ||
-                          (jp->has_dc ? bm_any(jp->dc, s, s + n) : value_may(line + s, n)))) {
+    if (kr != ROLE_NONE)
+        json_role_plain(r, jp, line, s, n, kr);
+    else if (plain_value_may(jp, line, s, n))
         scan_value_add(r, line + s, n, (uint32_t)s);
-    }
 }
 
 /* The fast lane of a plain line: compact "key":"string" and "key":number members one after
@@ -1596,7 +1986,7 @@ static inline void json_str_value_plain(struct scan_rec *r, const struct json_pl
  * member), which the general path then reads or refuses. true when at least one member was
  * read: *i is then just after the last one. */
 static bool json_members_fast(const char *line, size_t len, const struct json_plain *jp, size_t *qi,
-                              size_t *i, bool top, struct scan_rec *r)
+                              size_t *i, bool top, bool conn, struct scan_rec *r)
 {
     const uint32_t *qpos = jp->q;
     size_t n_q = jp->n_q, k = *qi, at = *i;
@@ -1604,7 +1994,7 @@ static bool json_members_fast(const char *line, size_t len, const struct json_pl
 
     for (;;) {
         size_t ke, j, ve;
-        bool tv;
+        uint8_t kr;
 
         if (k + 1 >= n_q || qpos[k] != at)
             break;
@@ -1613,20 +2003,20 @@ static bool json_members_fast(const char *line, size_t len, const struct json_pl
         if (j + 1 >= len || line[j] != ':')
             break;
         j++;
-        tv = top && json_time_key(line + at + 1, ke - at - 1);
+        kr = top ? json_key_role(line + at + 1, ke - at - 1, conn) : ROLE_NONE;
         if (line[j] == '"') {
             if (k + 3 >= n_q || qpos[k + 2] != j)
                 break;
             ve = qpos[k + 3];
-            json_str_value_plain(r, jp, line, j + 1, ve - j - 1, tv);
+            json_str_value_plain(r, jp, line, j + 1, ve - j - 1, kr);
             k += 4;
             at = ve + 1;
         } else if (json_tok[(unsigned char)line[j]] == JC_NUM) {
             ve = json_num_scan(line, len, j);
             if (ve == 0)
                 break;
-            if (tv && r->time_ms == SCAN_TIME_NONE && !time_any(line + j, ve - j, &r->time_ms))
-                r->time_ms = SCAN_TIME_NONE;
+            if (kr != ROLE_NONE)
+                json_role_num(r, kr, line + j, ve - j);
             k += 2;
             at = ve;
         } else {
@@ -1644,16 +2034,18 @@ static bool json_members_fast(const char *line, size_t len, const struct json_pl
 }
 
 /* Reads one JSON object, validating it, and hands every string value to scan_value_add. The
- * nesting is a bit stack (1: array) so that depth costs no allocation. */
+ * nesting is a bit stack (1: array) so that depth costs no allocation. With conn, the top-level
+ * keys that name the connection fill r->conn (scan_conn_get reads the line again so); without,
+ * r->conn only keeps the line for that. */
 static enum scan_line_rc json_line(const char *line, size_t len, struct scan_rec *r,
-                                   const char **why)
+                                   const char **why, bool conn)
 {
     uint64_t stack[JSON_MAX_DEPTH / 64] = {0};
     struct json_plain jp;
     size_t qi = 0;
     bool fast;
     size_t depth = 0, i = 0;
-    bool time_val = false; /* the value being read is a top-level time key's */
+    uint8_t kr = ROLE_NONE; /* the role of the top-level key whose value is being read */
     enum { J_VALUE, J_KEY, J_AFTER } state = J_VALUE;
     enum scan_line_rc rc = SCAN_LINE_BAD;
     const unsigned char *u = (const unsigned char *)line;
@@ -1670,7 +2062,8 @@ static enum scan_line_rc json_line(const char *line, size_t len, struct scan_rec
             i++;
         if (i >= len)
             goto bad;
-        if (state == J_KEY && fast && json_members_fast(line, len, &jp, &qi, &i, depth == 1, r)) {
+        if (state == J_KEY && fast &&
+            json_members_fast(line, len, &jp, &qi, &i, depth == 1, conn, r)) {
             state = J_AFTER;
             continue;
         }
@@ -1689,7 +2082,7 @@ static enum scan_line_rc json_line(const char *line, size_t len, struct scan_rec
                 i = e;
                 goto bad;
             }
-            time_val = depth == 1 && !esc && json_time_key(line + i + 1, e - i - 1);
+            kr = depth == 1 && !esc ? json_key_role(line + i + 1, e - i - 1, conn) : ROLE_NONE;
             i = e + 1;
             while (i < len && json_ws[u[i]])
                 i++;
@@ -1735,7 +2128,7 @@ static enum scan_line_rc json_line(const char *line, size_t len, struct scan_rec
             } else {
                 state = arr ? J_VALUE : J_KEY;
             }
-            time_val = false;
+            kr = ROLE_NONE;
             continue;
         }
         case JC_STR: {
@@ -1751,7 +2144,7 @@ static enum scan_line_rc json_line(const char *line, size_t len, struct scan_rec
                 }
                 e = jp.q[qi + 1];
                 qi += 2;
-                json_str_value_plain(r, &jp, line, i + 1, e - i - 1, time_val);
+                json_str_value_plain(r, &jp, line, i + 1, e - i - 1, kr);
                 i = e + 1;
                 break;
             }
@@ -1771,7 +2164,7 @@ static enum scan_line_rc json_line(const char *line, size_t len, struct scan_rec
                     p = o;
                 }
             }
-            json_str_value(r, p, n, i + 1, time_val);
+            json_str_value(r, p, n, i + 1, kr);
             i = e + 1;
             break;
         }
@@ -1780,8 +2173,8 @@ static enum scan_line_rc json_line(const char *line, size_t len, struct scan_rec
 
             if (e == 0)
                 goto bad;
-            if (time_val && r->time_ms == SCAN_TIME_NONE && !time_any(line + i, e - i, &r->time_ms))
-                r->time_ms = SCAN_TIME_NONE;
+            if (kr != ROLE_NONE)
+                json_role_num(r, kr, line + i, e - i);
             i = e;
             break;
         }
@@ -1798,7 +2191,7 @@ static enum scan_line_rc json_line(const char *line, size_t len, struct scan_rec
         default:
             goto bad;
         }
-        time_val = false;
+        kr = ROLE_NONE;
         state = J_AFTER;
     }
     while (i < len && json_ws[u[i]])
@@ -1806,6 +2199,9 @@ static enum scan_line_rc json_line(const char *line, size_t len, struct scan_rec
     if (i < len)
         goto bad;
     rc = SCAN_LINE_OK;
+    r->conn.reread = SCAN_FMT_JSONL;
+    r->conn.line = line;
+    r->conn.line_len = (uint32_t)len;
     goto out;
 bad:
     *why = rec_msg(r, "invalid JSON", "invalid JSON at column %zu", i + 1);
@@ -1825,13 +2221,13 @@ static bool line_is(const struct scan_fmt_state *st, enum scan_fmt f, const char
     if (!scan_rec_reset(r, len))
         return false;
     if (f == SCAN_FMT_SQUID)
-        rc = squid_line(line, len, r, &why);
+        rc = squid_line(line, len, r, &why, false);
     else if (f == SCAN_FMT_COMBINED)
         rc = combined_line(line, len, r, &why);
     else if (f == SCAN_FMT_SYSLOG)
         rc = syslog_line(st, line, len, r, &why);
     else if (f == SCAN_FMT_JSONL)
-        rc = json_line(line, len, r, &why);
+        rc = json_line(line, len, r, &why, false);
     return rc == SCAN_LINE_OK;
 }
 
@@ -1963,6 +2359,95 @@ out:
     return;
 }
 
+/* ---- the connection, worked out when an evaluation wants it ---- */
+
+/* Column col (0-based) of a Zeek line split at sep; false when the line has fewer. */
+static bool zeek_col(const char *line, size_t len, char sep, unsigned col, const char **p,
+                     size_t *n)
+{
+    size_t s = 0;
+    const char *e;
+
+    for (unsigned k = 0; k < col; k++) {
+        e = memchr(line + s, sep, len - s);
+        if (e == NULL)
+            return false;
+        s = (size_t)(e - line) + 1;
+    }
+    e = memchr(line + s, sep, len - s);
+    *p = line + s;
+    *n = (e != NULL ? (size_t)(e - line) : len) - s;
+    return true;
+}
+
+/* What c notes, read: the addresses, the spans of ports and transport, the URL's port, and the
+ * Zeek columns of the line. */
+static void conn_read(const struct scan_rec *r, const struct scan_conn *c,
+                      struct scan_conn_info *out)
+{
+    out->src = c->src;
+    out->dst = c->dst;
+    if (c->sport != NULL)
+        out->has_sport = port_parse(c->sport, c->sport_len, &out->sport);
+    if (c->dport != NULL)
+        out->has_dport = port_parse(c->dport, c->dport_len, &out->dport);
+    else if (c->url != 0 && c->url <= r->n_obs && r->obs[c->url - 1].kind == SCAN_URL)
+        out->has_dport = url_port(r->obs[c->url - 1].u.s.p, r->obs[c->url - 1].u.s.n, &out->dport);
+    if (c->proto != NULL)
+        conn_proto(c->proto, c->proto_len, out);
+    if (c->zeek != 0 && c->line != NULL) {
+        char sep = (char)(c->zeek >> 27 & 0xff);
+
+        for (unsigned k = 0; k < 3; k++) {
+            unsigned col = (unsigned)(c->zeek >> (9 * k) & 0x1ff);
+            const char *p;
+            size_t n;
+
+            if (col == 0 || !zeek_col(c->line, c->line_len, sep, col - 1, &p, &n))
+                continue;
+            if (k == 0)
+                out->has_sport = port_parse(p, n, &out->sport);
+            else if (k == 1)
+                out->has_dport = port_parse(p, n, &out->dport);
+            else
+                conn_proto(p, n, out);
+        }
+    }
+}
+
+bool scan_conn_get(const struct scan_rec *r, struct scan_conn_info *out)
+{
+    const struct scan_conn *c = &r->conn;
+    struct scan_rec *t;
+    const char *why;
+    bool ok = true;
+
+    memset(out, 0, sizeof(*out));
+    if (c->reread == 0 || c->line == NULL) {
+        conn_read(r, c, out);
+        goto out;
+    }
+    /* Read again with the connection wanted. The same reader on the same line gives the same
+     * observables in the same order, so its indexes hold for r. */
+    t = malloc(sizeof(*t));
+    if (t == NULL) {
+        ok = false;
+        goto out;
+    }
+    scan_rec_init(t);
+    ok = scan_rec_reset(t, c->line_len);
+    if (ok &&
+        (c->reread == SCAN_FMT_JSONL
+             ? json_line(c->line, c->line_len, t, &why, true)
+             : squid_line(c->line, c->line_len, t, &why, true)) == SCAN_LINE_OK &&
+        t->n_obs == r->n_obs)
+        conn_read(t, &t->conn, out);
+    scan_rec_cleanup(t);
+    free(t);
+out:
+    return ok;
+}
+
 /* ---- the public entry points ---- */
 
 void scan_fmt_init(struct scan_fmt_state *st, enum scan_fmt fmt, const char *head, size_t n,
@@ -2020,11 +2505,11 @@ static enum scan_line_rc auto_line(const struct scan_fmt_state *st, const char *
     }
     rec_mark(r, &m);
     if (line[0] == '{') {
-        rc = json_line(line, len, r, why);
+        rc = json_line(line, len, r, why, false);
     } else {
         switch (st->detected) {
         case SCAN_FMT_SQUID:
-            rc = squid_line(line, len, r, why);
+            rc = squid_line(line, len, r, why, false);
             break;
         case SCAN_FMT_COMBINED:
             rc = combined_line(line, len, r, why);
@@ -2058,6 +2543,7 @@ enum scan_line_rc scan_fmt_line(const struct scan_fmt_state *st, const char *lin
     if (why == NULL)
         why = &dummy;
     *why = NULL;
+    memset(&r->conn, 0, sizeof(r->conn));
     if (len == 0 || ((line[0] == ' ' || line[0] == '\t') && is_blank(line, len))) {
         rc = SCAN_LINE_SKIP;
         goto out;
@@ -2067,7 +2553,7 @@ enum scan_line_rc scan_fmt_line(const struct scan_fmt_state *st, const char *lin
         rc = auto_line(st, line, len, r, why);
         break;
     case SCAN_FMT_JSONL:
-        rc = json_line(line, len, r, why);
+        rc = json_line(line, len, r, why, false);
         break;
     case SCAN_FMT_ZEEK:
         rc = zeek_line(st, line, len, r, why, NULL);
@@ -2076,7 +2562,7 @@ enum scan_line_rc scan_fmt_line(const struct scan_fmt_state *st, const char *lin
         rc = csv_line(st, line, len, r, why);
         break;
     case SCAN_FMT_SQUID:
-        rc = squid_line(line, len, r, why);
+        rc = squid_line(line, len, r, why, false);
         break;
     case SCAN_FMT_COMBINED:
         rc = combined_line(line, len, r, why);
@@ -2093,6 +2579,7 @@ enum scan_line_rc scan_fmt_line(const struct scan_fmt_state *st, const char *lin
         /* nothing half-read reaches the caller */
         r->n_obs = 0;
         r->time_ms = SCAN_TIME_NONE;
+        memset(&r->conn, 0, sizeof(r->conn));
     }
 out:
     return rc;

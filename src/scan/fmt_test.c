@@ -684,6 +684,296 @@ static void test_lines(void **state)
     scan_rec_cleanup(&r);
 }
 
+/* ---- the connection a record describes ---- */
+
+#define ZEEK_CONN_HDR                                                                              \
+    "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tconn\n"   \
+    "#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tservice\n"               \
+    "#types\ttime\tstring\taddr\tport\taddr\tport\tenum\tstring"
+
+/* A line and the connection its record must show, written as conn_text writes it ("" when the
+ * reader leaves it empty). */
+static const struct {
+    enum scan_fmt fmt;
+    const char *headers;
+    const char *line;
+    const char *conn;
+} conn_cases[] = {
+    /* Zeek conn, and the dns log of the bench (same id.* columns) */
+    {SCAN_FMT_ZEEK, ZEEK_CONN_HDR, "1714996800.1\tC1\t10.0.0.5\t51000\t198.51.100.7\t4444\ttcp\t-",
+     "src=10.0.0.5 sport=51000 dst=198.51.100.7 dport=4444 proto=tcp"},
+    {SCAN_FMT_ZEEK, ZEEK_CONN_HDR, "1714996800.1\tC1\t2001:db8::5\t-\tfe80::1\t-\tUDP\t-",
+     "src=2001:db8::5 dst=fe80::1 proto=udp"},
+    {SCAN_FMT_ZEEK, ZEEK_CONN_HDR, "1714996800.1\tC1\t10.0.0.5\t70000\t-\t8\tunknown_transport\t-",
+     "src=10.0.0.5 dport=8"},
+    /* a Zeek log without the connection's columns (http with id.orig_h only): the source */
+    {SCAN_FMT_ZEEK, ZEEK_HTTP_HDR, "1714996800.1\t10.0.0.9\ta.example\t/x\t-\t-\t-",
+     "src=10.0.0.9"},
+    /* id.orig_h typed otherwise than addr is not an address column */
+    {SCAN_FMT_ZEEK,
+     "#fields\tts\tid.orig_h\tid.resp_h\tid.resp_p\n#types\ttime\tstring\taddr\tcount",
+     "1714996800.1\t10.0.0.9\t10.0.0.10\t80", "dst=10.0.0.10 dport=80"},
+    /* JSON: the bench's firewall shape, synonyms, strings for numbers, IANA numbers, escapes */
+    {SCAN_FMT_JSONL, NULL,
+     "{\"timestamp\":\"2024-05-06T12:30:24.271Z\",\"action\":\"allow\",\"src_ip\":\"192.168.8."
+     "77\",\"src_port\":6174,\"dst_ip\":\"187.237.253.20\",\"dst_port\":25,\"proto\":\"tcp\","
+     "\"url\":\"https://mx.example/a\"}",
+     "src=192.168.8.77 sport=6174 dst=187.237.253.20 dport=25 proto=tcp"},
+    {SCAN_FMT_JSONL, NULL,
+     "{ \"source_ip\": \"10.1.1.1\", \"dest_ip\": \"2001:db8::7\", \"sport\": \"53\", "
+     "\"dport\": 853, \"protocol\": 17 }",
+     "src=10.1.1.1 sport=53 dst=2001:db8::7 dport=853 proto=udp"},
+    {SCAN_FMT_JSONL, NULL,
+     "{\"id.orig_h\":\"10.2.2.2\",\"id.orig_p\":1,\"id.resp_h\":\"10.3.3.3\",\"id.resp_p\":2,"
+     "\"transport\":\"ICMP\"}",
+     "src=10.2.2.2 sport=1 dst=10.3.3.3 dport=2 proto=icmp"},
+    {SCAN_FMT_JSONL, NULL,
+     "{\"srcaddr\":\"10.4.4.4\",\"dstaddr\":\"x\\u002eexample\",\"dst_port\":-1,"
+     "\"note\":\"\\t\"}",
+     "src=10.4.4.4"},
+    /* a transport or port that does not read is unknown */
+    {SCAN_FMT_JSONL, NULL,
+     "{\"src_ip\":\"10.0.0.1\",\"proto\":\"tcp;\",\"sport\":\"80a\",\"dport\":65536}",
+     "src=10.0.0.1"},
+    {SCAN_FMT_JSONL, NULL, "{\"src_ip\":\"10.0.0.1\",\"proto\":99,\"transport\":\"\"}",
+     "src=10.0.0.1"},
+    /* nested keys are not the record's: "src_ip" inside an object says nothing */
+    {SCAN_FMT_JSONL, NULL, "{\"a\":{\"src_ip\":\"10.5.5.5\",\"dst_port\":9},\"b\":[1]}", ""},
+    {SCAN_FMT_JSONL, NULL, "{\"ip\":\"10.5.5.5\",\"port\":9,\"msg\":\"tcp\"}", ""},
+    /* CSV with a header naming the fields (case, spaces) */
+    {SCAN_FMT_CSV, "time,Src_IP, dst_ip ,sport,DPort,proto,note",
+     "2024-05-06T12:00:00Z,10.6.6.6,10.7.7.7,1234,443,TCP,hello",
+     "src=10.6.6.6 sport=1234 dst=10.7.7.7 dport=443 proto=tcp"},
+    {SCAN_FMT_CSV, "time,host,port,note", "2024-05-06T12:00:00Z,10.6.6.6,443,x", ""},
+    /* Squid: client -> the server's address, the URL's port or its scheme's default */
+    {SCAN_FMT_SQUID, NULL,
+     "1714996800.218 50 192.168.20.249 TCP_MISS/304 3110 GET https://a.example/x - "
+     "HIER_DIRECT/39.209.210.74 image/jpeg",
+     "src=192.168.20.249 dst=39.209.210.74 dport=443"},
+    {SCAN_FMT_SQUID, NULL,
+     "1714996800.218 50 192.168.20.249 TCP_MISS/200 1 GET http://u:1@a.example:8080/x - "
+     "HIER_DIRECT/2001:db8::1 text/html",
+     "src=192.168.20.249 dst=2001:db8::1 dport=8080"},
+    {SCAN_FMT_SQUID, NULL,
+     "1714996801.000 12 10.0.0.7 TCP_TUNNEL/200 4120 CONNECT evil.example.com:8443 jdoe "
+     "HIER_DIRECT/203.0.113.9 -",
+     "src=10.0.0.7 dst=203.0.113.9 dport=8443"},
+    {SCAN_FMT_SQUID, NULL,
+     "1714996801.5 1 10.0.0.7 TCP_DENIED/403 3900 GET http://[2001:db8::2]/x - HIER_NONE/- "
+     "text/html",
+     "src=10.0.0.7 dport=80"},
+    {SCAN_FMT_SQUID, NULL,
+     "1714996801.5 1 10.0.0.7 TCP_MISS/200 1 GET gopher://x.example/ - "
+     "HIER_DIRECT/peer.example.net text/html",
+     "src=10.0.0.7"},
+    /* combined: the client is the source; nothing else is known */
+    {SCAN_FMT_COMBINED, NULL,
+     "203.0.113.5 - - [10/Oct/2000:13:55:36 -0700] \"GET http://b.example:81/ HTTP/1.0\" 200 "
+     "2326 \"-\" \"x\"",
+     "src=203.0.113.5"},
+    /* formats without a connection */
+    {SCAN_FMT_SYSLOG, NULL,
+     "<34>Oct 11 22:14:15 mymachine su: src=10.0.0.1 dst=10.0.0.2 dport=22 proto=tcp", ""},
+    {SCAN_FMT_PLAIN, NULL, "src_ip 10.0.0.1 dst_ip 10.0.0.2", ""},
+};
+
+/* The connection of r as "src=A sport=P dst=B dport=Q proto=T", the parts it has. */
+static void conn_text(const struct scan_rec *r, char *out, size_t cap)
+{
+    struct scan_conn_info ci;
+    char a[SCAN_ADDR_TEXT];
+    size_t w = 0;
+
+    out[0] = '\0';
+    assert_true(scan_conn_get(r, &ci));
+    if (ci.src != 0) {
+        assert_true(ci.src <= r->n_obs);
+        assert_true(scan_addr_text(&r->obs[ci.src - 1], a) > 0);
+        w += (size_t)snprintf(out + w, cap - w, "%ssrc=%s", w ? " " : "", a);
+    }
+    if (ci.has_sport)
+        w += (size_t)snprintf(out + w, cap - w, "%ssport=%u", w ? " " : "", ci.sport);
+    if (ci.dst != 0) {
+        assert_true(ci.dst <= r->n_obs);
+        assert_true(scan_addr_text(&r->obs[ci.dst - 1], a) > 0);
+        w += (size_t)snprintf(out + w, cap - w, "%sdst=%s", w ? " " : "", a);
+    }
+    if (ci.has_dport)
+        w += (size_t)snprintf(out + w, cap - w, "%sdport=%u", w ? " " : "", ci.dport);
+    assert_int_equal(strlen(ci.proto), ci.proto_len); /* nothing half-written */
+    if (ci.proto_len > 0) {
+        snprintf(out + w, cap - w, "%sproto=%s", w ? " " : "", ci.proto);
+    }
+}
+
+static void test_conn(void **state)
+{
+    struct scan_rec r;
+
+    (void)state;
+    scan_rec_init(&r);
+    for (size_t i = 0; i < sizeof(conn_cases) / sizeof(conn_cases[0]); i++) {
+        struct scan_fmt_state st;
+        size_t len = strlen(conn_cases[i].line);
+        char got[256];
+
+        scan_fmt_init(&st, conn_cases[i].fmt, NULL, 0, 2003);
+        headers_feed(&st, conn_cases[i].headers);
+        /* a record full of a previous line's connection is emptied by the reader */
+        memset(&r.conn, 0xff, sizeof(r.conn));
+        assert_true(scan_rec_reset(&r, len));
+        assert_int_equal(scan_fmt_line(&st, conn_cases[i].line, len, &r, NULL), SCAN_LINE_OK);
+        conn_text(&r, got, sizeof(got));
+        if (strcmp(got, conn_cases[i].conn) != 0)
+            fail_msg("%s: %s\n  got  '%s'\n  want '%s'", scan_fmt_name(conn_cases[i].fmt),
+                     conn_cases[i].line, got, conn_cases[i].conn);
+    }
+    scan_rec_cleanup(&r);
+}
+
+/* Every field name the JSON and CSV readers know for the connection (a JSON key, and a CSV
+ * column in upper case), and names that are not one. */
+static void test_conn_names(void **state)
+{
+    static const struct {
+        const char *name, *want;
+    } names[] = {
+        {"src", "src"},
+        {"srcip", "src"},
+        {"src_ip", "src"},
+        {"srcaddr", "src"},
+        {"src_addr", "src"},
+        {"source_ip", "src"},
+        {"source.ip", "src"},
+        {"id.orig_h", "src"},
+        {"dst", "dst"},
+        {"dest", "dst"},
+        {"dstip", "dst"},
+        {"dst_ip", "dst"},
+        {"dest_ip", "dst"},
+        {"dstaddr", "dst"},
+        {"dst_addr", "dst"},
+        {"destination_ip", "dst"},
+        {"destination.ip", "dst"},
+        {"id.resp_h", "dst"},
+        {"spt", "sport"},
+        {"sport", "sport"},
+        {"srcport", "sport"},
+        {"src_port", "sport"},
+        {"source_port", "sport"},
+        {"source.port", "sport"},
+        {"id.orig_p", "sport"},
+        {"dpt", "dport"},
+        {"dport", "dport"},
+        {"dstport", "dport"},
+        {"dst_port", "dport"},
+        {"dest_port", "dport"},
+        {"destination_port", "dport"},
+        {"destination.port", "dport"},
+        {"id.resp_p", "dport"},
+        {"proto", "proto"},
+        {"protocol", "proto"},
+        {"transport", "proto"},
+        {"network.transport", "proto"},
+        {"source", ""},
+        {"src_ipx", ""},
+        {"dst-ip", ""},
+        {"port", ""},
+        {"id.orig", ""},
+        {"protocols", ""},
+        {"", ""},
+    };
+    struct scan_rec r;
+
+    (void)state;
+    scan_rec_init(&r);
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        const char *w = names[i].want;
+        bool addr = strcmp(w, "src") == 0 || strcmp(w, "dst") == 0;
+        bool port = strcmp(w, "sport") == 0 || strcmp(w, "dport") == 0;
+        const char *val = addr ? "10.0.0.1" : port ? "7" : "TCP";
+        char want[64], got[256], line[256], hdr[128], up[64];
+        struct scan_fmt_state st;
+        size_t k;
+
+        snprintf(want, sizeof want, "%s%s%s", w, *w ? "=" : "",
+                 *w == '\0' ? ""
+                 : addr     ? "10.0.0.1"
+                 : port     ? "7"
+                            : "tcp");
+        /* JSON: the value as a string, and a port as a number */
+        snprintf(line, sizeof line, "{\"%s\":\"%s\",\"x\":1}", names[i].name, val);
+        scan_fmt_init(&st, SCAN_FMT_JSONL, NULL, 0, 2024);
+        assert_true(scan_rec_reset(&r, strlen(line)));
+        assert_int_equal(scan_fmt_line(&st, line, strlen(line), &r, NULL), SCAN_LINE_OK);
+        conn_text(&r, got, sizeof got);
+        if (strcmp(got, want) != 0)
+            fail_msg("JSON key '%s': got '%s', want '%s'", names[i].name, got, want);
+        if (port) {
+            snprintf(line, sizeof line, "{\"%s\":7}", names[i].name);
+            assert_true(scan_rec_reset(&r, strlen(line)));
+            assert_int_equal(scan_fmt_line(&st, line, strlen(line), &r, NULL), SCAN_LINE_OK);
+            conn_text(&r, got, sizeof got);
+            assert_string_equal(got, want);
+        }
+        /* CSV: the name upper case as a column of a header */
+        for (k = 0; names[i].name[k] != '\0' && k + 1 < sizeof up; k++)
+            up[k] =
+                (char)(names[i].name[k] >= 'a' && names[i].name[k] <= 'z' ? names[i].name[k] - 32
+                                                                          : names[i].name[k]);
+        up[k] = '\0';
+        snprintf(hdr, sizeof hdr, "time,%s", *up ? up : "x");
+        snprintf(line, sizeof line, "2024-05-06T12:00:00Z,%s", val);
+        scan_fmt_init(&st, SCAN_FMT_CSV, NULL, 0, 2024);
+        assert_true(scan_fmt_header(&st, hdr, strlen(hdr)));
+        assert_true(scan_rec_reset(&r, strlen(line)));
+        assert_int_equal(scan_fmt_line(&st, line, strlen(line), &r, NULL), SCAN_LINE_OK);
+        conn_text(&r, got, sizeof got);
+        if (strcmp(got, want) != 0)
+            fail_msg("CSV column '%s': got '%s', want '%s'", up, got, want);
+    }
+    scan_rec_cleanup(&r);
+}
+
+/* AUTO over a mixed file gives each section's connection; a line read as free text after its
+ * format refused it keeps none of what the reader noted before giving up. */
+static void test_conn_auto(void **state)
+{
+    static const char head[] = "1714996800.218 50 192.168.20.249 TCP_MISS/304 3110 GET "
+                               "http://a.example/ - HIER_DIRECT/39.209.210.74 image/jpeg\n";
+    static const struct {
+        const char *line;
+        const char *conn;
+    } lines[] = {
+        {"1714996800.218 50 192.168.20.249 TCP_MISS/304 3110 GET http://a.example/ - "
+         "HIER_DIRECT/39.209.210.74 image/jpeg",
+         "src=192.168.20.249 dst=39.209.210.74 dport=80"},
+        {"{\"src_ip\":\"10.0.0.1\",\"dst_ip\":\"10.0.0.2\",\"dst_port\":22}",
+         "src=10.0.0.1 dst=10.0.0.2 dport=22"},
+        /* JSON that turns out invalid after its connection fields: read as free text */
+        {"{\"src_ip\":\"10.0.0.1\",\"dst_ip\":\"10.0.0.2\",\"dst_port\":22,", ""},
+        {"1714996800.218 50 192.168.20.249 TCP_MISS/304", ""},
+    };
+    struct scan_fmt_state st;
+    struct scan_rec r;
+
+    (void)state;
+    scan_fmt_init(&st, SCAN_FMT_AUTO, head, strlen(head), 2024);
+    assert_int_equal(st.detected, SCAN_FMT_SQUID);
+    scan_rec_init(&r);
+    for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+        size_t len = strlen(lines[i].line);
+        char got[256];
+
+        assert_true(scan_rec_reset(&r, len));
+        assert_int_equal(scan_fmt_line(&st, lines[i].line, len, &r, NULL), SCAN_LINE_OK);
+        conn_text(&r, got, sizeof(got));
+        if (strcmp(got, lines[i].conn) != 0)
+            fail_msg("%s\n  got  '%s'\n  want '%s'", lines[i].line, got, lines[i].conn);
+    }
+    scan_rec_cleanup(&r);
+}
+
 /* ---- detection ---- */
 
 static const struct {
@@ -917,7 +1207,8 @@ int main(void)
         cmocka_unit_test(test_lines),      cmocka_unit_test(test_detect),
         cmocka_unit_test(test_auto_mixed), cmocka_unit_test(test_auto_csv),
         cmocka_unit_test(test_binary),     cmocka_unit_test(test_zeek_wide),
-        cmocka_unit_test(test_names),
+        cmocka_unit_test(test_names),      cmocka_unit_test(test_conn),
+        cmocka_unit_test(test_conn_auto),  cmocka_unit_test(test_conn_names),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

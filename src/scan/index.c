@@ -543,6 +543,12 @@ void scan_index_free(struct scan_index *ix)
     free(ix);
 }
 
+/* path_kind's answers for the network-traffic object a record's connection gives (rec_objects):
+ * its src_ref.value / dst_ref.value are addresses (the kind follows from the literal), any other
+ * property of it is only there on records that have an address. */
+#define PATH_NT_ADDR (-2)
+#define PATH_NT      (-3)
+
 /* Which observable kind a pattern path is about; -1 for paths no log observable has. */
 static int path_kind(const char *path)
 {
@@ -561,6 +567,10 @@ static int path_kind(const char *path)
         if (strcmp(path, map[i].path) == 0)
             return map[i].kind;
     }
+    if (strncmp(path, "network-traffic:", 16) == 0)
+        return strcmp(path + 16, "src_ref.value") == 0 || strcmp(path + 16, "dst_ref.value") == 0
+                   ? PATH_NT_ADDR
+                   : PATH_NT;
     return -1;
 }
 
@@ -576,6 +586,8 @@ struct add_ctx {
     size_t tmp_cap;
     struct pkey *keys;
     size_t n_pkeys, cap_keys;
+    bool conn; /* a key is about the network-traffic object: never exact (the address a key
+                * names may be in the record on the other side of the connection, or not in it) */
 };
 
 static enum ctix_rc add_v4(struct scan_index *ix, uint32_t lo, uint32_t hi, uint32_t tag)
@@ -746,25 +758,46 @@ struct pkey {
     size_t len;
 };
 
-static int collect_key(const struct pattern_key *k, void *arg)
+static int pkey_push(struct add_ctx *a, int kind, enum pattern_key_op op, const char *val,
+                     size_t len)
 {
-    struct add_ctx *a = arg;
-    int kind = path_kind(k->path);
-
-    if (kind < 0) {
-        a->n_unused++;
-        return 0;
-    }
     if (GROW(a->keys, &a->cap_keys, a->n_pkeys + 1) != CTIX_OK) {
         a->rc = CTIX_ENOMEM;
         return 1;
     }
     a->keys[a->n_pkeys].kind = kind;
-    a->keys[a->n_pkeys].op = k->op;
-    a->keys[a->n_pkeys].val = k->val;
-    a->keys[a->n_pkeys].len = k->len;
+    a->keys[a->n_pkeys].op = op;
+    a->keys[a->n_pkeys].val = val;
+    a->keys[a->n_pkeys].len = len;
     a->n_pkeys++;
     return 0;
+}
+
+static int collect_key(const struct pattern_key *k, void *arg)
+{
+    struct add_ctx *a = arg;
+    int kind = path_kind(k->path);
+
+    if (kind == PATH_NT_ADDR && (k->op == PATTERN_KEY_EQ || k->op == PATTERN_KEY_CIDR)) {
+        /* looked up by the address; evaluated on the records that hold it */
+        a->conn = true;
+        kind = memchr(k->val, ':', k->len) != NULL ? SCAN_IPV6 : SCAN_IPV4;
+        return pkey_push(a, kind, k->op, k->val, k->len);
+    }
+    if (kind == PATH_NT_ADDR || kind == PATH_NT) {
+        /* Ports, protocols, an address by prefix: no key to look up. A record has a
+         * network-traffic object only with an address, so every record with one is evaluated:
+         * right, but slow for such patterns. */
+        a->conn = true;
+        if (pkey_push(a, SCAN_IPV4, PATTERN_KEY_ANY, NULL, 0) != 0)
+            return 1;
+        return pkey_push(a, SCAN_IPV6, PATTERN_KEY_ANY, NULL, 0);
+    }
+    if (kind < 0) {
+        a->n_unused++;
+        return 0;
+    }
+    return pkey_push(a, kind, k->op, k->val, k->len);
 }
 
 static enum ctix_rc insert_key(struct add_ctx *a, const struct pkey *k)
@@ -1048,6 +1081,8 @@ enum ctix_rc scan_index_add(struct scan_index *ix, const struct scan_ind_in *in,
     }
     if ((rc = a.rc) != CTIX_OK)
         goto out;
+    if (a.conn)
+        exact = false;
     for (size_t i = 0; i < a.n_pkeys; i++) {
         /* Keys the tables can only prefilter make the pattern one to evaluate. */
         if (a.keys[i].op == PATTERN_KEY_ANY ||
@@ -1403,12 +1438,65 @@ static void match_url_prefixes(struct mctx *c, const char *p, size_t n, uint32_t
     prefix_list(c, ix->upre_short, p, n, obs);
 }
 
-/* The record as one observation: an observed-data over its observables, for pattern_eval. */
+static const char *const rec_types[SCAN_KIND_N] = {
+    "ipv4-addr", "ipv6-addr", "domain-name", "url", "email-addr", "file", "file", "file",
+};
+
+/* The id of the SCO rec_objects makes of observable i. */
+static void rec_sco_id(const struct scan_rec *r, size_t i, char id[64])
+{
+    snprintf(id, 64, "%s--00000000-0000-4000-8000-%012zx", rec_types[r->obs[i].kind], i);
+}
+
+/* One member ref (1 + an observable's index, 0: none) of the network-traffic object. */
+static bool conn_ref_set(const struct scan_rec *r, json_t *nt, const char *key, uint16_t ref)
+{
+    char id[64];
+
+    if (ref == 0 || ref > r->n_obs)
+        return true;
+    rec_sco_id(r, ref - 1u, id);
+    return json_object_set_new(nt, key, json_string(id)) == 0;
+}
+
+/* The record's connection as a network-traffic SCO whose src_ref / dst_ref name the address
+ * SCOs, with its ports and transport as STIX writes them (protocols: a list, lower case). Made
+ * only when the record knows an address of it: STIX requires src_ref or dst_ref. */
+static bool rec_conn(const struct scan_rec *r, const struct scan_conn_info *ci, json_t *objs,
+                     json_t *refs)
+{
+    json_t *nt = json_object();
+    char id[64];
+    bool ok;
+
+    snprintf(id, sizeof(id), "network-traffic--00000000-0000-4000-8000-%012zx", r->n_obs);
+    ok = nt != NULL && json_array_append_new(objs, nt) == 0;
+    if (!ok) {
+        json_decref(nt);
+        return false;
+    }
+    ok = json_object_set_new(nt, "type", json_string("network-traffic")) == 0 &&
+         json_object_set_new(nt, "id", json_string(id)) == 0 &&
+         json_array_append_new(refs, json_string(id)) == 0 &&
+         conn_ref_set(r, nt, "src_ref", ci->src) && conn_ref_set(r, nt, "dst_ref", ci->dst);
+    if (ok && ci->has_sport)
+        ok = json_object_set_new(nt, "src_port", json_integer(ci->sport)) == 0;
+    if (ok && ci->has_dport)
+        ok = json_object_set_new(nt, "dst_port", json_integer(ci->dport)) == 0;
+    if (ok && ci->proto_len > 0) {
+        json_t *pl = json_array();
+
+        ok = pl != NULL && json_object_set_new(nt, "protocols", pl) == 0 &&
+             json_array_append_new(pl, json_stringn(ci->proto, ci->proto_len)) == 0;
+    }
+    return ok;
+}
+
+/* The record as one observation: an observed-data over its observables (and the connection it
+ * describes), for pattern_eval. */
 static json_t *rec_objects(const struct scan_rec *r, int64_t t)
 {
-    static const char *const types[SCAN_KIND_N] = {
-        "ipv4-addr", "ipv6-addr", "domain-name", "url", "email-addr", "file", "file", "file",
-    };
+    const char *const *types = rec_types;
     static const char *const hashes[SCAN_KIND_N] = {
         NULL, NULL, NULL, NULL, NULL, "MD5", "SHA-1", "SHA-256",
     };
@@ -1437,7 +1525,7 @@ static json_t *rec_objects(const struct scan_rec *r, int64_t t)
         json_t *sco = json_object();
         json_t *val;
 
-        snprintf(id, sizeof(id), "%s--00000000-0000-4000-8000-%012zx", types[o->kind], i);
+        rec_sco_id(r, i, id);
         if (o->kind == SCAN_IPV4 || o->kind == SCAN_IPV6) {
             size_t tn = scan_addr_text(o, text);
 
@@ -1466,6 +1554,13 @@ static json_t *rec_objects(const struct scan_rec *r, int64_t t)
         } else {
             json_decref(val);
         }
+    }
+    if (ok) {
+        struct scan_conn_info ci;
+
+        ok = scan_conn_get(r, &ci);
+        if (ok && (ci.src != 0 || ci.dst != 0))
+            ok = rec_conn(r, &ci, objs, refs);
     }
     ok = ok && json_object_set(od, "object_refs", refs) == 0;
 out:

@@ -63,6 +63,24 @@ static const struct tind inds[] = {
     {"i-old", "[ipv4-addr:value = '5.5.5.5']", 1, NEVER, NOW, false},
     {"i-new", "[ipv4-addr:value = '5.5.5.6']", 1, NOW + 1, EVER, false},
     {"i-proc", "[process:command_line = 'x']", 1, NEVER, EVER, false},
+    /* the connection of a record (network-traffic), looked up by its address and evaluated */
+    {"i-nt-dst",
+     "[network-traffic:dst_ref.value = '198.51.100.7' AND network-traffic:dst_port = 4444]", 1,
+     NEVER, EVER, false},
+    {"i-nt-src",
+     "[network-traffic:src_ref.value = '10.0.0.5' AND network-traffic:dst_ref.value ISSUBSET "
+     "'203.0.113.0/24']",
+     1, NEVER, EVER, false},
+    {"i-nt-v6", "[network-traffic:dst_ref.value = '2001:db8::77']", 1, NEVER, EVER, false},
+    /* no address to look up: evaluated on every record with an address */
+    {"i-nt-port", "[network-traffic:dst_port = 6667 AND network-traffic:protocols[*] = 'tcp']", 1,
+     NEVER, EVER, false},
+    /* AND across object types (one root SCO, docs/stix-taxii.md B6): never true, not even on a
+     * record showing both */
+    {"i-nt-ip", "[ipv4-addr:value = '198.51.100.7' AND network-traffic:dst_port = 443]", 1, NEVER,
+     EVER, false},
+    {"i-nt-dom", "[domain-name:value = 'evil.example' AND url:value LIKE 'http://evil.example/%']",
+     1, NEVER, EVER, false},
 };
 
 static struct scan_index *IX;
@@ -191,13 +209,112 @@ static void test_rules(void **state)
     }
 }
 
+/* The ids one log line of a format matches (its record read by scan_fmt_line). */
+static void match_line(enum scan_fmt fmt, const char *headers, const char *line, char *out,
+                       size_t cap)
+{
+    struct scan_fmt_state st;
+    struct scan_rec r;
+    struct scan_matcher m;
+    size_t w = 0, len = strlen(line);
+
+    memset(&m, 0, sizeof(m));
+    scan_fmt_init(&st, fmt, NULL, 0, 2024);
+    while (headers != NULL && *headers != '\0') {
+        const char *nl = strchr(headers, '\n');
+        size_t n = nl != NULL ? (size_t)(nl - headers) : strlen(headers);
+
+        assert_true(scan_fmt_header(&st, headers, n));
+        headers = nl != NULL ? nl + 1 : NULL;
+    }
+    scan_rec_init(&r);
+    assert_true(scan_rec_reset(&r, len));
+    assert_int_equal(scan_fmt_line(&st, line, len, &r, NULL), SCAN_LINE_OK);
+    r.time_ms = NOW;
+    assert_int_equal(scan_index_match(IX, &r, NOW, SCAN_TIME_NONE, &m), CTIX_OK);
+    out[0] = '\0';
+    for (size_t i = 0; i < m.n_hits; i++)
+        w += (size_t)snprintf(out + w, cap - w, "%s%s", i ? " " : "",
+                              scan_index_id(IX, m.hits[i].ind));
+    scan_matcher_cleanup(&m);
+    scan_rec_cleanup(&r);
+}
+
+#define ZEEK_CONN                                                                                  \
+    "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n"                \
+    "#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\n"                        \
+    "#types\ttime\tstring\taddr\tport\taddr\tport\tenum"
+
+static const struct {
+    enum scan_fmt fmt;
+    const char *headers, *line, *want;
+} conn_cases[] = {
+    /* dst_ref.value = X AND dst_port = 4444 */
+    {SCAN_FMT_ZEEK, ZEEK_CONN, "1714996800.1\tC\t10.0.0.5\t51000\t198.51.100.7\t4444\ttcp",
+     "i-nt-dst"},
+    {SCAN_FMT_ZEEK, ZEEK_CONN, "1714996800.1\tC\t198.51.100.7\t4444\t10.0.0.5\t51000\ttcp", ""},
+    {SCAN_FMT_ZEEK, ZEEK_CONN, "1714996800.1\tC\t10.0.0.5\t4444\t198.51.100.7\t51000\ttcp", ""},
+    {SCAN_FMT_ZEEK, ZEEK_CONN, "1714996800.1\tC\t10.0.0.5\t51000\t198.51.100.8\t4444\ttcp", ""},
+    {SCAN_FMT_JSONL, NULL,
+     "{\"src_ip\":\"10.0.0.5\",\"src_port\":51000,\"dst_ip\":\"198.51.100.7\",\"dst_port\":4444,"
+     "\"proto\":\"tcp\"}",
+     "i-nt-dst"},
+    {SCAN_FMT_JSONL, NULL,
+     "{\"src_ip\":\"198.51.100.7\",\"dst_ip\":\"10.0.0.5\",\"dst_port\":4444}", ""},
+    /* the address in the record, but not as the destination */
+    {SCAN_FMT_JSONL, NULL,
+     "{\"src_ip\":\"10.0.0.5\",\"dst_ip\":\"198.51.100.8\",\"dst_port\":4444,"
+     "\"note\":\"198.51.100.7\"}",
+     ""},
+    /* src_ref.value = A AND dst_ref.value ISSUBSET net */
+    {SCAN_FMT_ZEEK, ZEEK_CONN, "1714996800.1\tC\t10.0.0.5\t1\t203.0.113.9\t80\ttcp", "i-nt-src"},
+    {SCAN_FMT_ZEEK, ZEEK_CONN, "1714996800.1\tC\t203.0.113.9\t1\t10.0.0.5\t80\ttcp", ""},
+    {SCAN_FMT_ZEEK, ZEEK_CONN, "1714996800.1\tC\t10.0.0.6\t1\t203.0.113.9\t80\ttcp", ""},
+    {SCAN_FMT_ZEEK, ZEEK_CONN, "1714996800.1\tC\t10.0.0.5\t1\t203.0.114.9\t80\ttcp", ""},
+    /* Squid: the client to the server's address; evil.example and its URL are both there, and
+     * the AND of the two types still does not match */
+    {SCAN_FMT_SQUID, NULL,
+     "1714996800.218 50 10.0.0.5 TCP_MISS/200 3110 GET http://evil.example/x - "
+     "HIER_DIRECT/203.0.113.9 text/html",
+     "i-dom i-nt-src"},
+    {SCAN_FMT_SQUID, NULL,
+     "1714996800.218 50 10.0.0.5 TCP_MISS/200 3110 GET http://203.0.113.9/x - HIER_NONE/- "
+     "text/html",
+     ""},
+    /* IPv6, in its other text forms */
+    {SCAN_FMT_JSONL, NULL, "{\"src_ip\":\"2001:db8::5\",\"dst_ip\":\"2001:DB8:0::77\"}", "i-nt-v6"},
+    {SCAN_FMT_JSONL, NULL, "{\"src_ip\":\"2001:db8::77\",\"dst_ip\":\"2001:db8::5\"}", ""},
+    /* ports and protocols only */
+    {SCAN_FMT_ZEEK, ZEEK_CONN, "1714996800.1\tC\t10.9.0.1\t1\t10.9.0.2\t6667\ttcp", "i-nt-port"},
+    {SCAN_FMT_ZEEK, ZEEK_CONN, "1714996800.1\tC\t10.9.0.1\t1\t10.9.0.2\t6667\tudp", ""},
+    {SCAN_FMT_ZEEK, ZEEK_CONN, "1714996800.1\tC\t10.9.0.1\t6667\t10.9.0.2\t1\ttcp", ""},
+    /* across object types: not even with both in the record */
+    {SCAN_FMT_ZEEK, ZEEK_CONN, "1714996800.1\tC\t10.0.0.1\t1\t198.51.100.7\t443\ttcp", ""},
+    /* a record without a connection */
+    {SCAN_FMT_PLAIN, NULL, "198.51.100.7 4444 10.0.0.5 203.0.113.9 6667 tcp", ""},
+};
+
+static void test_conn(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof(conn_cases) / sizeof(conn_cases[0]); i++) {
+        char got[512];
+
+        match_line(conn_cases[i].fmt, conn_cases[i].headers, conn_cases[i].line, got, sizeof got);
+        if (strcmp(got, conn_cases[i].want) != 0)
+            fprintf(stderr, "'%s': got '%s', want '%s'\n", conn_cases[i].line, got,
+                    conn_cases[i].want);
+        assert_string_equal(got, conn_cases[i].want);
+    }
+}
+
 static void test_stats(void **state)
 {
     struct scan_index_stats st;
 
     (void)state;
     scan_index_stats(IX, &st);
-    assert_int_equal(st.n_eval, 4);        /* i-re, i-and, i-pair, i-v6and */
+    assert_int_equal(st.n_eval, 10);       /* i-re, i-and, i-pair, i-v6and, the six i-nt-* */
     assert_int_equal(st.n_revoked, 1);     /* i-rev */
     assert_int_equal(st.n_versions, 3);    /* two of i-ver, the older i-rev */
     assert_int_equal(st.n_unscannable, 1); /* i-proc */
@@ -234,6 +351,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rules),
         cmocka_unit_test(test_stats),
+        cmocka_unit_test(test_conn),
         cmocka_unit_test(test_bad_pattern),
     };
 

@@ -51,9 +51,48 @@ struct scan_obs {
 
 #define SCAN_LINE_MAX (1u << 20) /* longer lines are skipped and reported (run.c) */
 
+#define SCAN_PROTO_MAX 15 /* longer transport names are not kept */
+
+/* The connection a record describes, as far as its format says (source and destination address,
+ * ports, transport): what the network-traffic object of an evaluated observation is made of.
+ * Readers only note where things are — an observable's index, a field's text, or just the line
+ * for scan_conn_get() to read again — and scan_conn_get() works it out when an evaluation wants
+ * it: most records are never evaluated, and reading a line must not get slower for them.
+ * All zero is "nothing known" (scan_rec_init; scan_fmt_line empties it before each line). */
+struct scan_conn {
+    uint16_t src, dst; /* 1 + the index in obs of the source / destination address (an IPv4 or
+                        * IPv6 observable); 0: unknown */
+    uint16_t url;      /* 1 + the index in obs of the URL whose port (its own or its scheme's
+                        * default) is the destination port when dport is NULL; 0: none */
+    uint8_t sport_len, dport_len, proto_len;
+    uint8_t reread; /* the format (SCAN_FMT_JSONL, SCAN_FMT_SQUID) whose reader finds the
+                     * connection when line is read again (it is left aside the first time);
+                     * 0: none */
+    /* The fields' text as the line has it (in the line or the record's scratch, valid as long
+     * as scan_obs.u.s.p): ports in decimal, the transport by name or IANA number; NULL:
+     * not in the record. */
+    const char *sport, *dport, *proto;
+    /* The record's line (JSON, Squid, Zeek), valid as long as scan_obs.u.s.p, and for Zeek where
+     * its ports and transport are (scan_fmt_state.zeek_conn) */
+    const char *line;
+    uint32_t line_len;
+    uint64_t zeek;
+};
+
+/* A connection's values, as scan_conn_get() reads them. */
+struct scan_conn_info {
+    uint16_t src, dst; /* as scan_conn's */
+    bool has_sport, has_dport;
+    uint16_t sport, dport;
+    uint8_t proto_len;              /* 0: unknown */
+    char proto[SCAN_PROTO_MAX + 1]; /* lower case as STIX writes protocols ("tcp", "udp"…) */
+};
+
 /* What a reader makes of one line. scan_rec_reset() before each line. */
+
 struct scan_rec {
     int64_t time_ms; /* the record's own time, Unix ms UTC; SCAN_TIME_NONE when it has none */
+    struct scan_conn conn;
     size_t n_obs;
     size_t n_dropped;
     struct scan_obs obs[SCAN_REC_MAX_OBS];
@@ -76,6 +115,13 @@ void scan_rec_cleanup(struct scan_rec *r);
 char *scan_rec_scratch(struct scan_rec *r, size_t n);
 /* Appends an observable; false (and n_dropped++) when the record is full. */
 bool scan_rec_add(struct scan_rec *r, const struct scan_obs *o);
+/* The connection r->conn notes (fmt.c): its addresses, and its ports and transport read — a port
+ * is 1-5 digits up to 65535; the destination port is the URL's (its own or its scheme's default)
+ * when the record names no other; the transport is a name of [A-Za-z0-9_-] lower-cased, or an
+ * IANA number (1 icmp, 6 tcp, 17 udp, 58 ipv6-icmp, 132 sctp). What does not read so is left
+ * unknown. A JSON or Squid record is read again for it (with the connection's fields, which those
+ * readers leave aside for speed). false on ENOMEM. */
+bool scan_conn_get(const struct scan_rec *r, struct scan_conn_info *out);
 
 /* ---- normalisers: one form for a value whether it comes from a log or an indicator ---- */
 
@@ -173,6 +219,9 @@ struct scan_fmt_state {
     uint16_t n_fields;             /* Zeek or CSV columns */
     uint8_t role[SCAN_MAX_FIELDS]; /* what each column holds (fmt.c's enum) */
     char zeek_unset[16], zeek_empty[16];
+    uint64_t zeek_conn;   /* where a Zeek record's ports and transport are: 9 bits each of 1 + the
+                           * column of id.orig_p, id.resp_p, proto (0: none), then the separator;
+                           * 0 when none (fmt.c, copied into scan_conn.zeek) */
     uint16_t syslog_year; /* RFC 3164 has no year: the file's (from its mtime) */
 };
 
@@ -194,7 +243,11 @@ enum scan_line_rc {
                      * skipped (the caller reports file and line) */
 };
 
-/* Reads one non-header line into r (which the caller reset). Never reads outside
+/* Reads one non-header line into r (which the caller reset), r->conn included: what scan_conn_get
+ * needs to work out the connection from the fields the readers know (Zeek id.orig_h/id.orig_p/
+ * id.resp_h/id.resp_p/proto; top-level JSON keys and CSV columns src_ip, dst_ip, src_port,
+ * dst_port, proto and their usual synonyms; Squid client -> server address and the URL's port;
+ * combined: the client as source). Never reads outside
  * line[0..len); lines may hold any bytes (NUL, invalid UTF-8) and be hundreds of MB long.
  * *why is a static string or a string in r's scratch. */
 enum scan_line_rc scan_fmt_line(const struct scan_fmt_state *st, const char *line, size_t len,

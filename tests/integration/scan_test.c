@@ -4,7 +4,8 @@
  * record's time and revocation; bad input (a missing file, truncated gzip, a 2 MB line, binary
  * data, invalid UTF-8, a Zeek header that lies, an empty file) named with file and line while the
  * other inputs are still scanned and the exit code says so; sightings as a bundle and stored in a
- * collection of a node, read back over TAXII. */
+ * collection of a node, read back over TAXII; network-traffic patterns (AND over the fields of
+ * one connection) on a Zeek conn log and a JSON firewall log. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -435,13 +436,73 @@ static void test_sightings(void **state)
     h_server_stop(&srv, 15);
 }
 
+/* Patterns over a record's connection: each hits exactly the lines whose connection shows it —
+ * not a line with the address on the other side, with the port at the other end, or with the
+ * address elsewhere in the record. */
+static void test_conn(void **state)
+{
+    static const char bundle[] =
+        "{\"type\":\"bundle\",\"id\":\"bundle--00000000-0000-4000-8000-000000000002\","
+        "\"objects\":[{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--"
+        "00000000-0000-4000-8000-0000000000c1\",\"name\":\"c1\",\"created\":\"2024-01-01T00:00:00."
+        "000Z\","
+        "\"modified\":\"2024-01-01T00:00:00.000Z\",\"pattern\":\"[network-traffic:dst_ref.value "
+        "= '198.51.100.7' AND network-traffic:dst_port = 4444]\",\"pattern_type\":\"stix\","
+        "\"valid_from\":\"2024-01-01T00:00:00Z\"},{\"type\":\"indicator\",\"spec_version\":"
+        "\"2.1\",\"id\":\"indicator--00000000-0000-4000-8000-0000000000c2\",\"name\":\"c2\","
+        "\"created\":\"2024-"
+        "01-01T00:00:00.000Z\",\"modified\":\"2024-01-01T00:00:00.000Z\",\"pattern\":\"["
+        "network-traffic:src_ref.value = '10.0.0.5' AND network-traffic:dst_ref.value ISSUBSET "
+        "'203.0.113.0/24' AND network-traffic:protocols[*] = 'tcp']\",\"pattern_type\":\"stix\","
+        "\"valid_from\":\"2024-01-01T00:00:00Z\"}]}\n";
+    static const char conn_log[] =
+        "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n"
+        "#path\tconn\n"
+        "#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tservice\n"
+        "#types\ttime\tstring\taddr\tport\taddr\tport\tenum\tstring\n"
+        "1714996801.000000\tC1\t10.0.0.5\t51000\t198.51.100.7\t4444\ttcp\t-\n"
+        "1714996801.100000\tC2\t198.51.100.7\t4444\t10.0.0.5\t51000\ttcp\t-\n"
+        "1714996801.200000\tC3\t10.0.0.5\t4444\t198.51.100.7\t443\ttcp\tssl\n"
+        "1714996801.300000\tC4\t10.0.0.5\t51001\t203.0.113.80\t53\ttcp\tdns\n"
+        "1714996801.400000\tC5\t10.0.0.5\t51001\t203.0.113.80\t53\tudp\tdns\n"
+        "1714996801.500000\tC6\t10.0.0.6\t51001\t203.0.113.80\t53\ttcp\tdns\n"
+        "#close\t2024-05-06-12-00-02\n";
+    static const char fw_log[] =
+        "{\"timestamp\":\"2024-05-06T12:00:02.000Z\",\"src_ip\":\"10.0.0.8\",\"src_port\":1,"
+        "\"dst_ip\":\"198.51.100.7\",\"dst_port\":4444,\"proto\":\"tcp\"}\n"
+        "{\"timestamp\":\"2024-05-06T12:00:02.100Z\",\"src_ip\":\"10.0.0.8\",\"src_port\":1,"
+        "\"dst_ip\":\"198.51.100.8\",\"dst_port\":4444,\"note\":\"198.51.100.7\"}\n"
+        "{\"timestamp\":\"2024-05-06T12:00:02.200Z\",\"src_ip\":\"10.0.0.5\",\"src_port\":1,"
+        "\"dst_ip\":\"203.0.113.1\",\"dst_port\":443,\"proto\":6}\n"
+        "{\"timestamp\":\"2024-05-06T12:00:02.300Z\",\"src_ip\":\"203.0.113.1\",\"dst_ip\":"
+        "\"10.0.0.5\",\"proto\":\"tcp\"}\n";
+    char bpath[PATH_MAX + 64], cpath[PATH_MAX + 64], fpath[PATH_MAX + 64], got[256];
+    struct h_proc p;
+
+    (void)state;
+    snprintf(bpath, sizeof bpath, "%s/conn-iocs.json", W->node.dir);
+    snprintf(cpath, sizeof cpath, "%s/conn.log", W->node.dir);
+    snprintf(fpath, sizeof fpath, "%s/conn-fw.jsonl", W->node.dir);
+    assert_true(write_file(bpath, bundle, strlen(bundle)));
+    assert_true(write_file(cpath, conn_log, strlen(conn_log)));
+    assert_true(write_file(fpath, fw_log, strlen(fw_log)));
+    assert_true(h_ctix(&p, "scan", "--indicators", bpath, cpath, fpath, NULL));
+    if (p.code != 0)
+        fprintf(stderr, "%s", p.err);
+    assert_int_equal(p.code, 0);
+    hits_of(p.out, "conn.log", got, sizeof got);
+    assert_string_equal(got, "8:c1 11:c2");
+    hits_of(p.out, "conn-fw.jsonl", got, sizeof got);
+    assert_string_equal(got, "1:c1 3:c2");
+    h_proc_cleanup(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_formats),
-        cmocka_unit_test(test_compressed_and_stdin),
-        cmocka_unit_test(test_bad_input),
-        cmocka_unit_test(test_sightings),
+        cmocka_unit_test(test_formats),   cmocka_unit_test(test_compressed_and_stdin),
+        cmocka_unit_test(test_bad_input), cmocka_unit_test(test_sightings),
+        cmocka_unit_test(test_conn),
     };
 
     return cmocka_run_group_tests(tests, setup, NULL);
