@@ -35,6 +35,33 @@ static inline void fmt_fuzz_check(const struct scan_rec *r, const char *line, si
             !fmt_fuzz_inside(o->u.s.p, o->u.s.n, r->scratch, r->scratch_len))
             abort();
     }
+    if (rc != SCAN_LINE_BAD) {
+        const struct scan_conn *c = &r->conn;
+        struct scan_conn_info ci;
+
+        if (c->src > r->n_obs || c->dst > r->n_obs || c->url > r->n_obs)
+            abort();
+        if (c->src != 0 && r->obs[c->src - 1].kind != SCAN_IPV4 &&
+            r->obs[c->src - 1].kind != SCAN_IPV6)
+            abort();
+        if (c->dst != 0 && r->obs[c->dst - 1].kind != SCAN_IPV4 &&
+            r->obs[c->dst - 1].kind != SCAN_IPV6)
+            abort();
+        if (c->url != 0 && r->obs[c->url - 1].kind != SCAN_URL)
+            abort();
+        if ((c->sport != NULL && !fmt_fuzz_inside(c->sport, c->sport_len, line, len) &&
+             !fmt_fuzz_inside(c->sport, c->sport_len, r->scratch, r->scratch_len)) ||
+            (c->dport != NULL && !fmt_fuzz_inside(c->dport, c->dport_len, line, len) &&
+             !fmt_fuzz_inside(c->dport, c->dport_len, r->scratch, r->scratch_len)) ||
+            (c->proto != NULL && !fmt_fuzz_inside(c->proto, c->proto_len, line, len) &&
+             !fmt_fuzz_inside(c->proto, c->proto_len, r->scratch, r->scratch_len)))
+            abort();
+        scan_conn_get(r, &ci);
+        if (ci.proto_len > SCAN_PROTO_MAX || strlen(ci.proto) != ci.proto_len)
+            abort();
+    } else if (r->conn.src != 0 || r->conn.dst != 0 || r->conn.sport != NULL) {
+        abort();
+    }
 }
 
 static inline void fmt_fuzz_read(enum scan_fmt fmt, const char *p, size_t size)
