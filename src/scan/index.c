@@ -1340,14 +1340,16 @@ static void hit_tag(struct mctx *c, uint32_t tag, uint32_t obs)
         return;
     if (tag & TAG_EVAL) {
         for (size_t i = 0; i < m->n_cand; i++) {
-            if (m->cand[i] == ind)
+            if (m->cand[i].ind == ind)
                 return;
         }
         if (GROW(m->cand, &m->cap_cand, m->n_cand + 1) != CTIX_OK) {
             c->rc = CTIX_ENOMEM;
             return;
         }
-        m->cand[m->n_cand++] = ind;
+        m->cand[m->n_cand].ind = ind;
+        m->cand[m->n_cand].obs = obs;
+        m->n_cand++;
         return;
     }
     for (size_t i = 0; i < m->n_hits; i++) {
@@ -1590,7 +1592,7 @@ static enum ctix_rc eval_cands(struct mctx *c, const struct scan_rec *r)
         goto out;
     for (size_t i = 0; i < m->n_cand; i++) {
         struct pattern_result res;
-        uint32_t ind = m->cand[i];
+        uint32_t ind = m->cand[i].ind;
         bool dup = false;
 
         memset(&res, 0, sizeof(res));
@@ -1609,7 +1611,7 @@ static enum ctix_rc eval_cands(struct mctx *c, const struct scan_rec *r)
         if ((rc = GROW(m->hits, &m->cap_hits, m->n_hits + 1)) != CTIX_OK)
             goto out;
         m->hits[m->n_hits].ind = ind;
-        m->hits[m->n_hits].obs = 0;
+        m->hits[m->n_hits].obs = m->cand[i].obs;
         m->n_hits++;
     }
     rc = CTIX_OK;

@@ -294,6 +294,36 @@ static const struct {
     {SCAN_FMT_PLAIN, NULL, "198.51.100.7 4444 10.0.0.5 203.0.113.9 6667 tcp", ""},
 };
 
+/* What an evaluated hit reports: the observable whose prefilter key hit (the destination the
+ * indicator names, not the source the record lists first). */
+static void test_conn_observable(void **state)
+{
+    const char *line = "{\"src_ip\":\"10.0.0.5\",\"src_port\":51000,\"dst_ip\":\"198.51.100.7\","
+                       "\"dst_port\":4444}";
+    struct scan_fmt_state st;
+    struct scan_rec r;
+    struct scan_matcher m;
+    char text[SCAN_ADDR_TEXT];
+    size_t n;
+
+    (void)state;
+    memset(&m, 0, sizeof(m));
+    scan_fmt_init(&st, SCAN_FMT_JSONL, NULL, 0, 2024);
+    scan_rec_init(&r);
+    assert_true(scan_rec_reset(&r, strlen(line)));
+    assert_int_equal(scan_fmt_line(&st, line, strlen(line), &r, NULL), SCAN_LINE_OK);
+    r.time_ms = NOW;
+    assert_int_equal(scan_index_match(IX, &r, NOW, SCAN_TIME_NONE, &m), CTIX_OK);
+    assert_int_equal(m.n_hits, 1);
+    assert_string_equal(scan_index_id(IX, m.hits[0].ind), "i-nt-dst");
+    assert_true(m.hits[0].obs < r.n_obs);
+    n = scan_addr_text(&r.obs[m.hits[0].obs], text);
+    assert_int_equal(n, strlen("198.51.100.7"));
+    assert_memory_equal(text, "198.51.100.7", n);
+    scan_matcher_cleanup(&m);
+    scan_rec_cleanup(&r);
+}
+
 static void test_conn(void **state)
 {
     (void)state;
@@ -349,9 +379,8 @@ static void test_bad_pattern(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_rules),
-        cmocka_unit_test(test_stats),
-        cmocka_unit_test(test_conn),
+        cmocka_unit_test(test_rules),       cmocka_unit_test(test_stats),
+        cmocka_unit_test(test_conn),        cmocka_unit_test(test_conn_observable),
         cmocka_unit_test(test_bad_pattern),
     };
 

@@ -72,7 +72,8 @@ struct scan_hit {
 struct scan_matcher {
     struct scan_hit *hits;
     size_t n_hits, cap_hits;
-    uint32_t *cand; /* indicators to evaluate */
+    struct scan_hit *cand; /* indicators to evaluate, each with the observable whose prefilter
+                            * key hit (what a hit on it reports) */
     size_t n_cand, cap_cand;
     void *probes; /* the table probes scan_index_stage2 computed (index.c's type) */
     size_t n_probes, cap_probes;
