@@ -100,6 +100,7 @@ bool scan_rec_reset(struct scan_rec *r, size_t line_len)
     r->n_dropped = 0;
     r->time_ms = SCAN_TIME_NONE;
     r->scratch_len = 0;
+    memset(&r->conn, 0, sizeof(r->conn));
     if (line_len > (SIZE_MAX - 256) / 2)
         goto out;
     need = 2 * line_len + 256;
