@@ -857,6 +857,12 @@ static void token(struct lctx *c, size_t s, size_t e)
     uint64_t other = 0, fp, *slot;
     uint32_t dots[HOST_DOTS_MAX];
 
+    /* seen before and found clean: nothing more (the memory is keyed by the run's exact bytes,
+     * so this comes first) */
+    fp = run_fp(c->sv->seed_run, p + s0, e0 - s0);
+    slot = &c->cache[fp & (RUNCACHE - 2)];
+    if (slot[0] == fp || slot[1] == fp)
+        return;
     while (s < e && (p[s] == '.' || p[s] == '-'))
         s++;
     while (e > s && p[e - 1] == '.')
@@ -894,10 +900,6 @@ static void token(struct lctx *c, size_t s, size_t e)
     /* digits and dots but no dotted quad (a time, a version) and too short for a hash: nothing
      * to look up, and nothing worth remembering (it would push others out of the memory) */
     if (other == 0 && k != 3 && e0 - s0 < 32)
-        return;
-    fp = run_fp(c->sv->seed_run, p + s0, e0 - s0);
-    slot = &c->cache[fp & (RUNCACHE - 2)];
-    if (slot[0] == fp || slot[1] == fp)
         return;
     if (e0 - s0 >= 32)
         hashes(c, s0, e0);
