@@ -857,6 +857,15 @@ static void token(struct lctx *c, size_t s, size_t e)
     uint64_t other = 0, fp, *slot;
     uint32_t dots[HOST_DOTS_MAX];
 
+    if (s0 / 64 == (e0 - 1) / 64 && e0 - s0 < 32) {
+        /* digits with one dot (a time, a number): nothing to look up, decided from the masks */
+        size_t w = s0 / 64;
+        uint64_t r = (~(uint64_t)0 << (s0 % 64)) & (~(uint64_t)0 >> (63 - (e0 - 1) % 64));
+        uint64_t dm = m->d[w] & r;
+
+        if ((m->h[w] & ~(m->d[w] | m->n[w]) & r) == 0 && (dm & (dm - 1)) == 0)
+            return;
+    }
     /* seen before and found clean: nothing more (the memory is keyed by the run's exact bytes,
      * so this comes first) */
     fp = run_fp(c->sv->seed_run, p + s0, e0 - s0);
