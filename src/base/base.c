@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -561,6 +562,23 @@ const char *ctix_json_plain_end(const char *p, const char *end)
     }
     while (p < end && !json_str_special[(unsigned char)*p])
         p++;
+    return p;
+}
+
+void *ctix_calloc_big(size_t n, size_t elem)
+{
+    size_t bytes;
+    void *p = NULL;
+
+    if (n != 0 && elem > SIZE_MAX / n)
+        return NULL;
+    bytes = n * elem;
+    if (bytes < ((size_t)2 << 20))
+        return calloc(n, elem);
+    if (posix_memalign(&p, (size_t)2 << 20, bytes) != 0)
+        return NULL;
+    (void)madvise(p, bytes, MADV_HUGEPAGE);
+    memset(p, 0, bytes);
     return p;
 }
 

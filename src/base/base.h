@@ -106,6 +106,10 @@ CTIX_MUST_CHECK enum ctix_rc ctix_uuid4(char out[37]);
  * cannot (also when the size would overflow). Call as ctix_array_reserve((void **)&a, &cap, n,
  * sizeof(*a)). */
 CTIX_MUST_CHECK enum ctix_rc ctix_array_reserve(void **arr, size_t *cap, size_t need, size_t elem);
+/* Zeroed memory for a big table probed at random (n elements of elem bytes), on transparent huge
+ * pages where the kernel allows: with 4 KB pages nearly every probe of a large table also misses
+ * the TLB. NULL on overflow or ENOMEM; free() releases it. */
+void *ctix_calloc_big(size_t n, size_t elem);
 
 /* ---- arenas ---- */
 /* A region allocator for things that live and die together (a parsed pattern, one request's

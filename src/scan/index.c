@@ -22,7 +22,6 @@
  * outside valid_from/valid_until at the record's time do not match. */
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "pattern/pattern.h"
 #include "scan/scan.h"
@@ -80,28 +79,6 @@ static uint64_t hash_words(uint64_t seed, unsigned kind, const char *p, size_t n
 static uint64_t hash_str(uint64_t seed, unsigned kind, const char *p, size_t n)
 {
     return hash_words(seed, kind, p, n);
-}
-
-/* ---- memory ---- */
-
-/* Zeroed memory for a big table, on transparent huge pages where the kernel allows: the tables
- * are probed at random, and with 4 KB pages nearly every probe of a large one also misses the
- * TLB. free() releases it. */
-static void *big_calloc(size_t n, size_t elem)
-{
-    size_t bytes;
-    void *p = NULL;
-
-    if (n != 0 && elem > SIZE_MAX / n)
-        return NULL;
-    bytes = n * elem;
-    if (bytes < ((size_t)2 << 20))
-        return calloc(n, elem);
-    if (posix_memalign(&p, (size_t)2 << 20, bytes) != 0)
-        return NULL;
-    (void)madvise(p, bytes, MADV_HUGEPAGE);
-    memset(p, 0, bytes);
-    return p;
 }
 
 /* ---- growable arrays ---- */
@@ -310,7 +287,7 @@ static enum ctix_rc stable_rehash(struct scan_index *ix, struct stable *t)
         want *= 2;
     if (t->mask != 0 && want <= t->mask + 1)
         return CTIX_OK;
-    struct sslot *ns = big_calloc(want, sizeof(*ns));
+    struct sslot *ns = ctix_calloc_big(want, sizeof(*ns));
     if (ns == NULL)
         return CTIX_ENOMEM;
     for (size_t k = 0; k < t->n; k++) {
@@ -1159,7 +1136,7 @@ static enum ctix_rc v4_build(struct scan_index *ix)
             pts[u++] = pts[i];
     }
     n_pts = u;
-    ix->v4s = big_calloc(n_pts, sizeof(*ix->v4s));
+    ix->v4s = ctix_calloc_big(n_pts, sizeof(*ix->v4s));
     if (ix->v4s == NULL)
         goto out;
     for (size_t i = 0; i < n_pts; i++) {
@@ -1208,7 +1185,7 @@ static enum ctix_rc v4_build(struct scan_index *ix)
     while (ix->v4bits < 22 && ((size_t)1 << ix->v4bits) < n_pts)
         ix->v4bits++;
     size_t nb = ((size_t)1 << ix->v4bits) + 1;
-    ix->v4bucket = big_calloc(nb, sizeof(*ix->v4bucket));
+    ix->v4bucket = ctix_calloc_big(nb, sizeof(*ix->v4bucket));
     if (ix->v4bucket == NULL)
         goto out;
     size_t s = 0;
@@ -1220,7 +1197,7 @@ static enum ctix_rc v4_build(struct scan_index *ix)
         ix->v4bucket[b] = (uint32_t)s;
     }
     ix->v4bucket[nb - 1] = (uint32_t)n_pts;
-    ix->v4map = big_calloc(((size_t)1 << 24) / 64, sizeof(uint64_t));
+    ix->v4map = ctix_calloc_big(((size_t)1 << 24) / 64, sizeof(uint64_t));
     if (ix->v4map == NULL)
         goto out;
     for (size_t i = 0; i < n_pts; i++) {

@@ -262,6 +262,19 @@ static bool is_header_line(const struct scan_fmt_state *st, const char *p, size_
  * next to nothing stay: a blank line (not a record), a Zeek record whose field count differs from
  * its header, a JSON line without its closing brace, a CSV line with an odd number of quotes all
  * go on to their reader, which says what is wrong. */
+static size_t byte_count(const char *p, size_t n, char c)
+{
+    size_t k = 0;
+
+    for (const char *q = memchr(p, c, n); q != NULL;
+         q = memchr(q + 1, c, (size_t)(p + n - q - 1))) {
+        k++;
+        if (q + 1 == p + n)
+            break;
+    }
+    return k;
+}
+
 static bool sieved(const struct scan_fmt_state *st, const char *p, size_t n, unsigned tabs)
 {
     enum scan_fmt f = (enum scan_fmt)st->fmt;
@@ -271,30 +284,15 @@ static bool sieved(const struct scan_fmt_state *st, const char *p, size_t n, uns
     if (f == SCAN_FMT_ZEEK || (f == SCAN_FMT_AUTO && st->in_zeek && p[0] != '{')) {
         size_t k = tabs;
 
-        if (st->zeek_sep != '\t') {
-            k = 0;
-            for (const char *q = memchr(p, st->zeek_sep, n); q != NULL;
-                 q = memchr(q + 1, st->zeek_sep, (size_t)(p + n - q - 1))) {
-                k++;
-                if (q + 1 == p + n)
-                    break;
-            }
-        }
+        if (st->zeek_sep != '\t')
+            k = byte_count(p, n, st->zeek_sep);
         if (st->n_fields == 0 || k + 1 != st->n_fields)
             return false;
     } else if (f == SCAN_FMT_JSONL || p[0] == '{') {
         if (p[0] != '{' || p[n - 1] != '}')
             return false;
     } else if (f == SCAN_FMT_CSV || (f == SCAN_FMT_AUTO && st->detected == SCAN_FMT_CSV)) {
-        size_t k = 0;
-
-        for (const char *q = memchr(p, '"', n); q != NULL;
-             q = memchr(q + 1, '"', (size_t)(p + n - q - 1))) {
-            k++;
-            if (q + 1 == p + n)
-                break;
-        }
-        if (k % 2 != 0)
+        if (byte_count(p, n, '"') % 2 != 0)
             return false;
     }
     return true;

@@ -17,7 +17,6 @@
  * per key, so a lookup is one memory access and a false "maybe" about one in 10,000. */
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -319,19 +318,6 @@ static void each_v4(void *arg, uint32_t lo, uint32_t hi)
     }
 }
 
-static void *big_zalloc(size_t bytes)
-{
-    void *p = NULL;
-
-    if (bytes < ((size_t)2 << 20))
-        return calloc(1, bytes);
-    if (posix_memalign(&p, (size_t)2 << 20, bytes) != 0)
-        return NULL;
-    (void)madvise(p, bytes, MADV_HUGEPAGE);
-    memset(p, 0, bytes);
-    return p;
-}
-
 struct scan_sieve *scan_sieve_build(const struct scan_index *ix, enum ctix_rc *rc)
 {
     struct scan_sieve *sv = NULL;
@@ -356,7 +342,7 @@ struct scan_sieve *scan_sieve_build(const struct scan_index *ix, enum ctix_rc *r
     sv->seed_run = fold_mul(seed ^ 0xa54ff53a5f1d36f1u, 0x9e3779b97f4a7c15u);
     sv->tld = scan_index__tld_keys(ix);
     sv->v6 = scan_index__has_v6(ix);
-    sv->map24 = big_zalloc(((size_t)1 << 24) / 8);
+    sv->map24 = ctix_calloc_big(((size_t)1 << 24) / 64, sizeof(uint64_t));
     if (sv->map24 == NULL)
         goto fail;
     b.sv = sv;
@@ -372,7 +358,7 @@ struct scan_sieve *scan_sieve_build(const struct scan_index *ix, enum ctix_rc *r
     }
     while (words < b.n)
         words *= 2;
-    sv->bloom = big_zalloc(words * sizeof(uint64_t));
+    sv->bloom = ctix_calloc_big(words, sizeof(uint64_t));
     if (sv->bloom == NULL)
         goto fail;
     sv->wmask = words - 1;
@@ -646,16 +632,6 @@ static inline size_t run_start(const uint64_t *w, size_t pos, size_t lo)
     return pos > lo ? pos : lo;
 }
 
-static bool is_hexc(char c)
-{
-    return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
-}
-
-static unsigned hexv(char c)
-{
-    return c <= '9' ? (unsigned)(c - '0') : (unsigned)((c | 0x20) - 'a' + 10);
-}
-
 /* Something the sieve does not decode: a backslash (JSON and Zeek escapes), or a %XX the URL
  * normaliser would decode into a host byte. */
 static bool undecoded(const char *p, size_t n)
@@ -665,9 +641,9 @@ static bool undecoded(const char *p, size_t n)
     for (const char *q = memchr(p, '%', n); q != NULL;
          q = memchr(q + 1, '%', (size_t)(p + n - q - 1))) {
         size_t i = (size_t)(q - p);
+        int hi = i + 2 < n ? ctix_hexval(p[i + 1]) : -1, lo = hi >= 0 ? ctix_hexval(p[i + 2]) : -1;
 
-        if (i + 2 < n && is_hexc(p[i + 1]) && is_hexc(p[i + 2]) &&
-            host_byte((char)(hexv(p[i + 1]) * 16 + hexv(p[i + 2]))))
+        if (lo >= 0 && host_byte((char)(hi * 16 + lo)))
             return true;
         if (i + 1 >= n)
             break;
@@ -812,7 +788,7 @@ static void hashes(struct lctx *c, size_t s, size_t e)
             i++;
         a = i;
         while (i < e && p[i] != '.' && p[i] != '-' && p[i] != '_') {
-            hex = hex && is_hexc(p[i]);
+            hex = hex && ctix_hexval(p[i]) >= 0;
             i++;
         }
         if (hex && (i - a == 32 || i - a == 40 || i - a == 64))
