@@ -1935,6 +1935,13 @@ bool scan_index__v6_listed(const struct scan_index *ix, const uint8_t addr[16])
     return false;
 }
 
+void scan_index__each_v6(const struct scan_index *ix,
+                         void (*fn)(void *arg, const uint8_t a[16], unsigned plen), void *arg)
+{
+    for (size_t i = 0; i < ix->v6.n; i++)
+        fn(arg, ix->v6.keys[i].a, ix->v6.keys[i].plen);
+}
+
 bool scan_index__has_v6(const struct scan_index *ix)
 {
     return ix->v6.n != 0;

@@ -26,24 +26,38 @@
 #include "scan/sieve.h"
 
 struct masks;
+struct scan_sieve_batch;
 typedef void (*classify_fn)(const char *p, size_t w0, size_t w1, size_t len, struct masks *m);
+typedef size_t (*pass_fn)(const struct scan_sieve *sv, struct scan_sieve_batch *b, const char *p,
+                          size_t len);
+
+/* The last labels of host keys ("com", "io"), by 16 bits of their hash: a host whose last label
+ * is none of them holds no key, as a name or as a parent (a file name "app.js", a time
+ * "50.693Z"), and is not looked at further. */
+#define TLD_BITS 16
 
 struct scan_sieve {
     const struct scan_index *ix;
     classify_fn classify; /* the widest vector pass the CPU has */
+    pass_fn pass;         /* the line pass built for the CPU's bit instructions */
+    uint64_t tails[((size_t)1 << TLD_BITS) / 64];
     uint64_t *bloom;
     uint64_t wmask;  /* words - 1 */
     uint64_t *map24; /* one bit per /24 wholly inside a listed network */
     uint64_t seed_host, seed_hash, seed_v4, seed_run;
     bool tld;  /* one-label domain keys: a host's last label is looked up too */
     bool bare; /* URL keys whose host is one label ("localhost"): dotless runs are hosts too */
-    bool v6;   /* IPv6 keys */
-    uint8_t (*url6)[16]; /* the IPv6 hosts of URL keys */
-    size_t n_url6, cap_url6;
+    /* IPv6 keys: addresses (and URL hosts) by their hash in the filter; networks by their
+     * prefix cut to a multiple of 16 bits, /32 or longer (bit L/16 of v6_levels: some network
+     * cut to /L; one shorter than /20 has the index itself look up each address) */
+    bool v6, v6_addr, v6_any;
+    unsigned v6_levels;
+    uint64_t seed_v6, seed_v6n;
     size_t mem;
 };
 
 static classify_fn classify_pick(void);
+static pass_fn pass_pick(void);
 
 /* ---- hashing (keyed: filter lookups are driven by log text) ---- */
 
@@ -114,6 +128,35 @@ static inline uint64_t hv4(uint64_t seed, uint32_t a)
     return fold_mul(fold_mul(seed ^ a, 0x9e3779b97f4a7c15u), 0x8ebc6af09c88c6e3u);
 }
 
+static inline uint64_t hv6(uint64_t seed, const uint8_t a[16])
+{
+    uint64_t lo, hi;
+
+    memcpy(&lo, a, 8);
+    memcpy(&hi, a + 8, 8);
+    return fold_mul(fold_mul(seed ^ lo, K1) ^ hi, K2);
+}
+
+/* an address's (or a network's) first 16 * q bits (2 <= q <= 7) */
+static inline uint64_t hv6n(uint64_t seed, const uint8_t a[16], unsigned q)
+{
+    uint64_t hi = 0, lo = 0; /* the address as two big-endian halves */
+
+    for (unsigned i = 0; i < 8; i++) {
+        hi = hi << 8 | a[i];
+        lo = lo << 8 | a[8 + i];
+    }
+    if (q < 4) {
+        hi &= ~(uint64_t)0 << (64 - 16 * q);
+        lo = 0;
+    } else if (q > 4) {
+        lo &= ~(uint64_t)0 << (128 - 16 * q);
+    } else {
+        lo = 0;
+    }
+    return fold_mul(fold_mul(seed ^ hi ^ q, K3) ^ lo, K1);
+}
+
 static inline uint64_t bloom_need(uint64_t h)
 {
     return ((uint64_t)1 << ((h >> 40) & 63)) | ((uint64_t)1 << ((h >> 46) & 63)) |
@@ -171,6 +214,12 @@ static uint64_t key_host(struct bctx *b, const char *p, size_t n)
         }
         dots[nd++] = (uint32_t)i;
     }
+    {
+        size_t a = nd > 0 ? dots[nd - 1] + 1 : 0;
+        uint64_t t = hpiece(b->sv->seed_host, b->tmp + a, n - a) >> (64 - TLD_BITS);
+
+        b->sv->tails[t / 64] |= (uint64_t)1 << (t % 64);
+    }
     return hosts_chain(b->sv->seed_host, b->tmp, n, dots, nd, false, no_probe, NULL);
 }
 
@@ -216,15 +265,14 @@ static void url_host(struct bctx *b, const char *p, size_t n)
             b->odd = true;
             return;
         }
-        if (ctix_array_reserve((void **)&sv->url6, &sv->cap_url6, sv->n_url6 + 1, 16) != CTIX_OK) {
-            b->ok = false;
-            return;
-        }
-        if (!scan_ipv6_parse(p + a + 1, hl, sv->url6[sv->n_url6])) {
+        uint8_t a6[16];
+
+        if (!scan_ipv6_parse(p + a + 1, hl, a6)) {
             b->odd = true;
             return;
         }
-        sv->n_url6++;
+        key_push(b, hv6(sv->seed_v6, a6));
+        sv->v6_addr = true;
         return;
     }
     he = scan_index__port_cut(p, a, e);
@@ -318,6 +366,38 @@ static void each_v4(void *arg, uint32_t lo, uint32_t hi)
     }
 }
 
+static void each_v6(void *arg, const uint8_t a[16], unsigned plen)
+{
+    struct bctx *b = arg;
+    struct scan_sieve *sv = b->sv;
+
+    if (plen == 128) {
+        key_push(b, hv6(sv->seed_v6, a));
+        sv->v6_addr = true;
+    } else if (plen >= 32) {
+        key_push(b, hv6n(sv->seed_v6n, a, plen / 16));
+        sv->v6_levels |= 1u << (plen / 16);
+    } else if (plen >= 20) {
+        /* the /32s it covers (a is masked to plen: its low bits of the /32 are zero) */
+        uint8_t x[16];
+        uint32_t top = (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 | (uint32_t)a[2] << 8 | a[3];
+
+        memcpy(x, a, 16);
+        for (uint32_t i = 0; i < (uint32_t)1 << (32 - plen) && b->ok; i++) {
+            uint32_t t = top + i;
+
+            x[0] = (uint8_t)(t >> 24);
+            x[1] = (uint8_t)(t >> 16);
+            x[2] = (uint8_t)(t >> 8);
+            x[3] = (uint8_t)t;
+            key_push(b, hv6n(sv->seed_v6n, x, 2));
+        }
+        sv->v6_levels |= 1u << 2;
+    } else {
+        sv->v6_any = true;
+    }
+}
+
 struct scan_sieve *scan_sieve_build(const struct scan_index *ix, enum ctix_rc *rc)
 {
     struct scan_sieve *sv = NULL;
@@ -336,20 +416,25 @@ struct scan_sieve *scan_sieve_build(const struct scan_index *ix, enum ctix_rc *r
         goto fail;
     sv->ix = ix;
     sv->classify = classify_pick();
+    sv->pass = pass_pick();
     sv->seed_host = fold_mul(seed ^ 0x6a09e667f3bcc908u, 0x9e3779b97f4a7c15u);
     sv->seed_hash = fold_mul(seed ^ 0xbb67ae8584caa73bu, 0x9e3779b97f4a7c15u);
     sv->seed_v4 = fold_mul(seed ^ 0x3c6ef372fe94f82bu, 0x9e3779b97f4a7c15u);
     sv->seed_run = fold_mul(seed ^ 0xa54ff53a5f1d36f1u, 0x9e3779b97f4a7c15u);
     sv->tld = scan_index__tld_keys(ix);
-    sv->v6 = scan_index__has_v6(ix);
+    sv->seed_v6 = fold_mul(seed ^ 0x510e527fade682d1u, 0x9e3779b97f4a7c15u);
+    sv->seed_v6n = fold_mul(seed ^ 0x9b05688c2b3e6c1fu, 0x9e3779b97f4a7c15u);
     sv->map24 = ctix_calloc_big(((size_t)1 << 24) / 64, sizeof(uint64_t));
     if (sv->map24 == NULL)
         goto fail;
     b.sv = sv;
     b.ok = true;
     scan_index__each_str(ix, each_str, &b);
-    if (!b.odd)
+    if (!b.odd) {
         scan_index__each_v4(ix, each_v4, &b);
+        scan_index__each_v6(ix, each_v6, &b);
+    }
+    sv->v6 = sv->v6_addr || sv->v6_levels != 0 || sv->v6_any;
     if (!b.ok)
         goto fail;
     if (b.odd) {
@@ -364,7 +449,7 @@ struct scan_sieve *scan_sieve_build(const struct scan_index *ix, enum ctix_rc *r
     sv->wmask = words - 1;
     for (size_t i = 0; i < b.n; i++)
         sv->bloom[b.keys[i] & sv->wmask] |= bloom_need(b.keys[i]);
-    sv->mem = sizeof(*sv) + words * sizeof(uint64_t) + ((size_t)1 << 24) / 8 + sv->cap_url6 * 16;
+    sv->mem = sizeof(*sv) + words * sizeof(uint64_t) + ((size_t)1 << 24) / 8;
     *rc = CTIX_OK;
     goto out;
 fail:
@@ -382,7 +467,6 @@ void scan_sieve_free(struct scan_sieve *sv)
         return;
     free(sv->bloom);
     free(sv->map24);
-    free(sv->url6);
     free(sv);
 }
 
@@ -674,10 +758,19 @@ struct trun {
  * Entries are 64-bit hashes of a run's exact bytes under the index's secret seed. */
 #define RUNCACHE (1u << 14)
 
+/* A short run waiting for its memory slot (tok_short). */
+struct pend {
+    uint64_t fp, dm, h; /* the run's memory key; its dots (bit i: p[s + i]); its last label's
+                         * hash (hosts) */
+    uint32_t s;
+    uint8_t len, line, quad;
+};
+
 struct scan_sieve_batch_int {
     struct masks m;
     struct sprobe pr[PROBES_MAX];
     struct trun runs[PROBES_MAX];
+    struct pend pend[PROBES_MAX];
     uint64_t cache[RUNCACHE];
 };
 
@@ -689,6 +782,8 @@ struct lctx {
     struct trun *runs;
     size_t nruns;
     uint64_t *cache;
+    struct pend *pend; /* runs waiting for their memory slot */
+    size_t npend;
     const char *p; /* the region: positions are offsets from it */
     uint32_t line;
     bool bare, tld; /* the sieve's */
@@ -908,12 +1003,15 @@ static void token(struct lctx *c, size_t s, size_t e)
     c->nruns++;
 }
 
-/* IPv6 addresses in [ls, le): runs of IPv6 bytes holding two colons or more, looked up. Only a
+/* IPv6 addresses in [ls, le): runs of IPv6 bytes holding two colons or more, looked up (true:
+ * the line is let through) or probed. Only a
  * colon between two IPv6 bytes, or next to another colon, can be inside one (a JSON line's
  * "key":"value" colons are neither), so the others are never looked at. */
-static bool v6s(const struct scan_sieve *sv, const char *p, size_t ls, size_t le,
-                const struct masks *m)
+static bool v6s(struct lctx *c, size_t ls, size_t le)
 {
+    const struct scan_sieve *sv = c->sv;
+    const struct masks *m = c->m;
+    const char *p = c->p;
     size_t done = ls;
 
     for (size_t w = ls / 64; w <= (le - 1) / 64; w++) {
@@ -955,12 +1053,13 @@ static bool v6s(const struct scan_sieve *sv, const char *p, size_t ls, size_t le
                     !scan_ipv6_parse(p + a, z - a - 1, a6))
                     continue;
             }
-            for (size_t u = 0; u < sv->n_url6; u++) {
-                if (memcmp(sv->url6[u], a6, 16) == 0)
-                    return true;
-            }
-            if (scan_index__v6_listed(sv->ix, a6))
+            if (sv->v6_any && scan_index__v6_listed(sv->ix, a6))
                 return true;
+            /* (the filter holds URL keys' IPv6 hosts too) */
+            if (sv->v6_addr)
+                push(c, PR_BLOOM, hv6(sv->seed_v6, a6));
+            for (unsigned lv = sv->v6_levels; lv != 0; lv &= lv - 1)
+                push(c, PR_BLOOM, hv6n(sv->seed_v6n, a6, (unsigned)__builtin_ctz(lv)));
         }
     }
     return false;
@@ -1024,7 +1123,7 @@ static bool line_probes(struct lctx *c, size_t ls, size_t le)
             }
         }
     }
-    return c->maybe || ((sv->v6 || sv->n_url6 > 0) && v6s(sv, c->p, ls, le, m));
+    return c->maybe || (sv->v6 && v6s(c, ls, le));
 }
 
 /* Answers the probes of a batch. */
@@ -1067,8 +1166,297 @@ static void runs_remember(const struct trun *runs, size_t n, const struct sprobe
     }
 }
 
-size_t scan_sieve_block(const struct scan_sieve *sv, struct scan_sieve_batch *b, const char *p,
-                        size_t len)
+/* ---- the region pass: the batch's lines walked as one stretch of masks ---- */
+
+/* The line of the batch holding position pos (ls: the lines' starts, ascending). */
+static inline unsigned line_of(const size_t *ls, unsigned k, size_t pos)
+{
+    unsigned lo = 0, hi = k;
+
+    while (hi - lo > 1) {
+        unsigned mid = (lo + hi) / 2;
+
+        if (ls[mid] <= pos)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static inline __attribute__((always_inline)) bool run_known(struct lctx *c, uint64_t fp)
+{
+    const uint64_t *slot = &c->cache[fp & (RUNCACHE - 2)];
+
+    return slot[0] == fp || slot[1] == fp;
+}
+
+static inline __attribute__((always_inline)) void run_note(struct lctx *c, uint64_t fp, size_t np0)
+{
+    if (c->maybe || c->np == np0 || c->nruns >= PROBES_MAX)
+        return;
+    c->runs[c->nruns].fp = fp;
+    c->runs[c->nruns].first = (uint32_t)np0;
+    c->runs[c->nruns].n = (uint32_t)(c->np - np0);
+    c->nruns++;
+}
+
+/* token() for the common run: p[s..e) shorter than 32 bytes (no hash), holding a dot, neither
+ * starting with '.' or '-' nor ending with '.' (nothing to trim), in two steps. Here, from the
+ * masks: a time or a number is dropped, a host whose last label ends no key is dropped, the rest
+ * waits for its memory slot (prefetched); tok_resolve() then hashes what the memory does not
+ * know. Returns false when there is no room to wait (the caller calls token()). */
+static inline __attribute__((always_inline)) bool tok_short(struct lctx *c, size_t s, size_t e)
+{
+    const struct masks *m = c->m;
+    const char *p = c->p;
+    size_t w = s / 64, len = e - s;
+    unsigned sh = (unsigned)(s % 64);
+    /* the run's masks from bit 0 (it may reach into the next word) */
+    uint64_t dw = m->d[w] >> sh, nw = m->n[w] >> sh, r = ((uint64_t)1 << len) - 1, dm, other, h = 0;
+    unsigned nd;
+    struct pend *q;
+
+    if (e > (w + 1) * 64) {
+        dw |= m->d[w + 1] << (64 - sh);
+        nw |= m->n[w + 1] << (64 - sh);
+    }
+    dm = dw & r;
+    other = r & ~(dm | nw);
+    nd = (unsigned)__builtin_popcountll(dm);
+    if (other == 0) {
+        if (nd != 3)
+            return true; /* digits and dots: a dotted quad or nothing */
+    } else {
+        const struct scan_sieve *sv = c->sv;
+        size_t a = s + 64 - (size_t)__builtin_clzll(dm); /* the last label */
+        uint64_t t;
+
+        h = hpiece(sv->seed_host, p + a, e - a);
+        t = h >> (64 - TLD_BITS);
+        if (!((sv->tails[t / 64] >> (t % 64)) & 1)) {
+            if (nd >= 3)
+                quads(c, s, e); /* "ip-10.1.2.3" */
+            return true;
+        }
+    }
+    if (c->npend >= PROBES_MAX)
+        return false;
+    q = &c->pend[c->npend++];
+    q->fp = run_fp(c->sv->seed_run, p + s, len);
+    __builtin_prefetch(&c->cache[q->fp & (RUNCACHE - 2)]);
+    q->dm = dm;
+    q->h = h;
+    q->s = (uint32_t)s;
+    q->len = (uint8_t)len;
+    q->line = (uint8_t)c->line;
+    q->quad = other == 0;
+    return true;
+}
+
+static inline __attribute__((always_inline)) void tok_resolve(struct lctx *c, const struct pend *q)
+{
+    const char *p = c->p + q->s;
+    size_t np0 = c->np;
+    uint64_t x = q->dm;
+    unsigned nd = 0;
+    uint32_t dots[32];
+
+    if (run_known(c, q->fp))
+        return;
+    c->line = q->line;
+    c->maybe = false;
+    for (; x != 0; x &= x - 1)
+        dots[nd++] = (uint32_t)__builtin_ctzll(x);
+    if (q->quad) {
+        uint32_t v;
+
+        if (quad_value(p, q->len, dots, &v))
+            push(c, PR_V4, v);
+    } else {
+        uint64_t h = q->h;
+        size_t end = dots[nd - 1];
+
+        if (nd >= 3)
+            quads(c, q->s, q->s + q->len);
+        /* the host and its parents, from the right (hosts_chain, its first label done) */
+        if (c->tld)
+            push(c, PR_BLOOM, h);
+        for (unsigned k = nd; k-- > 0;) {
+            size_t b0 = k > 0 ? dots[k - 1] + 1 : 0;
+
+            h = hpiece(h, p + b0, end - b0);
+            push(c, PR_BLOOM, h);
+            if (k > 0)
+                end = dots[k - 1];
+        }
+    }
+    run_note(c, q->fp, np0);
+}
+
+/* Marks line i of the batch as let through. */
+#define LET(mb, i) ((mb) |= (uint64_t)1 << (i))
+
+/* The lines' runs with a dot, the hashes without one, the escapes and the IPv6 candidates of a
+ * batch, walked in one pass over its masks (line i is [ls[i], le[i]); lines set in *mb are let
+ * through already and not looked at). Probes go to c, lines let through without a probe to *mb. */
+static inline __attribute__((always_inline)) void
+region_pass(struct lctx *c, const size_t *ls, const size_t *le, unsigned k, uint64_t *mb)
+{
+    const struct scan_sieve *sv = c->sv;
+    const struct masks *m = c->m;
+    const char *p = c->p;
+    size_t lim = le[k - 1], nw = (lim + 63) / 64, done = 0;
+    uint64_t last = lim % 64 == 0 ? ~(uint64_t)0 : ~(uint64_t)0 >> (64 - lim % 64);
+    unsigned line = 0;
+
+    uint64_t seen = 0; /* lines looked at whole (for escapes, then for IPv6) */
+
+    /* escapes and %XX: the whole line goes to its reader */
+    for (size_t w = 0; w < nw; w++) {
+        uint64_t xs = m->x[w] & (w + 1 == nw ? last : ~(uint64_t)0);
+
+        while (xs != 0) {
+            size_t pos = w * 64 + (size_t)__builtin_ctzll(xs);
+            unsigned i = line_of(ls, k, pos);
+
+            if (!((*mb | seen) >> i & 1) && undecoded(p + ls[i], le[i] - ls[i]))
+                LET(*mb, i);
+            LET(seen, i);
+            if (le[i] >= (w + 1) * 64)
+                break;
+            xs &= ~(uint64_t)0 << (le[i] % 64);
+        }
+    }
+    /* IPv6 addresses: only a colon between two IPv6 bytes, or next to another colon, can be in
+     * one (a JSON line's "key":"value" colons are neither) */
+    if (sv->v6) {
+        seen = 0;
+        for (size_t w = 0; w < nw; w++) {
+            uint64_t cw = m->c[w] & (w + 1 == nw ? last : ~(uint64_t)0), vp, vn, cp, cn, cand;
+
+            if (cw == 0)
+                continue;
+            vp = m->v[w] << 1 | (w > 0 ? m->v[w - 1] >> 63 : 0);
+            vn = m->v[w] >> 1 | (w + 1 < REGION_WORDS ? m->v[w + 1] << 63 : 0);
+            cp = m->c[w] << 1 | (w > 0 ? m->c[w - 1] >> 63 : 0);
+            cn = m->c[w] >> 1 | (w + 1 < REGION_WORDS ? m->c[w + 1] << 63 : 0);
+            for (cand = cw & ((vp & vn) | cp | cn); cand != 0;) {
+                size_t pos = w * 64 + (size_t)__builtin_ctzll(cand);
+                unsigned i = line_of(ls, k, pos);
+
+                c->line = i;
+                c->maybe = false;
+                if (!((*mb | seen) >> i & 1) && (v6s(c, ls[i], le[i]) || c->maybe))
+                    LET(*mb, i);
+                LET(seen, i);
+                if (le[i] >= (w + 1) * 64)
+                    break;
+                cand &= ~(uint64_t)0 << (le[i] % 64);
+            }
+        }
+    }
+    /* runs of 32 bytes or more without a dot (hashes): such a run holds an aligned group of 16
+     * host bytes (never across a line's end: '\n' is no host byte) */
+    for (size_t w = 0; w < nw; w++) {
+        uint64_t r = m->h[w] & (m->h[w] >> 1);
+
+        r &= r >> 2;
+        r &= r >> 4;
+        r &= r >> 8; /* bit i: bytes i..i+15 are host bytes */
+        r &= 0x0001000100010001u;
+        while (r != 0) {
+            size_t at = w * 64 + (size_t)__builtin_ctzll(r), s, e;
+            unsigned i;
+
+            r &= r - 1;
+            if (at < done || at >= lim)
+                continue;
+            i = line_of(ls, k, at);
+            s = run_start(m->h, at, ls[i]);
+            e = next_bit(m->h, at, false, le[i]);
+            done = e;
+            if (!(*mb >> i & 1) && e - s >= 32 && !range_any(m->d, s, e)) {
+                c->line = i;
+                c->maybe = false;
+                hashes(c, s, e);
+                if (c->maybe)
+                    LET(*mb, i);
+            }
+            if (e / 64 > w) {
+                w = e / 64 - 1; /* on from the run's end */
+                break;
+            }
+            r &= ~(uint64_t)0 << (e % 64);
+        }
+    }
+    /* runs with a dot: hosts, dotted quads, hashes among them */
+    done = 0;
+    for (size_t w = 0; w < nw; w++) {
+        uint64_t dm = m->d[w] & (w + 1 == nw ? last : ~(uint64_t)0);
+
+        if (done > w * 64)
+            dm &= done - w * 64 >= 64 ? 0 : ~(uint64_t)0 << (done - w * 64);
+        while (dm != 0) {
+            unsigned b = (unsigned)__builtin_ctzll(dm);
+            uint64_t hw = m->h[w], lo = ~hw & (((uint64_t)2 << b) - 1),
+                     hi = ~hw & (~(uint64_t)0 << b);
+            size_t s, e;
+
+            if (lo != 0 && hi != 0) {
+                s = w * 64 + 64 - (size_t)__builtin_clzll(lo);
+                e = w * 64 + (size_t)__builtin_ctzll(hi);
+            } else {
+                s = run_start(m->h, w * 64 + b, 0);
+                e = next_bit(m->h, w * 64 + b, false, lim);
+            }
+            while (line + 1 < k && s >= ls[line + 1])
+                line++;
+            done = e;
+            if (!(*mb >> line & 1)) {
+                c->line = line;
+                c->maybe = false;
+                if (!(e - s < 32 && p[s] != '.' && p[s] != '-' && p[e - 1] != '.' &&
+                      tok_short(c, s, e)))
+                    token(c, s, e);
+                if (c->maybe)
+                    LET(*mb, line);
+            }
+            if (hi == 0)
+                break; /* on in the word the run ends in */
+            dm &= ~(uint64_t)0 << (e % 64);
+        }
+        if (done > (w + 1) * 64)
+            w = done / 64 - 1;
+    }
+    for (size_t j = 0; j < c->npend; j++) {
+        tok_resolve(c, &c->pend[j]);
+        if (c->maybe)
+            LET(*mb, c->pend[j].line);
+    }
+}
+
+/* Set bits of mask words in [s, e) (s < e), with the CPU's bit count. */
+static inline __attribute__((always_inline)) size_t range_pop(const uint64_t *w, size_t s, size_t e)
+{
+    size_t k = 0;
+
+    for (size_t i = s / 64; i <= (e - 1) / 64; i++) {
+        uint64_t x = w[i];
+
+        if (i == s / 64)
+            x &= ~(uint64_t)0 << (s % 64);
+        if (i == (e - 1) / 64)
+            x &= ~(uint64_t)0 >> (63 - (e - 1) % 64);
+        k += (size_t)__builtin_popcountll(x);
+    }
+    return k;
+}
+
+/* A batch: its lines found, classified, sieved. Built twice (below): with the CPU's bit
+ * instructions (popcnt, lzcnt, tzcnt) where it has them. */
+static inline __attribute__((always_inline)) size_t
+block_impl(const struct scan_sieve *sv, struct scan_sieve_batch *b, const char *p, size_t len)
 {
     struct scan_sieve_batch_int *bi = b->in;
     struct masks *m = &bi->m;
@@ -1127,12 +1515,35 @@ size_t scan_sieve_block(const struct scan_sieve *sv, struct scan_sieve_batch *b,
     c.runs = bi->runs;
     c.nruns = 0;
     c.cache = bi->cache;
+    c.pend = bi->pend;
+    c.npend = 0;
     c.bare = sv->bare;
     c.tld = sv->tld;
     c.m = m;
     c.pr = bi->pr;
     c.np = 0;
     c.p = p;
+    if (!sv->bare && b->k > 0) {
+        uint64_t mb = 0;
+
+        for (unsigned i = 0; i < b->k; i++) {
+            if (le[i] - ls[i] > SCAN_SIEVE_LINE_MAX)
+                LET(mb, i);
+        }
+        region_pass(&c, ls, le, b->k, &mb);
+        for (unsigned i = 0; i < b->k; i++) {
+            size_t tabs = 0;
+
+            if (!(mb >> i & 1) && le[i] > ls[i])
+                tabs = range_pop(m->t, ls[i], le[i]);
+            b->tabs[i] = tabs > UINT16_MAX ? UINT16_MAX : (uint16_t)tabs;
+        }
+        probes_answer(sv, bi->pr, c.np, &b->maybe);
+        b->maybe |= mb;
+        runs_remember(bi->runs, c.nruns, bi->pr, bi->cache);
+        return pos;
+    }
+    /* one-label hosts are keys: every run of host bytes is looked at, line by line */
     for (unsigned i = 0; i < b->k; i++) {
         size_t np0 = c.np, nr0 = c.nruns, n = le[i] - ls[i];
 
@@ -1153,6 +1564,39 @@ size_t scan_sieve_block(const struct scan_sieve *sv, struct scan_sieve_batch *b,
     probes_answer(sv, bi->pr, c.np, &b->maybe);
     runs_remember(bi->runs, c.nruns, bi->pr, bi->cache);
     return pos;
+}
+
+#if defined(SIEVE_X86)
+__attribute__((target("popcnt,bmi,bmi2,lzcnt"))) static size_t
+pass_bits(const struct scan_sieve *sv, struct scan_sieve_batch *b, const char *p, size_t len)
+{
+    return block_impl(sv, b, p, len);
+}
+#endif
+
+static size_t pass_plain(const struct scan_sieve *sv, struct scan_sieve_batch *b, const char *p,
+                         size_t len)
+{
+    return block_impl(sv, b, p, len);
+}
+
+static pass_fn pass_pick(void)
+{
+#if defined(SIEVE_X86)
+    __builtin_cpu_init();
+    /* (every CPU with AVX2 and BMI2 has LZCNT, which not every compiler lets one ask about) */
+    if (getenv("CTIX_SIEVE_SCALAR") == NULL && __builtin_cpu_supports("popcnt") &&
+        __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi") &&
+        __builtin_cpu_supports("bmi2"))
+        return pass_bits;
+#endif
+    return pass_plain;
+}
+
+size_t scan_sieve_block(const struct scan_sieve *sv, struct scan_sieve_batch *b, const char *p,
+                        size_t len)
+{
+    return sv->pass(sv, b, p, len);
 }
 
 bool scan_sieve_batch_init(struct scan_sieve_batch *b)

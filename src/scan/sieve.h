@@ -85,6 +85,9 @@ void scan_index__each_v4(const struct scan_index *ix,
                          void (*fn)(void *arg, uint32_t lo, uint32_t hi), void *arg);
 /* Whether some IPv6 key (address or network) holds a. */
 bool scan_index__v6_listed(const struct scan_index *ix, const uint8_t a[16]);
+/* Calls fn for each IPv6 key: an address (plen 128) or a network. */
+void scan_index__each_v6(const struct scan_index *ix,
+                         void (*fn)(void *arg, const uint8_t a[16], unsigned plen), void *arg);
 bool scan_index__has_v6(const struct scan_index *ix);
 /* Domain keys of one label ("zip") exist: a host's last label alone is looked up too. */
 bool scan_index__tld_keys(const struct scan_index *ix);

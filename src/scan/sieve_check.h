@@ -24,6 +24,8 @@ static const char *const sieve_check_patterns[] = {
     "[ipv4-addr:value = '10.40.0.0/26']",
     "[ipv6-addr:value = '2001:db8::1']",
     "[ipv6-addr:value = '2001:db8:aaaa::/48']",
+    "[ipv6-addr:value = '2001:db8:bbbb:1::/64']",
+    "[ipv6-addr:value = '2a00:1450::/28']",
     "[domain-name:value = 'Evil.Example.']",
     "[domain-name:value = 'a_b.example']",
     "[url:value = 'HTTP://Bad.Example:80/a%7eb']",
@@ -39,10 +41,12 @@ static const char *const sieve_check_patterns[] = {
     "[ipv4-addr:value = '6.6.6.6' AND ipv4-addr:value != '6.6.6.7']",
 };
 
-/* A key that changes how the sieve reads lines: a URL whose host is one label (every run of
- * host bytes is then a host). */
+/* Keys that change how the sieve reads lines: a URL whose host is one label (every run of
+ * host bytes is then a host), an IPv6 network too wide to cut into /32s (every IPv6 address is
+ * then looked up in the index). */
 static const char *const sieve_check_extra[] = {
     "[url:value = 'http://intranet/x']",
+    "[ipv6-addr:value = '3000::/12']",
 };
 
 static inline struct scan_index *sieve_check_index(bool extra)

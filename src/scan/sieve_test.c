@@ -31,6 +31,8 @@ static const char *const listed[] = {
     "2001:DB8:0:0::1 upper case",
     "[2001:db8::1]:443",
     "2001:db8:aaaa:1::5",
+    "2001:db8:bbbb:1:ffff::1",
+    "dns AAAA 2a00:145f:1::9",
     "GET http://EVIL.EXAMPLE./x HTTP/1.1",
     "host=a.b.evil.example",
     "-evil.example",
@@ -76,6 +78,8 @@ static const char *const unlisted[] = {
     "10.40.1.64",
     "2001:db8::2",
     "2001:db8:aaab::1",
+    "2001:db8:bbbb:2::1",
+    "2a00:1460::1",
     "notevil.example",
     "evil.example.org",
     "evilexample.com",
@@ -155,6 +159,11 @@ static void test_one_label_keys(void **state)
     assert_true(sieve_check_hits(IXX, "GET http://intranet/x", 21));
     assert_true(sieve_check_maybe(IXX, "GET http://intranet/x", 21));
     assert_false(sieve_check_hits(IXX, "GET http://intranet2/x", 22));
+    /* an IPv6 network shorter than /20: addresses are looked up in the index */
+    assert_true(sieve_check_hits(IXX, "AAAA 3001:abcd::1", 17));
+    assert_true(sieve_check_maybe(IXX, "AAAA 3001:abcd::1", 17));
+    assert_false(sieve_check_maybe(IXX, "AAAA 3010::1", 12));
+    assert_true(sieve_check_maybe(IXX, "AAAA 2001:db8:bbbb:1::7", 23));
 }
 
 static void test_batch_equals_lines(void **state)
