@@ -41,9 +41,15 @@ struct scan_sieve {
     classify_fn classify; /* the widest vector pass the CPU has */
     pass_fn pass;         /* the line pass built for the CPU's bit instructions */
     uint64_t tails[((size_t)1 << TLD_BITS) / 64];
+    /* dotted quads by the lengths of their four parts (1-3 digits each, 81 shapes): where each
+     * part's hundreds, tens and ones are in the text (0x80: none) */
+    uint8_t quad_shuf[81][16];
     uint64_t *bloom;
     uint64_t wmask;  /* words - 1 */
     uint64_t *map24; /* one bit per /24 wholly inside a listed network */
+    /* one bit per /16 holding some listed address (in cache: most private addresses of a log
+     * are let go without a lookup) */
+    uint64_t map16[((size_t)1 << 16) / 64];
     uint64_t seed_host, seed_hash, seed_v4, seed_run;
     bool tld;  /* one-label domain keys: a host's last label is looked up too */
     bool bare; /* URL keys whose host is one label ("localhost"): dotless runs are hosts too */
@@ -282,6 +288,7 @@ static void url_host(struct bctx *b, const char *p, size_t n)
     }
     if (scan_ipv4_parse(p + a, he - a, &v4)) {
         key_push(b, hv4(b->sv->seed_v4, v4));
+        b->sv->map16[v4 >> 22] |= (uint64_t)1 << ((v4 >> 16) % 64);
         return;
     }
     for (size_t i = a; i < he; i++) {
@@ -353,6 +360,8 @@ static void each_v4(void *arg, uint32_t lo, uint32_t hi)
     struct bctx *b = arg;
     uint64_t a = lo;
 
+    for (uint32_t x = lo >> 16; x <= hi >> 16; x++)
+        b->sv->map16[x / 64] |= (uint64_t)1 << (x % 64);
     while (a <= hi && b->ok) {
         uint64_t blk = a >> 8, bend = (blk << 8) | 0xff, e = bend < hi ? bend : hi;
 
@@ -417,6 +426,16 @@ struct scan_sieve *scan_sieve_build(const struct scan_index *ix, enum ctix_rc *r
     sv->ix = ix;
     sv->classify = classify_pick();
     sv->pass = pass_pick();
+    for (unsigned i = 0; i < 81; i++) {
+        unsigned at = 0, l[4] = {i / 27 + 1, i / 9 % 3 + 1, i / 3 % 3 + 1, i % 3 + 1};
+
+        memset(sv->quad_shuf[i], 0x80, 16);
+        for (unsigned k = 0; k < 4; k++) {
+            for (unsigned j = 0; j < l[k]; j++)
+                sv->quad_shuf[i][4 * k + 3 - l[k] + j] = (uint8_t)(at + j);
+            at += l[k] + 1;
+        }
+    }
     sv->seed_host = fold_mul(seed ^ 0x6a09e667f3bcc908u, 0x9e3779b97f4a7c15u);
     sv->seed_hash = fold_mul(seed ^ 0xbb67ae8584caa73bu, 0x9e3779b97f4a7c15u);
     sv->seed_v4 = fold_mul(seed ^ 0x3c6ef372fe94f82bu, 0x9e3779b97f4a7c15u);
@@ -564,44 +583,52 @@ static void classify_sse2(const char *p, size_t w0, size_t w1, size_t len, struc
     }
 }
 
+__attribute__((target("avx2"))) static inline uint64_t mm64(__m256i lo, __m256i hi)
+{
+    return (uint64_t)(uint32_t)_mm256_movemask_epi8(lo) |
+           (uint64_t)(uint32_t)_mm256_movemask_epi8(hi) << 32;
+}
+
+/* A byte in [lo, hi]: one add and one signed compare (bytes shifted so that the range starts at
+ * -128). */
+#define IN_RANGE(v, lo, hi)                                                                        \
+    _mm256_cmpgt_epi8(_mm256_set1_epi8((char)(-128 + (hi) - (lo) + 1)),                            \
+                      _mm256_add_epi8((v), _mm256_set1_epi8((char)(-128 - (lo)))))
+
 __attribute__((target("avx2"))) static void classify_avx2(const char *p, size_t w0, size_t w1,
                                                           size_t len, struct masks *m)
 {
-    const __m256i k20 = _mm256_set1_epi8(0x20), ka = _mm256_set1_epi8('a' - 1),
-                  kz = _mm256_set1_epi8('z' + 1), k0 = _mm256_set1_epi8('0' - 1),
-                  k9 = _mm256_set1_epi8('9' + 1), kdot = _mm256_set1_epi8('.'),
-                  kdash = _mm256_set1_epi8('-'), kus = _mm256_set1_epi8('_'),
-                  kcol = _mm256_set1_epi8(':'), kpct = _mm256_set1_epi8('%'),
-                  kbs = _mm256_set1_epi8('\\'), ktab = _mm256_set1_epi8('\t'),
-                  knl = _mm256_set1_epi8('\n'), kf = _mm256_set1_epi8('f' + 1);
-
     for (size_t w = w0; w < w1; w++) {
-        uint64_t h = 0, d = 0, nn = 0, c = 0, x = 0, t = 0, nl = 0, v6 = 0;
+        __m256i v0 = _mm256_loadu_si256((const __m256i *)(const void *)(p + w * 64)),
+                v1 = _mm256_loadu_si256((const __m256i *)(const void *)(p + w * 64 + 32));
+        __m256i f0 = _mm256_or_si256(v0, _mm256_set1_epi8(0x20)),
+                f1 = _mm256_or_si256(v1, _mm256_set1_epi8(0x20));
+        __m256i dig0 = IN_RANGE(v0, '0', '9'), dig1 = IN_RANGE(v1, '0', '9');
+        __m256i hexl0 = IN_RANGE(f0, 'a', 'f'), hexl1 = IN_RANGE(f1, 'a', 'f');
+        __m256i alpha0 = IN_RANGE(f0, 'a', 'z'), alpha1 = IN_RANGE(f1, 'a', 'z');
+        __m256i dot0 = _mm256_cmpeq_epi8(v0, _mm256_set1_epi8('.')),
+                dot1 = _mm256_cmpeq_epi8(v1, _mm256_set1_epi8('.'));
+        __m256i col0 = _mm256_cmpeq_epi8(v0, _mm256_set1_epi8(':')),
+                col1 = _mm256_cmpeq_epi8(v1, _mm256_set1_epi8(':'));
+        __m256i sep0 = _mm256_or_si256(_mm256_cmpeq_epi8(v0, _mm256_set1_epi8('-')),
+                                       _mm256_cmpeq_epi8(v0, _mm256_set1_epi8('_'))),
+                sep1 = _mm256_or_si256(_mm256_cmpeq_epi8(v1, _mm256_set1_epi8('-')),
+                                       _mm256_cmpeq_epi8(v1, _mm256_set1_epi8('_')));
+        __m256i dd0 = _mm256_or_si256(dig0, dot0), dd1 = _mm256_or_si256(dig1, dot1);
+        uint64_t h = mm64(_mm256_or_si256(_mm256_or_si256(alpha0, sep0), dd0),
+                          _mm256_or_si256(_mm256_or_si256(alpha1, sep1), dd1));
+        uint64_t d = mm64(dot0, dot1), nn = mm64(dig0, dig1), c = mm64(col0, col1);
+        uint64_t x = mm64(_mm256_or_si256(_mm256_cmpeq_epi8(v0, _mm256_set1_epi8('%')),
+                                          _mm256_cmpeq_epi8(v0, _mm256_set1_epi8('\\'))),
+                          _mm256_or_si256(_mm256_cmpeq_epi8(v1, _mm256_set1_epi8('%')),
+                                          _mm256_cmpeq_epi8(v1, _mm256_set1_epi8('\\'))));
+        uint64_t t = mm64(_mm256_cmpeq_epi8(v0, _mm256_set1_epi8('\t')),
+                          _mm256_cmpeq_epi8(v1, _mm256_set1_epi8('\t')));
+        uint64_t nl = mm64(_mm256_cmpeq_epi8(v0, _mm256_set1_epi8('\n')),
+                           _mm256_cmpeq_epi8(v1, _mm256_set1_epi8('\n')));
+        uint64_t v6 = mm64(_mm256_or_si256(_mm256_or_si256(hexl0, col0), dd0),
+                           _mm256_or_si256(_mm256_or_si256(hexl1, col1), dd1));
 
-        for (unsigned q = 0; q < 2; q++) {
-            __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(p + w * 64 + q * 32));
-            __m256i f = _mm256_or_si256(v, k20);
-            __m256i gea = _mm256_cmpgt_epi8(f, ka);
-            __m256i alpha = _mm256_and_si256(gea, _mm256_cmpgt_epi8(kz, f));
-            __m256i hexl = _mm256_and_si256(gea, _mm256_cmpgt_epi8(kf, f));
-            __m256i dig = _mm256_and_si256(_mm256_cmpgt_epi8(v, k0), _mm256_cmpgt_epi8(k9, v));
-            __m256i dot = _mm256_cmpeq_epi8(v, kdot);
-            __m256i sep = _mm256_or_si256(_mm256_cmpeq_epi8(v, kdash), _mm256_cmpeq_epi8(v, kus));
-            __m256i hb = _mm256_or_si256(_mm256_or_si256(alpha, dig), _mm256_or_si256(dot, sep));
-            __m256i xb = _mm256_or_si256(_mm256_cmpeq_epi8(v, kpct), _mm256_cmpeq_epi8(v, kbs));
-            unsigned sh = q * 32;
-
-            h |= (uint64_t)(uint32_t)_mm256_movemask_epi8(hb) << sh;
-            d |= (uint64_t)(uint32_t)_mm256_movemask_epi8(dot) << sh;
-            nn |= (uint64_t)(uint32_t)_mm256_movemask_epi8(dig) << sh;
-            c |= (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, kcol)) << sh;
-            x |= (uint64_t)(uint32_t)_mm256_movemask_epi8(xb) << sh;
-            t |= (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, ktab)) << sh;
-            nl |= (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, knl)) << sh;
-            v6 |= (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_or_si256(
-                      _mm256_or_si256(hexl, dig), _mm256_or_si256(dot, _mm256_cmpeq_epi8(v, kcol))))
-                  << sh;
-        }
         KEEP(w, len);
         STORE(w);
     }
@@ -761,7 +788,7 @@ struct trun {
 /* A short run waiting for its memory slot (tok_short). */
 struct pend {
     uint64_t fp, dm, h; /* the run's memory key; its dots (bit i: p[s + i]); its last label's
-                         * hash (hosts) */
+                         * hash (hosts) or its address (quads) */
     uint32_t s;
     uint8_t len, line, quad;
 };
@@ -794,6 +821,8 @@ static inline void push(struct lctx *c, uint32_t kind, uint64_t h)
 {
     const struct scan_sieve *sv = c->sv;
 
+    if (kind == PR_V4 && !((sv->map16[h >> 22] >> ((h >> 16) % 64)) & 1))
+        return; /* nothing listed in its /16 */
     if (c->np >= PROBES_MAX) {
         c->maybe = true; /* no room: let the line through */
         return;
@@ -1007,59 +1036,102 @@ static void token(struct lctx *c, size_t s, size_t e)
  * the line is let through) or probed. Only a
  * colon between two IPv6 bytes, or next to another colon, can be inside one (a JSON line's
  * "key":"value" colons are neither), so the others are never looked at. */
-static bool v6s(struct lctx *c, size_t ls, size_t le)
+/* Set bits of mask words in [s, e) (s < e). */
+static inline __attribute__((always_inline)) size_t range_pop(const uint64_t *w, size_t s, size_t e)
+{
+    size_t k = 0;
+
+    for (size_t i = s / 64; i <= (e - 1) / 64; i++) {
+        uint64_t x = w[i];
+
+        if (i == s / 64)
+            x &= ~(uint64_t)0 << (s % 64);
+        if (i == (e - 1) / 64)
+            x &= ~(uint64_t)0 >> (63 - (e - 1) % 64);
+        k += (size_t)__builtin_popcountll(x);
+    }
+    return k;
+}
+
+/* The run of IPv6 bytes around the candidate colon at i, within [lo, hi): [*a, *z). False when
+ * it cannot be an address: fewer than two colons, or dots that are not a final dotted quad (a
+ * time, "12:00:00.006"). */
+static inline __attribute__((always_inline)) bool v6_cand(const struct lctx *c, size_t i, size_t lo,
+                                                          size_t hi, size_t *a, size_t *z)
+{
+    const struct masks *m = c->m;
+    size_t nd;
+
+    *a = run_start(m->v, i, lo);
+    *z = next_bit(m->v, i, false, hi);
+    if (range_pop(m->c, *a, *z) < 2)
+        return false;
+    nd = range_pop(m->d, *a, *z);
+    while (*z > *a && c->p[*z - 1] == '.') {
+        (*z)--;
+        nd--;
+    }
+    return nd == 0 || nd == 3;
+}
+
+/* The address p[a..z) (or p[a..z-1): a port's colon after it), looked up: true when the index
+ * lists it (networks too wide for the filter), else its probes are pushed for line c->line. */
+static bool v6_probe(struct lctx *c, size_t a, size_t z)
 {
     const struct scan_sieve *sv = c->sv;
-    const struct masks *m = c->m;
     const char *p = c->p;
+    uint8_t a6[16];
+
+    if (!scan_ipv6_parse(p + a, z - a, a6)) {
+        if (z - a < 3 || p[z - 1] != ':' || p[z - 2] == ':' ||
+            !scan_ipv6_parse(p + a, z - a - 1, a6))
+            return false;
+    }
+    if (sv->v6_any && scan_index__v6_listed(sv->ix, a6))
+        return true;
+    /* (the filter holds URL keys' IPv6 hosts too) */
+    if (sv->v6_addr)
+        push(c, PR_BLOOM, hv6(sv->seed_v6, a6));
+    for (unsigned lv = sv->v6_levels; lv != 0; lv &= lv - 1)
+        push(c, PR_BLOOM, hv6n(sv->seed_v6n, a6, (unsigned)__builtin_ctz(lv)));
+    return false;
+}
+
+/* The IPv6 candidate colons of mask word w: only a colon between two IPv6 bytes, or next to
+ * another colon, can be inside an address (a JSON line's "key":"value" colons are neither). */
+static inline __attribute__((always_inline)) uint64_t v6_cands(const struct masks *m, size_t w)
+{
+    uint64_t vp, vn, cp, cn;
+
+    if (m->c[w] == 0)
+        return 0;
+    vp = m->v[w] << 1 | (w > 0 ? m->v[w - 1] >> 63 : 0);
+    vn = m->v[w] >> 1 | (w + 1 < REGION_WORDS ? m->v[w + 1] << 63 : 0);
+    cp = m->c[w] << 1 | (w > 0 ? m->c[w - 1] >> 63 : 0);
+    cn = m->c[w] >> 1 | (w + 1 < REGION_WORDS ? m->c[w + 1] << 63 : 0);
+    return m->c[w] & ((vp & vn) | cp | cn);
+}
+
+/* IPv6 addresses in the line [ls, le): true when it is let through. */
+static bool v6s(struct lctx *c, size_t ls, size_t le)
+{
     size_t done = ls;
 
     for (size_t w = ls / 64; w <= (le - 1) / 64; w++) {
-        uint64_t cw = m->c[w], vp, vn, cp, cn, cand;
+        uint64_t cand = v6_cands(c->m, w);
 
         if (w == ls / 64)
-            cw &= ~(uint64_t)0 << (ls % 64);
+            cand &= ~(uint64_t)0 << (ls % 64);
         if (w == (le - 1) / 64)
-            cw &= ~(uint64_t)0 >> (63 - (le - 1) % 64);
-        if (cw == 0)
-            continue;
-        vp = m->v[w] << 1 | (w > 0 ? m->v[w - 1] >> 63 : 0);
-        vn = m->v[w] >> 1 | (w + 1 < REGION_WORDS ? m->v[w + 1] << 63 : 0);
-        cp = m->c[w] << 1 | (w > 0 ? m->c[w - 1] >> 63 : 0);
-        cn = m->c[w] >> 1 | (w + 1 < REGION_WORDS ? m->c[w + 1] << 63 : 0);
-        for (cand = cw & ((vp & vn) | cp | cn); cand != 0; cand &= cand - 1) {
-            size_t i = w * 64 + (size_t)__builtin_ctzll(cand), a, z, nc = 0, nd = 0;
-            uint8_t a6[16];
+            cand &= ~(uint64_t)0 >> (63 - (le - 1) % 64);
+        for (; cand != 0; cand &= cand - 1) {
+            size_t i = w * 64 + (size_t)__builtin_ctzll(cand), a, z;
 
             if (i < done)
                 continue;
-            a = run_start(m->v, i, ls);
-            z = next_bit(m->v, i, false, le);
-            done = z;
-            for (size_t q = a; q < z; q++) {
-                nc += p[q] == ':';
-                nd += p[q] == '.';
-            }
-            while (z > a && p[z - 1] == '.') {
-                z--;
-                nd--;
-            }
-            /* two colons at least; an address with dots ends in a dotted quad (a time,
-             * "12:00:00.006", is none) */
-            if (nc < 2 || (nd != 0 && nd != 3))
-                continue;
-            if (!scan_ipv6_parse(p + a, z - a, a6)) {
-                if (z - a < 3 || p[z - 1] != ':' || p[z - 2] == ':' ||
-                    !scan_ipv6_parse(p + a, z - a - 1, a6))
-                    continue;
-            }
-            if (sv->v6_any && scan_index__v6_listed(sv->ix, a6))
+            if (v6_cand(c, i, ls, le, &a, &z) && v6_probe(c, a, z))
                 return true;
-            /* (the filter holds URL keys' IPv6 hosts too) */
-            if (sv->v6_addr)
-                push(c, PR_BLOOM, hv6(sv->seed_v6, a6));
-            for (unsigned lv = sv->v6_levels; lv != 0; lv &= lv - 1)
-                push(c, PR_BLOOM, hv6n(sv->seed_v6n, a6, (unsigned)__builtin_ctz(lv)));
+            done = z;
         }
     }
     return false;
@@ -1206,7 +1278,44 @@ static inline __attribute__((always_inline)) void run_note(struct lctx *c, uint6
  * masks: a time or a number is dropped, a host whose last label ends no key is dropped, the rest
  * waits for its memory slot (prefetched); tok_resolve() then hashes what the memory does not
  * know. Returns false when there is no room to wait (the caller calls token()). */
-static inline __attribute__((always_inline)) bool tok_short(struct lctx *c, size_t s, size_t e)
+#if defined(SIEVE_X86)
+/* quad_value() for a run p[0..len) of digits and three dots (dm: bit i when p[i] is one), with
+ * one shuffle: each part's digits to its own four bytes (hundreds, tens, ones, 0), then two
+ * multiply-adds give each part's value. */
+__attribute__((target("avx2"))) static inline bool
+quad_simd(const struct scan_sieve *sv, const char *p, size_t len, uint64_t dm, uint32_t *out)
+{
+    unsigned d0 = (unsigned)__builtin_ctzll(dm), d1, d2;
+    unsigned l0, l1, l2, l3;
+    __m128i v, t;
+
+    dm &= dm - 1;
+    d1 = (unsigned)__builtin_ctzll(dm);
+    dm &= dm - 1;
+    d2 = (unsigned)__builtin_ctzll(dm);
+    l0 = d0 - 1;
+    l1 = d1 - d0 - 2;
+    l2 = d2 - d1 - 2;
+    l3 = (unsigned)len - d2 - 2;
+    if ((l0 > 2) | (l1 > 2) | (l2 > 2) | (l3 > 2))
+        return false; /* a part of no digit or of more than three */
+    v = _mm_sub_epi8(_mm_loadu_si128((const __m128i *)(const void *)p), _mm_set1_epi8('0'));
+    v = _mm_shuffle_epi8(
+        v, _mm_loadu_si128(
+               (const __m128i *)(const void *)sv->quad_shuf[l0 * 27 + l1 * 9 + l2 * 3 + l3]));
+    t = _mm_maddubs_epi16(v, _mm_set1_epi32(0x00010a64)); /* 100, 10, 1, 0 */
+    t = _mm_madd_epi16(t, _mm_set1_epi16(1));             /* each part's value in its 32 bits */
+    if (_mm_movemask_epi8(_mm_cmpgt_epi32(t, _mm_set1_epi32(255))) != 0)
+        return false;
+    t = _mm_packus_epi32(t, t);
+    t = _mm_packus_epi16(t, t);
+    *out = __builtin_bswap32((uint32_t)_mm_cvtsi128_si32(t));
+    return true;
+}
+#endif
+
+static inline __attribute__((always_inline)) bool tok_short(struct lctx *c, size_t s, size_t e,
+                                                            bool simd)
 {
     const struct masks *m = c->m;
     const char *p = c->p;
@@ -1225,8 +1334,28 @@ static inline __attribute__((always_inline)) bool tok_short(struct lctx *c, size
     other = r & ~(dm | nw);
     nd = (unsigned)__builtin_popcountll(dm);
     if (other == 0) {
+        uint64_t x = dm;
+        uint32_t dots[3], v;
+
         if (nd != 3)
             return true; /* digits and dots: a dotted quad or nothing */
+        dots[0] = (uint32_t)__builtin_ctzll(x);
+        x &= x - 1;
+        dots[1] = (uint32_t)__builtin_ctzll(x);
+        x &= x - 1;
+        dots[2] = (uint32_t)__builtin_ctzll(x);
+        bool ok;
+
+#if defined(SIEVE_X86)
+        if (simd)
+            ok = quad_simd(c->sv, p + s, len, dm, &v);
+        else
+#endif
+            ok = quad_value(p + s, len, dots, &v);
+        (void)simd;
+        if (!ok || !((c->sv->map16[v >> 22] >> ((v >> 16) % 64)) & 1))
+            return true; /* not an address, or nothing listed in its /16 */
+        h = v;
     } else {
         const struct scan_sieve *sv = c->sv;
         size_t a = s + 64 - (size_t)__builtin_clzll(dm); /* the last label */
@@ -1266,16 +1395,15 @@ static inline __attribute__((always_inline)) void tok_resolve(struct lctx *c, co
         return;
     c->line = q->line;
     c->maybe = false;
-    for (; x != 0; x &= x - 1)
-        dots[nd++] = (uint32_t)__builtin_ctzll(x);
     if (q->quad) {
-        uint32_t v;
-
-        if (quad_value(p, q->len, dots, &v))
-            push(c, PR_V4, v);
+        push(c, PR_V4, q->h);
     } else {
         uint64_t h = q->h;
-        size_t end = dots[nd - 1];
+        size_t end;
+
+        for (; x != 0; x &= x - 1)
+            dots[nd++] = (uint32_t)__builtin_ctzll(x);
+        end = dots[nd - 1];
 
         if (nd >= 3)
             quads(c, q->s, q->s + q->len);
@@ -1301,7 +1429,7 @@ static inline __attribute__((always_inline)) void tok_resolve(struct lctx *c, co
  * batch, walked in one pass over its masks (line i is [ls[i], le[i]); lines set in *mb are let
  * through already and not looked at). Probes go to c, lines let through without a probe to *mb. */
 static inline __attribute__((always_inline)) void
-region_pass(struct lctx *c, const size_t *ls, const size_t *le, unsigned k, uint64_t *mb)
+region_pass(struct lctx *c, const size_t *ls, const size_t *le, unsigned k, uint64_t *mb, bool simd)
 {
     const struct scan_sieve *sv = c->sv;
     const struct masks *m = c->m;
@@ -1328,31 +1456,31 @@ region_pass(struct lctx *c, const size_t *ls, const size_t *le, unsigned k, uint
             xs &= ~(uint64_t)0 << (le[i] % 64);
         }
     }
-    /* IPv6 addresses: only a colon between two IPv6 bytes, or next to another colon, can be in
-     * one (a JSON line's "key":"value" colons are neither) */
+    /* IPv6 addresses (a run of IPv6 bytes never crosses a line's end) */
     if (sv->v6) {
-        seen = 0;
+        size_t done6 = 0;
+
         for (size_t w = 0; w < nw; w++) {
-            uint64_t cw = m->c[w] & (w + 1 == nw ? last : ~(uint64_t)0), vp, vn, cp, cn, cand;
+            uint64_t cand = v6_cands(m, w) & (w + 1 == nw ? last : ~(uint64_t)0);
 
-            if (cw == 0)
-                continue;
-            vp = m->v[w] << 1 | (w > 0 ? m->v[w - 1] >> 63 : 0);
-            vn = m->v[w] >> 1 | (w + 1 < REGION_WORDS ? m->v[w + 1] << 63 : 0);
-            cp = m->c[w] << 1 | (w > 0 ? m->c[w - 1] >> 63 : 0);
-            cn = m->c[w] >> 1 | (w + 1 < REGION_WORDS ? m->c[w + 1] << 63 : 0);
-            for (cand = cw & ((vp & vn) | cp | cn); cand != 0;) {
-                size_t pos = w * 64 + (size_t)__builtin_ctzll(cand);
-                unsigned i = line_of(ls, k, pos);
+            for (; cand != 0; cand &= cand - 1) {
+                size_t pos = w * 64 + (size_t)__builtin_ctzll(cand), a, z;
+                unsigned i;
 
+                if (pos < done6)
+                    continue;
+                if (!v6_cand(c, pos, 0, lim, &a, &z)) {
+                    done6 = z;
+                    continue;
+                }
+                done6 = z;
+                i = line_of(ls, k, pos);
+                if (*mb >> i & 1)
+                    continue;
                 c->line = i;
                 c->maybe = false;
-                if (!((*mb | seen) >> i & 1) && (v6s(c, ls[i], le[i]) || c->maybe))
+                if (v6_probe(c, a, z) || c->maybe)
                     LET(*mb, i);
-                LET(seen, i);
-                if (le[i] >= (w + 1) * 64)
-                    break;
-                cand &= ~(uint64_t)0 << (le[i] % 64);
             }
         }
     }
@@ -1372,11 +1500,12 @@ region_pass(struct lctx *c, const size_t *ls, const size_t *le, unsigned k, uint
             r &= r - 1;
             if (at < done || at >= lim)
                 continue;
-            i = line_of(ls, k, at);
-            s = run_start(m->h, at, ls[i]);
-            e = next_bit(m->h, at, false, le[i]);
+            /* (a run ends at its line's end: '\r' and '\n' are no host bytes) */
+            s = run_start(m->h, at, 0);
+            e = next_bit(m->h, at, false, lim);
             done = e;
-            if (!(*mb >> i & 1) && e - s >= 32 && !range_any(m->d, s, e)) {
+            i = e - s >= 32 ? line_of(ls, k, at) : 0;
+            if (e - s >= 32 && !(*mb >> i & 1) && !range_any(m->d, s, e)) {
                 c->line = i;
                 c->maybe = false;
                 hashes(c, s, e);
@@ -1417,7 +1546,7 @@ region_pass(struct lctx *c, const size_t *ls, const size_t *le, unsigned k, uint
                 c->line = line;
                 c->maybe = false;
                 if (!(e - s < 32 && p[s] != '.' && p[s] != '-' && p[e - 1] != '.' &&
-                      tok_short(c, s, e)))
+                      tok_short(c, s, e, simd)))
                     token(c, s, e);
                 if (c->maybe)
                     LET(*mb, line);
@@ -1436,27 +1565,11 @@ region_pass(struct lctx *c, const size_t *ls, const size_t *le, unsigned k, uint
     }
 }
 
-/* Set bits of mask words in [s, e) (s < e), with the CPU's bit count. */
-static inline __attribute__((always_inline)) size_t range_pop(const uint64_t *w, size_t s, size_t e)
-{
-    size_t k = 0;
-
-    for (size_t i = s / 64; i <= (e - 1) / 64; i++) {
-        uint64_t x = w[i];
-
-        if (i == s / 64)
-            x &= ~(uint64_t)0 << (s % 64);
-        if (i == (e - 1) / 64)
-            x &= ~(uint64_t)0 >> (63 - (e - 1) % 64);
-        k += (size_t)__builtin_popcountll(x);
-    }
-    return k;
-}
-
 /* A batch: its lines found, classified, sieved. Built twice (below): with the CPU's bit
  * instructions (popcnt, lzcnt, tzcnt) where it has them. */
-static inline __attribute__((always_inline)) size_t
-block_impl(const struct scan_sieve *sv, struct scan_sieve_batch *b, const char *p, size_t len)
+static inline __attribute__((always_inline)) size_t block_impl(const struct scan_sieve *sv,
+                                                               struct scan_sieve_batch *b,
+                                                               const char *p, size_t len, bool simd)
 {
     struct scan_sieve_batch_int *bi = b->in;
     struct masks *m = &bi->m;
@@ -1530,7 +1643,7 @@ block_impl(const struct scan_sieve *sv, struct scan_sieve_batch *b, const char *
             if (le[i] - ls[i] > SCAN_SIEVE_LINE_MAX)
                 LET(mb, i);
         }
-        region_pass(&c, ls, le, b->k, &mb);
+        region_pass(&c, ls, le, b->k, &mb, simd);
         for (unsigned i = 0; i < b->k; i++) {
             size_t tabs = 0;
 
@@ -1567,17 +1680,17 @@ block_impl(const struct scan_sieve *sv, struct scan_sieve_batch *b, const char *
 }
 
 #if defined(SIEVE_X86)
-__attribute__((target("popcnt,bmi,bmi2,lzcnt"))) static size_t
+__attribute__((target("avx2,popcnt,bmi,bmi2,lzcnt"))) static size_t
 pass_bits(const struct scan_sieve *sv, struct scan_sieve_batch *b, const char *p, size_t len)
 {
-    return block_impl(sv, b, p, len);
+    return block_impl(sv, b, p, len, true);
 }
 #endif
 
 static size_t pass_plain(const struct scan_sieve *sv, struct scan_sieve_batch *b, const char *p,
                          size_t len)
 {
-    return block_impl(sv, b, p, len);
+    return block_impl(sv, b, p, len, false);
 }
 
 static pass_fn pass_pick(void)
@@ -1627,6 +1740,43 @@ bool scan_sieve_line(const struct scan_sieve *sv, const char *line, size_t n)
     maybe = b.k != 1 || (b.maybe & 1);
     scan_sieve_batch_cleanup(&b);
     return maybe;
+}
+
+bool scan_sieve__quad_agree(const struct scan_sieve *sv, const char *p, size_t n)
+{
+    uint64_t dm = 0;
+    uint32_t dots[3], a = 0, b = 0;
+    unsigned nd = 0;
+    char buf[32];
+    bool ra, rb;
+
+    if (n < 7 || n > 15)
+        return true;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] == '.') {
+            if (nd == 3)
+                return true;
+            dots[nd++] = (uint32_t)i;
+            dm |= (uint64_t)1 << i;
+        } else if (p[i] < '0' || p[i] > '9') {
+            return true; /* only runs of digits and three dots are parsed */
+        }
+    }
+    if (nd != 3)
+        return true;
+    memset(buf, 0, sizeof(buf));
+    memcpy(buf, p, n);
+    ra = quad_value(buf, n, dots, &a);
+#if defined(SIEVE_X86)
+    if (!__builtin_cpu_supports("avx2"))
+        return true;
+    rb = quad_simd(sv, buf, n, dm, &b);
+#else
+    (void)sv;
+    rb = ra;
+    b = a;
+#endif
+    return ra == rb && (!ra || a == b);
 }
 
 bool scan_sieve__classify_agree(const char *p, size_t n)

@@ -69,6 +69,9 @@ bool scan_sieve_line(const struct scan_sieve *sv, const char *line, size_t n);
 /* Tests: whether the vector passes the CPU has classify p[0..n) (padded as above) exactly as the
  * portable one does. */
 bool scan_sieve__classify_agree(const char *p, size_t n);
+/* Tests: whether the vector parse of a dotted quad p[0..n) (digits and three dots) agrees with
+ * the portable one (true for other text). */
+bool scan_sieve__quad_agree(const struct scan_sieve *sv, const char *p, size_t n);
 
 /* ---- what index.c tells the sieve (implemented in index.c) ---- */
 

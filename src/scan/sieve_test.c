@@ -292,6 +292,44 @@ static void test_long_and_odd_lines(void **state)
     free(big);
 }
 
+/* The vector passes against the portable ones: the classification of every line above, and the
+ * dotted-quad parse of every shape of part lengths 0-4 with digits that make parts of 0, 9, 99,
+ * 255, 256 and 999 (and leading zeros). */
+static void test_vector_passes_agree(void **state)
+{
+    static const char *const parts[] = {"",    "0",   "9",   "00",  "99",
+                                        "255", "256", "999", "007", "1000"};
+    const size_t np = sizeof(parts) / sizeof(parts[0]);
+    char line[64 + SCAN_SIEVE_PAD];
+    const struct scan_sieve *sv = scan_index_sieve(IX);
+    size_t checked = 0;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(listed) / sizeof(listed[0]); i++) {
+        char buf[512 + SCAN_SIEVE_PAD];
+        size_t n = strlen(listed[i]);
+
+        memset(buf, 0, sizeof(buf));
+        memcpy(buf, listed[i], n);
+        assert_true(scan_sieve__classify_agree(buf, n));
+    }
+    for (size_t a = 0; a < np; a++) {
+        for (size_t b = 0; b < np; b++) {
+            for (size_t c = 0; c < np; c++) {
+                for (size_t d = 0; d < np; d++) {
+                    int n =
+                        snprintf(line, 64, "%s.%s.%s.%s", parts[a], parts[b], parts[c], parts[d]);
+
+                    memset(line + n, 'x', SCAN_SIEVE_PAD);
+                    assert_true(scan_sieve__quad_agree(sv, line, (size_t)n));
+                    checked += n >= 7 && n <= 15;
+                }
+            }
+        }
+    }
+    assert_true(checked > 1000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -301,6 +339,7 @@ int main(void)
         cmocka_unit_test(test_batch_equals_lines),
         cmocka_unit_test(test_no_sieve_for_any_value_prefilters),
         cmocka_unit_test(test_long_and_odd_lines),
+        cmocka_unit_test(test_vector_passes_agree),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
