@@ -2,8 +2,9 @@
  * their reader, and its time per line, by section (JSON lines, Zeek TSV, other), with the index
  * of a bundle's indicators.
  *
- *   make bench && build/bench/sieve BUNDLE.json LOG [SHOW]
- * SHOW: print that many of the lines let through (to look at why). */
+ *   make bench && [REPEAT=N] build/bench/sieve BUNDLE.json LOG [SHOW]
+ * SHOW: print that many of the lines let through (to look at why). REPEAT: sieve the log N times
+ * (the figures are per line sieved). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,7 @@ int main(int argc, char **argv)
     FILE *f;
     char *buf;
     size_t len = 0, cap = (size_t)1 << 30, show = 0;
+    int repeat = 1;
     static const char *const sec[3] = {"json", "zeek", "other"};
     size_t lines[3] = {0}, pass[3] = {0};
     double t[3] = {0};
@@ -49,6 +51,8 @@ int main(int argc, char **argv)
     }
     if (argc > 3)
         show = (size_t)strtoul(argv[3], NULL, 10);
+    if (getenv("REPEAT") != NULL)
+        repeat = atoi(getenv("REPEAT"));
     ctix_diag_clear(&d);
     if (ix == NULL || scan_load_bundle(argv[1], add_one, ix, &ls, &d) != CTIX_OK) {
         fprintf(stderr, "index: %s\n", d.msg);
@@ -78,8 +82,11 @@ int main(int argc, char **argv)
     memset(buf + len, 0, SCAN_SIEVE_PAD);
     if (!scan_sieve_batch_init(&b))
         return 1;
-    /* batches of lines as a worker sieves them, counted by the section of their first line */
-    for (char *p = buf, *end = buf + len; p < end;) {
+    /* batches of lines as a worker sieves them, counted by the section of their first line (the
+     * whole log REPEAT times, for profiles) */
+    for (char *p = buf, *end = buf + len; p < end || --repeat > 0;) {
+        if (p >= end)
+            p = buf;
         size_t rest = (size_t)(end - p);
         int k = p[0] == '{' ? 0 : memchr(p, '\t', rest < 512 ? rest : 512) != NULL ? 1 : 2;
         double t0 = now_s();

@@ -201,6 +201,13 @@ out:
     return ok;
 }
 
+/* A hex digit's value + 1; 0: no hex digit. */
+static const uint8_t hex1[256] = {
+    ['0'] = 1,  ['1'] = 2,  ['2'] = 3,  ['3'] = 4,  ['4'] = 5,  ['5'] = 6,  ['6'] = 7,  ['7'] = 8,
+    ['8'] = 9,  ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+    ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
+};
+
 bool scan_ipv6_parse(const char *p, size_t n, uint8_t out[16])
 {
     uint16_t g[8];
@@ -221,10 +228,8 @@ bool scan_ipv6_parse(const char *p, size_t n, uint8_t out[16])
         size_t s = i;
         unsigned v = 0;
 
-        while (i < n && i - s < 5 && (CLS(p[i]) & N_HEX)) {
-            v = v << 4 | hexv(p[i]);
-            i++;
-        }
+        for (unsigned h; i < n && i - s < 5 && (h = hex1[(unsigned char)p[i]]) != 0; i++)
+            v = v << 4 | (h - 1);
         if (i == s)
             goto out;
         if (i < n && p[i] == '.') {

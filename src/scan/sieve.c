@@ -1,20 +1,24 @@
 /* The scan sieve (sieve.h): which lines cannot match, decided from the line's bytes alone.
  *
- * A line is classified by a vector pass into bit masks (host bytes, dots, digits, letters, IPv6
- * bytes, colons); then each run of host bytes is looked at once:
- *   - with a dot and a byte other than digits and dots: a host name, maybe. Each dot-suffix of two
- *     or more labels (what the index probes as the host and its parent domains) is hashed with
- *     letter case folded and looked up in the filter;
- *   - dotted quads inside it (a whole run of digits and dots, or such a run after a '-' or '_'):
- *     the /24 map of networks that cover whole /24s, then the filter (single addresses and the
- *     pieces of smaller networks);
- *   - runs of 32, 40 or 64 hex digits between non-alphanumerics: the filter.
- * Colons that start a run of IPv6 bytes with a second colon are parsed and looked up in the
- * index's IPv6 tables. A backslash (an escape a reader would decode) or a %XX that decodes to a
- * host byte sends the line on as it is: the sieve does not decode.
+ * A batch of lines is classified by a vector pass into bit masks (host bytes, dots, digits,
+ * colons, IPv6 bytes, tabs, newlines, '%' and '\\'), then walked once:
+ *   - each run of host bytes with a dot: digits and one dot (a time) are dropped from the masks
+ *     alone; a dotted quad is parsed (one shuffle) and dropped when its /16 holds nothing listed
+ *     (a map in cache: most private addresses stop there); a host name is dropped when its last
+ *     label ends no key ("app.js", "50.693Z"); what is left waits for its slot in a per-worker
+ *     memory of runs known clean (prefetched), and what the memory does not know is hashed
+ *     (each dot-suffix of two or more labels: what the index probes as the host and its
+ *     parents) and probed;
+ *   - runs of 32, 40 or 64 hex digits: probed as hashes;
+ *   - colons between IPv6 bytes: the address parsed and probed (and networks by their prefix
+ *     cut to a multiple of 16 bits);
+ *   - a backslash (an escape a reader would decode) or a %XX that decodes to a host byte sends the
+ *     line on as it is: the sieve does not decode.
+ * All probes of a batch are prefetched before any is answered.
  *
  * The filter is a blocked Bloom filter: three bits in one 64-bit word per key, about eight bytes
- * per key, so a lookup is one memory access and a false "maybe" about one in 10,000. */
+ * per key, so a lookup is one memory access and a false "maybe" about one in 10,000. An IPv4
+ * address's word is its /24's, which also holds networks covering the whole /24. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,8 +49,7 @@ struct scan_sieve {
      * part's hundreds, tens and ones are in the text (0x80: none) */
     uint8_t quad_shuf[81][16];
     uint64_t *bloom;
-    uint64_t wmask;  /* words - 1 */
-    uint64_t *map24; /* one bit per /24 wholly inside a listed network */
+    uint64_t wmask; /* words - 1 */
     /* one bit per /16 holding some listed address (in cache: most private addresses of a log
      * are let go without a lookup) */
     uint64_t map16[((size_t)1 << 16) / 64];
@@ -129,6 +132,14 @@ static inline uint64_t hosts_chain(uint64_t seed, const char *p, size_t n, const
     return h;
 }
 
+/* IPv4: an address's word of the filter is in its /24's cache line (eight words, one picked by
+ * the address's hash), so that one memory access answers for the address and for a network
+ * covering the whole /24 (three bits of the /24's own hash, in the word it picks). */
+static inline uint64_t hv4_24(uint64_t seed, uint32_t a)
+{
+    return fold_mul(fold_mul(seed ^ (a >> 8), 0x9e3779b97f4a7c15u), K1);
+}
+
 static inline uint64_t hv4(uint64_t seed, uint32_t a)
 {
     return fold_mul(fold_mul(seed ^ a, 0x9e3779b97f4a7c15u), 0x8ebc6af09c88c6e3u);
@@ -182,10 +193,24 @@ struct bctx {
     struct scan_sieve *sv;
     uint64_t *keys; /* filter hashes */
     size_t n, cap;
+    uint32_t *v4; /* pairs: an IPv4 address, then 1 when it stands for its whole /24 */
+    size_t n4, cap4;
     bool ok;   /* no memory error */
     bool odd;  /* a key the sieve cannot see: no sieve */
     char *tmp; /* a key copied with room to read past it */
 };
+
+/* An IPv4 address (net false) or the /24 of a (net true). */
+static void v4_push(struct bctx *b, uint32_t a, bool net)
+{
+    if (ctix_array_reserve((void **)&b->v4, &b->cap4, b->n4 + 2, sizeof(*b->v4)) != CTIX_OK) {
+        b->ok = false;
+        return;
+    }
+    b->v4[b->n4++] = a;
+    b->v4[b->n4++] = net;
+    b->sv->map16[a >> 22] |= (uint64_t)1 << ((a >> 16) % 64);
+}
 
 static void key_push(struct bctx *b, uint64_t h)
 {
@@ -287,8 +312,7 @@ static void url_host(struct bctx *b, const char *p, size_t n)
         return;
     }
     if (scan_ipv4_parse(p + a, he - a, &v4)) {
-        key_push(b, hv4(b->sv->seed_v4, v4));
-        b->sv->map16[v4 >> 22] |= (uint64_t)1 << ((v4 >> 16) % 64);
+        v4_push(b, v4, false);
         return;
     }
     for (size_t i = a; i < he; i++) {
@@ -352,24 +376,22 @@ static void each_str(void *arg, int kind, const char *p, size_t n)
     }
 }
 
-/* Networks that cover whole /24s go to the map; the pieces of a /24 they cover only in part are
- * single addresses in the filter when small (≤ 32 addresses), else the /24's bit (a "maybe" the
+/* Networks go to the filter by the /24s they cover whole; the pieces of a /24 they cover only in
+ * part are single addresses when small (≤ 32 addresses), else the whole /24 (a "maybe" the
  * reader settles). */
 static void each_v4(void *arg, uint32_t lo, uint32_t hi)
 {
     struct bctx *b = arg;
     uint64_t a = lo;
 
-    for (uint32_t x = lo >> 16; x <= hi >> 16; x++)
-        b->sv->map16[x / 64] |= (uint64_t)1 << (x % 64);
     while (a <= hi && b->ok) {
         uint64_t blk = a >> 8, bend = (blk << 8) | 0xff, e = bend < hi ? bend : hi;
 
         if (e - a + 1 == 256 || e - a + 1 > 32) {
-            b->sv->map24[blk / 64] |= (uint64_t)1 << (blk % 64);
+            v4_push(b, (uint32_t)a, true);
         } else {
             for (uint64_t x = a; x <= e; x++)
-                key_push(b, hv4(b->sv->seed_v4, (uint32_t)x));
+                v4_push(b, (uint32_t)x, false);
         }
         a = e + 1;
     }
@@ -443,9 +465,6 @@ struct scan_sieve *scan_sieve_build(const struct scan_index *ix, enum ctix_rc *r
     sv->tld = scan_index__tld_keys(ix);
     sv->seed_v6 = fold_mul(seed ^ 0x510e527fade682d1u, 0x9e3779b97f4a7c15u);
     sv->seed_v6n = fold_mul(seed ^ 0x9b05688c2b3e6c1fu, 0x9e3779b97f4a7c15u);
-    sv->map24 = ctix_calloc_big(((size_t)1 << 24) / 64, sizeof(uint64_t));
-    if (sv->map24 == NULL)
-        goto fail;
     b.sv = sv;
     b.ok = true;
     scan_index__each_str(ix, each_str, &b);
@@ -460,7 +479,7 @@ struct scan_sieve *scan_sieve_build(const struct scan_index *ix, enum ctix_rc *r
         *rc = CTIX_OK;
         goto fail;
     }
-    while (words < b.n)
+    while (words < b.n + b.n4 / 2)
         words *= 2;
     sv->bloom = ctix_calloc_big(words, sizeof(uint64_t));
     if (sv->bloom == NULL)
@@ -468,7 +487,14 @@ struct scan_sieve *scan_sieve_build(const struct scan_index *ix, enum ctix_rc *r
     sv->wmask = words - 1;
     for (size_t i = 0; i < b.n; i++)
         sv->bloom[b.keys[i] & sv->wmask] |= bloom_need(b.keys[i]);
-    sv->mem = sizeof(*sv) + words * sizeof(uint64_t) + ((size_t)1 << 24) / 8;
+    for (size_t i = 0; i < b.n4; i += 2) {
+        uint64_t h24 = hv4_24(sv->seed_v4, b.v4[i]);
+
+        uint64_t h = b.v4[i + 1] ? h24 : hv4(sv->seed_v4, b.v4[i]);
+
+        sv->bloom[(h24 & sv->wmask & ~(uint64_t)7) + (h >> 61)] |= bloom_need(h);
+    }
+    sv->mem = sizeof(*sv) + words * sizeof(uint64_t);
     *rc = CTIX_OK;
     goto out;
 fail:
@@ -476,6 +502,7 @@ fail:
     sv = NULL;
 out:
     free(b.keys);
+    free(b.v4);
     free(b.tmp);
     return sv;
 }
@@ -485,7 +512,6 @@ void scan_sieve_free(struct scan_sieve *sv)
     if (sv == NULL)
         return;
     free(sv->bloom);
-    free(sv->map24);
     free(sv);
 }
 
@@ -589,45 +615,58 @@ __attribute__((target("avx2"))) static inline uint64_t mm64(__m256i lo, __m256i 
            (uint64_t)(uint32_t)_mm256_movemask_epi8(hi) << 32;
 }
 
-/* A byte in [lo, hi]: one add and one signed compare (bytes shifted so that the range starts at
- * -128). */
-#define IN_RANGE(v, lo, hi)                                                                        \
-    _mm256_cmpgt_epi8(_mm256_set1_epi8((char)(-128 + (hi) - (lo) + 1)),                            \
-                      _mm256_add_epi8((v), _mm256_set1_epi8((char)(-128 - (lo)))))
+/* Byte classes from the two nibbles of each byte: class bit k is set when the low nibble is in
+ * one set and the high nibble in another, so each class is a rectangle of the byte table and a
+ * byte's classes are lo[low nibble] & hi[high nibble] (one shuffle each). Group one: digit,
+ * '.', '-', '_', letters A-O a-o, letters P-Z p-z, ':', hex letters. Group two: '\n', '\t',
+ * '%', '\\'. (Bytes from 0x80 have no class: their high nibble's entries are 0.) */
+#define CLS_HOST 0x3f /* digit, '.', '-', '_', letters */
+#define CLS_V6   0xc3 /* digit, '.', ':', hex letters */
+#define CLS_ESC  0x0c
+
+static const uint8_t cls1_lo[16] = {0x21, 0xb1, 0xb1, 0xb1, 0xb1, 0xb1, 0xb1, 0x31,
+                                    0x31, 0x31, 0x70, 0x10, 0x10, 0x14, 0x12, 0x18};
+static const uint8_t cls1_hi[16] = {0x00, 0x00, 0x06, 0x41, 0x90, 0x28, 0x90, 0x20};
+static const uint8_t cls2_lo[16] = {0, 0, 0, 0, 0, 0x04, 0, 0, 0, 0x02, 0x01, 0, 0x08};
+static const uint8_t cls2_hi[16] = {0x03, 0, 0x04, 0, 0, 0x08};
+
+__attribute__((target("avx2"))) static inline __m256i table16(const uint8_t t[16])
+{
+    return _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)t));
+}
 
 __attribute__((target("avx2"))) static void classify_avx2(const char *p, size_t w0, size_t w1,
                                                           size_t len, struct masks *m)
 {
+    const __m256i t1l = table16(cls1_lo), t1h = table16(cls1_hi), t2l = table16(cls2_lo),
+                  t2h = table16(cls2_hi), k0f = _mm256_set1_epi8(0x0f),
+                  zero = _mm256_setzero_si256();
+
     for (size_t w = w0; w < w1; w++) {
         __m256i v0 = _mm256_loadu_si256((const __m256i *)(const void *)(p + w * 64)),
                 v1 = _mm256_loadu_si256((const __m256i *)(const void *)(p + w * 64 + 32));
-        __m256i f0 = _mm256_or_si256(v0, _mm256_set1_epi8(0x20)),
-                f1 = _mm256_or_si256(v1, _mm256_set1_epi8(0x20));
-        __m256i dig0 = IN_RANGE(v0, '0', '9'), dig1 = IN_RANGE(v1, '0', '9');
-        __m256i hexl0 = IN_RANGE(f0, 'a', 'f'), hexl1 = IN_RANGE(f1, 'a', 'f');
-        __m256i alpha0 = IN_RANGE(f0, 'a', 'z'), alpha1 = IN_RANGE(f1, 'a', 'z');
-        __m256i dot0 = _mm256_cmpeq_epi8(v0, _mm256_set1_epi8('.')),
-                dot1 = _mm256_cmpeq_epi8(v1, _mm256_set1_epi8('.'));
-        __m256i col0 = _mm256_cmpeq_epi8(v0, _mm256_set1_epi8(':')),
-                col1 = _mm256_cmpeq_epi8(v1, _mm256_set1_epi8(':'));
-        __m256i sep0 = _mm256_or_si256(_mm256_cmpeq_epi8(v0, _mm256_set1_epi8('-')),
-                                       _mm256_cmpeq_epi8(v0, _mm256_set1_epi8('_'))),
-                sep1 = _mm256_or_si256(_mm256_cmpeq_epi8(v1, _mm256_set1_epi8('-')),
-                                       _mm256_cmpeq_epi8(v1, _mm256_set1_epi8('_')));
-        __m256i dd0 = _mm256_or_si256(dig0, dot0), dd1 = _mm256_or_si256(dig1, dot1);
-        uint64_t h = mm64(_mm256_or_si256(_mm256_or_si256(alpha0, sep0), dd0),
-                          _mm256_or_si256(_mm256_or_si256(alpha1, sep1), dd1));
-        uint64_t d = mm64(dot0, dot1), nn = mm64(dig0, dig1), c = mm64(col0, col1);
-        uint64_t x = mm64(_mm256_or_si256(_mm256_cmpeq_epi8(v0, _mm256_set1_epi8('%')),
-                                          _mm256_cmpeq_epi8(v0, _mm256_set1_epi8('\\'))),
-                          _mm256_or_si256(_mm256_cmpeq_epi8(v1, _mm256_set1_epi8('%')),
-                                          _mm256_cmpeq_epi8(v1, _mm256_set1_epi8('\\'))));
-        uint64_t t = mm64(_mm256_cmpeq_epi8(v0, _mm256_set1_epi8('\t')),
-                          _mm256_cmpeq_epi8(v1, _mm256_set1_epi8('\t')));
-        uint64_t nl = mm64(_mm256_cmpeq_epi8(v0, _mm256_set1_epi8('\n')),
-                           _mm256_cmpeq_epi8(v1, _mm256_set1_epi8('\n')));
-        uint64_t v6 = mm64(_mm256_or_si256(_mm256_or_si256(hexl0, col0), dd0),
-                           _mm256_or_si256(_mm256_or_si256(hexl1, col1), dd1));
+        __m256i lo0 = _mm256_and_si256(v0, k0f), lo1 = _mm256_and_si256(v1, k0f),
+                hi0 = _mm256_and_si256(_mm256_srli_epi16(v0, 4), k0f),
+                hi1 = _mm256_and_si256(_mm256_srli_epi16(v1, 4), k0f);
+        __m256i a0 = _mm256_and_si256(_mm256_shuffle_epi8(t1l, lo0), _mm256_shuffle_epi8(t1h, hi0)),
+                a1 = _mm256_and_si256(_mm256_shuffle_epi8(t1l, lo1), _mm256_shuffle_epi8(t1h, hi1)),
+                b0 = _mm256_and_si256(_mm256_shuffle_epi8(t2l, lo0), _mm256_shuffle_epi8(t2h, hi0)),
+                b1 = _mm256_and_si256(_mm256_shuffle_epi8(t2l, lo1), _mm256_shuffle_epi8(t2h, hi1));
+        /* one class: its bit shifted to the top of the byte; several: compared with zero */
+        uint64_t nn = mm64(_mm256_slli_epi16(a0, 7), _mm256_slli_epi16(a1, 7));
+        uint64_t d = mm64(_mm256_slli_epi16(a0, 6), _mm256_slli_epi16(a1, 6));
+        uint64_t c = mm64(_mm256_slli_epi16(a0, 1), _mm256_slli_epi16(a1, 1));
+        uint64_t h =
+            ~mm64(_mm256_cmpeq_epi8(_mm256_and_si256(a0, _mm256_set1_epi8(CLS_HOST)), zero),
+                  _mm256_cmpeq_epi8(_mm256_and_si256(a1, _mm256_set1_epi8(CLS_HOST)), zero));
+        uint64_t v6 =
+            ~mm64(_mm256_cmpeq_epi8(_mm256_and_si256(a0, _mm256_set1_epi8((char)CLS_V6)), zero),
+                  _mm256_cmpeq_epi8(_mm256_and_si256(a1, _mm256_set1_epi8((char)CLS_V6)), zero));
+        uint64_t nl = mm64(_mm256_slli_epi16(b0, 7), _mm256_slli_epi16(b1, 7));
+        uint64_t t = mm64(_mm256_slli_epi16(b0, 6), _mm256_slli_epi16(b1, 6));
+        uint64_t x =
+            ~mm64(_mm256_cmpeq_epi8(_mm256_and_si256(b0, _mm256_set1_epi8(CLS_ESC)), zero),
+                  _mm256_cmpeq_epi8(_mm256_and_si256(b1, _mm256_set1_epi8(CLS_ESC)), zero));
 
         KEEP(w, len);
         STORE(w);
@@ -831,10 +870,8 @@ static inline void push(struct lctx *c, uint32_t kind, uint64_t h)
     c->pr[c->np].line = c->line;
     c->pr[c->np].kind = kind;
     c->np++;
-    if (kind == PR_V4) {
-        __builtin_prefetch(&sv->map24[h >> 14]);
-        h = hv4(sv->seed_v4, (uint32_t)h);
-    }
+    if (kind == PR_V4)
+        h = hv4_24(sv->seed_v4, (uint32_t)h) & ~(uint64_t)7; /* its /24's line */
     __builtin_prefetch(&sv->bloom[h & sv->wmask]);
 }
 
@@ -912,7 +949,9 @@ static void hashes(struct lctx *c, size_t s, size_t e)
             i++;
         a = i;
         while (i < e && p[i] != '.' && p[i] != '-' && p[i] != '_') {
-            hex = hex && ctix_hexval(p[i]) >= 0;
+            unsigned char u = (unsigned char)p[i];
+
+            hex &= (unsigned)(u - '0') < 10 || (unsigned)((u | 0x20) - 'a') < 6;
             i++;
         }
         if (hex && (i - a == 32 || i - a == 40 || i - a == 64))
@@ -1060,13 +1099,27 @@ static inline __attribute__((always_inline)) bool v6_cand(const struct lctx *c, 
                                                           size_t hi, size_t *a, size_t *z)
 {
     const struct masks *m = c->m;
-    size_t nd;
+    size_t nd, w = i / 64;
+    unsigned b = (unsigned)(i % 64);
+    uint64_t vw = m->v[w], lo_ = ~vw & (((uint64_t)2 << b) - 1), hi_ = ~vw & (~(uint64_t)0 << b);
 
-    *a = run_start(m->v, i, lo);
-    *z = next_bit(m->v, i, false, hi);
-    if (range_pop(m->c, *a, *z) < 2)
-        return false;
-    nd = range_pop(m->d, *a, *z);
+    if (lo_ != 0 && hi_ != 0 && w * 64 >= lo && (w + 1) * 64 <= hi) {
+        /* most runs lie in one word: bounds and counts from its masks */
+        unsigned sb = 64 - (unsigned)__builtin_clzll(lo_), eb = (unsigned)__builtin_ctzll(hi_);
+        uint64_t r = (~(uint64_t)0 << sb) & (~(uint64_t)0 >> (64 - eb));
+
+        *a = w * 64 + sb;
+        *z = w * 64 + eb;
+        if (__builtin_popcountll(m->c[w] & r) < 2)
+            return false;
+        nd = (size_t)__builtin_popcountll(m->d[w] & r);
+    } else {
+        *a = run_start(m->v, i, lo);
+        *z = next_bit(m->v, i, false, hi);
+        if (range_pop(m->c, *a, *z) < 2)
+            return false;
+        nd = range_pop(m->d, *a, *z);
+    }
     while (*z > *a && c->p[*z - 1] == '.') {
         (*z)--;
         nd--;
@@ -1207,8 +1260,11 @@ static void probes_answer(const struct scan_sieve *sv, struct sprobe *pr, size_t
         bool hit;
 
         if (pr[j].kind == PR_V4) {
-            hit = (sv->map24[h >> 14] >> ((h >> 8) & 63)) & 1;
-            hit = hit || bloom_has(sv, hv4(sv->seed_v4, (uint32_t)h));
+            uint64_t h24 = hv4_24(sv->seed_v4, (uint32_t)h), ha = hv4(sv->seed_v4, (uint32_t)h);
+            const uint64_t *line = &sv->bloom[h24 & sv->wmask & ~(uint64_t)7];
+            uint64_t net = bloom_need(h24), one = bloom_need(ha);
+
+            hit = (line[h24 >> 61] & net) == net || (line[ha >> 61] & one) == one;
         } else {
             hit = bloom_has(sv, h);
         }
@@ -1484,14 +1540,15 @@ region_pass(struct lctx *c, const size_t *ls, const size_t *le, unsigned k, uint
             }
         }
     }
-    /* runs of 32 bytes or more without a dot (hashes): such a run holds an aligned group of 16
-     * host bytes (never across a line's end: '\n' is no host byte) */
+    /* runs of 32 bytes or more without a dot (hashes; runs with one are the next pass's): a hash
+     * in such a run holds an aligned group of 16 hex digits (never across a line's end: '\n' is
+     * no host byte) */
     for (size_t w = 0; w < nw; w++) {
-        uint64_t r = m->h[w] & (m->h[w] >> 1);
+        uint64_t hx = m->v[w] & m->h[w] & ~m->d[w], r = hx & (hx >> 1);
 
         r &= r >> 2;
         r &= r >> 4;
-        r &= r >> 8; /* bit i: bytes i..i+15 are host bytes */
+        r &= r >> 8; /* bit i: bytes i..i+15 are hex digits */
         r &= 0x0001000100010001u;
         while (r != 0) {
             size_t at = w * 64 + (size_t)__builtin_ctzll(r), s, e;

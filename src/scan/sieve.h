@@ -8,8 +8,8 @@
  * backslash: JSON and Zeek escapes) or percent-encodes it (a URL's %XX of an unreserved byte).
  * The sieve finds those runs with a vector pass over the line and looks each up in filters built
  * from the index's keys: host names by each parent domain (a listed domain matches its
- * subdomains) in a blocked Bloom filter, dotted quads in a /24 map and the same filter, hashes in
- * it, IPv6 addresses in the index itself. "No" is exact: the line holds nothing the index can
+ * subdomains) in a blocked Bloom filter, dotted quads in a /16 map and the same filter, hashes and
+ * IPv6 addresses and networks in it too. "No" is exact: the line holds nothing the index can
  * match. "Maybe" sends the line on to its reader. The filter is keyed by the index's secret seed.
  *
  * What the index matches only through evaluation of "any value" prefilters (MATCHES on every
