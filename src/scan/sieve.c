@@ -824,12 +824,12 @@ struct trun {
  * Entries are 64-bit hashes of a run's exact bytes under the index's secret seed. */
 #define RUNCACHE (1u << 14)
 
-/* A short run waiting for its memory slot (tok_short). */
+/* A host name waiting for its slot in the memory of clean runs (tok_short). */
 struct pend {
     uint64_t fp, dm, h; /* the run's memory key; its dots (bit i: p[s + i]); its last label's
-                         * hash (hosts) or its address (quads) */
+                         * hash */
     uint32_t s;
-    uint8_t len, line, quad;
+    uint8_t len, line;
 };
 
 struct scan_sieve_batch_int {
@@ -1329,11 +1329,6 @@ static inline __attribute__((always_inline)) void run_note(struct lctx *c, uint6
     c->nruns++;
 }
 
-/* token() for the common run: p[s..e) shorter than 32 bytes (no hash), holding a dot, neither
- * starting with '.' or '-' nor ending with '.' (nothing to trim), in two steps. Here, from the
- * masks: a time or a number is dropped, a host whose last label ends no key is dropped, the rest
- * waits for its memory slot (prefetched); tok_resolve() then hashes what the memory does not
- * know. Returns false when there is no room to wait (the caller calls token()). */
 #if defined(SIEVE_X86)
 /* quad_value() for a run p[0..len) of digits and three dots (dm: bit i when p[i] is one), with
  * one shuffle: each part's digits to its own four bytes (hundreds, tens, ones, 0), then two
@@ -1370,16 +1365,22 @@ quad_simd(const struct scan_sieve *sv, const char *p, size_t len, uint64_t dm, u
 }
 #endif
 
+/* token() for the common run: p[s..e) shorter than 32 bytes (no hash), holding a dot, neither
+ * starting with '.' or '-' nor ending with '.' (nothing to trim). From the masks: a time or a
+ * number is dropped; a dotted quad is parsed and probed (dropped when its /16 holds nothing
+ * listed); a host whose last label ends no key is dropped; another waits for its slot in the
+ * memory of clean runs (prefetched), and tok_resolve() hashes and probes it when the memory
+ * does not know it. Returns false when there is no room to wait (the caller calls token()). */
 static inline __attribute__((always_inline)) bool tok_short(struct lctx *c, size_t s, size_t e,
                                                             bool simd)
 {
+    const struct scan_sieve *sv = c->sv;
     const struct masks *m = c->m;
     const char *p = c->p;
-    size_t w = s / 64, len = e - s;
-    unsigned sh = (unsigned)(s % 64);
+    size_t w = s / 64, len = e - s, a;
+    unsigned sh = (unsigned)(s % 64), nd;
     /* the run's masks from bit 0 (it may reach into the next word) */
-    uint64_t dw = m->d[w] >> sh, nw = m->n[w] >> sh, r = ((uint64_t)1 << len) - 1, dm, other, h = 0;
-    unsigned nd;
+    uint64_t dw = m->d[w] >> sh, nw = m->n[w] >> sh, r = ((uint64_t)1 << len) - 1, dm, h, t;
     struct pend *q;
 
     if (e > (w + 1) * 64) {
@@ -1387,63 +1388,61 @@ static inline __attribute__((always_inline)) bool tok_short(struct lctx *c, size
         nw |= m->n[w + 1] << (64 - sh);
     }
     dm = dw & r;
-    other = r & ~(dm | nw);
     nd = (unsigned)__builtin_popcountll(dm);
-    if (other == 0) {
-        uint64_t x = dm;
-        uint32_t dots[3], v;
-
-        if (nd != 3)
-            return true; /* digits and dots: a dotted quad or nothing */
-        dots[0] = (uint32_t)__builtin_ctzll(x);
-        x &= x - 1;
-        dots[1] = (uint32_t)__builtin_ctzll(x);
-        x &= x - 1;
-        dots[2] = (uint32_t)__builtin_ctzll(x);
+    if ((r & ~(dm | nw)) == 0) {
+        /* digits and dots: a dotted quad or nothing */
+        uint32_t v;
         bool ok;
 
-#if defined(SIEVE_X86)
-        if (simd)
-            ok = quad_simd(c->sv, p + s, len, dm, &v);
-        else
-#endif
-            ok = quad_value(p + s, len, dots, &v);
-        (void)simd;
-        if (!ok || !((c->sv->map16[v >> 22] >> ((v >> 16) % 64)) & 1))
-            return true; /* not an address, or nothing listed in its /16 */
-        h = v;
-    } else {
-        const struct scan_sieve *sv = c->sv;
-        size_t a = s + 64 - (size_t)__builtin_clzll(dm); /* the last label */
-        uint64_t t;
-
-        h = hpiece(sv->seed_host, p + a, e - a);
-        t = h >> (64 - TLD_BITS);
-        if (!((sv->tails[t / 64] >> (t % 64)) & 1)) {
-            if (nd >= 3)
-                quads(c, s, e); /* "ip-10.1.2.3" */
+        if (nd != 3)
             return true;
+#if defined(SIEVE_X86)
+        if (simd) {
+            ok = quad_simd(sv, p + s, len, dm, &v);
+        } else
+#endif
+        {
+            uint32_t dots[3];
+            uint64_t x = dm;
+
+            dots[0] = (uint32_t)__builtin_ctzll(x);
+            x &= x - 1;
+            dots[1] = (uint32_t)__builtin_ctzll(x);
+            x &= x - 1;
+            dots[2] = (uint32_t)__builtin_ctzll(x);
+            ok = quad_value(p + s, len, dots, &v);
         }
+        (void)simd;
+        if (ok)
+            push(c, PR_V4, v); /* (one probe: cheaper than the memory of clean runs) */
+        return true;
+    }
+    a = s + 64 - (size_t)__builtin_clzll(dm); /* the last label */
+    h = hpiece(sv->seed_host, p + a, e - a);
+    t = h >> (64 - TLD_BITS);
+    if (!((sv->tails[t / 64] >> (t % 64)) & 1)) {
+        if (nd >= 3)
+            quads(c, s, e); /* "ip-10.1.2.3" */
+        return true;
     }
     if (c->npend >= PROBES_MAX)
         return false;
     q = &c->pend[c->npend++];
-    q->fp = run_fp(c->sv->seed_run, p + s, len);
+    q->fp = run_fp(sv->seed_run, p + s, len);
     __builtin_prefetch(&c->cache[q->fp & (RUNCACHE - 2)]);
     q->dm = dm;
     q->h = h;
     q->s = (uint32_t)s;
     q->len = (uint8_t)len;
     q->line = (uint8_t)c->line;
-    q->quad = other == 0;
     return true;
 }
 
 static inline __attribute__((always_inline)) void tok_resolve(struct lctx *c, const struct pend *q)
 {
     const char *p = c->p + q->s;
-    size_t np0 = c->np;
-    uint64_t x = q->dm;
+    size_t np0 = c->np, end;
+    uint64_t x = q->dm, h = q->h;
     unsigned nd = 0;
     uint32_t dots[32];
 
@@ -1451,29 +1450,21 @@ static inline __attribute__((always_inline)) void tok_resolve(struct lctx *c, co
         return;
     c->line = q->line;
     c->maybe = false;
-    if (q->quad) {
-        push(c, PR_V4, q->h);
-    } else {
-        uint64_t h = q->h;
-        size_t end;
+    for (; x != 0; x &= x - 1)
+        dots[nd++] = (uint32_t)__builtin_ctzll(x);
+    if (nd >= 3)
+        quads(c, q->s, q->s + q->len);
+    /* the host and its parents, from the right (hosts_chain, its first label done) */
+    if (c->tld)
+        push(c, PR_BLOOM, h);
+    end = dots[nd - 1];
+    for (unsigned k = nd; k-- > 0;) {
+        size_t b0 = k > 0 ? dots[k - 1] + 1 : 0;
 
-        for (; x != 0; x &= x - 1)
-            dots[nd++] = (uint32_t)__builtin_ctzll(x);
-        end = dots[nd - 1];
-
-        if (nd >= 3)
-            quads(c, q->s, q->s + q->len);
-        /* the host and its parents, from the right (hosts_chain, its first label done) */
-        if (c->tld)
-            push(c, PR_BLOOM, h);
-        for (unsigned k = nd; k-- > 0;) {
-            size_t b0 = k > 0 ? dots[k - 1] + 1 : 0;
-
-            h = hpiece(h, p + b0, end - b0);
-            push(c, PR_BLOOM, h);
-            if (k > 0)
-                end = dots[k - 1];
-        }
+        h = hpiece(h, p + b0, end - b0);
+        push(c, PR_BLOOM, h);
+        if (k > 0)
+            end = dots[k - 1];
     }
     run_note(c, q->fp, np0);
 }
