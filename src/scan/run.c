@@ -312,14 +312,17 @@ static enum ctix_rc blk_process(struct worker *w, struct blk *b)
      * spares the per-line checks. */
     bool nul = false, high = false;
 
-    block_flags(q, b->len, &nul, &high);
-
+    if (sv == NULL)
+        block_flags(q, b->len, &nul, &high);
     while (q < end && rc == CTIX_OK) {
         struct scan_sieve_batch *sb = &w->sb;
 
-        /* the next lines, sieved together */
+        /* the next lines, sieved together (the sieve's pass over their bytes also says whether
+         * they hold NUL bytes or bytes >= 0x80) */
         if (sv != NULL) {
             q += scan_sieve_block(sv, sb, q, (size_t)(end - q));
+            nul = sb->nul;
+            high = sb->high;
         } else {
             sb->k = 0;
             sb->maybe = ~(uint64_t)0;

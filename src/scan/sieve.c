@@ -529,14 +529,15 @@ size_t scan_sieve_mem(const struct scan_sieve *sv)
 #define GROW_WORDS   16
 
 struct masks {
-    uint64_t h[REGION_WORDS];  /* host bytes [A-Za-z0-9._-] */
-    uint64_t d[REGION_WORDS];  /* '.' */
-    uint64_t n[REGION_WORDS];  /* digits */
-    uint64_t c[REGION_WORDS];  /* ':' */
-    uint64_t x[REGION_WORDS];  /* '%' or '\\' */
-    uint64_t t[REGION_WORDS];  /* '\t' */
-    uint64_t nl[REGION_WORDS]; /* '\n' */
-    uint64_t v[REGION_WORDS];  /* IPv6 bytes: hex digits, ':', '.' */
+    uint64_t h[REGION_WORDS];   /* host bytes [A-Za-z0-9._-] */
+    uint64_t d[REGION_WORDS];   /* '.' */
+    uint64_t n[REGION_WORDS];   /* digits */
+    uint64_t c[REGION_WORDS];   /* ':' */
+    uint64_t x[REGION_WORDS];   /* '%' or '\\' */
+    uint64_t t[REGION_WORDS];   /* '\t' */
+    uint64_t nl[REGION_WORDS];  /* '\n' */
+    uint64_t v[REGION_WORDS];   /* IPv6 bytes: hex digits, ':', '.' */
+    uint64_t any_nul, any_high; /* NUL bytes, bytes >= 0x80 among those classified (or 0) */
 };
 
 /* The bytes at or past len (in the last word) do not count. */
@@ -552,6 +553,8 @@ struct masks {
             t &= keep_;                                                                            \
             nl &= keep_;                                                                           \
             v6 &= keep_;                                                                           \
+            zb &= keep_;                                                                           \
+            hb &= keep_;                                                                           \
         }                                                                                          \
     } while (0)
 
@@ -565,6 +568,8 @@ struct masks {
         m->t[w] = t;                                                                               \
         m->nl[w] = nl;                                                                             \
         m->v[w] = v6;                                                                              \
+        m->any_nul |= zb;                                                                          \
+        m->any_high |= hb;                                                                         \
     } while (0)
 
 #if defined(SIEVE_X86)
@@ -578,10 +583,14 @@ static void classify_sse2(const char *p, size_t w0, size_t w1, size_t len, struc
                   knl = _mm_set1_epi8('\n'), kf = _mm_set1_epi8('f' + 1);
 
     for (size_t w = w0; w < w1; w++) {
-        uint64_t h = 0, d = 0, nn = 0, c = 0, x = 0, t = 0, nl = 0, v6 = 0;
+        uint64_t h = 0, d = 0, nn = 0, c = 0, x = 0, t = 0, nl = 0, v6 = 0, zb = 0, hb = 0;
 
         for (unsigned q = 0; q < 4; q++) {
             __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + w * 64 + q * 16));
+
+            hb |= (uint64_t)(unsigned)_mm_movemask_epi8(v) << (q * 16);
+            zb |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_setzero_si128()))
+                  << (q * 16);
             __m128i f = _mm_or_si128(v, k20);
             __m128i gea = _mm_cmpgt_epi8(f, ka);
             __m128i alpha = _mm_and_si128(gea, _mm_cmpgt_epi8(kz, f));
@@ -589,11 +598,11 @@ static void classify_sse2(const char *p, size_t w0, size_t w1, size_t len, struc
             __m128i dig = _mm_and_si128(_mm_cmpgt_epi8(v, k0), _mm_cmpgt_epi8(k9, v));
             __m128i dot = _mm_cmpeq_epi8(v, kdot);
             __m128i sep = _mm_or_si128(_mm_cmpeq_epi8(v, kdash), _mm_cmpeq_epi8(v, kus));
-            __m128i hb = _mm_or_si128(_mm_or_si128(alpha, dig), _mm_or_si128(dot, sep));
+            __m128i hbv = _mm_or_si128(_mm_or_si128(alpha, dig), _mm_or_si128(dot, sep));
             __m128i xb = _mm_or_si128(_mm_cmpeq_epi8(v, kpct), _mm_cmpeq_epi8(v, kbs));
             unsigned sh = q * 16;
 
-            h |= (uint64_t)(unsigned)_mm_movemask_epi8(hb) << sh;
+            h |= (uint64_t)(unsigned)_mm_movemask_epi8(hbv) << sh;
             d |= (uint64_t)(unsigned)_mm_movemask_epi8(dot) << sh;
             nn |= (uint64_t)(unsigned)_mm_movemask_epi8(dig) << sh;
             c |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, kcol)) << sh;
@@ -667,6 +676,8 @@ __attribute__((target("avx2"))) static void classify_avx2(const char *p, size_t 
         uint64_t x =
             ~mm64(_mm256_cmpeq_epi8(_mm256_and_si256(b0, _mm256_set1_epi8(CLS_ESC)), zero),
                   _mm256_cmpeq_epi8(_mm256_and_si256(b1, _mm256_set1_epi8(CLS_ESC)), zero));
+        uint64_t zb = mm64(_mm256_cmpeq_epi8(v0, zero), _mm256_cmpeq_epi8(v1, zero)),
+                 hb = mm64(v0, v1);
 
         KEEP(w, len);
         STORE(w);
@@ -677,10 +688,13 @@ __attribute__((target("avx2"))) static void classify_avx2(const char *p, size_t 
 static void classify_scalar(const char *p, size_t w0, size_t w1, size_t len, struct masks *m)
 {
     for (size_t w = w0; w < w1; w++) {
-        uint64_t h = 0, d = 0, nn = 0, c = 0, x = 0, t = 0, nl = 0, v6 = 0;
+        uint64_t h = 0, d = 0, nn = 0, c = 0, x = 0, t = 0, nl = 0, v6 = 0, zb = 0, hb = 0;
 
         for (unsigned i = 0; i < 64; i++) {
             unsigned char v = (unsigned char)p[w * 64 + i], f = v | 0x20;
+
+            zb |= v == 0 ? (uint64_t)1 << i : 0;
+            hb |= v >= 0x80 ? (uint64_t)1 << i : 0;
             uint64_t bit = (uint64_t)1 << i;
             bool alpha = f >= 'a' && f <= 'z', dig = v >= '0' && v <= '9';
 
@@ -1627,6 +1641,8 @@ static inline __attribute__((always_inline)) size_t block_impl(const struct scan
 
     b->k = 0;
     b->maybe = 0;
+    m->any_nul = 0;
+    m->any_high = 0;
     /* the lines: classified words as far as needed to find their ends */
     while (b->k < SCAN_SIEVE_BATCH && pos < len) {
         size_t nl;
@@ -1659,6 +1675,7 @@ static inline __attribute__((always_inline)) size_t block_impl(const struct scan
                 b->n[0] = (uint32_t)(nl - pos > UINT32_MAX ? UINT32_MAX : nl - pos);
                 b->tabs[0] = 0;
                 b->maybe = 1;
+                b->nul = b->high = true; /* not classified */
                 b->k = 1;
                 return nl < len ? nl + 1 : len;
             } else {
@@ -1702,6 +1719,8 @@ static inline __attribute__((always_inline)) size_t block_impl(const struct scan
         probes_answer(sv, bi->pr, c.np, &b->maybe);
         b->maybe |= mb;
         runs_remember(bi->runs, c.nruns, bi->pr, bi->cache);
+        b->nul = m->any_nul != 0;
+        b->high = m->any_high != 0;
         return pos;
     }
     /* one-label hosts are keys: every run of host bytes is looked at, line by line */
@@ -1724,6 +1743,8 @@ static inline __attribute__((always_inline)) size_t block_impl(const struct scan
     }
     probes_answer(sv, bi->pr, c.np, &b->maybe);
     runs_remember(bi->runs, c.nruns, bi->pr, bi->cache);
+    b->nul = m->any_nul != 0;
+    b->high = m->any_high != 0;
     return pos;
 }
 
@@ -1835,13 +1856,16 @@ bool scan_sieve__classify_agree(const char *p, size_t n)
 
     if (n == 0 || nw > REGION_WORDS)
         return true;
+    a.any_nul = a.any_high = 0;
     classify_scalar(p, 0, nw, n, &a);
 #if defined(SIEVE_X86)
     for (int v = 0; v < 2 && ok; v++) {
         if (v == 1 && !__builtin_cpu_supports("avx2"))
             break;
+        b.any_nul = b.any_high = 0;
         (v == 0 ? classify_sse2 : classify_avx2)(p, 0, nw, n, &b);
-        ok = memcmp(a.h, b.h, nw * 8) == 0 && memcmp(a.d, b.d, nw * 8) == 0 &&
+        ok = a.any_nul == b.any_nul && a.any_high == b.any_high;
+        ok = ok && memcmp(a.h, b.h, nw * 8) == 0 && memcmp(a.d, b.d, nw * 8) == 0 &&
              memcmp(a.n, b.n, nw * 8) == 0 && memcmp(a.c, b.c, nw * 8) == 0 &&
              memcmp(a.x, b.x, nw * 8) == 0 && memcmp(a.t, b.t, nw * 8) == 0 &&
              memcmp(a.nl, b.nl, nw * 8) == 0 && memcmp(a.v, b.v, nw * 8) == 0;

@@ -53,6 +53,8 @@ struct scan_sieve_batch {
                                       * matches (lines longer than SCAN_SIEVE_LINE_MAX always) */
     uint16_t tabs[SCAN_SIEVE_BATCH]; /* out: the tabs of line i (Zeek's field count), when its
                                       * bit in maybe is clear */
+    bool nul, high;                  /* out: the lines may hold a NUL byte, a byte >= 0x80 (false:
+                                      * they hold none; the reader's checks can be skipped) */
     void *in;                        /* the masks' and probes' room */
 };
 

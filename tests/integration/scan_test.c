@@ -377,6 +377,36 @@ static void test_bad_input(void **state)
     h_proc_cleanup(&p);
 }
 
+/* NUL bytes and invalid UTF-8 far from a block's start (the sieve tells the reader which
+ * batches of lines hold such bytes): reported at their lines, the rest read. */
+static void test_bad_bytes_later(void **state)
+{
+    char path[PATH_MAX + 32], cmd[2 * PATH_MAX + 256], got[256];
+    struct h_proc p;
+
+    (void)state;
+    snprintf(path, sizeof path, "%s/later.log", W->node.dir);
+    snprintf(cmd, sizeof cmd,
+             "awk 'BEGIN { for (i = 1; i <= 300; i++) {"
+             " if (i == 150) printf \"x %%c y 1.2.3.4\\n\", 0;"
+             " else if (i == 170) printf \"z \\303( 1.2.3.4\\n\";"
+             " else if (i == 290) printf \"w \\342\\202 tail\\n\";"
+             " else printf \"line %%d 10.0.0.%%d ok.example.com\\n\", i, i %% 250 } }' > %s",
+             path);
+    assert_true(h_sh(cmd));
+    assert_true(h_ctix(&p, "scan", "--indicators", W->bundle, path, NULL));
+    assert_int_equal(p.code, 3);
+    hits_of(p.out, "later.log", got, sizeof got);
+    assert_string_equal(got, "170:01");
+    snprintf(cmd, sizeof cmd, "%s:150: binary data", path);
+    assert_non_null(strstr(p.err, cmd));
+    snprintf(cmd, sizeof cmd, "%s:170: invalid UTF-8", path);
+    assert_non_null(strstr(p.err, cmd));
+    snprintf(cmd, sizeof cmd, "%s:290: invalid UTF-8", path);
+    assert_non_null(strstr(p.err, cmd));
+    h_proc_cleanup(&p);
+}
+
 /* Indicators from the node's store; sightings as a bundle and into a collection, over TAXII. */
 static void test_sightings(void **state)
 {
@@ -501,8 +531,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_formats),   cmocka_unit_test(test_compressed_and_stdin),
-        cmocka_unit_test(test_bad_input), cmocka_unit_test(test_sightings),
-        cmocka_unit_test(test_conn),
+        cmocka_unit_test(test_bad_input), cmocka_unit_test(test_bad_bytes_later),
+        cmocka_unit_test(test_sightings), cmocka_unit_test(test_conn),
     };
 
     return cmocka_run_group_tests(tests, setup, NULL);
