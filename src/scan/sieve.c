@@ -744,24 +744,6 @@ static inline bool range_any(const uint64_t *w, size_t s, size_t e)
     return (w[z] & hi) != 0;
 }
 
-/* Set bits of mask words in [s, e) (s < e). */
-static inline size_t range_count(const uint64_t *w, size_t s, size_t e)
-{
-    size_t k = 0;
-
-    for (size_t i = s / 64; i <= (e - 1) / 64; i++) {
-        uint64_t x = w[i];
-
-        if (i == s / 64)
-            x &= ~(uint64_t)0 << (s % 64);
-        if (i == (e - 1) / 64)
-            x &= ~(uint64_t)0 >> (63 - (e - 1) % 64);
-        for (; x != 0; x &= x - 1)
-            k++;
-    }
-    return k;
-}
-
 /* The first position in [pos, lim) whose bit is (set ? 1 : 0), or lim. */
 static inline size_t next_bit(const uint64_t *w, size_t pos, bool set, size_t lim)
 {
@@ -1736,7 +1718,7 @@ static inline __attribute__((always_inline)) size_t block_impl(const struct scan
             continue;
         }
         if (n > 0) {
-            size_t tabs = range_count(m->t, ls[i], le[i]);
+            size_t tabs = range_pop(m->t, ls[i], le[i]);
 
             b->tabs[i] = tabs > UINT16_MAX ? UINT16_MAX : (uint16_t)tabs;
         }
