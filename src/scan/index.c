@@ -1942,11 +1942,6 @@ void scan_index__each_v6(const struct scan_index *ix,
         fn(arg, ix->v6.keys[i].a, ix->v6.keys[i].plen);
 }
 
-bool scan_index__has_v6(const struct scan_index *ix)
-{
-    return ix->v6.n != 0;
-}
-
 bool scan_index__tld_keys(const struct scan_index *ix)
 {
     return ix->tld_keys != 0;

@@ -110,22 +110,28 @@ static inline uint64_t hpiece(uint64_t h, const char *p, size_t n)
 
 /* A host name's hashes, label by label from the right: after the last k labels, the hash of that
  * suffix (what the index would look up as a parent domain). dots[0..nd) are the dots of
- * p[0..n). Calls probe(arg, hash) for each suffix of two labels or more, and for the last label
- * alone when tld. */
+ * p[0..n). The last label's hash is hpiece(seed, last label) (host_tail); hosts_parents goes on
+ * from it, calling probe(arg, hash) for each suffix of two labels or more. */
 #define HOST_DOTS_MAX 64
 
-static inline uint64_t hosts_chain(uint64_t seed, const char *p, size_t n, const uint32_t *dots,
-                                   size_t nd, bool tld, void (*probe)(void *, uint64_t), void *arg)
+static inline uint64_t host_tail(uint64_t seed, const char *p, size_t n, const uint32_t *dots,
+                                 size_t nd)
 {
-    uint64_t h = seed;
-    size_t end = n;
+    size_t a = nd > 0 ? dots[nd - 1] + 1 : 0;
 
-    for (size_t k = nd + 1; k-- > 0;) {
+    return hpiece(seed, p + a, n - a);
+}
+
+static inline uint64_t hosts_parents(uint64_t h, const char *p, const uint32_t *dots, size_t nd,
+                                     void (*probe)(void *, uint64_t), void *arg)
+{
+    size_t end = nd > 0 ? dots[nd - 1] : 0;
+
+    for (size_t k = nd; k-- > 0;) {
         size_t a = k > 0 ? dots[k - 1] + 1 : 0;
 
         h = hpiece(h, p + a, end - a);
-        if (k < nd || tld)
-            probe(arg, h);
+        probe(arg, h);
         if (k > 0)
             end = dots[k - 1];
     }
@@ -234,6 +240,7 @@ static uint64_t key_host(struct bctx *b, const char *p, size_t n)
 {
     uint32_t dots[HOST_DOTS_MAX];
     size_t nd = 0;
+    uint64_t h;
 
     memcpy(b->tmp, p, n);
     for (size_t i = 0; i < n; i++) {
@@ -245,13 +252,9 @@ static uint64_t key_host(struct bctx *b, const char *p, size_t n)
         }
         dots[nd++] = (uint32_t)i;
     }
-    {
-        size_t a = nd > 0 ? dots[nd - 1] + 1 : 0;
-        uint64_t t = hpiece(b->sv->seed_host, b->tmp + a, n - a) >> (64 - TLD_BITS);
-
-        b->sv->tails[t / 64] |= (uint64_t)1 << (t % 64);
-    }
-    return hosts_chain(b->sv->seed_host, b->tmp, n, dots, nd, false, no_probe, NULL);
+    h = host_tail(b->sv->seed_host, b->tmp, n, dots, nd);
+    b->sv->tails[(h >> (64 - TLD_BITS)) / 64] |= (uint64_t)1 << ((h >> (64 - TLD_BITS)) % 64);
+    return hosts_parents(h, b->tmp, dots, nd, no_probe, NULL);
 }
 
 static uint64_t key_hex(struct bctx *b, const char *p, size_t n)
@@ -982,6 +985,25 @@ static inline uint64_t run_fp(uint64_t seed, const char *p, size_t n)
     return fold_mul(h, K2) | 1;
 }
 
+/* Whether the memory of clean runs knows a run, and remembering a run whose probes (np0 on)
+ * may all miss (runs_remember decides when they are answered). */
+static inline __attribute__((always_inline)) bool run_known(struct lctx *c, uint64_t fp)
+{
+    const uint64_t *slot = &c->cache[fp & (RUNCACHE - 2)];
+
+    return slot[0] == fp || slot[1] == fp;
+}
+
+static inline __attribute__((always_inline)) void run_note(struct lctx *c, uint64_t fp, size_t np0)
+{
+    if (c->maybe || c->np == np0 || c->nruns >= PROBES_MAX)
+        return;
+    c->runs[c->nruns].fp = fp;
+    c->runs[c->nruns].first = (uint32_t)np0;
+    c->runs[c->nruns].n = (uint32_t)(c->np - np0);
+    c->nruns++;
+}
+
 /* A run of host bytes p[s..e) holding a dot (or any run, for one-label hosts): a dotted quad, a
  * host name and its parents, hashes. A run seen before and found clean is skipped. */
 static void token(struct lctx *c, size_t s, size_t e)
@@ -989,7 +1011,7 @@ static void token(struct lctx *c, size_t s, size_t e)
     const char *p = c->p;
     const struct masks *m = c->m;
     size_t len, k = 0, s0 = s, e0 = e, np0 = c->np;
-    uint64_t other = 0, fp, *slot;
+    uint64_t other = 0, fp;
     uint32_t dots[HOST_DOTS_MAX];
 
     if (s0 / 64 == (e0 - 1) / 64 && e0 - s0 < 32) {
@@ -1004,8 +1026,7 @@ static void token(struct lctx *c, size_t s, size_t e)
     /* seen before and found clean: nothing more (the memory is keyed by the run's exact bytes,
      * so this comes first) */
     fp = run_fp(c->sv->seed_run, p + s0, e0 - s0);
-    slot = &c->cache[fp & (RUNCACHE - 2)];
-    if (slot[0] == fp || slot[1] == fp)
+    if (run_known(c, fp))
         return;
     while (s < e && (p[s] == '.' || p[s] == '-'))
         s++;
@@ -1057,14 +1078,13 @@ static void token(struct lctx *c, size_t s, size_t e)
             quads(c, s, e); /* "ip-10.1.2.3", "10.1.2.3.nip.io" */
         /* the host itself, and each parent of two labels or more (the last label alone when
          * one-label keys exist, or when the run is one label and one-label hosts are keys) */
-        (void)hosts_chain(c->sv->seed_host, p + s, len, dots, k, c->tld || k == 0, push_bloom, c);
+        uint64_t h = host_tail(c->sv->seed_host, p + s, len, dots, k);
+
+        if (c->tld || k == 0)
+            push_bloom(c, h);
+        (void)hosts_parents(h, p + s, dots, k, push_bloom, c);
     }
-    if (c->maybe || c->np == np0 || c->nruns >= PROBES_MAX)
-        return;
-    c->runs[c->nruns].fp = fp;
-    c->runs[c->nruns].first = (uint32_t)np0;
-    c->runs[c->nruns].n = (uint32_t)(c->np - np0);
-    c->nruns++;
+    run_note(c, fp, np0);
 }
 
 /* IPv6 addresses in [ls, le): runs of IPv6 bytes holding two colons or more, looked up (true:
@@ -1161,92 +1181,6 @@ static inline __attribute__((always_inline)) uint64_t v6_cands(const struct mask
     return m->c[w] & ((vp & vn) | cp | cn);
 }
 
-/* IPv6 addresses in the line [ls, le): true when it is let through. */
-static bool v6s(struct lctx *c, size_t ls, size_t le)
-{
-    size_t done = ls;
-
-    for (size_t w = ls / 64; w <= (le - 1) / 64; w++) {
-        uint64_t cand = v6_cands(c->m, w);
-
-        if (w == ls / 64)
-            cand &= ~(uint64_t)0 << (ls % 64);
-        if (w == (le - 1) / 64)
-            cand &= ~(uint64_t)0 >> (63 - (le - 1) % 64);
-        for (; cand != 0; cand &= cand - 1) {
-            size_t i = w * 64 + (size_t)__builtin_ctzll(cand), a, z;
-
-            if (i < done)
-                continue;
-            if (v6_cand(c, i, ls, le, &a, &z) && v6_probe(c, a, z))
-                return true;
-            done = z;
-        }
-    }
-    return false;
-}
-
-/* Stage one for the line [ls, le) of the region: true when it is let through without the
- * filter; else its probes are pushed. */
-static bool line_probes(struct lctx *c, size_t ls, size_t le)
-{
-    const struct scan_sieve *sv = c->sv;
-    const struct masks *m = c->m;
-
-    c->maybe = false;
-    if (le == ls)
-        return false;
-    if (range_any(m->x, ls, le) && undecoded(c->p + ls, le - ls))
-        return true;
-    if (sv->bare) {
-        /* one-label hosts: every run of host bytes */
-        for (size_t pos = ls; pos < le;) {
-            size_t s = next_bit(m->h, pos, true, le), e;
-
-            if (s >= le)
-                break;
-            e = next_bit(m->h, s, false, le);
-            token(c, s, e);
-            pos = e;
-        }
-    } else {
-        /* runs with a dot (hosts, quads, and hashes among them) … */
-        for (size_t dpos = next_bit(m->d, ls, true, le); dpos < le;) {
-            size_t s = run_start(m->h, dpos, ls), e = next_bit(m->h, dpos, false, le);
-
-            token(c, s, e);
-            dpos = next_bit(m->d, e, true, le);
-        }
-        /* … and runs of 32 bytes or more without one (hashes): such a run holds an aligned
-         * group of 16 host bytes (never across a line's end: '\n' is no host byte) */
-        for (size_t w = ls / 64; w <= (le - 1) / 64; w++) {
-            uint64_t r = m->h[w] & (m->h[w] >> 1);
-
-            r &= r >> 2;
-            r &= r >> 4;
-            r &= r >> 8; /* bit i: bytes i..i+15 are host bytes */
-            r &= 0x0001000100010001u;
-            while (r != 0) {
-                size_t at = w * 64 + (size_t)__builtin_ctzll(r), s, e;
-
-                r &= r - 1;
-                if (at < ls || at >= le)
-                    continue;
-                s = run_start(m->h, at, ls);
-                e = next_bit(m->h, at, false, le);
-                if (e - s >= 32 && !range_any(m->d, s, e))
-                    hashes(c, s, e);
-                if (e / 64 > w) {
-                    w = e / 64 - 1; /* on from the run's end */
-                    break;
-                }
-                r &= ~(uint64_t)0 << (e % 64);
-            }
-        }
-    }
-    return c->maybe || (sv->v6 && v6s(c, ls, le));
-}
-
 /* Answers the probes of a batch. */
 static void probes_answer(const struct scan_sieve *sv, struct sprobe *pr, size_t np,
                           uint64_t *maybe)
@@ -1306,23 +1240,6 @@ static inline unsigned line_of(const size_t *ls, unsigned k, size_t pos)
             hi = mid;
     }
     return lo;
-}
-
-static inline __attribute__((always_inline)) bool run_known(struct lctx *c, uint64_t fp)
-{
-    const uint64_t *slot = &c->cache[fp & (RUNCACHE - 2)];
-
-    return slot[0] == fp || slot[1] == fp;
-}
-
-static inline __attribute__((always_inline)) void run_note(struct lctx *c, uint64_t fp, size_t np0)
-{
-    if (c->maybe || c->np == np0 || c->nruns >= PROBES_MAX)
-        return;
-    c->runs[c->nruns].fp = fp;
-    c->runs[c->nruns].first = (uint32_t)np0;
-    c->runs[c->nruns].n = (uint32_t)(c->np - np0);
-    c->nruns++;
 }
 
 #if defined(SIEVE_X86)
@@ -1437,7 +1354,7 @@ static inline __attribute__((always_inline)) bool tok_short(struct lctx *c, size
 static inline __attribute__((always_inline)) void tok_resolve(struct lctx *c, const struct pend *q)
 {
     const char *p = c->p + q->s;
-    size_t np0 = c->np, end;
+    size_t np0 = c->np;
     uint64_t x = q->dm, h = q->h;
     unsigned nd = 0;
     uint32_t dots[32];
@@ -1450,18 +1367,10 @@ static inline __attribute__((always_inline)) void tok_resolve(struct lctx *c, co
         dots[nd++] = (uint32_t)__builtin_ctzll(x);
     if (nd >= 3)
         quads(c, q->s, q->s + q->len);
-    /* the host and its parents, from the right (hosts_chain, its first label done) */
+    /* the host and its parents (its last label's hash done in tok_short) */
     if (c->tld)
         push(c, PR_BLOOM, h);
-    end = dots[nd - 1];
-    for (unsigned k = nd; k-- > 0;) {
-        size_t b0 = k > 0 ? dots[k - 1] + 1 : 0;
-
-        h = hpiece(h, p + b0, end - b0);
-        push(c, PR_BLOOM, h);
-        if (k > 0)
-            end = dots[k - 1];
-    }
+    (void)hosts_parents(h, p, dots, nd, push_bloom, c);
     run_note(c, q->fp, np0);
 }
 
@@ -1526,6 +1435,28 @@ region_pass(struct lctx *c, const size_t *ls, const size_t *le, unsigned k, uint
                     LET(*mb, i);
             }
         }
+    }
+    if (c->bare) {
+        /* one-label hosts are keys: every run of host bytes is a host (token() also finds the
+         * hashes in it) */
+        for (size_t pos = 0; pos < lim;) {
+            size_t s = next_bit(m->h, pos, true, lim), e;
+
+            if (s >= lim)
+                break;
+            e = next_bit(m->h, s, false, lim);
+            while (line + 1 < k && s >= ls[line + 1])
+                line++;
+            if (!(*mb >> line & 1)) {
+                c->line = line;
+                c->maybe = false;
+                token(c, s, e);
+                if (c->maybe)
+                    LET(*mb, line);
+            }
+            pos = e;
+        }
+        return;
     }
     /* runs of 32 bytes or more without a dot (hashes; runs with one are the next pass's): a hash
      * in such a run holds an aligned group of 16 hex digits (never across a line's end: '\n' is
@@ -1683,7 +1614,7 @@ static inline __attribute__((always_inline)) size_t block_impl(const struct scan
     c.pr = bi->pr;
     c.np = 0;
     c.p = p;
-    if (!sv->bare && b->k > 0) {
+    if (b->k > 0) {
         uint64_t mb = 0;
 
         for (unsigned i = 0; i < b->k; i++) {
@@ -1701,30 +1632,7 @@ static inline __attribute__((always_inline)) size_t block_impl(const struct scan
         probes_answer(sv, bi->pr, c.np, &b->maybe);
         b->maybe |= mb;
         runs_remember(bi->runs, c.nruns, bi->pr, bi->cache);
-        b->nul = m->any_nul != 0;
-        b->high = m->any_high != 0;
-        return pos;
     }
-    /* one-label hosts are keys: every run of host bytes is looked at, line by line */
-    for (unsigned i = 0; i < b->k; i++) {
-        size_t np0 = c.np, nr0 = c.nruns, n = le[i] - ls[i];
-
-        c.line = i;
-        b->tabs[i] = 0;
-        if (n > SCAN_SIEVE_LINE_MAX || line_probes(&c, ls[i], le[i])) {
-            b->maybe |= (uint64_t)1 << i;
-            c.np = np0; /* its probes need no answer, its runs no memory */
-            c.nruns = nr0;
-            continue;
-        }
-        if (n > 0) {
-            size_t tabs = range_pop(m->t, ls[i], le[i]);
-
-            b->tabs[i] = tabs > UINT16_MAX ? UINT16_MAX : (uint16_t)tabs;
-        }
-    }
-    probes_answer(sv, bi->pr, c.np, &b->maybe);
-    runs_remember(bi->runs, c.nruns, bi->pr, bi->cache);
     b->nul = m->any_nul != 0;
     b->high = m->any_high != 0;
     return pos;

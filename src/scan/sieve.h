@@ -93,7 +93,6 @@ bool scan_index__v6_listed(const struct scan_index *ix, const uint8_t a[16]);
 /* Calls fn for each IPv6 key: an address (plen 128) or a network. */
 void scan_index__each_v6(const struct scan_index *ix,
                          void (*fn)(void *arg, const uint8_t a[16], unsigned plen), void *arg);
-bool scan_index__has_v6(const struct scan_index *ix);
 /* Domain keys of one label ("zip") exist: a host's last label alone is looked up too. */
 bool scan_index__tld_keys(const struct scan_index *ix);
 uint64_t scan_index__seed(const struct scan_index *ix);
