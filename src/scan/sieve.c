@@ -1551,6 +1551,10 @@ static inline __attribute__((always_inline)) size_t block_impl(const struct scan
     size_t cw = 0, pos = 0, lim = len < REGION_WORDS * 64 ? len : REGION_WORDS * 64;
     size_t ls[SCAN_SIEVE_BATCH], le[SCAN_SIEVE_BATCH];
     struct lctx c;
+    /* the newlines are taken in order from their mask words: word wi - 1's not yet taken are in
+     * nlw; tabs counts the tabs from the region's start to that word's start */
+    size_t wi = 0, tabs = 0, tabs0 = 0;
+    uint64_t nlw = 0;
 
     b->k = 0;
     b->maybe = 0;
@@ -1558,15 +1562,28 @@ static inline __attribute__((always_inline)) size_t block_impl(const struct scan
     m->any_high = 0;
     /* the lines: classified words as far as needed to find their ends */
     while (b->k < SCAN_SIEVE_BATCH && pos < len) {
-        size_t nl;
+        size_t nl, t1 = 0;
 
         for (;;) {
-            size_t have = cw * 64 < lim ? cw * 64 : lim, w1;
+            size_t w1;
 
-            nl = next_bit(m->nl, pos, true, have);
-            if (nl < have)
+            if (nlw != 0) {
+                unsigned bit = (unsigned)__builtin_ctzll(nlw);
+
+                nl = (wi - 1) * 64 + bit;
+                /* the tabs up to this newline */
+                t1 = tabs +
+                     (size_t)__builtin_popcountll(m->t[wi - 1] & ((((uint64_t)1) << bit) - 1));
+                nlw &= nlw - 1;
                 break;
-            if (have >= lim) {
+            }
+            if (wi < cw) {
+                if (wi > 0)
+                    tabs += (size_t)__builtin_popcountll(m->t[wi - 1]);
+                nlw = m->nl[wi++];
+                continue;
+            }
+            if (cw * 64 >= lim) {
                 nl = SIZE_MAX;
                 break;
             }
@@ -1583,9 +1600,12 @@ static inline __attribute__((always_inline)) size_t block_impl(const struct scan
                 /* a line longer than the region: through, unlooked-at */
                 const char *q = memchr(p + pos, '\n', len - pos);
 
+                size_t e;
+
                 nl = q != NULL ? (size_t)(q - p) : len;
+                e = nl > pos && p[nl - 1] == '\r' ? nl - 1 : nl;
                 b->p[0] = p + pos;
-                b->n[0] = (uint32_t)(nl - pos > UINT32_MAX ? UINT32_MAX : nl - pos);
+                b->n[0] = (uint32_t)(e - pos > UINT32_MAX ? UINT32_MAX : e - pos);
                 b->tabs[0] = 0;
                 b->maybe = 1;
                 b->nul = b->high = true; /* not classified */
@@ -1599,6 +1619,13 @@ static inline __attribute__((always_inline)) size_t block_impl(const struct scan
         le[b->k] = nl > pos && p[nl - 1] == '\r' ? nl - 1 : nl;
         b->p[b->k] = p + pos;
         b->n[b->k] = (uint32_t)(le[b->k] - pos);
+        if (nl < len) {
+            b->tabs[b->k] = t1 - tabs0 > UINT16_MAX ? UINT16_MAX : (uint16_t)(t1 - tabs0);
+            tabs0 = t1;
+        } else {
+            /* the last line, with no '\n': its tabs counted after the pass */
+            b->tabs[b->k] = UINT16_MAX;
+        }
         b->k++;
         pos = nl < len ? nl + 1 : len;
     }
@@ -1622,12 +1649,12 @@ static inline __attribute__((always_inline)) size_t block_impl(const struct scan
                 LET(mb, i);
         }
         region_pass(&c, ls, le, b->k, &mb, simd);
-        for (unsigned i = 0; i < b->k; i++) {
-            size_t tabs = 0;
+        if (b->tabs[b->k - 1] == UINT16_MAX && le[b->k - 1] > ls[b->k - 1]) {
+            size_t t = range_pop(m->t, ls[b->k - 1], le[b->k - 1]);
 
-            if (!(mb >> i & 1) && le[i] > ls[i])
-                tabs = range_pop(m->t, ls[i], le[i]);
-            b->tabs[i] = tabs > UINT16_MAX ? UINT16_MAX : (uint16_t)tabs;
+            b->tabs[b->k - 1] = t > UINT16_MAX ? UINT16_MAX : (uint16_t)t;
+        } else if (b->tabs[b->k - 1] == UINT16_MAX) {
+            b->tabs[b->k - 1] = 0;
         }
         probes_answer(sv, bi->pr, c.np, &b->maybe);
         b->maybe |= mb;

@@ -243,6 +243,14 @@ static void test_batch_equals_lines(void **state)
             total += took;
         }
         assert_int_equal(lines, 20);
+        /* a line longer than a region (64 KB), ended by "\r\n": through whole, without its '\r' */
+        memset(big, 'c', 20 * 4001);
+        memcpy(big + 70000, "\r\nnext\n", 7);
+        took = scan_sieve_block(sv, &b, big, 70007);
+        assert_int_equal(b.k, 1);
+        assert_int_equal(b.n[0], 70000);
+        assert_int_equal(b.maybe, 1);
+        assert_int_equal(took, 70002);
         free(big);
     }
     scan_sieve_batch_cleanup(&b);
