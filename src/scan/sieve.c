@@ -532,15 +532,15 @@ size_t scan_sieve_mem(const struct scan_sieve *sv)
 #define GROW_WORDS   16
 
 struct masks {
-    uint64_t h[REGION_WORDS];   /* host bytes [A-Za-z0-9._-] */
-    uint64_t d[REGION_WORDS];   /* '.' */
-    uint64_t n[REGION_WORDS];   /* digits */
-    uint64_t c[REGION_WORDS];   /* ':' */
-    uint64_t x[REGION_WORDS];   /* '%' or '\\' */
-    uint64_t t[REGION_WORDS];   /* '\t' */
-    uint64_t nl[REGION_WORDS];  /* '\n' */
-    uint64_t v[REGION_WORDS];   /* IPv6 bytes: hex digits, ':', '.' */
-    uint64_t any_nul, any_high; /* NUL bytes, bytes >= 0x80 among those classified (or 0) */
+    uint64_t h[REGION_WORDS];  /* host bytes [A-Za-z0-9._-] */
+    uint64_t d[REGION_WORDS];  /* '.' */
+    uint64_t n[REGION_WORDS];  /* digits */
+    uint64_t c[REGION_WORDS];  /* ':' */
+    uint64_t x[REGION_WORDS];  /* '%' or '\\' */
+    uint64_t t[REGION_WORDS];  /* '\t' */
+    uint64_t nl[REGION_WORDS]; /* '\n' */
+    uint64_t v[REGION_WORDS];  /* IPv6 bytes: hex digits, ':', '.' */
+    bool any_nul, any_high;    /* a NUL byte, a byte >= 0x80 among those classified */
 };
 
 /* The bytes at or past len (in the last word) do not count. */
@@ -571,8 +571,8 @@ struct masks {
         m->t[w] = t;                                                                               \
         m->nl[w] = nl;                                                                             \
         m->v[w] = v6;                                                                              \
-        m->any_nul |= zb;                                                                          \
-        m->any_high |= hb;                                                                         \
+        m->any_nul |= zb != 0;                                                                     \
+        m->any_high |= hb != 0;                                                                    \
     } while (0)
 
 #if defined(SIEVE_X86)
@@ -653,6 +653,8 @@ __attribute__((target("avx2"))) static void classify_avx2(const char *p, size_t 
     const __m256i t1l = table16(cls1_lo), t1h = table16(cls1_hi), t2l = table16(cls2_lo),
                   t2h = table16(cls2_hi), k0f = _mm256_set1_epi8(0x0f),
                   zero = _mm256_setzero_si256();
+    /* NUL and high bytes of whole words: the bytes' OR and minimum, looked at once at the end */
+    __m256i acc_or = zero, acc_min = _mm256_set1_epi8(1);
 
     for (size_t w = w0; w < w1; w++) {
         __m256i v0 = _mm256_loadu_si256((const __m256i *)(const void *)(p + w * 64)),
@@ -679,12 +681,20 @@ __attribute__((target("avx2"))) static void classify_avx2(const char *p, size_t 
         uint64_t x =
             ~mm64(_mm256_cmpeq_epi8(_mm256_and_si256(b0, _mm256_set1_epi8(CLS_ESC)), zero),
                   _mm256_cmpeq_epi8(_mm256_and_si256(b1, _mm256_set1_epi8(CLS_ESC)), zero));
-        uint64_t zb = mm64(_mm256_cmpeq_epi8(v0, zero), _mm256_cmpeq_epi8(v1, zero)),
-                 hb = mm64(v0, v1);
+        uint64_t zb = 0, hb = 0;
 
+        if ((w + 1) * 64 <= len) {
+            acc_or = _mm256_or_si256(acc_or, _mm256_or_si256(v0, v1));
+            acc_min = _mm256_min_epu8(acc_min, _mm256_min_epu8(v0, v1));
+        } else {
+            zb = mm64(_mm256_cmpeq_epi8(v0, zero), _mm256_cmpeq_epi8(v1, zero));
+            hb = mm64(v0, v1);
+        }
         KEEP(w, len);
         STORE(w);
     }
+    m->any_high |= _mm256_movemask_epi8(acc_or) != 0;
+    m->any_nul |= _mm256_movemask_epi8(_mm256_cmpeq_epi8(acc_min, zero)) != 0;
 }
 #endif
 
@@ -1278,31 +1288,50 @@ quad_simd(const struct scan_sieve *sv, const char *p, size_t len, uint64_t dm, u
 }
 #endif
 
+/* The dots of run p[s..e) (e - s < 64; it may reach into the next word), bit i for p[s + i]. */
+static inline __attribute__((always_inline)) uint64_t run_dots(const struct masks *m, size_t s,
+                                                               size_t e)
+{
+    size_t w = s / 64;
+    unsigned sh = (unsigned)(s % 64);
+    uint64_t d = m->d[w] >> sh;
+
+    if (e > (w + 1) * 64)
+        d |= m->d[w + 1] << (64 - sh);
+    return d & (((uint64_t)1 << (e - s)) - 1);
+}
+
+/* Whether run p[s..e) (as above) holds only digits and dots. */
+static inline __attribute__((always_inline)) bool run_numeric(const struct masks *m, size_t s,
+                                                              size_t e)
+{
+    size_t w = s / 64;
+    unsigned sh = (unsigned)(s % 64);
+    uint64_t o = (m->d[w] | m->n[w]) >> sh;
+
+    if (e > (w + 1) * 64)
+        o |= (m->d[w + 1] | m->n[w + 1]) << (64 - sh);
+    return (~o & (((uint64_t)1 << (e - s)) - 1)) == 0;
+}
+
 /* token() for the common run: p[s..e) shorter than 32 bytes (no hash), holding a dot, neither
- * starting with '.' or '-' nor ending with '.' (nothing to trim). From the masks: a time or a
+ * starting with '.' or '-' nor ending with '.' (nothing to trim); dm: its dots (bit i for
+ * p[s + i]); numeric: it holds only digits and dots. From the masks: a time or a
  * number is dropped; a dotted quad is parsed and probed (dropped when its /16 holds nothing
  * listed); a host whose last label ends no key is dropped; another waits for its slot in the
  * memory of clean runs (prefetched), and tok_resolve() hashes and probes it when the memory
  * does not know it. Returns false when there is no room to wait (the caller calls token()). */
 static inline __attribute__((always_inline)) bool tok_short(struct lctx *c, size_t s, size_t e,
-                                                            bool simd)
+                                                            uint64_t dm, bool numeric, bool simd)
 {
     const struct scan_sieve *sv = c->sv;
-    const struct masks *m = c->m;
     const char *p = c->p;
-    size_t w = s / 64, len = e - s, a;
-    unsigned sh = (unsigned)(s % 64), nd;
-    /* the run's masks from bit 0 (it may reach into the next word) */
-    uint64_t dw = m->d[w] >> sh, nw = m->n[w] >> sh, r = ((uint64_t)1 << len) - 1, dm, h, t;
+    size_t len = e - s, a;
+    unsigned nd = (unsigned)__builtin_popcountll(dm);
+    uint64_t h, t;
     struct pend *q;
 
-    if (e > (w + 1) * 64) {
-        dw |= m->d[w + 1] << (64 - sh);
-        nw |= m->n[w + 1] << (64 - sh);
-    }
-    dm = dw & r;
-    nd = (unsigned)__builtin_popcountll(dm);
-    if ((r & ~(dm | nw)) == 0) {
+    if (numeric) {
         /* digits and dots: a dotted quad or nothing */
         uint32_t v;
         bool ok;
@@ -1445,7 +1474,7 @@ region_pass(struct lctx *c, const size_t *ls, const size_t *le, unsigned k, uint
             if (s >= lim)
                 break;
             e = next_bit(m->h, s, false, lim);
-            while (line + 1 < k && s >= ls[line + 1])
+            while (s >= ls[line + 1])
                 line++;
             if (!(*mb >> line & 1)) {
                 c->line = line;
@@ -1508,20 +1537,38 @@ region_pass(struct lctx *c, const size_t *ls, const size_t *le, unsigned k, uint
             size_t s, e;
 
             if (lo != 0 && hi != 0) {
-                s = w * 64 + 64 - (size_t)__builtin_clzll(lo);
-                e = w * 64 + (size_t)__builtin_ctzll(hi);
-            } else {
-                s = run_start(m->h, w * 64 + b, 0);
-                e = next_bit(m->h, w * 64 + b, false, lim);
+                /* the run within this word: its masks at hand */
+                unsigned sb = 64 - (unsigned)__builtin_clzll(lo),
+                         eb = (unsigned)__builtin_ctzll(hi);
+                uint64_t rm = (~(uint64_t)0 << sb) & (((uint64_t)1 << eb) - 1), dr = m->d[w] & rm;
+
+                s = w * 64 + sb;
+                e = w * 64 + eb;
+                while (s >= ls[line + 1])
+                    line++;
+                done = e;
+                if (!(*mb >> line & 1)) {
+                    c->line = line;
+                    c->maybe = false;
+                    if (!(eb - sb < 32 && !(dr >> sb & 1) && !(dr >> (eb - 1) & 1) && p[s] != '-' &&
+                          tok_short(c, s, e, dr >> sb, (hw & ~(dr | m->n[w]) & rm) == 0, simd)))
+                        token(c, s, e);
+                    if (c->maybe)
+                        LET(*mb, line);
+                }
+                dm &= ~(uint64_t)0 << eb;
+                continue;
             }
-            while (line + 1 < k && s >= ls[line + 1])
+            s = run_start(m->h, w * 64 + b, 0);
+            e = next_bit(m->h, w * 64 + b, false, lim);
+            while (s >= ls[line + 1])
                 line++;
             done = e;
             if (!(*mb >> line & 1)) {
                 c->line = line;
                 c->maybe = false;
                 if (!(e - s < 32 && p[s] != '.' && p[s] != '-' && p[e - 1] != '.' &&
-                      tok_short(c, s, e, simd)))
+                      tok_short(c, s, e, run_dots(m, s, e), run_numeric(m, s, e), simd)))
                     token(c, s, e);
                 if (c->maybe)
                     LET(*mb, line);
@@ -1549,7 +1596,7 @@ static inline __attribute__((always_inline)) size_t block_impl(const struct scan
     struct scan_sieve_batch_int *bi = b->in;
     struct masks *m = &bi->m;
     size_t cw = 0, pos = 0, lim = len < REGION_WORDS * 64 ? len : REGION_WORDS * 64;
-    size_t ls[SCAN_SIEVE_BATCH], le[SCAN_SIEVE_BATCH];
+    size_t ls[SCAN_SIEVE_BATCH + 1], le[SCAN_SIEVE_BATCH]; /* ls[k]: SIZE_MAX */
     struct lctx c;
     /* the newlines are taken in order from their mask words: word wi - 1's not yet taken are in
      * nlw; tabs counts the tabs from the region's start to that word's start */
@@ -1648,6 +1695,7 @@ static inline __attribute__((always_inline)) size_t block_impl(const struct scan
             if (le[i] - ls[i] > SCAN_SIEVE_LINE_MAX)
                 LET(mb, i);
         }
+        ls[b->k] = SIZE_MAX;
         region_pass(&c, ls, le, b->k, &mb, simd);
         if (b->tabs[b->k - 1] == UINT16_MAX && le[b->k - 1] > ls[b->k - 1]) {
             size_t t = range_pop(m->t, ls[b->k - 1], le[b->k - 1]);
