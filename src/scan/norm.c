@@ -208,68 +208,89 @@ static const uint8_t hex1[256] = {
     ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
 };
 
+/* One group of 1..4 hex digits at p[*i] (i < n): its value, *i past it; -1 when there is no
+ * digit or a fifth follows. (Unrolled: the sieve parses every address-like run of a log.) */
+static inline int hex_group(const char *p, size_t n, size_t *i)
+{
+    size_t k = *i;
+    unsigned v, h = hex1[(unsigned char)p[k]];
+
+    if (h == 0)
+        return -1;
+    v = h - 1;
+    for (int j = 0; j < 3; j++) {
+        if (++k == n || (h = hex1[(unsigned char)p[k]]) == 0)
+            goto done;
+        v = v << 4 | (h - 1);
+    }
+    if (++k < n && hex1[(unsigned char)p[k]] != 0)
+        return -1;
+done:
+    *i = k;
+    return (int)v;
+}
+
 bool scan_ipv6_parse(const char *p, size_t n, uint8_t out[16])
 {
     uint16_t g[8];
     int ng = 0, dc = -1; /* groups read; where "::" stands (index into g), -1 if none */
     size_t i = 0;
-    bool ok = false;
 
     /* The longest form is 8 groups of 4 with 7 colons, or 6 groups and a dotted quad (45). */
     if (n < 2 || n > 45)
-        goto out;
+        return false;
     if (p[0] == ':') {
         if (p[1] != ':')
-            goto out;
+            return false;
         dc = 0;
         i = 2;
     }
     while (i < n) {
         size_t s = i;
-        unsigned v = 0;
+        int v = hex_group(p, n, &i);
 
-        for (unsigned h; i < n && i - s < 5 && (h = hex1[(unsigned char)p[i]]) != 0; i++)
-            v = v << 4 | (h - 1);
-        if (i == s)
-            goto out;
-        if (i < n && p[i] == '.') {
+        if (i < n && p[i] == '.' && v >= 0) {
             uint32_t v4;
 
             /* An embedded dotted quad ends the address and fills two groups. */
             if (ng > 6 || !scan_ipv4_parse(p + s, n - s, &v4))
-                goto out;
+                return false;
             g[ng++] = (uint16_t)(v4 >> 16);
             g[ng++] = (uint16_t)(v4 & 0xffff);
-            i = n;
             break;
         }
-        if (i - s > 4 || ng == 8)
-            goto out;
+        if (v < 0 || ng == 8)
+            return false;
         g[ng++] = (uint16_t)v;
         if (i == n)
             break;
         if (p[i] != ':' || i + 1 == n)
-            goto out;
+            return false;
         i++;
         if (p[i] == ':') {
             if (dc >= 0)
-                goto out;
+                return false;
             dc = ng;
             i++;
         }
     }
     if (dc < 0 ? ng != 8 : ng > 7)
-        goto out;
+        return false;
+    if (dc < 0) {
+        for (int k = 0; k < 8; k++) {
+            out[2 * k] = (uint8_t)(g[k] >> 8);
+            out[2 * k + 1] = (uint8_t)(g[k] & 0xff);
+        }
+        return true;
+    }
     memset(out, 0, 16);
     for (int k = 0; k < ng; k++) {
-        int pos = (dc >= 0 && k >= dc) ? 8 - ng + k : k;
+        int pos = k >= dc ? 8 - ng + k : k;
 
         out[2 * pos] = (uint8_t)(g[k] >> 8);
         out[2 * pos + 1] = (uint8_t)(g[k] & 0xff);
     }
-    ok = true;
-out:
-    return ok;
+    return true;
 }
 
 /* ---- names ---- */
