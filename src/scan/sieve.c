@@ -757,6 +757,23 @@ static inline bool range_any(const uint64_t *w, size_t s, size_t e)
     return (w[z] & hi) != 0;
 }
 
+/* Set bits of mask words in [s, e) (s < e). */
+static inline __attribute__((always_inline)) size_t range_pop(const uint64_t *w, size_t s, size_t e)
+{
+    size_t k = 0;
+
+    for (size_t i = s / 64; i <= (e - 1) / 64; i++) {
+        uint64_t x = w[i];
+
+        if (i == s / 64)
+            x &= ~(uint64_t)0 << (s % 64);
+        if (i == (e - 1) / 64)
+            x &= ~(uint64_t)0 >> (63 - (e - 1) % 64);
+        k += (size_t)__builtin_popcountll(x);
+    }
+    return k;
+}
+
 /* The first position in [pos, lim) whose bit is (set ? 1 : 0), or lim. */
 static inline size_t next_bit(const uint64_t *w, size_t pos, bool set, size_t lim)
 {
@@ -950,6 +967,13 @@ static void hashes(struct lctx *c, size_t s, size_t e)
     const char *p = c->p;
     size_t i = s;
 
+    /* one piece of hex digits (a hash field): its length says, no byte looked at */
+    if (range_pop(c->m->v, s, e) == e - s && !range_any(c->m->d, s, e)) {
+        if (e - s == 32 || e - s == 40 || e - s == 64)
+            push(c, PR_BLOOM, hpiece(c->sv->seed_hash, p + s, e - s));
+        return;
+    }
+
     while (i < e) {
         size_t a;
         bool hex = true;
@@ -1095,27 +1119,6 @@ static void token(struct lctx *c, size_t s, size_t e)
         (void)hosts_parents(h, p + s, dots, k, push_bloom, c);
     }
     run_note(c, fp, np0);
-}
-
-/* IPv6 addresses in [ls, le): runs of IPv6 bytes holding two colons or more, looked up (true:
- * the line is let through) or probed. Only a
- * colon between two IPv6 bytes, or next to another colon, can be inside one (a JSON line's
- * "key":"value" colons are neither), so the others are never looked at. */
-/* Set bits of mask words in [s, e) (s < e). */
-static inline __attribute__((always_inline)) size_t range_pop(const uint64_t *w, size_t s, size_t e)
-{
-    size_t k = 0;
-
-    for (size_t i = s / 64; i <= (e - 1) / 64; i++) {
-        uint64_t x = w[i];
-
-        if (i == s / 64)
-            x &= ~(uint64_t)0 << (s % 64);
-        if (i == (e - 1) / 64)
-            x &= ~(uint64_t)0 >> (63 - (e - 1) % 64);
-        k += (size_t)__builtin_popcountll(x);
-    }
-    return k;
 }
 
 /* The run of IPv6 bytes around the candidate colon at i, within [lo, hi): [*a, *z). False when
