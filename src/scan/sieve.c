@@ -653,8 +653,9 @@ __attribute__((target("avx2"))) static void classify_avx2(const char *p, size_t 
     const __m256i t1l = table16(cls1_lo), t1h = table16(cls1_hi), t2l = table16(cls2_lo),
                   t2h = table16(cls2_hi), k0f = _mm256_set1_epi8(0x0f),
                   zero = _mm256_setzero_si256();
-    /* NUL and high bytes of whole words: the bytes' OR and minimum, looked at once at the end */
-    __m256i acc_or = zero, acc_min = _mm256_set1_epi8(1);
+    /* NUL and high bytes of whole words: the bytes' OR and minimum, looked at once at the end;
+     * escapes ('%', '\\') likewise: their masks are made only for a stretch that has one */
+    __m256i acc_or = zero, acc_min = _mm256_set1_epi8(1), acc_x = zero;
 
     for (size_t w = w0; w < w1; w++) {
         __m256i v0 = _mm256_loadu_si256((const __m256i *)(const void *)(p + w * 64)),
@@ -678,10 +679,9 @@ __attribute__((target("avx2"))) static void classify_avx2(const char *p, size_t 
                   _mm256_cmpeq_epi8(_mm256_and_si256(a1, _mm256_set1_epi8((char)CLS_V6)), zero));
         uint64_t nl = mm64(_mm256_slli_epi16(b0, 7), _mm256_slli_epi16(b1, 7));
         uint64_t t = mm64(_mm256_slli_epi16(b0, 6), _mm256_slli_epi16(b1, 6));
-        uint64_t x =
-            ~mm64(_mm256_cmpeq_epi8(_mm256_and_si256(b0, _mm256_set1_epi8(CLS_ESC)), zero),
-                  _mm256_cmpeq_epi8(_mm256_and_si256(b1, _mm256_set1_epi8(CLS_ESC)), zero));
-        uint64_t zb = 0, hb = 0;
+        uint64_t x = 0, zb = 0, hb = 0;
+
+        acc_x = _mm256_or_si256(acc_x, _mm256_or_si256(b0, b1));
 
         if ((w + 1) * 64 <= len) {
             acc_or = _mm256_or_si256(acc_or, _mm256_or_si256(v0, v1));
@@ -695,6 +695,25 @@ __attribute__((target("avx2"))) static void classify_avx2(const char *p, size_t 
     }
     m->any_high |= _mm256_movemask_epi8(acc_or) != 0;
     m->any_nul |= _mm256_movemask_epi8(_mm256_cmpeq_epi8(acc_min, zero)) != 0;
+    if (_mm256_testz_si256(acc_x, _mm256_set1_epi8(CLS_ESC)))
+        return;
+    for (size_t w = w0; w < w1; w++) {
+        __m256i v0 = _mm256_loadu_si256((const __m256i *)(const void *)(p + w * 64)),
+                v1 = _mm256_loadu_si256((const __m256i *)(const void *)(p + w * 64 + 32));
+        __m256i b0 = _mm256_and_si256(
+                    _mm256_shuffle_epi8(t2l, _mm256_and_si256(v0, k0f)),
+                    _mm256_shuffle_epi8(t2h, _mm256_and_si256(_mm256_srli_epi16(v0, 4), k0f))),
+                b1 = _mm256_and_si256(
+                    _mm256_shuffle_epi8(t2l, _mm256_and_si256(v1, k0f)),
+                    _mm256_shuffle_epi8(t2h, _mm256_and_si256(_mm256_srli_epi16(v1, 4), k0f)));
+        uint64_t x =
+            ~mm64(_mm256_cmpeq_epi8(_mm256_and_si256(b0, _mm256_set1_epi8(CLS_ESC)), zero),
+                  _mm256_cmpeq_epi8(_mm256_and_si256(b1, _mm256_set1_epi8(CLS_ESC)), zero));
+
+        if ((w + 1) * 64 > len)
+            x &= len <= w * 64 ? 0 : ~(uint64_t)0 >> (64 - (len - w * 64));
+        m->x[w] = x;
+    }
 }
 #endif
 
