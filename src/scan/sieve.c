@@ -1581,8 +1581,21 @@ region_pass(struct lctx *c, const size_t *ls, const size_t *le, unsigned k, uint
                 dm &= ~(uint64_t)0 << eb;
                 continue;
             }
-            s = run_start(m->h, w * 64 + b, 0);
-            e = next_bit(m->h, w * 64 + b, false, lim);
+            /* across a word's edge: most such runs end (or start) in the next (or last) word */
+            if (lo != 0)
+                s = w * 64 + 64 - (size_t)__builtin_clzll(lo);
+            else if (w > 0 && ~m->h[w - 1] != 0)
+                s = w * 64 - (size_t)__builtin_clzll(~m->h[w - 1]);
+            else
+                s = run_start(m->h, w * 64 + b, 0);
+            if (hi != 0)
+                e = w * 64 + (size_t)__builtin_ctzll(hi);
+            else if (w + 1 < nw && ~m->h[w + 1] != 0)
+                e = (w + 1) * 64 + (size_t)__builtin_ctzll(~m->h[w + 1]);
+            else
+                e = next_bit(m->h, w * 64 + b, false, lim);
+            if (e > lim)
+                e = lim;
             while (s >= ls[line + 1])
                 line++;
             done = e;
