@@ -541,6 +541,7 @@ struct masks {
     uint64_t nl[REGION_WORDS]; /* '\n' */
     uint64_t v[REGION_WORDS];  /* IPv6 bytes: hex digits, ':', '.' */
     bool any_nul, any_high;    /* a NUL byte, a byte >= 0x80 among those classified */
+    bool any_x;                /* an escape among them */
 };
 
 /* The bytes at or past len (in the last word) do not count. */
@@ -572,6 +573,7 @@ struct masks {
         m->nl[w] = nl;                                                                             \
         m->v[w] = v6;                                                                              \
         m->any_nul |= zb != 0;                                                                     \
+        m->any_x |= x != 0;                                                                        \
         m->any_high |= hb != 0;                                                                    \
     } while (0)
 
@@ -697,6 +699,7 @@ __attribute__((target("avx2"))) static void classify_avx2(const char *p, size_t 
     m->any_nul |= _mm256_movemask_epi8(_mm256_cmpeq_epi8(acc_min, zero)) != 0;
     if (_mm256_testz_si256(acc_x, _mm256_set1_epi8(CLS_ESC)))
         return;
+    m->any_x = true;
     for (size_t w = w0; w < w1; w++) {
         __m256i v0 = _mm256_loadu_si256((const __m256i *)(const void *)(p + w * 64)),
                 v1 = _mm256_loadu_si256((const __m256i *)(const void *)(p + w * 64 + 32));
@@ -1444,7 +1447,7 @@ region_pass(struct lctx *c, const size_t *ls, const size_t *le, unsigned k, uint
     uint64_t seen = 0; /* lines looked at whole (for escapes, then for IPv6) */
 
     /* escapes and %XX: the whole line goes to its reader */
-    for (size_t w = 0; w < nw; w++) {
+    for (size_t w = 0; w < nw && m->any_x; w++) {
         uint64_t xs = m->x[w] & (w + 1 == nw ? last : ~(uint64_t)0);
 
         while (xs != 0) {
@@ -1641,6 +1644,7 @@ static inline __attribute__((always_inline)) size_t block_impl(const struct scan
     b->k = 0;
     b->maybe = 0;
     m->any_nul = 0;
+    m->any_x = false;
     m->any_high = 0;
     /* the lines: classified words as far as needed to find their ends */
     while (b->k < SCAN_SIEVE_BATCH && pos < len) {
