@@ -633,16 +633,21 @@ __attribute__((target("avx2"))) static inline uint64_t mm64(__m256i lo, __m256i 
  * one set and the high nibble in another, so each class is a rectangle of the byte table and a
  * byte's classes are lo[low nibble] & hi[high nibble] (one shuffle each). Group one: digit,
  * '.', '-', '_', letters A-O a-o, letters P-Z p-z, ':', hex letters. Group two: '\n', '\t',
- * '%', '\\'. (Bytes from 0x80 have no class: their high nibble's entries are 0.) */
+ * '%', '\\', NUL, bytes from 0x80 (these have no class of group one: their high nibble's entries
+ * there are 0). */
 #define CLS_HOST 0x3f /* digit, '.', '-', '_', letters */
 #define CLS_V6   0xc3 /* digit, '.', ':', hex letters */
 #define CLS_ESC  0x0c
+#define CLS_NUL  0x10
+#define CLS_HIGH 0x20
 
 static const uint8_t cls1_lo[16] = {0x21, 0xb1, 0xb1, 0xb1, 0xb1, 0xb1, 0xb1, 0x31,
                                     0x31, 0x31, 0x70, 0x10, 0x10, 0x14, 0x12, 0x18};
 static const uint8_t cls1_hi[16] = {0x00, 0x00, 0x06, 0x41, 0x90, 0x28, 0x90, 0x20};
-static const uint8_t cls2_lo[16] = {0, 0, 0, 0, 0, 0x04, 0, 0, 0, 0x02, 0x01, 0, 0x08};
-static const uint8_t cls2_hi[16] = {0x03, 0, 0x04, 0, 0, 0x08};
+static const uint8_t cls2_lo[16] = {0x30, 0x20, 0x20, 0x20, 0x20, 0x24, 0x20, 0x20,
+                                    0x20, 0x22, 0x21, 0x20, 0x28, 0x20, 0x20, 0x20};
+static const uint8_t cls2_hi[16] = {0x13, 0,    0x04, 0,    0,    0x08, 0,    0,
+                                    0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20};
 
 __attribute__((target("avx2"))) static inline __m256i table16(const uint8_t t[16])
 {
@@ -655,9 +660,9 @@ __attribute__((target("avx2"))) static void classify_avx2(const char *p, size_t 
     const __m256i t1l = table16(cls1_lo), t1h = table16(cls1_hi), t2l = table16(cls2_lo),
                   t2h = table16(cls2_hi), k0f = _mm256_set1_epi8(0x0f),
                   zero = _mm256_setzero_si256();
-    /* NUL and high bytes of whole words: the bytes' OR and minimum, looked at once at the end;
-     * escapes ('%', '\\') likewise: their masks are made only for a stretch that has one */
-    __m256i acc_or = zero, acc_min = _mm256_set1_epi8(1), acc_x = zero;
+    /* the rare classes of whole words (escapes, NUL, high bytes), gathered and looked at once at
+     * the end: the escapes' masks are made only for a stretch that has one */
+    __m256i acc = zero;
 
     for (size_t w = w0; w < w1; w++) {
         __m256i v0 = _mm256_loadu_si256((const __m256i *)(const void *)(p + w * 64)),
@@ -683,24 +688,24 @@ __attribute__((target("avx2"))) static void classify_avx2(const char *p, size_t 
         uint64_t t = mm64(_mm256_slli_epi16(b0, 6), _mm256_slli_epi16(b1, 6));
         uint64_t x = 0, zb = 0, hb = 0;
 
-        acc_x = _mm256_or_si256(acc_x, _mm256_or_si256(b0, b1));
-
         if ((w + 1) * 64 <= len) {
-            acc_or = _mm256_or_si256(acc_or, _mm256_or_si256(v0, v1));
-            acc_min = _mm256_min_epu8(acc_min, _mm256_min_epu8(v0, v1));
+            acc = _mm256_or_si256(acc, _mm256_or_si256(b0, b1));
         } else {
-            zb = mm64(_mm256_cmpeq_epi8(v0, zero), _mm256_cmpeq_epi8(v1, zero));
-            hb = mm64(v0, v1);
+            /* the last word, partly past the end: its own masks */
+            zb = mm64(_mm256_slli_epi16(b0, 3), _mm256_slli_epi16(b1, 3));
+            hb = mm64(_mm256_slli_epi16(b0, 2), _mm256_slli_epi16(b1, 2));
+            x = ~mm64(_mm256_cmpeq_epi8(_mm256_and_si256(b0, _mm256_set1_epi8(CLS_ESC)), zero),
+                      _mm256_cmpeq_epi8(_mm256_and_si256(b1, _mm256_set1_epi8(CLS_ESC)), zero));
         }
         KEEP(w, len);
         STORE(w);
     }
-    m->any_high |= _mm256_movemask_epi8(acc_or) != 0;
-    m->any_nul |= _mm256_movemask_epi8(_mm256_cmpeq_epi8(acc_min, zero)) != 0;
-    if (_mm256_testz_si256(acc_x, _mm256_set1_epi8(CLS_ESC)))
+    m->any_nul |= !_mm256_testz_si256(acc, _mm256_set1_epi8(CLS_NUL));
+    m->any_high |= !_mm256_testz_si256(acc, _mm256_set1_epi8(CLS_HIGH));
+    if (_mm256_testz_si256(acc, _mm256_set1_epi8(CLS_ESC)))
         return;
     m->any_x = true;
-    for (size_t w = w0; w < w1; w++) {
+    for (size_t w = w0; w < w1 && (w + 1) * 64 <= len; w++) {
         __m256i v0 = _mm256_loadu_si256((const __m256i *)(const void *)(p + w * 64)),
                 v1 = _mm256_loadu_si256((const __m256i *)(const void *)(p + w * 64 + 32));
         __m256i b0 = _mm256_and_si256(
@@ -709,13 +714,9 @@ __attribute__((target("avx2"))) static void classify_avx2(const char *p, size_t 
                 b1 = _mm256_and_si256(
                     _mm256_shuffle_epi8(t2l, _mm256_and_si256(v1, k0f)),
                     _mm256_shuffle_epi8(t2h, _mm256_and_si256(_mm256_srli_epi16(v1, 4), k0f)));
-        uint64_t x =
-            ~mm64(_mm256_cmpeq_epi8(_mm256_and_si256(b0, _mm256_set1_epi8(CLS_ESC)), zero),
-                  _mm256_cmpeq_epi8(_mm256_and_si256(b1, _mm256_set1_epi8(CLS_ESC)), zero));
 
-        if ((w + 1) * 64 > len)
-            x &= len <= w * 64 ? 0 : ~(uint64_t)0 >> (64 - (len - w * 64));
-        m->x[w] = x;
+        m->x[w] = ~mm64(_mm256_cmpeq_epi8(_mm256_and_si256(b0, _mm256_set1_epi8(CLS_ESC)), zero),
+                        _mm256_cmpeq_epi8(_mm256_and_si256(b1, _mm256_set1_epi8(CLS_ESC)), zero));
     }
 }
 #endif
