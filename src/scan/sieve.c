@@ -1314,6 +1314,18 @@ quad_simd(const struct scan_sieve *sv, const char *p, size_t len, uint64_t dm, u
 }
 #endif
 
+/* The value of the 1-3 digits p[0..n). */
+static inline unsigned dec3(const char *p, unsigned n)
+{
+    unsigned v = (unsigned)(p[0] - '0');
+
+    if (n > 1)
+        v = v * 10 + (unsigned)(p[1] - '0');
+    if (n > 2)
+        v = v * 10 + (unsigned)(p[2] - '0');
+    return v;
+}
+
 /* The dots of run p[s..e) (e - s < 64; it may reach into the next word), bit i for p[s + i]. */
 static inline __attribute__((always_inline)) uint64_t run_dots(const struct masks *m, size_t s,
                                                                size_t e)
@@ -1362,7 +1374,19 @@ static inline __attribute__((always_inline)) bool tok_short(struct lctx *c, size
         uint32_t v;
         bool ok;
 
+        unsigned d0, d1, o;
+
         if (nd != 3)
+            return true;
+        /* the /16 from the first two parts alone: most private addresses of a log stop here,
+         * before the whole quad is parsed (a part of no digit or of more than three is no
+         * address either) */
+        d0 = (unsigned)__builtin_ctzll(dm);
+        d1 = (unsigned)__builtin_ctzll(dm & (dm - 1)) - d0 - 1;
+        if (d0 - 1 > 2 || d1 - 1 > 2)
+            return true;
+        o = dec3(p + s, d0) << 8 | dec3(p + s + d0 + 1, d1);
+        if (o > 0xffff || !((sv->map16[o / 64] >> (o % 64)) & 1))
             return true;
 #if defined(SIEVE_X86)
         if (simd) {
