@@ -38,7 +38,8 @@ typedef size_t (*pass_fn)(const struct scan_sieve *sv, struct scan_sieve_batch *
 /* The last labels of host keys ("com", "io"), by 16 bits of their hash: a host whose last label
  * is none of them holds no key, as a name or as a parent (a file name "app.js", a time
  * "50.693Z"), and is not looked at further. */
-#define TLD_BITS 16
+#define TLD_BITS     16
+#define V6_TAIL_BITS 20
 
 struct scan_sieve {
     const struct scan_index *ix;
@@ -61,6 +62,10 @@ struct scan_sieve {
      * cut to /L; one shorter than /20 has the index itself look up each address) */
     bool v6, v6_addr, v6_any;
     unsigned v6_levels;
+    /* IPv6 keys all addresses (no networks): a bit per hash of their last 32 bits, read from a
+     * log address's last two groups before it is parsed (most stop there) */
+    bool v6_tails;
+    uint64_t v6_tail[((size_t)1 << V6_TAIL_BITS) / 64];
     uint64_t seed_v6, seed_v6n;
     size_t mem;
 };
@@ -178,6 +183,71 @@ static inline uint64_t hv6n(uint64_t seed, const uint8_t a[16], unsigned q)
         lo = 0;
     }
     return fold_mul(fold_mul(seed ^ hi ^ q, K3) ^ lo, K1);
+}
+
+static inline size_t v6_tail_at(uint32_t t)
+{
+    return (size_t)((uint32_t)(t * 0x9e3779b1u) >> (32 - V6_TAIL_BITS));
+}
+
+static void v6_tail_set(struct scan_sieve *sv, const uint8_t a[16])
+{
+    size_t k =
+        v6_tail_at((uint32_t)a[12] << 24 | (uint32_t)a[13] << 16 | (uint32_t)a[14] << 8 | a[15]);
+
+    sv->v6_tail[k / 64] |= (uint64_t)1 << (k % 64);
+}
+
+/* The group of 1-4 hex digits ending at p[*i - 1] (not before p[a]): its value, *i at its start;
+ * -1 when there is none or it is longer. */
+static inline int tail_group(const char *p, size_t a, size_t *i)
+{
+    unsigned v = 0, k = 0;
+    size_t j = *i;
+
+    for (; j > a && k < 5; j--, k++) {
+        unsigned u = (unsigned char)p[j - 1], d = u - '0', l = (u | 0x20) - 'a';
+
+        if (d < 10)
+            v |= d << (4 * k);
+        else if (l < 6)
+            v |= (l + 10) << (4 * k);
+        else
+            break;
+    }
+    if (k == 0 || k > 4)
+        return -1;
+    *i = j;
+    return (int)v;
+}
+
+/* The last 32 bits of the IPv6 address p[a..z) read from its end (its last two groups, or one
+ * after "::", or "::" at the end); false when its text does not say them plainly (a dotted quad,
+ * a colon at the end) — then it must be parsed whole. */
+static bool v6_tail_of(const char *p, size_t a, size_t z, uint32_t *t)
+{
+    size_t i = z;
+    int g1, g2;
+
+    if (z - a < 2)
+        return false;
+    if (p[z - 1] == ':') {
+        *t = 0;
+        return p[z - 2] == ':';
+    }
+    g1 = tail_group(p, a, &i);
+    if (g1 < 0 || i - a < 2 || p[i - 1] != ':')
+        return false;
+    i--;
+    if (p[i - 1] == ':') {
+        *t = (uint32_t)g1; /* "::" stands for the group before */
+        return true;
+    }
+    g2 = tail_group(p, a, &i);
+    if (g2 < 0)
+        return false;
+    *t = (uint32_t)g2 << 16 | (uint32_t)g1;
+    return true;
 }
 
 static inline uint64_t bloom_need(uint64_t h)
@@ -306,6 +376,7 @@ static void url_host(struct bctx *b, const char *p, size_t n)
             return;
         }
         key_push(b, hv6(sv->seed_v6, a6));
+        v6_tail_set(sv, a6);
         sv->v6_addr = true;
         return;
     }
@@ -407,6 +478,7 @@ static void each_v6(void *arg, const uint8_t a[16], unsigned plen)
 
     if (plen == 128) {
         key_push(b, hv6(sv->seed_v6, a));
+        v6_tail_set(sv, a);
         sv->v6_addr = true;
     } else if (plen >= 32) {
         key_push(b, hv6n(sv->seed_v6n, a, plen / 16));
@@ -476,6 +548,7 @@ struct scan_sieve *scan_sieve_build(const struct scan_index *ix, enum ctix_rc *r
         scan_index__each_v6(ix, each_v6, &b);
     }
     sv->v6 = sv->v6_addr || sv->v6_levels != 0 || sv->v6_any;
+    sv->v6_tails = sv->v6_levels == 0 && !sv->v6_any;
     if (!b.ok)
         goto fail;
     if (b.odd) {
@@ -1186,7 +1259,14 @@ static bool v6_probe(struct lctx *c, size_t a, size_t z)
     const struct scan_sieve *sv = c->sv;
     const char *p = c->p;
     uint8_t a6[16];
+    uint32_t t;
 
+    if (sv->v6_tails && v6_tail_of(p, a, z, &t)) {
+        size_t k = v6_tail_at(t);
+
+        if (!((sv->v6_tail[k / 64] >> (k % 64)) & 1))
+            return false; /* no listed address ends so */
+    }
     if (!scan_ipv6_parse(p + a, z - a, a6)) {
         if (z - a < 3 || p[z - 1] != ':' || p[z - 2] == ':' ||
             !scan_ipv6_parse(p + a, z - a - 1, a6))

@@ -49,14 +49,35 @@ static const char *const sieve_check_extra[] = {
     "[ipv6-addr:value = '3000::/12']",
 };
 
-static inline struct scan_index *sieve_check_index(bool extra)
+/* IPv6 keys that are all addresses (no network): the sieve then reads a log address's last
+ * groups before parsing it — these end in every way its text can say (two groups, one after "::",
+ * "::" itself, an embedded dotted quad). */
+static const char *const sieve_check_v6addr[] = {
+    "[ipv6-addr:value = '2001:db8::1']",     "[ipv6-addr:value = '1:2:3:4:5:6:7:8']",
+    "[ipv6-addr:value = 'fe80::aB:cD01']",   "[ipv6-addr:value = '2001:db8:5::']",
+    "[ipv6-addr:value = '::ffff:1.2.3.4']",  "[url:value = 'http://[2001:db8::77]/v6']",
+    "[domain-name:value = 'Evil.Example.']",
+};
+
+enum { SIEVE_CHECK_BASE, SIEVE_CHECK_EXTRA, SIEVE_CHECK_V6ADDR };
+
+/* kind: the patterns above (BASE), with the extra ones (EXTRA), or the IPv6-address set alone
+ * (V6ADDR). */
+static inline struct scan_index *sieve_check_index(int kind)
 {
     struct scan_index *ix = scan_index_new();
     size_t n1 = sizeof(sieve_check_patterns) / sizeof(sieve_check_patterns[0]);
-    size_t n2 = extra ? sizeof(sieve_check_extra) / sizeof(sieve_check_extra[0]) : 0;
+    size_t n2 =
+        kind == SIEVE_CHECK_EXTRA ? sizeof(sieve_check_extra) / sizeof(sieve_check_extra[0]) : 0;
 
+    if (kind == SIEVE_CHECK_V6ADDR) {
+        n1 = sizeof(sieve_check_v6addr) / sizeof(sieve_check_v6addr[0]);
+        n2 = 0;
+    }
     for (size_t i = 0; ix != NULL && i < n1 + n2; i++) {
-        const char *pat = i < n1 ? sieve_check_patterns[i] : sieve_check_extra[i - n1];
+        const char *pat = kind == SIEVE_CHECK_V6ADDR ? sieve_check_v6addr[i]
+                          : i < n1                   ? sieve_check_patterns[i]
+                                                     : sieve_check_extra[i - n1];
         char id[64];
         struct scan_ind_in in;
         struct ctix_diag d;

@@ -67,13 +67,14 @@ static void check_batches(struct scan_index *ix, const char *data, size_t size)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static struct scan_index *ix[2];
+    static struct scan_index *ix[3];
     const char *p = (const char *)data, *end = p + size;
 
     if (ix[0] == NULL) {
-        ix[0] = sieve_check_index(false);
-        ix[1] = sieve_check_index(true);
-        if (ix[0] == NULL || ix[1] == NULL)
+        ix[0] = sieve_check_index(SIEVE_CHECK_BASE);
+        ix[1] = sieve_check_index(SIEVE_CHECK_EXTRA);
+        ix[2] = sieve_check_index(SIEVE_CHECK_V6ADDR);
+        if (ix[0] == NULL || ix[1] == NULL || ix[2] == NULL)
             abort();
     }
     while (p < end) {
@@ -89,13 +90,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 !scan_sieve__quad_agree(scan_index_sieve(ix[0]), pad, n))
                 abort();
         }
-        for (int k = 0; k < 2; k++) {
+        for (int k = 0; k < 3; k++) {
             if (!sieve_check_maybe(ix[k], p, n) && sieve_check_hits(ix[k], p, n))
                 abort(); /* a listed value the sieve let go by */
         }
         p = nl != NULL ? nl + 1 : end;
     }
-    for (int k = 0; k < 2; k++)
+    for (int k = 0; k < 3; k++)
         check_batches(ix[k], (const char *)data, size);
     return 0;
 }

@@ -96,14 +96,15 @@ static const char *const unlisted[] = {
     "host-9.9.9.8 and www.intranet.example",
 };
 
-static struct scan_index *IX, *IXX;
+static struct scan_index *IX, *IXX, *IX6;
 
 static int setup(void **state)
 {
     (void)state;
-    IX = sieve_check_index(false);
-    IXX = sieve_check_index(true);
-    return IX != NULL && IXX != NULL ? 0 : -1;
+    IX = sieve_check_index(SIEVE_CHECK_BASE);
+    IXX = sieve_check_index(SIEVE_CHECK_EXTRA);
+    IX6 = sieve_check_index(SIEVE_CHECK_V6ADDR);
+    return IX != NULL && IXX != NULL && IX6 != NULL ? 0 : -1;
 }
 
 static int teardown(void **state)
@@ -111,7 +112,55 @@ static int teardown(void **state)
     (void)state;
     scan_index_free(IX);
     scan_index_free(IXX);
+    scan_index_free(IX6);
     return 0;
+}
+
+/* IPv6 keys that are addresses only: every way of writing a listed address passes, whatever its
+ * text's ending (the sieve reads the last groups before parsing); other addresses do not. */
+static void test_v6_address_endings(void **state)
+{
+    static const char *const pass[] = {
+        "AAAA 2001:db8::1",
+        "AAAA 2001:0db8:0:0:0:0:0:0001 x",
+        "dst=1:2:3:4:5:6:7:8",
+        "\"ip\":\"0001:0002:0003:0004:0005:0006:0007:0008\"",
+        "from fe80::ab:cd01 to",
+        "from FE80:0:0:0:0:0:AB:CD01 to",
+        "from fe80::0:ab:cd01 to",
+        "net 2001:db8:5:: here",
+        "net 2001:db8:5:0:0:0:0:0 here",
+        "net 2001:db8:5::0 here",
+        "mapped ::ffff:1.2.3.4 and",
+        "mapped ::ffff:102:304 and",
+        "mapped 0:0:0:0:0:ffff:0102:0304 and",
+        "GET http://[2001:db8::77]/v6 HTTP/1.1",
+        "with a port 2001:db8::1: then",
+    };
+    static const char *const stop[] = {
+        "AAAA 2001:db8::2",    "from fe80::ab:cd02 to",     "net 2001:db8:5::1 here",
+        "dst=1:2:3:4:5:6:7:9", "mapped ::ffff:102:305 and",
+    };
+
+    (void)state;
+    assert_non_null(scan_index_sieve(IX6));
+    for (size_t i = 0; i < sizeof(pass) / sizeof(pass[0]); i++) {
+        size_t n = strlen(pass[i]);
+
+        if (!sieve_check_hits(IX6, pass[i], n) || !sieve_check_maybe(IX6, pass[i], n)) {
+            fprintf(stderr, "not found or sieved away: %s\n", pass[i]);
+            fail();
+        }
+    }
+    for (size_t i = 0; i < sizeof(stop) / sizeof(stop[0]); i++) {
+        size_t n = strlen(stop[i]);
+
+        assert_false(sieve_check_hits(IX6, stop[i], n));
+        if (sieve_check_maybe(IX6, stop[i], n)) {
+            fprintf(stderr, "let through: %s\n", stop[i]);
+            fail();
+        }
+    }
 }
 
 static void test_listed_lines_pass(void **state)
@@ -342,6 +391,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_listed_lines_pass),
+        cmocka_unit_test(test_v6_address_endings),
         cmocka_unit_test(test_lookalikes_are_sieved),
         cmocka_unit_test(test_one_label_keys),
         cmocka_unit_test(test_batch_equals_lines),
