@@ -40,7 +40,6 @@ typedef size_t (*pass_fn)(const struct scan_sieve *sv, struct scan_sieve_batch *
  * "50.693Z"), and is not looked at further. */
 #define TLD_BITS     16
 #define V6_TAIL_BITS 20
-#define TWO_BITS     22
 
 struct scan_sieve {
     const struct scan_index *ix;
@@ -56,11 +55,7 @@ struct scan_sieve {
      * are let go without a lookup) */
     uint64_t map16[((size_t)1 << 16) / 64];
     uint64_t seed_host, seed_hash, seed_v4, seed_run;
-    bool tld; /* one-label domain keys: a host's last label is looked up too */
-    /* a bit per hash of each host key's last two labels (512 KB; not with one-label keys): a
-     * log host whose last two labels end no key stops there, before its memory slot and its
-     * parents' probes */
-    uint64_t *two;
+    bool tld;  /* one-label domain keys: a host's last label is looked up too */
     bool bare; /* URL keys whose host is one label ("localhost"): dotless runs are hosts too */
     /* IPv6 keys: addresses (and URL hosts) by their hash in the filter; networks by their
      * prefix cut to a multiple of 16 bits, /32 or longer (bit L/16 of v6_levels: some network
@@ -311,11 +306,6 @@ static void no_probe(void *arg, uint64_t h)
 }
 
 /* A host key's hash: the whole name's, as the line pass computes it for a run of host bytes. */
-static inline uint64_t two_at(uint64_t h2)
-{
-    return (h2 >> 20) & (((uint64_t)1 << TWO_BITS) - 1);
-}
-
 static uint64_t key_host(struct bctx *b, const char *p, size_t n)
 {
     uint32_t dots[HOST_DOTS_MAX];
@@ -334,12 +324,6 @@ static uint64_t key_host(struct bctx *b, const char *p, size_t n)
     }
     h = host_tail(b->sv->seed_host, b->tmp, n, dots, nd);
     b->sv->tails[(h >> (64 - TLD_BITS)) / 64] |= (uint64_t)1 << ((h >> (64 - TLD_BITS)) % 64);
-    if (nd > 0) {
-        size_t a = nd > 1 ? dots[nd - 2] + 1 : 0;
-        uint64_t k = two_at(hpiece(h, b->tmp + a, dots[nd - 1] - a));
-
-        b->sv->two[k / 64] |= (uint64_t)1 << (k % 64);
-    }
     return hosts_parents(h, b->tmp, dots, nd, no_probe, NULL);
 }
 
@@ -537,9 +521,6 @@ struct scan_sieve *scan_sieve_build(const struct scan_index *ix, enum ctix_rc *r
     if (sv == NULL || b.tmp == NULL)
         goto fail;
     sv->ix = ix;
-    sv->two = ctix_calloc_big((size_t)1 << (TWO_BITS - 6), sizeof(uint64_t));
-    if (sv->two == NULL)
-        goto fail;
     sv->classify = classify_pick();
     sv->pass = pass_pick();
     for (unsigned i = 0; i < 81; i++) {
@@ -589,8 +570,7 @@ struct scan_sieve *scan_sieve_build(const struct scan_index *ix, enum ctix_rc *r
 
         sv->bloom[(h24 & sv->wmask & ~(uint64_t)7) + (h >> 61)] |= bloom_need(h);
     }
-    sv->mem =
-        sizeof(*sv) + words * sizeof(uint64_t) + ((size_t)1 << (TWO_BITS - 6)) * sizeof(uint64_t);
+    sv->mem = sizeof(*sv) + words * sizeof(uint64_t);
     *rc = CTIX_OK;
     goto out;
 fail:
@@ -608,7 +588,6 @@ void scan_sieve_free(struct scan_sieve *sv)
     if (sv == NULL)
         return;
     free(sv->bloom);
-    free(sv->two);
     free(sv);
 }
 
@@ -1520,19 +1499,6 @@ static inline __attribute__((always_inline)) bool tok_short(struct lctx *c, size
     }
     if (c->npend >= PROBES_MAX)
         return false;
-    if (!c->tld) {
-        /* its last two labels' hash (the first of its parents' chain): no key ends so, no
-         * parent to probe */
-        uint64_t lm = dm & ~((uint64_t)1 << (a - s - 1)), k;
-        size_t la = lm != 0 ? s + 64 - (size_t)__builtin_clzll(lm) : s;
-
-        k = two_at(hpiece(h, p + la, a - 1 - la));
-        if (!((sv->two[k / 64] >> (k % 64)) & 1)) {
-            if (nd >= 3)
-                quads(c, s, e);
-            return true;
-        }
-    }
     q = &c->pend[c->npend++];
     q->fp = run_fp(sv->seed_run, p + s, len);
     __builtin_prefetch(&c->cache[q->fp & (RUNCACHE - 2)]);
@@ -1552,10 +1518,10 @@ static inline __attribute__((always_inline)) void tok_resolve(struct lctx *c, co
     unsigned nd = 0;
     uint32_t dots[32];
 
-    c->line = q->line;
-    c->maybe = false;
     if (run_known(c, q->fp))
         return;
+    c->line = q->line;
+    c->maybe = false;
     for (; x != 0; x &= x - 1)
         dots[nd++] = (uint32_t)__builtin_ctzll(x);
     if (nd >= 3)
