@@ -1518,10 +1518,10 @@ static inline __attribute__((always_inline)) void tok_resolve(struct lctx *c, co
     unsigned nd = 0;
     uint32_t dots[32];
 
+    c->line = q->line;
+    c->maybe = false; /* (not the last run's answer, when the memory knows this one) */
     if (run_known(c, q->fp))
         return;
-    c->line = q->line;
-    c->maybe = false;
     for (; x != 0; x &= x - 1)
         dots[nd++] = (uint32_t)__builtin_ctzll(x);
     if (nd >= 3)
