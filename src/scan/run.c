@@ -15,15 +15,16 @@
  * A plain regular file is mapped rather than read: its blocks point into the mapping, which
  * spares copying every byte once (the copy cost as much as a tenth of a scan), and the pages of
  * committed blocks are given back, so the resident size stays bounded too. A mapped file that
- * shrinks while it is read would kill the process with SIGBUS; the reader and the workers catch
- * that signal while they touch mapped bytes and report the file as cut short instead.
+ * shrinks while it is read would kill the process with SIGBUS. The reader and the workers say
+ * which mapping they read; the handler puts a page of zeros where the lost page was (the read
+ * goes on, nothing is unwound, nothing leaks) and notes it, and the block is then reported as the
+ * file cut short instead of being committed.
  *
  * Memory is bounded: 2 × threads + 2 blocks in flight, whatever the input size; a line longer
  * than SCAN_LINE_MAX is skipped and reported, not buffered. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <setjmp.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -544,18 +545,37 @@ static void progress(struct run *r, bool final)
 
 /* ---- mapped input ---- */
 
-/* Where a SIGBUS on a mapped page jumps to, in the thread that touches mapped bytes. */
-static __thread sigjmp_buf *bus_jmp;
+/* The mapping this thread reads (none: NULL), and whether a page of it was lost since it said
+ * so. */
+static __thread const char *bus_lo, *bus_hi;
+static __thread volatile sig_atomic_t bus_hit;
+static size_t page_size; /* (sysconf is no signal handler's call) */
 
 static void on_sigbus(int sig, siginfo_t *si, void *ctx)
 {
-    (void)si;
+    const char *a = si->si_addr;
+
     (void)ctx;
-    if (bus_jmp != NULL)
-        siglongjmp(*bus_jmp, 1);
+    if (bus_lo != NULL && a >= bus_lo && a < bus_hi) {
+        /* a page past the file's new end: zeros in its place, and the block is not committed */
+        void *pg = (void *)((uintptr_t)a & ~(uintptr_t)(page_size - 1));
+
+        if (mmap(pg, page_size, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) !=
+            MAP_FAILED) {
+            bus_hit = 1;
+            return;
+        }
+    }
     /* not ours: die of it as the default would */
     signal(sig, SIG_DFL);
     raise(sig);
+}
+
+static void bus_watch(const struct input *in)
+{
+    bus_hit = 0;
+    bus_lo = in != NULL ? in->map : NULL;
+    bus_hi = in != NULL ? in->map + (in->map_len + page_size - 1) / page_size * page_size : NULL;
 }
 
 #define SHRANK "the file shrank while it was read; the rest of it is not scanned"
@@ -637,25 +657,23 @@ static void commit_ready(struct run *r)
     }
 }
 
-/* blk_process() with mapped bytes: a SIGBUS (the file cut short under us) turns the block into
- * an error report. */
+/* blk_process() with mapped bytes: a page lost under it (the file cut short) turns the block
+ * into an error report. */
 static enum ctix_rc blk_process_mapped(struct worker *w, struct blk *b)
 {
-    sigjmp_buf env;
     enum ctix_rc rc;
 
-    if (sigsetjmp(env, 1) != 0) {
-        bus_jmp = NULL;
+    bus_watch(b->in);
+    rc = blk_process(w, b);
+    if (bus_hit) {
         b->kind = BLK_ERROR;
         snprintf(b->msg, sizeof(b->msg), "%s", SHRANK);
         b->n_hits = b->n_bad = b->n_notes = 0;
         b->n_lines = b->n_records = 0;
         buf_reset(&b->text);
-        return CTIX_OK;
+        rc = CTIX_OK;
     }
-    bus_jmp = &env;
-    rc = blk_process(w, b);
-    bus_jmp = NULL;
+    bus_watch(NULL);
     return rc;
 }
 
@@ -953,24 +971,12 @@ static void read_mapped(struct run *r, struct input *in, unsigned year)
     const char *map = in->map;
     size_t size = in->map_len;
     struct scan_fmt_state st;
-    sigjmp_buf env;
     size_t pos = 0;
-    struct blk *volatile held = NULL; /* taken, not yet queued */
     struct blk *b;
 
-    if (sigsetjmp(env, 1) != 0) {
-        bus_jmp = NULL;
-        b = held != NULL ? held : blk_get(r);
-        b->in = in;
-        b->kind = BLK_ERROR;
-        b->mapped = true;
-        snprintf(b->msg, sizeof(b->msg), "%s", SHRANK);
-        blk_put(r, b);
-        return;
-    }
-    bus_jmp = &env;
+    bus_watch(in);
     scan_fmt_init(&st, (enum scan_fmt)r->o->fmt, map, size < 65536 ? size : 65536, year);
-    while (pos < size) {
+    while (pos < size && !bus_hit) {
         size_t end = size - pos > BLOCK ? pos + BLOCK : size, cut = end;
         struct scan_fmt_state at = st;
 
@@ -990,7 +996,9 @@ static void read_mapped(struct run *r, struct input *in, unsigned year)
             cut = (size_t)(nl - map) + 1;
         }
         state_advance(&st, map + pos, cut - pos, pos == 0);
-        held = b = blk_get(r);
+        if (bus_hit)
+            break;
+        b = blk_get(r);
         b->in = in;
         b->st = at;
         b->len = cut - pos;
@@ -1001,11 +1009,22 @@ static void read_mapped(struct run *r, struct input *in, unsigned year)
         } else {
             b->data = map + pos;
         }
-        held = NULL;
+        if (bus_hit) {
+            b->kind = BLK_ERROR;
+            snprintf(b->msg, sizeof(b->msg), "%s", SHRANK);
+        }
         blk_put(r, b);
         pos = cut;
     }
-    bus_jmp = NULL;
+    if (bus_hit && (b = blk_get(r)) != NULL) {
+        /* (after a block that went out as the error, this one is dropped as the rest) */
+        b->in = in;
+        b->kind = BLK_ERROR;
+        b->mapped = true;
+        snprintf(b->msg, sizeof(b->msg), "%s", SHRANK);
+        blk_put(r, b);
+    }
+    bus_watch(NULL);
 }
 
 /* Maps a plain regular file (not compressed) for read_mapped(); false: read it instead. */
@@ -1228,6 +1247,7 @@ enum ctix_rc scan_run(const struct scan_index *ix, const struct scan_opts *o,
     sa.sa_sigaction = on_sigbus;
     sa.sa_flags = SA_SIGINFO;
     sigemptyset(&sa.sa_mask);
+    page_size = (size_t)sysconf(_SC_PAGESIZE);
     r.map_ok = getenv("CTIX_SCAN_NOMAP") == NULL && sigaction(SIGBUS, &sa, &old_bus) == 0;
     res->tot.start_mono_ms = now_ms_mono();
     buf_init(&r.out, (size_t)1 << 40);
