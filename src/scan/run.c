@@ -972,7 +972,7 @@ static void read_mapped(struct run *r, struct input *in, unsigned year)
     size_t size = in->map_len;
     struct scan_fmt_state st;
     size_t pos = 0;
-    struct blk *b;
+    struct blk *b = NULL; /* taken, not yet queued */
 
     bus_watch(in);
     scan_fmt_init(&st, (enum scan_fmt)r->o->fmt, map, size < 65536 ? size : 65536, year);
@@ -991,6 +991,7 @@ static void read_mapped(struct run *r, struct input *in, unsigned year)
                 b->kind = BLK_LONG;
                 b->in = in;
                 blk_put(r, b);
+                b = NULL;
                 continue;
             }
             cut = (size_t)(nl - map) + 1;
@@ -1009,15 +1010,15 @@ static void read_mapped(struct run *r, struct input *in, unsigned year)
         } else {
             b->data = map + pos;
         }
-        if (bus_hit) {
-            b->kind = BLK_ERROR;
-            snprintf(b->msg, sizeof(b->msg), "%s", SHRANK);
-        }
+        if (bus_hit)
+            break; /* (the block goes out as the error) */
         blk_put(r, b);
+        b = NULL;
         pos = cut;
     }
-    if (bus_hit && (b = blk_get(r)) != NULL) {
-        /* (after a block that went out as the error, this one is dropped as the rest) */
+    if (bus_hit) {
+        if (b == NULL)
+            b = blk_get(r);
         b->in = in;
         b->kind = BLK_ERROR;
         b->mapped = true;

@@ -727,6 +727,15 @@ __attribute__((target("avx2"))) static inline __m256i table16(const uint8_t t[16
     return _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)t));
 }
 
+/* The group-two classes of 32 bytes (for the stretch that has an escape). */
+__attribute__((target("avx2"))) static inline __m256i cls2_of(__m256i v, __m256i t2l, __m256i t2h,
+                                                              __m256i k0f)
+{
+    return _mm256_and_si256(
+        _mm256_shuffle_epi8(t2l, _mm256_and_si256(v, k0f)),
+        _mm256_shuffle_epi8(t2h, _mm256_and_si256(_mm256_srli_epi16(v, 4), k0f)));
+}
+
 __attribute__((target("avx2"))) static void classify_avx2(const char *p, size_t w0, size_t w1,
                                                           size_t len, struct masks *m)
 {
@@ -781,12 +790,7 @@ __attribute__((target("avx2"))) static void classify_avx2(const char *p, size_t 
     for (size_t w = w0; w < w1 && (w + 1) * 64 <= len; w++) {
         __m256i v0 = _mm256_loadu_si256((const __m256i *)(const void *)(p + w * 64)),
                 v1 = _mm256_loadu_si256((const __m256i *)(const void *)(p + w * 64 + 32));
-        __m256i b0 = _mm256_and_si256(
-                    _mm256_shuffle_epi8(t2l, _mm256_and_si256(v0, k0f)),
-                    _mm256_shuffle_epi8(t2h, _mm256_and_si256(_mm256_srli_epi16(v0, 4), k0f))),
-                b1 = _mm256_and_si256(
-                    _mm256_shuffle_epi8(t2l, _mm256_and_si256(v1, k0f)),
-                    _mm256_shuffle_epi8(t2h, _mm256_and_si256(_mm256_srli_epi16(v1, 4), k0f)));
+        __m256i b0 = cls2_of(v0, t2l, t2h, k0f), b1 = cls2_of(v1, t2l, t2h, k0f);
 
         m->x[w] = ~mm64(_mm256_cmpeq_epi8(_mm256_and_si256(b0, _mm256_set1_epi8(CLS_ESC)), zero),
                         _mm256_cmpeq_epi8(_mm256_and_si256(b1, _mm256_set1_epi8(CLS_ESC)), zero));
