@@ -605,16 +605,16 @@ size_t scan_sieve_mem(const struct scan_sieve *sv)
 #define GROW_WORDS   16
 
 struct masks {
-    uint64_t h[REGION_WORDS];  /* host bytes [A-Za-z0-9._-] */
-    uint64_t d[REGION_WORDS];  /* '.' */
-    uint64_t n[REGION_WORDS];  /* digits */
-    uint64_t c[REGION_WORDS];  /* ':' */
-    uint64_t x[REGION_WORDS];  /* '%' or '\\' */
-    uint64_t t[REGION_WORDS];  /* '\t' */
-    uint64_t nl[REGION_WORDS]; /* '\n' */
-    uint64_t v[REGION_WORDS];  /* IPv6 bytes: hex digits, ':', '.' */
-    bool any_nul, any_high;    /* a NUL byte, a byte >= 0x80 among those classified */
-    bool any_x;                /* an escape among them */
+    uint64_t h[REGION_WORDS];     /* host bytes [A-Za-z0-9._-] */
+    uint64_t d[REGION_WORDS];     /* '.' */
+    uint64_t n[REGION_WORDS];     /* digits */
+    uint64_t c[REGION_WORDS + 1]; /* ':' (a spare word, as for h) */
+    uint64_t x[REGION_WORDS];     /* '%' or '\\' */
+    uint64_t t[REGION_WORDS];     /* '\t' */
+    uint64_t nl[REGION_WORDS];    /* '\n' */
+    uint64_t v[REGION_WORDS + 1]; /* IPv6 bytes: hex digits, ':', '.' */
+    bool any_nul, any_high;       /* a NUL byte, a byte >= 0x80 among those classified */
+    bool any_x;                   /* an escape among them */
 };
 
 /* The bytes at or past len (in the last word) do not count. */
@@ -950,7 +950,7 @@ struct trun {
  * Entries are 64-bit hashes of a run's exact bytes under the index's secret seed. */
 #define RUNCACHE (1u << 14)
 
-/* A host name waiting for its slot in the memory of clean runs (tok_short). */
+/* A host name waiting for its slot in the memory of clean runs (tok_host). */
 struct pend {
     uint64_t fp, dm, h; /* the run's memory key; its dots (bit i: p[s + i]); its last label's
                          * hash */
@@ -1138,6 +1138,15 @@ static inline __attribute__((always_inline)) void run_note(struct lctx *c, uint6
     c->nruns++;
 }
 
+/* A run known clean at once (no probe needed to say so). */
+static inline __attribute__((always_inline)) void run_clean(struct lctx *c, uint64_t fp)
+{
+    uint64_t *slot = &c->cache[fp & (RUNCACHE - 2)];
+
+    slot[1] = slot[0];
+    slot[0] = fp;
+}
+
 /* A run of host bytes p[s..e) holding a dot (or any run, for one-label hosts): a dotted quad, a
  * host name and its parents, hashes. A run seen before and found clean is skipped. */
 static void token(struct lctx *c, size_t s, size_t e)
@@ -1286,19 +1295,18 @@ static bool v6_probe(struct lctx *c, size_t a, size_t z)
     return false;
 }
 
-/* The IPv6 candidate colons of mask word w: only a colon between two IPv6 bytes, or next to
- * another colon, can be inside an address (a JSON line's "key":"value" colons are neither). */
-static inline __attribute__((always_inline)) uint64_t v6_cands(const struct masks *m, size_t w)
+/* The IPv6 candidate colons of mask word w (pv, pc: the masks of word w - 1, 0 for none): only a
+ * colon between two IPv6 bytes, or next to another colon, can be inside an address (a JSON
+ * line's "key":"value" colons are neither). Word w + 1 is read as it is (the spare word past the
+ * region, or one not classified for this batch: a candidate too many is looked at and let go). */
+static inline __attribute__((always_inline)) uint64_t v6_cands(const struct masks *m, size_t w,
+                                                               uint64_t pv, uint64_t pc)
 {
-    uint64_t vp, vn, cp, cn;
+    uint64_t c = m->c[w], v = m->v[w];
+    uint64_t vp = v << 1 | pv >> 63, vn = v >> 1 | m->v[w + 1] << 63;
+    uint64_t cp = c << 1 | pc >> 63, cn = c >> 1 | m->c[w + 1] << 63;
 
-    if (m->c[w] == 0)
-        return 0;
-    vp = m->v[w] << 1 | (w > 0 ? m->v[w - 1] >> 63 : 0);
-    vn = m->v[w] >> 1 | (w + 1 < REGION_WORDS ? m->v[w + 1] << 63 : 0);
-    cp = m->c[w] << 1 | (w > 0 ? m->c[w - 1] >> 63 : 0);
-    cn = m->c[w] >> 1 | (w + 1 < REGION_WORDS ? m->c[w + 1] << 63 : 0);
-    return m->c[w] & ((vp & vn) | cp | cn);
+    return c & ((vp & vn) | cp | cn);
 }
 
 /* Answers the probes of a batch. */
@@ -1436,68 +1444,63 @@ static inline __attribute__((always_inline)) bool run_numeric(const struct masks
     return (~o & (((uint64_t)1 << (e - s)) - 1)) == 0;
 }
 
-/* token() for the common run: p[s..e) shorter than 32 bytes (no hash), holding a dot, neither
- * starting with '.' or '-' nor ending with '.' (nothing to trim); dm: its dots (bit i for
- * p[s + i]); numeric: it holds only digits and dots. From the masks: a time or a
- * number is dropped; a dotted quad is parsed and probed (dropped when its /16 holds nothing
- * listed); a host whose last label ends no key is dropped; another waits for its slot in the
- * memory of clean runs (prefetched), and tok_resolve() hashes and probes it when the memory
- * does not know it. Returns false when there is no room to wait (the caller calls token()). */
-static inline __attribute__((always_inline)) bool tok_short(struct lctx *c, size_t s, size_t e,
-                                                            uint64_t dm, bool numeric, bool simd)
+/* tok_quad() and tok_host() take the common runs: p[s..e) shorter than 32 bytes (no hash),
+ * holding a dot, neither starting with '.' or '-' nor ending with '.' (nothing to trim); dm: its
+ * dots (bit i for p[s + i]). */
+
+/* A run of digits and three dots: true with its value in *v when it is a dotted quad whose /16
+ * holds something listed (most private addresses of a log stop before the whole quad is parsed;
+ * a part of no digit or of more than three is no address either). */
+static inline __attribute__((always_inline)) bool
+tok_quad(const struct lctx *c, size_t s, size_t len, uint64_t dm, uint32_t *v, bool simd)
+{
+    const struct scan_sieve *sv = c->sv;
+    const char *p = c->p;
+    unsigned d0, d1, o;
+
+    d0 = (unsigned)__builtin_ctzll(dm);
+    d1 = (unsigned)__builtin_ctzll(dm & (dm - 1)) - d0 - 1;
+    if (d0 - 1 > 2 || d1 - 1 > 2)
+        return false;
+    o = dec3(p + s, d0) << 8 | dec3(p + s + d0 + 1, d1);
+    if (o > 0xffff || !((sv->map16[o / 64] >> (o % 64)) & 1))
+        return false;
+#if defined(SIEVE_X86)
+    if (simd)
+        return quad_simd(sv, p + s, len, dm, v);
+#endif
+    {
+        uint32_t dots[3];
+        uint64_t x = dm;
+
+        (void)simd;
+        dots[0] = (uint32_t)__builtin_ctzll(x);
+        x &= x - 1;
+        dots[1] = (uint32_t)__builtin_ctzll(x);
+        x &= x - 1;
+        dots[2] = (uint32_t)__builtin_ctzll(x);
+        return quad_value(p + s, len, dots, v);
+    }
+}
+
+/* A host name (for line c->line): dropped when its last label ends no key; else it waits for its
+ * slot in the memory of clean runs (prefetched), and tok_resolve() hashes and probes it when the
+ * memory does not know it. Returns false when there is no room to wait (the caller calls
+ * token()). */
+static inline __attribute__((always_inline)) bool tok_host(struct lctx *c, size_t s, size_t e,
+                                                           uint64_t dm)
 {
     const struct scan_sieve *sv = c->sv;
     const char *p = c->p;
     size_t len = e - s, a;
-    unsigned nd = (unsigned)__builtin_popcountll(dm);
     uint64_t h, t;
     struct pend *q;
 
-    if (numeric) {
-        /* digits and dots: a dotted quad or nothing */
-        uint32_t v;
-        bool ok;
-
-        unsigned d0, d1, o;
-
-        if (nd != 3)
-            return true;
-        /* the /16 from the first two parts alone: most private addresses of a log stop here,
-         * before the whole quad is parsed (a part of no digit or of more than three is no
-         * address either) */
-        d0 = (unsigned)__builtin_ctzll(dm);
-        d1 = (unsigned)__builtin_ctzll(dm & (dm - 1)) - d0 - 1;
-        if (d0 - 1 > 2 || d1 - 1 > 2)
-            return true;
-        o = dec3(p + s, d0) << 8 | dec3(p + s + d0 + 1, d1);
-        if (o > 0xffff || !((sv->map16[o / 64] >> (o % 64)) & 1))
-            return true;
-#if defined(SIEVE_X86)
-        if (simd) {
-            ok = quad_simd(sv, p + s, len, dm, &v);
-        } else
-#endif
-        {
-            uint32_t dots[3];
-            uint64_t x = dm;
-
-            dots[0] = (uint32_t)__builtin_ctzll(x);
-            x &= x - 1;
-            dots[1] = (uint32_t)__builtin_ctzll(x);
-            x &= x - 1;
-            dots[2] = (uint32_t)__builtin_ctzll(x);
-            ok = quad_value(p + s, len, dots, &v);
-        }
-        (void)simd;
-        if (ok)
-            push(c, PR_V4, v); /* (one probe: cheaper than the memory of clean runs) */
-        return true;
-    }
     a = s + 64 - (size_t)__builtin_clzll(dm); /* the last label */
     h = hpiece(sv->seed_host, p + a, e - a);
     t = h >> (64 - TLD_BITS);
     if (!((sv->tails[t / 64] >> (t % 64)) & 1)) {
-        if (nd >= 3)
+        if (__builtin_popcountll(dm) >= 3)
             quads(c, s, e); /* "ip-10.1.2.3" */
         return true;
     }
@@ -1530,7 +1533,7 @@ static inline __attribute__((always_inline)) void tok_resolve(struct lctx *c, co
         dots[nd++] = (uint32_t)__builtin_ctzll(x);
     if (nd >= 3)
         quads(c, q->s, q->s + q->len);
-    /* the host and its parents (its last label's hash done in tok_short) */
+    /* the host and its parents (its last label's hash done in tok_host) */
     if (c->tld)
         push(c, PR_BLOOM, h);
     (void)hosts_parents(h, p, dots, nd, push_bloom, c);
@@ -1576,10 +1579,15 @@ region_pass(struct lctx *c, const size_t *ls, const size_t *le, unsigned k, uint
         size_t done6 = 0;
 
         for (size_t w = 0; w < nw; w++) {
-            uint64_t cand = v6_cands(m, w) & (w + 1 == nw ? last : ~(uint64_t)0);
+            uint64_t cand;
 
+            if (m->c[w] == 0)
+                continue;
+            cand = v6_cands(m, w, w > 0 ? m->v[w - 1] : 0, w > 0 ? m->c[w - 1] : 0) &
+                   (w + 1 == nw ? last : ~(uint64_t)0);
             for (; cand != 0; cand &= cand - 1) {
-                size_t pos = w * 64 + (size_t)__builtin_ctzll(cand), a, z;
+                size_t pos = w * 64 + (size_t)__builtin_ctzll(cand), a, z, np0;
+                uint64_t fp;
                 unsigned i;
 
                 if (pos < done6)
@@ -1592,10 +1600,20 @@ region_pass(struct lctx *c, const size_t *ls, const size_t *le, unsigned k, uint
                 i = line_of(ls, k, pos);
                 if (*mb >> i & 1)
                     continue;
+                /* addresses repeat (a resolver's answers, a proxy's peers): the memory of
+                 * clean runs spares their parsing */
+                fp = run_fp(sv->seed_run, p + a, z - a);
+                if (run_known(c, fp))
+                    continue;
                 c->line = i;
                 c->maybe = false;
+                np0 = c->np;
                 if (v6_probe(c, a, z) || c->maybe)
                     LET(*mb, i);
+                else if (c->np == np0)
+                    run_clean(c, fp); /* decided without a probe */
+                else
+                    run_note(c, fp, np0);
             }
         }
     }
@@ -1657,72 +1675,90 @@ region_pass(struct lctx *c, const size_t *ls, const size_t *le, unsigned k, uint
             r &= ~(uint64_t)0 << (e % 64);
         }
     }
-    /* runs with a dot: hosts, dotted quads, hashes among them */
+    /* runs with a dot: hosts, dotted quads, hashes among them. A run's line is found only when
+     * the run is looked up (most are not: times, numbers, private addresses, file names). */
     done = 0;
+    c->maybe = false; /* (and again after each line let through) */
     for (size_t w = 0; w < nw; w++) {
-        uint64_t dm = m->d[w] & (w + 1 == nw ? last : ~(uint64_t)0);
+        uint64_t dm = m->d[w] & (w + 1 == nw ? last : ~(uint64_t)0), oth;
 
         if (done > w * 64)
             dm &= done - w * 64 >= 64 ? 0 : ~(uint64_t)0 << (done - w * 64);
+        if (dm == 0)
+            continue;
+        oth = m->h[w] & ~(m->d[w] | m->n[w]); /* letters, '-', '_' */
         while (dm != 0) {
             unsigned b = (unsigned)__builtin_ctzll(dm);
             uint64_t hw = m->h[w], lo = ~hw & (((uint64_t)2 << b) - 1),
-                     hi = ~hw & (~(uint64_t)0 << b);
+                     hi = ~hw & (~(uint64_t)0 << b), dr;
             size_t s, e;
+            bool numeric, plain;
 
             if (lo != 0 && hi != 0) {
                 /* the run within this word: its masks at hand */
                 unsigned sb = 64 - (unsigned)__builtin_clzll(lo),
                          eb = (unsigned)__builtin_ctzll(hi);
-                uint64_t rm = (~(uint64_t)0 << sb) & (((uint64_t)1 << eb) - 1), dr = m->d[w] & rm;
+                uint64_t rm = (~(uint64_t)0 << sb) & (((uint64_t)1 << eb) - 1);
 
+                dr = (m->d[w] & rm) >> sb;
                 s = w * 64 + sb;
                 e = w * 64 + eb;
+                numeric = (oth & rm) == 0;
+                dm &= ~(uint64_t)0 << eb;
+            } else {
+                /* across a word's edge: most such runs end (or start) in the next (or last)
+                 * word */
+                if (lo != 0)
+                    s = w * 64 + 64 - (size_t)__builtin_clzll(lo);
+                else if (w > 0 && ~m->h[w - 1] != 0)
+                    s = w * 64 - (size_t)__builtin_clzll(~m->h[w - 1]);
+                else
+                    s = run_start(m->h, w * 64 + b, 0);
+                if (hi != 0)
+                    e = w * 64 + (size_t)__builtin_ctzll(hi);
+                else if (w + 1 < nw && ~m->h[w + 1] != 0)
+                    e = (w + 1) * 64 + (size_t)__builtin_ctzll(~m->h[w + 1]);
+                else
+                    e = next_bit(m->h, w * 64 + b, false, lim);
+                if (e > lim)
+                    e = lim;
+                if (e - s < 32) {
+                    dr = run_dots(m, s, e);
+                    numeric = run_numeric(m, s, e);
+                } else {
+                    dr = 1; /* (token()) */
+                    numeric = false;
+                }
+                dm = hi == 0 ? 0 : dm & (~(uint64_t)0 << (e % 64));
+            }
+            done = e;
+            /* tok_host() and tok_quad() take runs shorter than 32 bytes with nothing to trim */
+            plain = e - s < 32 && !(dr & 1) && !(dr >> (e - s - 1) & 1);
+            if (plain && numeric) {
+                /* a time, a number, or a dotted quad */
+                uint32_t v;
+
+                if (__builtin_popcountll(dr) != 3 || !tok_quad(c, s, e - s, dr, &v, simd))
+                    continue;
                 while (s >= ls[line + 1])
                     line++;
-                done = e;
                 if (!(*mb >> line & 1)) {
                     c->line = line;
-                    c->maybe = false;
-                    if (!(eb - sb < 32 && !(dr >> sb & 1) && !(dr >> (eb - 1) & 1) && p[s] != '-' &&
-                          tok_short(c, s, e, dr >> sb, (hw & ~(dr | m->n[w]) & rm) == 0, simd)))
-                        token(c, s, e);
-                    if (c->maybe)
-                        LET(*mb, line);
+                    push(c, PR_V4, v); /* (one probe: cheaper than the memory of clean runs) */
                 }
-                dm &= ~(uint64_t)0 << eb;
-                continue;
-            }
-            /* across a word's edge: most such runs end (or start) in the next (or last) word */
-            if (lo != 0)
-                s = w * 64 + 64 - (size_t)__builtin_clzll(lo);
-            else if (w > 0 && ~m->h[w - 1] != 0)
-                s = w * 64 - (size_t)__builtin_clzll(~m->h[w - 1]);
-            else
-                s = run_start(m->h, w * 64 + b, 0);
-            if (hi != 0)
-                e = w * 64 + (size_t)__builtin_ctzll(hi);
-            else if (w + 1 < nw && ~m->h[w + 1] != 0)
-                e = (w + 1) * 64 + (size_t)__builtin_ctzll(~m->h[w + 1]);
-            else
-                e = next_bit(m->h, w * 64 + b, false, lim);
-            if (e > lim)
-                e = lim;
-            while (s >= ls[line + 1])
-                line++;
-            done = e;
-            if (!(*mb >> line & 1)) {
+            } else {
+                while (s >= ls[line + 1])
+                    line++;
+                if (*mb >> line & 1)
+                    continue;
                 c->line = line;
-                c->maybe = false;
-                if (!(e - s < 32 && p[s] != '.' && p[s] != '-' && p[e - 1] != '.' &&
-                      tok_short(c, s, e, run_dots(m, s, e), run_numeric(m, s, e), simd)))
+                if (!(plain && p[s] != '-' && tok_host(c, s, e, dr)))
                     token(c, s, e);
-                if (c->maybe)
-                    LET(*mb, line);
             }
-            if (hi == 0)
-                break; /* on in the word the run ends in */
-            dm &= ~(uint64_t)0 << (e % 64);
+            if (c->maybe) {
+                LET(*mb, line);
+                c->maybe = false;
+            }
         }
         if (done > (w + 1) * 64)
             w = done / 64 - 1;
@@ -1897,9 +1933,7 @@ size_t scan_sieve_block(const struct scan_sieve *sv, struct scan_sieve_batch *b,
 bool scan_sieve_batch_init(struct scan_sieve_batch *b)
 {
     memset(b, 0, sizeof(*b));
-    b->in = malloc(sizeof(struct scan_sieve_batch_int));
-    if (b->in != NULL)
-        memset(((struct scan_sieve_batch_int *)b->in)->cache, 0, sizeof(uint64_t) * RUNCACHE);
+    b->in = calloc(1, sizeof(struct scan_sieve_batch_int)); /* (the masks' spare words: 0) */
     return b->in != NULL;
 }
 
