@@ -1449,8 +1449,11 @@ static inline __attribute__((always_inline)) bool run_numeric(const struct masks
  * dots (bit i for p[s + i]). */
 
 /* A run of digits and three dots: true with its value in *v when it is a dotted quad whose /16
- * holds something listed (most private addresses of a log stop before the whole quad is parsed;
- * a part of no digit or of more than three is no address either). */
+ * holds something listed (a part of no digit or of more than three is no address). The vector
+ * parse takes the whole quad at once, with no branch on its parts' lengths, which a log mixes
+ * too freely for the branch predictor (timed: 6 % of the sieve against parsing the first two
+ * parts alone, which spares the rest for most private addresses); the portable parse takes the
+ * first two parts first. */
 static inline __attribute__((always_inline)) bool
 tok_quad(const struct lctx *c, size_t s, size_t len, uint64_t dm, uint32_t *v, bool simd)
 {
@@ -1458,6 +1461,14 @@ tok_quad(const struct lctx *c, size_t s, size_t len, uint64_t dm, uint32_t *v, b
     const char *p = c->p;
     unsigned d0, d1, o;
 
+#if defined(SIEVE_X86)
+    if (simd) {
+        if (!quad_simd(sv, p + s, len, dm, v))
+            return false;
+        o = *v >> 16;
+        return (sv->map16[o / 64] >> (o % 64)) & 1;
+    }
+#endif
     d0 = (unsigned)__builtin_ctzll(dm);
     d1 = (unsigned)__builtin_ctzll(dm & (dm - 1)) - d0 - 1;
     if (d0 - 1 > 2 || d1 - 1 > 2)
@@ -1465,10 +1476,6 @@ tok_quad(const struct lctx *c, size_t s, size_t len, uint64_t dm, uint32_t *v, b
     o = dec3(p + s, d0) << 8 | dec3(p + s + d0 + 1, d1);
     if (o > 0xffff || !((sv->map16[o / 64] >> (o % 64)) & 1))
         return false;
-#if defined(SIEVE_X86)
-    if (simd)
-        return quad_simd(sv, p + s, len, dm, v);
-#endif
     {
         uint32_t dots[3];
         uint64_t x = dm;
