@@ -2,8 +2,9 @@
  *
  * A batch of lines is classified by a vector pass into bit masks (host bytes, dots, digits,
  * colons, IPv6 bytes, tabs, newlines, '%' and '\\'), then walked once:
- *   - each run of host bytes with a dot: digits and one dot (a time) are dropped from the masks
- *     alone; a dotted quad is parsed (one shuffle) and dropped when its /16 holds nothing listed
+ *   - each run of host bytes with a dot (its line found only when it is looked up): digits and
+ *     one dot (a time) are dropped from the masks alone; a dotted quad is parsed (one shuffle,
+ *     no branch on its parts' lengths) and dropped when its /16 holds nothing listed
  *     (a map in cache: most private addresses stop there); a host name is dropped when its last
  *     label ends no key ("app.js", "50.693Z"); what is left waits for its slot in a per-worker
  *     memory of runs known clean (prefetched), and what the memory does not know is hashed
@@ -11,7 +12,7 @@
  *     parents) and probed;
  *   - runs of 32, 40 or 64 hex digits: probed as hashes;
  *   - colons between IPv6 bytes: the address parsed and probed (and networks by their prefix
- *     cut to a multiple of 16 bits);
+ *     cut to a multiple of 16 bits), unless the memory of clean runs knows it;
  *   - a backslash (an escape a reader would decode) or a %XX that decodes to a host byte sends the
  *     line on as it is: the sieve does not decode.
  * All probes of a batch are prefetched before any is answered.
