@@ -136,10 +136,19 @@ static void test_v6_address_endings(void **state)
         "mapped 0:0:0:0:0:ffff:0102:0304 and",
         "GET http://[2001:db8::77]/v6 HTTP/1.1",
         "with a port 2001:db8::1: then",
+        /* after a time of day (whose colons are let go before their run is looked at) */
+        "12:00:01 AAAA 2001:db8::1",
+        "{\"ts\":\"2024-05-06T13:15:58.385Z\",\"ip\":\"::ffff:1.2.3.4\"}",
+        "mapped 0:0:0:0:0:ffff:1.2.3.4 six colons",
     };
     static const char *const stop[] = {
-        "AAAA 2001:db8::2",    "from fe80::ab:cd02 to",     "net 2001:db8:5::1 here",
-        "dst=1:2:3:4:5:6:7:9", "mapped ::ffff:102:305 and",
+        "AAAA 2001:db8::2",
+        "from fe80::ab:cd02 to",
+        "net 2001:db8:5::1 here",
+        "dst=1:2:3:4:5:6:7:9",
+        "mapped ::ffff:102:305 and",
+        "at 12:00:00 nothing",
+        "{\"timestamp\":\"2024-05-06T13:15:58.385Z\",\"a\":1}",
     };
 
     (void)state;
