@@ -610,7 +610,7 @@ size_t scan_sieve_mem(const struct scan_sieve *sv)
  * word w of all eight in one cache set and fill its ways, so that the walk's other reads (the
  * text, the filters' small tables) evict the masks it reads (cachegrind: 14 % fewer L1 misses in
  * the walk; too little to time on a shared machine). The extra line also holds the spare word
- * past the region that v6_cands() reads. */
+ * past the region that v6_cands() and v6_colons() read. */
 #define MASK_WORDS (REGION_WORDS + 8)
 
 struct masks {
@@ -736,6 +736,15 @@ __attribute__((target("avx2"))) static inline __m256i table16(const uint8_t t[16
     return _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)t));
 }
 
+/* Bit i set when byte i of lo:hi has any of the classes k. */
+__attribute__((target("avx2"))) static inline uint64_t cls_any(__m256i lo, __m256i hi, char k)
+{
+    const __m256i kv = _mm256_set1_epi8(k), zero = _mm256_setzero_si256();
+
+    return ~mm64(_mm256_cmpeq_epi8(_mm256_and_si256(lo, kv), zero),
+                 _mm256_cmpeq_epi8(_mm256_and_si256(hi, kv), zero));
+}
+
 /* The group-two classes of 32 bytes (for the stretch that has an escape). */
 __attribute__((target("avx2"))) static inline __m256i cls2_of(__m256i v, __m256i t2l, __m256i t2h,
                                                               __m256i k0f)
@@ -769,12 +778,8 @@ __attribute__((target("avx2"))) static void classify_avx2(const char *p, size_t 
         uint64_t nn = mm64(_mm256_slli_epi16(a0, 7), _mm256_slli_epi16(a1, 7));
         uint64_t d = mm64(_mm256_slli_epi16(a0, 6), _mm256_slli_epi16(a1, 6));
         uint64_t c = mm64(_mm256_slli_epi16(a0, 1), _mm256_slli_epi16(a1, 1));
-        uint64_t h =
-            ~mm64(_mm256_cmpeq_epi8(_mm256_and_si256(a0, _mm256_set1_epi8(CLS_HOST)), zero),
-                  _mm256_cmpeq_epi8(_mm256_and_si256(a1, _mm256_set1_epi8(CLS_HOST)), zero));
-        uint64_t v6 =
-            ~mm64(_mm256_cmpeq_epi8(_mm256_and_si256(a0, _mm256_set1_epi8((char)CLS_V6)), zero),
-                  _mm256_cmpeq_epi8(_mm256_and_si256(a1, _mm256_set1_epi8((char)CLS_V6)), zero));
+        uint64_t h = cls_any(a0, a1, CLS_HOST);
+        uint64_t v6 = cls_any(a0, a1, (char)CLS_V6);
         uint64_t nl = mm64(_mm256_slli_epi16(b0, 7), _mm256_slli_epi16(b1, 7));
         uint64_t t = mm64(_mm256_slli_epi16(b0, 6), _mm256_slli_epi16(b1, 6));
         uint64_t x = 0, zb = 0, hb = 0;
@@ -785,8 +790,7 @@ __attribute__((target("avx2"))) static void classify_avx2(const char *p, size_t 
             /* the last word, partly past the end: its own masks */
             zb = mm64(_mm256_slli_epi16(b0, 3), _mm256_slli_epi16(b1, 3));
             hb = mm64(_mm256_slli_epi16(b0, 2), _mm256_slli_epi16(b1, 2));
-            x = ~mm64(_mm256_cmpeq_epi8(_mm256_and_si256(b0, _mm256_set1_epi8(CLS_ESC)), zero),
-                      _mm256_cmpeq_epi8(_mm256_and_si256(b1, _mm256_set1_epi8(CLS_ESC)), zero));
+            x = cls_any(b0, b1, CLS_ESC);
         }
         KEEP(w, len);
         STORE(w);
@@ -801,8 +805,7 @@ __attribute__((target("avx2"))) static void classify_avx2(const char *p, size_t 
                 v1 = _mm256_loadu_si256((const __m256i *)(const void *)(p + w * 64 + 32));
         __m256i b0 = cls2_of(v0, t2l, t2h, k0f), b1 = cls2_of(v1, t2l, t2h, k0f);
 
-        m->x[w] = ~mm64(_mm256_cmpeq_epi8(_mm256_and_si256(b0, _mm256_set1_epi8(CLS_ESC)), zero),
-                        _mm256_cmpeq_epi8(_mm256_and_si256(b1, _mm256_set1_epi8(CLS_ESC)), zero));
+        m->x[w] = cls_any(b0, b1, CLS_ESC);
     }
 }
 #endif
@@ -1147,10 +1150,10 @@ static inline __attribute__((always_inline)) void run_note(struct lctx *c, uint6
     c->nruns++;
 }
 
-/* A run known clean at once (no probe needed to say so). */
-static inline __attribute__((always_inline)) void run_clean(struct lctx *c, uint64_t fp)
+/* Remembers a run as clean: two ways, the newest first. */
+static inline __attribute__((always_inline)) void run_clean(uint64_t *cache, uint64_t fp)
 {
-    uint64_t *slot = &c->cache[fp & (RUNCACHE - 2)];
+    uint64_t *slot = &cache[fp & (RUNCACHE - 2)];
 
     slot[1] = slot[0];
     slot[0] = fp;
@@ -1304,14 +1307,13 @@ static bool v6_probe(struct lctx *c, size_t a, size_t z)
     return false;
 }
 
-/* The IPv6 candidate colons of mask word w (pv, pc: the masks of word w - 1, 0 for none): only a
- * colon between two IPv6 bytes, or next to another colon, can be inside an address (a JSON
- * line's "key":"value" colons are neither). Word w + 1 is read as it is (the spare word past the
- * region, or one not classified for this batch: a candidate too many is looked at and let go). */
-static inline __attribute__((always_inline)) uint64_t v6_cands(const struct masks *m, size_t w,
-                                                               uint64_t pv, uint64_t pc)
+/* The IPv6 candidate colons of mask word w: only a colon between two IPv6 bytes, or next to
+ * another colon, can be inside an address (a JSON line's "key":"value" colons are neither). Word
+ * w + 1 is read as it is (the spare word past the region, or one not classified for this batch:
+ * a candidate too many is looked at and let go). */
+static inline __attribute__((always_inline)) uint64_t v6_cands(const struct masks *m, size_t w)
 {
-    uint64_t c = m->c[w], v = m->v[w];
+    uint64_t c = m->c[w], v = m->v[w], pv = w > 0 ? m->v[w - 1] : 0, pc = w > 0 ? m->c[w - 1] : 0;
     uint64_t vp = v << 1 | pv >> 63, vn = v >> 1 | m->v[w + 1] << 63;
     uint64_t cp = c << 1 | pc >> 63, cn = c >> 1 | m->c[w + 1] << 63;
 
@@ -1372,13 +1374,8 @@ static void runs_remember(const struct trun *runs, size_t n, const struct sprobe
 
         for (uint32_t j = runs[i].first; j < runs[i].first + runs[i].n; j++)
             hit = hit || (pr[j].kind & PR_HIT);
-        if (!hit) {
-            /* two ways, the newest first */
-            uint64_t *slot = &cache[runs[i].fp & (RUNCACHE - 2)];
-
-            slot[1] = slot[0];
-            slot[0] = runs[i].fp;
-        }
+        if (!hit)
+            run_clean(cache, runs[i].fp);
     }
 }
 
@@ -1620,8 +1617,7 @@ region_pass(struct lctx *c, const size_t *ls, const size_t *le, unsigned k, uint
 
             if (m->c[w] == 0)
                 continue;
-            cand = v6_cands(m, w, w > 0 ? m->v[w - 1] : 0, w > 0 ? m->c[w - 1] : 0) &
-                   (w + 1 == nw ? last : ~(uint64_t)0);
+            cand = v6_cands(m, w) & (w + 1 == nw ? last : ~(uint64_t)0);
             for (; cand != 0; cand &= cand - 1) {
                 size_t pos = w * 64 + (size_t)__builtin_ctzll(cand), a, z, np0;
                 uint64_t fp;
@@ -1648,7 +1644,7 @@ region_pass(struct lctx *c, const size_t *ls, const size_t *le, unsigned k, uint
                 if (v6_probe(c, a, z) || c->maybe)
                     LET(*mb, i);
                 else if (c->np == np0)
-                    run_clean(c, fp); /* decided without a probe */
+                    run_clean(c->cache, fp); /* decided without a probe */
                 else
                     run_note(c, fp, np0);
             }
