@@ -2464,6 +2464,17 @@ void scan_fmt_init(struct scan_fmt_state *st, enum scan_fmt fmt, const char *hea
         st->zeek_sep = ',';
 }
 
+bool scan_fmt_state_eq(const struct scan_fmt_state *a, const struct scan_fmt_state *b)
+{
+    return a->fmt == b->fmt && a->detected == b->detected && a->in_zeek == b->in_zeek &&
+           a->csv_header_seen == b->csv_header_seen && a->zeek_sep == b->zeek_sep &&
+           a->zeek_set_sep == b->zeek_set_sep && a->n_fields == b->n_fields &&
+           memcmp(a->role, b->role, sizeof(a->role)) == 0 &&
+           memcmp(a->zeek_unset, b->zeek_unset, sizeof(a->zeek_unset)) == 0 &&
+           memcmp(a->zeek_empty, b->zeek_empty, sizeof(a->zeek_empty)) == 0 &&
+           a->zeek_conn == b->zeek_conn && a->syslog_year == b->syslog_year;
+}
+
 bool scan_fmt_header(struct scan_fmt_state *st, const char *line, size_t len)
 {
     bool hdr = false;

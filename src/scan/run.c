@@ -8,9 +8,16 @@
  * adds the lines before it.
  *
  * Header lines change how later lines read (Zeek "#fields", a CSV header), and a block may start
- * in the middle of a Zeek section whose header sits in an earlier block. So the reader applies
- * every header line to a running state as it cuts blocks (a memchr for '#', cheap) and gives
- * each block a copy of the state at its start.
+ * in the middle of a Zeek section whose header sits in an earlier block. A worker reads a block
+ * from a state at its start and leaves the state at its end (its header lines applied). The
+ * state a block starts from is exact when the block is an input's first, or when every block
+ * before it is committed (always so with one worker): then it is the end state of the last one.
+ * Otherwise the block is read from a guess (the end state of the latest block read from a known
+ * state, or the state after the input's first block) and checked when it is committed: read from
+ * the wrong state (a header in mid-input while other blocks were being read), it is read again
+ * from the right one before anything of it is kept. The reader itself never looks for headers
+ * past an input's first block: that was a whole extra pass over every byte (a memchr for '#',
+ * 3-5 % of a one-core scan).
  *
  * A plain regular file is mapped rather than read: its blocks point into the mapping, which
  * spares copying every byte once (the copy cost as much as a tenth of a scan), and the pages of
@@ -69,9 +76,11 @@ struct blk {
     uint64_t seq;
     struct input *in;
     enum blk_kind kind;
-    struct scan_fmt_state st; /* at the block's start */
-    char *buf;                /* owned: BLOCK + SCAN_SIEVE_PAD bytes */
-    const char *data;         /* the lines: buf, or a stretch of the input's mapping */
+    struct scan_fmt_state st;     /* at the block's start */
+    bool st_exact;                /* st is known right (not a guess) */
+    struct scan_fmt_state st_end; /* after its lines (its header lines applied) */
+    char *buf;                    /* owned: BLOCK + SCAN_SIEVE_PAD bytes */
+    const char *data;             /* the lines: buf, or a stretch of the input's mapping */
     size_t len;
     bool mapped;    /* of a mapped input (data may still be a copy in buf) */
     size_t map_end; /* mapped: where the block ends in the file */
@@ -98,6 +107,11 @@ struct input {
     char *map;        /* the file's mapping (or NULL), unmapped at the end of the run */
     size_t map_len;
     size_t map_given; /* pages before this offset given back */
+    bool data_put;    /* a block of lines of it is queued (the reader's) */
+    bool commit_ok;   /* a block of lines of it is committed: st_commit is its end state */
+    struct scan_fmt_state st_commit;
+    uint64_t guess_seq; /* st_guess: the end state of its latest block read from a known state */
+    struct scan_fmt_state st_guess;
 };
 
 /* Per indicator: what the sightings need. */
@@ -417,7 +431,16 @@ static enum ctix_rc blk_process(struct worker *w, struct blk *b)
     if (rc == CTIX_OK && s1 >= 0 && (rc = scan_index_stage2(ix, &w->rec[s1], &w->m[s1])) == CTIX_OK)
         rc = pending_resolve(w, b, s1, line1);
     b->n_lines = line;
+    b->st_end = st;
     return rc;
+}
+
+/* A block's results dropped (read again, or cut short). */
+static void blk_results_reset(struct blk *b)
+{
+    b->n_hits = b->n_bad = b->n_notes = 0;
+    b->n_lines = b->n_records = 0;
+    buf_reset(&b->text);
 }
 
 /* ---- committing, in block order ---- */
@@ -602,6 +625,22 @@ static void commit_ready(struct run *r)
 
         if (b == NULL || !b->done || b->seq != r->commit_seq)
             return;
+        if (b->kind == BLK_DATA && !b->st_exact && !r->failed && b->in->commit_ok &&
+            !b->in->cut_short && !scan_fmt_state_eq(&b->st, &b->in->st_commit)) {
+            /* read from a wrong guess: again, from the state the block before it left (first in
+             * the queue: every later block waits for it) */
+            b->st = b->in->st_commit;
+            b->st_exact = true;
+            blk_results_reset(b);
+            b->done = false;
+            b->rc = CTIX_OK;
+            b->next = r->queue;
+            r->queue = b;
+            if (r->queue_tail == NULL)
+                r->queue_tail = b;
+            pthread_cond_broadcast(&r->cv);
+            return;
+        }
         r->done[r->commit_seq % r->ring] = NULL;
         r->commit_seq++;
         if (b->rc != CTIX_OK && r->rc == CTIX_OK) {
@@ -624,6 +663,9 @@ static void commit_ready(struct run *r)
                         b->in->name, (unsigned long long)b->in->lines);
         } else if (r->rc == CTIX_OK) {
             enum ctix_rc rc = commit_hits(r, b);
+
+            b->in->st_commit = b->st_end;
+            b->in->commit_ok = true;
 
             if (rc != CTIX_OK) {
                 r->rc = rc;
@@ -668,9 +710,7 @@ static enum ctix_rc blk_process_mapped(struct worker *w, struct blk *b)
     if (bus_hit) {
         b->kind = BLK_ERROR;
         snprintf(b->msg, sizeof(b->msg), "%s", SHRANK);
-        b->n_hits = b->n_bad = b->n_notes = 0;
-        b->n_lines = b->n_records = 0;
-        buf_reset(&b->text);
+        blk_results_reset(b);
         rc = CTIX_OK;
     }
     bus_watch(NULL);
@@ -684,6 +724,26 @@ static int64_t thread_cpu_us(void)
     if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
         return 0;
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Block b, read from a known state, is done: its end state is where the next block starts, and
+ * the best guess for later ones (those queued and not yet begun, and those still to be cut), so
+ * that a header in mid-input costs a second reading only of the blocks already being read. Called
+ * with the lock held. */
+static void state_known(struct run *r, const struct blk *b)
+{
+    struct input *in = b->in;
+
+    if (b->seq + 1 > in->guess_seq) {
+        in->st_guess = b->st_end;
+        in->guess_seq = b->seq + 1;
+    }
+    for (struct blk *q = r->queue; q != NULL; q = q->next) {
+        if (q->in == in && q->kind == BLK_DATA && !q->st_exact && q->seq > b->seq) {
+            q->st = b->st_end;
+            q->st_exact = q->seq == b->seq + 1;
+        }
+    }
 }
 
 static void *worker_main(void *arg)
@@ -702,6 +762,11 @@ static void *worker_main(void *arg)
         r->queue = b->next;
         if (r->queue == NULL)
             r->queue_tail = NULL;
+        if (b->kind == BLK_DATA && !b->st_exact && r->commit_seq == b->seq && b->in->commit_ok) {
+            /* every block before it committed: its state is known, no guess needed */
+            b->st = b->in->st_commit;
+            b->st_exact = true;
+        }
         pthread_mutex_unlock(&r->mu);
         if (b->kind != BLK_DATA || r->failed)
             b->rc = CTIX_OK;
@@ -711,6 +776,8 @@ static void *worker_main(void *arg)
             b->rc = blk_process(w, b);
         pthread_mutex_lock(&r->mu);
         b->done = true;
+        if (b->kind == BLK_DATA && b->st_exact)
+            state_known(r, b);
         commit_ready(r);
     }
     r->tot->worker_cpu_us += thread_cpu_us() - cpu0;
@@ -738,12 +805,21 @@ static struct blk *blk_get(struct run *r)
     b->mapped = false;
     b->n_lines = b->n_records = 0;
     b->kind = BLK_DATA;
+    b->st_exact = false;
     return b;
 }
 
 static void blk_put(struct run *r, struct blk *b)
 {
     pthread_mutex_lock(&r->mu);
+    if (b->kind == BLK_DATA) {
+        /* An input's first block of lines starts from the state the reader made for it; any
+         * later one from the latest known end state (a guess, checked when it is committed). */
+        b->st_exact = !b->in->data_put;
+        b->in->data_put = true;
+        if (!b->st_exact && b->in->guess_seq > 0)
+            b->st = b->in->st_guess;
+    }
     b->seq = r->next_seq++;
     r->done[b->seq % r->ring] = b;
     b->next = NULL;
@@ -918,8 +994,9 @@ static void src_close(struct src *s)
     free(s->in);
 }
 
-/* Applies the header lines of b (Zeek '#' lines; the CSV header as the file's first line) to st,
- * so that the next block starts in the right state. */
+/* Applies the header lines of an input's first block (Zeek '#' lines; the CSV header as the
+ * file's first line) to st: the guess the next blocks start from when several workers read ahead
+ * of the commits (a header further on makes a block be read again). */
 static void state_advance(struct scan_fmt_state *st, const char *p, size_t n, bool file_start)
 {
     const char *end = p + n;
@@ -979,6 +1056,7 @@ static void read_mapped(struct run *r, struct input *in, unsigned year)
     while (pos < size && !bus_hit) {
         size_t end = size - pos > BLOCK ? pos + BLOCK : size, cut = end;
         struct scan_fmt_state at = st;
+        bool first = !in->data_put;
 
         if (end < size) {
             const char *nl = memrchr(map + pos, '\n', end - pos);
@@ -996,7 +1074,8 @@ static void read_mapped(struct run *r, struct input *in, unsigned year)
             }
             cut = (size_t)(nl - map) + 1;
         }
-        state_advance(&st, map + pos, cut - pos, pos == 0);
+        if (first && r->o->threads > 1)
+            state_advance(&st, map + pos, cut - pos, pos == 0);
         if (bus_hit)
             break;
         b = blk_get(r);
@@ -1141,7 +1220,8 @@ static void read_input(struct run *r, struct input *in, int fd, const char *path
         memcpy(carry, b->buf + cut, carry_len);
         b->len = cut;
         b->st = st;
-        state_advance(&st, b->buf, b->len, first);
+        if (!in->data_put && b->len > 0 && r->o->threads > 1)
+            state_advance(&st, b->buf, b->len, first);
         first = first && b->len == 0;
         if (b->len > 0) {
             blk_put(r, b);

@@ -235,6 +235,9 @@ void scan_fmt_init(struct scan_fmt_state *st, enum scan_fmt fmt, const char *hea
  * is not a record. */
 bool scan_fmt_header(struct scan_fmt_state *st, const char *line, size_t len);
 
+/* Whether two states read every line alike (field by field: padding does not count). */
+bool scan_fmt_state_eq(const struct scan_fmt_state *a, const struct scan_fmt_state *b);
+
 enum scan_line_rc {
     SCAN_LINE_OK,   /* r holds the record (possibly with no observables) */
     SCAN_LINE_SKIP, /* blank line: not a record, not an error */

@@ -606,13 +606,124 @@ static void test_shrinking_file(void **state)
     h_proc_cleanup(&p);
 }
 
+/* Header lines far into an input (a Zeek section opening and closing, a second one with other
+ * columns, after a squid log and before JSON lines): blocks past the first are read from the state
+ * the blocks before them leave, guessed when several workers read ahead and read again when the
+ * guess was wrong. Every way of reading (one to three workers, mapped, read, from a pipe) gives
+ * the same hits and no line read as the wrong format. A hit every 2,000 lines: a block read from
+ * a wrong state and kept would show (lines with a hit are read in full; a Zeek line read as
+ * squid, or with the other section's columns, is reported and the exit code is 3). */
+static void test_headers_mid_input(void **state)
+{
+    enum {
+        SECTION = 40000
+    }; /* lines a section: each about 3 MB, so changes fall in several
+        * of the reader's 4 MB blocks */
+    char path[PATH_MAX + 64], cmd[4 * PATH_MAX], want[2048], got[2048];
+    const char *bin = getenv("CTIX_BIN") ? getenv("CTIX_BIN") : "build/rel/ctix";
+    size_t w = 0;
+    unsigned long line = 0;
+    FILE *f;
+    char *first = NULL;
+
+    (void)state;
+    snprintf(path, sizeof path, "%s/sections.log", W->node.dir);
+    f = fopen(path, "w");
+    assert_non_null(f);
+#define WANT(ind)                                                                                  \
+    (w += (size_t)snprintf(want + w, sizeof want - w, "%s%lu:%s", w ? " " : "", line, ind))
+    for (int i = 0; i < SECTION; i++) {
+        line++;
+        fprintf(f,
+                "1714996800.%03d     50 10.0.%d.%d TCP_MISS/200 512 GET http://ok.example/p%d - "
+                "HIER_DIRECT/%s text/html\n",
+                i % 1000, i % 250, i % 200, i, i % 2000 == 7 ? "1.2.3.4" : "5.5.5.5");
+        if (i % 2000 == 7)
+            WANT("01");
+    }
+    fputs(
+        "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tdns\n"
+        "#fields\tts\tuid\tid.orig_h\tid.resp_h\tquery\tanswers\n"
+        "#types\ttime\tstring\taddr\taddr\tstring\tvector[string]\n",
+        f);
+    line += 7;
+    for (int i = 0; i < SECTION; i++) {
+        line++;
+        fprintf(f, "1714996801.%06d\tC%d\t10.0.0.7\t10.0.0.53\t%s\t5.5.5.%d,%s\n", i, i,
+                i % 2000 == 0 ? "www.evil.example" : "ok.example", i % 200,
+                i == SECTION - 1 ? "1.2.3.4" : "5.5.5.5");
+        if (i % 2000 == 0)
+            WANT("04");
+        if (i == SECTION - 1)
+            WANT("01");
+    }
+    fputs("#close\t2024-05-06-12-00-02\n#separator \\x09\n#path\tdns\n"
+          "#fields\tts\tuid\tid.orig_h\tquery\n#types\ttime\tstring\taddr\tstring\n",
+          f);
+    line += 5;
+    for (int i = 0; i < SECTION; i++) {
+        line++;
+        fprintf(f, "1714996802.%06d\tD%d\t10.0.1.%d\t%s\n", i, i, i % 200,
+                i % 2000 == 1000 ? "a.evil.example" : "ok.example");
+        if (i % 2000 == 1000)
+            WANT("04");
+    }
+    fputs("#close\t2024-05-06-12-00-03\n", f);
+    line++;
+    for (int i = 0; i < SECTION; i++) {
+        line++;
+        fprintf(f,
+                "{\"timestamp\":\"2024-05-06T12:00:03.%03dZ\",\"src_ip\":\"10.0.2.%d\","
+                "\"dst_ip\":\"%s\",\"bytes\":%d}\n",
+                i % 1000, i % 200, i % 2000 == 1999 ? "1.2.3.4" : "5.5.5.5", i);
+        if (i % 2000 == 1999)
+            WANT("01");
+    }
+#undef WANT
+    assert_int_equal(fclose(f), 0);
+
+    for (int way = 0; way < 5; way++) {
+        char out[PATH_MAX + 64];
+        char *text;
+
+        snprintf(out, sizeof out, "%s/sections.out", W->node.dir);
+        if (way < 3)
+            snprintf(cmd, sizeof cmd, "%s scan --quiet --threads %d --indicators %s %s > %s", bin,
+                     way + 1, W->bundle, path, out);
+        else if (way == 3)
+            snprintf(cmd, sizeof cmd,
+                     "CTIX_SCAN_NOMAP=1 %s scan --quiet --threads 2 --indicators %s %s > %s", bin,
+                     W->bundle, path, out);
+        else
+            snprintf(cmd, sizeof cmd, "cat %s | %s scan --quiet --threads 3 --indicators %s - > %s",
+                     path, bin, W->bundle, out);
+        /* (exit 0: no line was read as something it is not) */
+        assert_true(h_sh(cmd));
+        text = h_file_read(out, NULL);
+        assert_non_null(text);
+        hits_of(text, way == 4 ? "(stdin)" : "sections.log", got, sizeof got);
+        if (strcmp(got, want) != 0)
+            fprintf(stderr, "way %d: got '%s', want '%s'\n", way, got, want);
+        assert_string_equal(got, want);
+        /* every line has its time (a Zeek line read as another format has none) */
+        assert_null(strstr(text, "\"time\":null"));
+        if (way == 0)
+            first = text;
+        else if (way < 4)
+            assert_string_equal(text, first); /* the same, byte for byte */
+        if (way > 0)
+            free(text);
+    }
+    free(first);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_formats),        cmocka_unit_test(test_compressed_and_stdin),
         cmocka_unit_test(test_bad_input),      cmocka_unit_test(test_bad_bytes_later),
         cmocka_unit_test(test_sightings),      cmocka_unit_test(test_conn),
-        cmocka_unit_test(test_shrinking_file),
+        cmocka_unit_test(test_shrinking_file), cmocka_unit_test(test_headers_mid_input),
     };
 
     return cmocka_run_group_tests(tests, setup, NULL);
