@@ -20,7 +20,10 @@
  *
  * The filter is a blocked Bloom filter: three bits in one 64-bit word per key, about eight bytes
  * per key, so a lookup is one memory access and a false "maybe" about one in 10,000. An IPv4
- * address's word is its /24's, which also holds networks covering the whole /24. */
+ * address's word is its /24's, which also holds networks covering the whole /24. An IPv4 address
+ * asks a map of /24s first (a bit each, 2 MB: it stays in the last-level cache, where the filter
+ * cannot): with a million indicators about one public /24 in 25 holds something listed, so most
+ * addresses stop there, and the rest ask the filter in a second round. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,6 +59,10 @@ struct scan_sieve {
     /* one bit per /16 holding some listed address (in cache: most private addresses of a log
      * are let go without a lookup) */
     uint64_t map16[((size_t)1 << 16) / 64];
+    /* one bit per /24 holding some listed address (2 MB: it stays in the last-level cache, where
+     * the filter does not): an address whose /24 holds nothing listed is let go without the
+     * filter (the most of a log's public addresses) */
+    uint64_t *v4map;
     uint64_t seed_host, seed_hash, seed_v4, seed_run;
     bool tld;  /* one-label domain keys: a host's last label is looked up too */
     bool bare; /* URL keys whose host is one label ("localhost"): dotless runs are hosts too */
@@ -288,6 +295,7 @@ static void v4_push(struct bctx *b, uint32_t a, bool net)
     b->v4[b->n4++] = a;
     b->v4[b->n4++] = net;
     b->sv->map16[a >> 22] |= (uint64_t)1 << ((a >> 16) % 64);
+    b->sv->v4map[a >> 14] |= (uint64_t)1 << ((a >> 8) % 64);
 }
 
 static void key_push(struct bctx *b, uint64_t h)
@@ -540,6 +548,9 @@ struct scan_sieve *scan_sieve_build(const struct scan_index *ix, enum ctix_rc *r
     sv->seed_v4 = fold_mul(seed ^ 0x3c6ef372fe94f82bu, 0x9e3779b97f4a7c15u);
     sv->seed_run = fold_mul(seed ^ 0xa54ff53a5f1d36f1u, 0x9e3779b97f4a7c15u);
     sv->tld = scan_index__tld_keys(ix);
+    sv->v4map = ctix_calloc_big(((size_t)1 << 24) / 64, sizeof(uint64_t));
+    if (sv->v4map == NULL)
+        goto fail;
     sv->seed_v6 = fold_mul(seed ^ 0x510e527fade682d1u, 0x9e3779b97f4a7c15u);
     sv->seed_v6n = fold_mul(seed ^ 0x9b05688c2b3e6c1fu, 0x9e3779b97f4a7c15u);
     b.sv = sv;
@@ -572,7 +583,7 @@ struct scan_sieve *scan_sieve_build(const struct scan_index *ix, enum ctix_rc *r
 
         sv->bloom[(h24 & sv->wmask & ~(uint64_t)7) + (h >> 61)] |= bloom_need(h);
     }
-    sv->mem = sizeof(*sv) + words * sizeof(uint64_t);
+    sv->mem = sizeof(*sv) + words * sizeof(uint64_t) + ((size_t)1 << 24) / 8;
     *rc = CTIX_OK;
     goto out;
 fail:
@@ -590,6 +601,7 @@ void scan_sieve_free(struct scan_sieve *sv)
     if (sv == NULL)
         return;
     free(sv->bloom);
+    free(sv->v4map);
     free(sv);
 }
 
@@ -745,53 +757,73 @@ __attribute__((target("avx2"))) static inline uint64_t cls_any(__m256i lo, __m25
                  _mm256_cmpeq_epi8(_mm256_and_si256(hi, kv), zero));
 }
 
-/* The group-two classes of 32 bytes (for the stretch that has an escape). */
-__attribute__((target("avx2"))) static inline __m256i cls2_of(__m256i v, __m256i t2l, __m256i t2h,
-                                                              __m256i k0f)
+/* The class vectors of word w: group one of its two halves (a0, a1), group two (b0, b1). */
+__attribute__((target("avx2"))) static inline void cls_word(const char *p, size_t w, __m256i *a0,
+                                                            __m256i *a1, __m256i *b0, __m256i *b1)
 {
-    return _mm256_and_si256(
-        _mm256_shuffle_epi8(t2l, _mm256_and_si256(v, k0f)),
-        _mm256_shuffle_epi8(t2h, _mm256_and_si256(_mm256_srli_epi16(v, 4), k0f)));
+    const __m256i t1l = table16(cls1_lo), t1h = table16(cls1_hi), t2l = table16(cls2_lo),
+                  t2h = table16(cls2_hi), k0f = _mm256_set1_epi8(0x0f);
+    __m256i v0 = _mm256_loadu_si256((const __m256i *)(const void *)(p + w * 64)),
+            v1 = _mm256_loadu_si256((const __m256i *)(const void *)(p + w * 64 + 32));
+    __m256i lo0 = _mm256_and_si256(v0, k0f), lo1 = _mm256_and_si256(v1, k0f),
+            hi0 = _mm256_and_si256(_mm256_srli_epi16(v0, 4), k0f),
+            hi1 = _mm256_and_si256(_mm256_srli_epi16(v1, 4), k0f);
+
+    *a0 = _mm256_and_si256(_mm256_shuffle_epi8(t1l, lo0), _mm256_shuffle_epi8(t1h, hi0));
+    *a1 = _mm256_and_si256(_mm256_shuffle_epi8(t1l, lo1), _mm256_shuffle_epi8(t1h, hi1));
+    *b0 = _mm256_and_si256(_mm256_shuffle_epi8(t2l, lo0), _mm256_shuffle_epi8(t2h, hi0));
+    *b1 = _mm256_and_si256(_mm256_shuffle_epi8(t2l, lo1), _mm256_shuffle_epi8(t2h, hi1));
+}
+
+/* Mask word w as two 32-bit halves, one store each (a shift and an or fewer than one 64-bit
+ * store; read long after, by the region pass). */
+static inline void store_halves(uint64_t *mw, uint32_t lo, uint32_t hi)
+{
+    memcpy((char *)mw, &lo, 4);
+    memcpy((char *)mw + 4, &hi, 4);
 }
 
 __attribute__((target("avx2"))) static void classify_avx2(const char *p, size_t w0, size_t w1,
                                                           size_t len, struct masks *m)
 {
-    const __m256i t1l = table16(cls1_lo), t1h = table16(cls1_hi), t2l = table16(cls2_lo),
-                  t2h = table16(cls2_hi), k0f = _mm256_set1_epi8(0x0f),
-                  zero = _mm256_setzero_si256();
+    const __m256i zero = _mm256_setzero_si256();
     /* the rare classes of whole words (escapes, NUL, high bytes), gathered and looked at once at
      * the end: the escapes' masks are made only for a stretch that has one */
-    __m256i acc = zero;
+    __m256i acc = zero, a0, a1, b0, b1;
+    size_t w = w0;
 
-    for (size_t w = w0; w < w1; w++) {
-        __m256i v0 = _mm256_loadu_si256((const __m256i *)(const void *)(p + w * 64)),
-                v1 = _mm256_loadu_si256((const __m256i *)(const void *)(p + w * 64 + 32));
-        __m256i lo0 = _mm256_and_si256(v0, k0f), lo1 = _mm256_and_si256(v1, k0f),
-                hi0 = _mm256_and_si256(_mm256_srli_epi16(v0, 4), k0f),
-                hi1 = _mm256_and_si256(_mm256_srli_epi16(v1, 4), k0f);
-        __m256i a0 = _mm256_and_si256(_mm256_shuffle_epi8(t1l, lo0), _mm256_shuffle_epi8(t1h, hi0)),
-                a1 = _mm256_and_si256(_mm256_shuffle_epi8(t1l, lo1), _mm256_shuffle_epi8(t1h, hi1)),
-                b0 = _mm256_and_si256(_mm256_shuffle_epi8(t2l, lo0), _mm256_shuffle_epi8(t2h, hi0)),
-                b1 = _mm256_and_si256(_mm256_shuffle_epi8(t2l, lo1), _mm256_shuffle_epi8(t2h, hi1));
+#define MM32(v) ((uint32_t)_mm256_movemask_epi8(v))
+    /* whole words: no bound to keep, no rare class looked at one by one */
+    for (; w < w1 && (w + 1) * 64 <= len; w++) {
+        cls_word(p, w, &a0, &a1, &b0, &b1);
         /* one class: its bit shifted to the top of the byte; several: compared with zero */
-        uint64_t nn = mm64(_mm256_slli_epi16(a0, 7), _mm256_slli_epi16(a1, 7));
-        uint64_t d = mm64(_mm256_slli_epi16(a0, 6), _mm256_slli_epi16(a1, 6));
-        uint64_t c = mm64(_mm256_slli_epi16(a0, 1), _mm256_slli_epi16(a1, 1));
-        uint64_t h = cls_any(a0, a1, CLS_HOST);
-        uint64_t v6 = cls_any(a0, a1, (char)CLS_V6);
-        uint64_t nl = mm64(_mm256_slli_epi16(b0, 7), _mm256_slli_epi16(b1, 7));
-        uint64_t t = mm64(_mm256_slli_epi16(b0, 6), _mm256_slli_epi16(b1, 6));
-        uint64_t x = 0, zb = 0, hb = 0;
+        store_halves(&m->n[w], MM32(_mm256_slli_epi16(a0, 7)), MM32(_mm256_slli_epi16(a1, 7)));
+        store_halves(&m->d[w], MM32(_mm256_slli_epi16(a0, 6)), MM32(_mm256_slli_epi16(a1, 6)));
+        store_halves(&m->c[w], MM32(_mm256_slli_epi16(a0, 1)), MM32(_mm256_slli_epi16(a1, 1)));
+        m->h[w] = cls_any(a0, a1, CLS_HOST);
+        m->v[w] = cls_any(a0, a1, (char)CLS_V6);
+        /* (the line finder reads these at once: whole words, no store to forward in halves) */
+        m->nl[w] = mm64(_mm256_slli_epi16(b0, 7), _mm256_slli_epi16(b1, 7));
+        m->t[w] = mm64(_mm256_slli_epi16(b0, 6), _mm256_slli_epi16(b1, 6));
+        m->x[w] = 0;
+        acc = _mm256_or_si256(acc, _mm256_or_si256(b0, b1));
+    }
+#undef MM32
+    if (w < w1) {
+        /* the last word, partly past the end: its own masks */
+        uint64_t h, d, nn, c, x, t, nl, v6, zb, hb;
 
-        if ((w + 1) * 64 <= len) {
-            acc = _mm256_or_si256(acc, _mm256_or_si256(b0, b1));
-        } else {
-            /* the last word, partly past the end: its own masks */
-            zb = mm64(_mm256_slli_epi16(b0, 3), _mm256_slli_epi16(b1, 3));
-            hb = mm64(_mm256_slli_epi16(b0, 2), _mm256_slli_epi16(b1, 2));
-            x = cls_any(b0, b1, CLS_ESC);
-        }
+        cls_word(p, w, &a0, &a1, &b0, &b1);
+        nn = mm64(_mm256_slli_epi16(a0, 7), _mm256_slli_epi16(a1, 7));
+        d = mm64(_mm256_slli_epi16(a0, 6), _mm256_slli_epi16(a1, 6));
+        c = mm64(_mm256_slli_epi16(a0, 1), _mm256_slli_epi16(a1, 1));
+        h = cls_any(a0, a1, CLS_HOST);
+        v6 = cls_any(a0, a1, (char)CLS_V6);
+        nl = mm64(_mm256_slli_epi16(b0, 7), _mm256_slli_epi16(b1, 7));
+        t = mm64(_mm256_slli_epi16(b0, 6), _mm256_slli_epi16(b1, 6));
+        zb = mm64(_mm256_slli_epi16(b0, 3), _mm256_slli_epi16(b1, 3));
+        hb = mm64(_mm256_slli_epi16(b0, 2), _mm256_slli_epi16(b1, 2));
+        x = cls_any(b0, b1, CLS_ESC);
         KEEP(w, len);
         STORE(w);
     }
@@ -800,11 +832,8 @@ __attribute__((target("avx2"))) static void classify_avx2(const char *p, size_t 
     if (_mm256_testz_si256(acc, _mm256_set1_epi8(CLS_ESC)))
         return;
     m->any_x = true;
-    for (size_t w = w0; w < w1 && (w + 1) * 64 <= len; w++) {
-        __m256i v0 = _mm256_loadu_si256((const __m256i *)(const void *)(p + w * 64)),
-                v1 = _mm256_loadu_si256((const __m256i *)(const void *)(p + w * 64 + 32));
-        __m256i b0 = cls2_of(v0, t2l, t2h, k0f), b1 = cls2_of(v1, t2l, t2h, k0f);
-
+    for (w = w0; w < w1 && (w + 1) * 64 <= len; w++) {
+        cls_word(p, w, &a0, &a1, &b0, &b1);
         m->x[w] = cls_any(b0, b1, CLS_ESC);
     }
 }
@@ -941,7 +970,7 @@ static bool undecoded(const char *p, size_t n)
 
 /* ---- probes: computed and prefetched for a whole batch, then answered ---- */
 
-enum { PR_BLOOM, PR_V4, PR_HIT = 0x100 };
+enum { PR_BLOOM, PR_V4, PR_HIT = 0x100, PR_THEN = 0x200 };
 
 struct sprobe {
     uint64_t h; /* PR_BLOOM: the hash; PR_V4: the address */
@@ -1008,9 +1037,8 @@ static inline void push(struct lctx *c, uint32_t kind, uint64_t h)
     c->pr[c->np].line = c->line;
     c->pr[c->np].kind = kind;
     c->np++;
-    if (kind == PR_V4)
-        h = hv4_24(sv->seed_v4, (uint32_t)h) & ~(uint64_t)7; /* its /24's line */
-    __builtin_prefetch(&sv->bloom[h & sv->wmask]);
+    /* an address: its /24's bit */
+    __builtin_prefetch(kind == PR_V4 ? &sv->v4map[h >> 14] : &sv->bloom[h & sv->wmask]);
 }
 
 static void push_bloom(void *arg, uint64_t h)
@@ -1341,24 +1369,47 @@ static inline __attribute__((always_inline)) bool v6_colons(const struct masks *
     return ((win >> 1) & 1) | ((j <= 5) & (k <= j + 5));
 }
 
-/* Answers the probes of a batch. */
+/* An IPv4 probe's answer from the filter: its /24's line holds the address's word and the word of
+ * networks covering the whole /24. */
+static inline bool v4_in_filter(const struct scan_sieve *sv, uint32_t a)
+{
+    uint64_t h24 = hv4_24(sv->seed_v4, a), ha = hv4(sv->seed_v4, a);
+    const uint64_t *line = &sv->bloom[h24 & sv->wmask & ~(uint64_t)7];
+    uint64_t net = bloom_need(h24), one = bloom_need(ha);
+
+    return (line[h24 >> 61] & net) == net || (line[ha >> 61] & one) == one;
+}
+
+/* Answers the probes of a batch. An IPv4 address whose /24 the index's map holds goes on to the
+ * filter in a second round (its line prefetched in the first): a few in a batch. */
 static void probes_answer(const struct scan_sieve *sv, struct sprobe *pr, size_t np,
                           uint64_t *maybe)
 {
+    size_t then = 0;
+
     for (size_t j = 0; j < np; j++) {
         uint64_t h = pr[j].h;
-        bool hit;
 
         if (pr[j].kind == PR_V4) {
-            uint64_t h24 = hv4_24(sv->seed_v4, (uint32_t)h), ha = hv4(sv->seed_v4, (uint32_t)h);
-            const uint64_t *line = &sv->bloom[h24 & sv->wmask & ~(uint64_t)7];
-            uint64_t net = bloom_need(h24), one = bloom_need(ha);
-
-            hit = (line[h24 >> 61] & net) == net || (line[ha >> 61] & one) == one;
-        } else {
-            hit = bloom_has(sv, h);
+            if (!(sv->v4map[h >> 14] >> (h >> 8 & 63) & 1))
+                continue;
+            __builtin_prefetch(
+                &sv->bloom[hv4_24(sv->seed_v4, (uint32_t)h) & sv->wmask & ~(uint64_t)7]);
+            pr[j].kind |= PR_THEN;
+            then++;
+            continue;
         }
-        if (hit) {
+        if (bloom_has(sv, h)) {
+            *maybe |= (uint64_t)1 << pr[j].line;
+            pr[j].kind |= PR_HIT;
+        }
+    }
+    for (size_t j = 0; j < np && then > 0; j++) {
+        if (!(pr[j].kind & PR_THEN))
+            continue;
+        then--;
+        pr[j].kind &= ~(uint32_t)PR_THEN;
+        if (v4_in_filter(sv, (uint32_t)pr[j].h)) {
             *maybe |= (uint64_t)1 << pr[j].line;
             pr[j].kind |= PR_HIT;
         }
