@@ -1727,8 +1727,13 @@ region_pass(struct lctx *c, const size_t *ls, const size_t *le, unsigned k, uint
      * in such a run holds an aligned group of 16 hex digits (never across a line's end: '\n' is
      * no host byte) */
     for (size_t w = 0; w < nw; w++) {
-        uint64_t hx = m->v[w] & m->h[w] & ~m->d[w], r = hx & (hx >> 1);
+        uint64_t hx = m->v[w] & m->h[w] & ~m->d[w], r, nx = ~hx;
 
+        /* whether some aligned group of 16 bytes is all hex digits: a 16-bit lane of ~hx that is
+         * zero (the borrow test for a zero lane; its lanes may be off, not its answer) */
+        if (((nx - 0x0001000100010001u) & ~nx & 0x8000800080008000u) == 0)
+            continue;
+        r = hx & (hx >> 1);
         r &= r >> 2;
         r &= r >> 4;
         r &= r >> 8; /* bit i: bytes i..i+15 are hex digits */
