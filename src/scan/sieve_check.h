@@ -22,6 +22,7 @@ static const char *const sieve_check_patterns[] = {
     "[ipv4-addr:value = '10.20.0.0/16']",
     "[ipv4-addr:value = '10.30.0.0/28']",
     "[ipv4-addr:value = '10.40.0.0/26']",
+    "[ipv4-addr:value = '192.168.7.7']",
     "[ipv6-addr:value = '2001:db8::1']",
     "[ipv6-addr:value = '2001:db8:aaaa::/48']",
     "[ipv6-addr:value = '2001:db8:bbbb:1::/64']",

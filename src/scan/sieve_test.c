@@ -27,6 +27,8 @@ static const char *const listed[] = {
     "10.20.99.1",
     "10.30.0.5 in a /28",
     "10.40.0.63",
+    "192.168.7.7",
+    "from 192.168.7.7:5353",
     "2001:db8::1",
     "2001:DB8:0:0::1 upper case",
     "[2001:db8::1]:443",
@@ -76,6 +78,8 @@ static const char *const unlisted[] = {
     "10.21.0.1",
     "10.30.0.16",
     "10.40.1.64",
+    "192.168.7.8",
+    "192.168.70.7 and 192.169.7.7",
     "2001:db8::2",
     "2001:db8:aaab::1",
     "2001:db8:bbbb:2::1",
@@ -149,6 +153,8 @@ static void test_v6_address_endings(void **state)
         "mapped ::ffff:102:305 and",
         "at 12:00:00 nothing",
         "{\"timestamp\":\"2024-05-06T13:15:58.385Z\",\"a\":1}",
+        /* (no IPv4 key here: quads of 10/8 and 192.168/16 are let go from their first bytes) */
+        "from 10.1.2.3 to 192.168.1.1 via 172.16.0.1",
     };
 
     (void)state;
