@@ -3,12 +3,14 @@
  * A batch of lines is classified by a vector pass into bit masks (host bytes, dots, digits,
  * colons, IPv6 bytes, tabs, newlines, '%' and '\\'), then walked once:
  *   - each run of host bytes with a dot (its line found only when it is looked up): digits and
- *     one dot (a time) are dropped from the masks alone; a dotted quad is parsed (one shuffle,
- *     no branch on its parts' lengths) and dropped when its /16 holds nothing listed
- *     (a map in cache: most private addresses stop there); a host name is dropped when its last
- *     label ends no key ("app.js", "50.693Z"); what is left waits for its slot in a per-worker
- *     memory of runs known clean (prefetched), and what the memory does not know is hashed
- *     (each dot-suffix of two or more labels: what the index probes as the host and its
+ *     one dot (a time) are dropped from the masks alone; a dotted quad written "10." or
+ *     "192.168." is dropped from its first bytes when nothing is listed there (decided before
+ *     the parse's long chain of dependent steps, the branch costs little when it mispredicts:
+ *     13 % of the sieve); any other is parsed (one shuffle, no branch on its parts' lengths) and
+ *     dropped when its /16 holds nothing listed (a map in cache); a host name is dropped when
+ *     its last label ends no key ("app.js", "50.693Z"); what is left waits for its slot in a
+ *     per-worker memory of runs known clean (prefetched), and what the memory does not know is
+ *     hashed (each dot-suffix of two or more labels: what the index probes as the host and its
  *     parents) and probed;
  *   - runs of 32, 40 or 64 hex digits: probed as hashes;
  *   - colons between IPv6 bytes, followed by a second colon or two more close behind (not a
