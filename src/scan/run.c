@@ -690,8 +690,7 @@ static void commit_ready(struct run *r)
             map_give_back(b);
         /* recycle */
         b->mapped = false;
-        b->n_hits = b->n_bad = b->n_notes = 0;
-        buf_reset(&b->text);
+        blk_results_reset(b);
         b->next = r->free_list;
         r->free_list = b;
         pthread_cond_broadcast(&r->cv);

@@ -63,7 +63,8 @@ struct scan_sieve {
     uint64_t map16[((size_t)1 << 16) / 64];
     /* one bit per /24 holding some listed address (2 MB: it stays in the last-level cache, where
      * the filter does not): an address whose /24 holds nothing listed is let go without the
-     * filter (the most of a log's public addresses) */
+     * filter (the most of a log's public addresses). Not the index's own map of /24s: the
+     * sieve's also holds the hosts of URL keys written as addresses */
     uint64_t *v4map;
     uint64_t seed_host, seed_hash, seed_v4, seed_run;
     bool tld; /* one-label domain keys: a host's last label is looked up too */
@@ -1388,7 +1389,7 @@ static inline bool v4_in_filter(const struct scan_sieve *sv, uint32_t a)
     return (line[h24 >> 61] & net) == net || (line[ha >> 61] & one) == one;
 }
 
-/* Answers the probes of a batch. An IPv4 address whose /24 the index's map holds goes on to the
+/* Answers the probes of a batch. An IPv4 address whose /24 the sieve's map holds goes on to the
  * filter in a second round (its line prefetched in the first): a few in a batch. */
 static void probes_answer(const struct scan_sieve *sv, struct sprobe *pr, size_t np,
                           uint64_t *maybe)
