@@ -1124,15 +1124,38 @@ out:
     return ok;
 }
 
+/* Appends the decimal digits of an octet. */
+static size_t put_octet(char *out, unsigned v)
+{
+    size_t w = 0;
+
+    if (v >= 100)
+        out[w++] = (char)('0' + v / 100);
+    if (v >= 10)
+        out[w++] = (char)('0' + v / 10 % 10);
+    out[w++] = (char)('0' + v % 10);
+    return w;
+}
+
+/* Written by hand, not by snprintf: every address hit's text is made here. */
 size_t scan_addr_text(const struct scan_obs *o, char out[SCAN_ADDR_TEXT])
 {
-    int best = -1, bestn = 0, w = 0;
+    static const char hex[] = "0123456789abcdef";
+    int best = -1, bestn = 0;
+    size_t w = 0;
 
-    if (o->kind == SCAN_IPV4)
-        return (size_t)snprintf(out, SCAN_ADDR_TEXT, "%u.%u.%u.%u", o->u.v4 >> 24,
-                                o->u.v4 >> 16 & 255, o->u.v4 >> 8 & 255, o->u.v4 & 255);
-    if (o->kind != SCAN_IPV6)
+    if (o->kind == SCAN_IPV4) {
+        for (int k = 3; k >= 0; k--) {
+            w += put_octet(out + w, o->u.v4 >> (8 * k) & 255);
+            out[w++] = '.';
+        }
+        out[--w] = '\0';
+        return w;
+    }
+    if (o->kind != SCAN_IPV6) {
+        out[0] = '\0';
         return 0;
+    }
     for (int g = 0; g < 8;) {
         int k = g;
 
@@ -1145,14 +1168,26 @@ size_t scan_addr_text(const struct scan_obs *o, char out[SCAN_ADDR_TEXT])
         g = k > g ? k : g + 1;
     }
     for (int g = 0; g < 8; g++) {
+        unsigned v = (unsigned)o->u.v6[2 * g] << 8 | o->u.v6[2 * g + 1];
+        bool lead = true;
+
         if (g == best) {
-            w += snprintf(out + w, SCAN_ADDR_TEXT - (size_t)w, "::");
+            out[w++] = ':';
+            out[w++] = ':';
             g += bestn - 1;
             continue;
         }
-        w += snprintf(out + w, SCAN_ADDR_TEXT - (size_t)w, "%s%x",
-                      (g == 0 || g == best + bestn) ? "" : ":",
-                      o->u.v6[2 * g] << 8 | o->u.v6[2 * g + 1]);
+        if (g != 0 && g != best + bestn)
+            out[w++] = ':';
+        for (int s = 12; s >= 0; s -= 4) {
+            unsigned d = v >> s & 15;
+
+            if (d == 0 && lead && s != 0)
+                continue;
+            lead = false;
+            out[w++] = hex[d];
+        }
     }
-    return (size_t)w;
+    out[w] = '\0';
+    return w;
 }
