@@ -320,17 +320,17 @@ static size_t byte_count(const char *p, size_t n, char c)
     return k;
 }
 
-static bool sieved(const struct scan_fmt_state *st, const char *p, size_t n, unsigned tabs)
+static bool sieved(const struct scan_sieve *sv, const struct scan_fmt_state *st, const char *p,
+                   size_t n)
 {
     enum scan_fmt f = (enum scan_fmt)st->fmt;
 
     if (n == 0 || p[0] == ' ' || p[0] == '\t')
         return false;
     if (f == SCAN_FMT_ZEEK || (f == SCAN_FMT_AUTO && st->in_zeek && p[0] != '{')) {
-        size_t k = tabs;
+        /* (the batch's bytes past the line are readable, as the sieve's count needs) */
+        size_t k = scan_sieve_count(sv, p, n, st->zeek_sep);
 
-        if (st->zeek_sep != '\t')
-            k = byte_count(p, n, st->zeek_sep);
         if (st->n_fields == 0 || k + 1 != st->n_fields)
             return false;
     } else if (f == SCAN_FMT_JSONL || p[0] == '{') {
@@ -399,7 +399,7 @@ static enum ctix_rc blk_process(struct worker *w, struct blk *b)
                 why = "binary data (NUL bytes), skipped";
             } else if (is_header_line(&st, p, n) && scan_fmt_header(&st, p, n)) {
                 /* a header: not a record */
-            } else if (!(sb->maybe >> i & 1) && sieved(&st, p, n, sb->tabs[i])) {
+            } else if (!(sb->maybe >> i & 1) && sieved(sv, &st, p, n)) {
                 b->n_records++;
             } else {
                 struct scan_rec *r = &w->rec[cur];

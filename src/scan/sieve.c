@@ -1,7 +1,7 @@
 /* The scan sieve (sieve.h): which lines cannot match, decided from the line's bytes alone.
  *
  * A batch of lines is classified by a vector pass into bit masks (host bytes, dots, digits,
- * colons, IPv6 bytes, tabs, newlines, '%' and '\\'), then walked once:
+ * colons, IPv6 bytes, newlines, '%' and '\\'), then walked once:
  *   - each run of host bytes with a dot (its line found only when it is looked up): digits and
  *     one dot (a time) are dropped from the masks alone; a dotted quad written "10." or
  *     "192.168." is dropped from its first bytes when nothing is listed there (decided before
@@ -41,6 +41,7 @@ struct scan_sieve_batch;
 typedef void (*classify_fn)(const char *p, size_t w0, size_t w1, size_t len, struct masks *m);
 typedef size_t (*pass_fn)(const struct scan_sieve *sv, struct scan_sieve_batch *b, const char *p,
                           size_t len);
+typedef size_t (*count_fn)(const char *p, size_t n, char c);
 
 /* The last labels of host keys ("com", "io"), by 16 bits of their hash: a host whose last label
  * is none of them holds no key, as a name or as a parent (a file name "app.js", a time
@@ -52,6 +53,7 @@ struct scan_sieve {
     const struct scan_index *ix;
     classify_fn classify; /* the widest vector pass the CPU has */
     pass_fn pass;         /* the line pass built for the CPU's bit instructions */
+    count_fn count;       /* scan_sieve_count's */
     uint64_t tails[((size_t)1 << TLD_BITS) / 64];
     /* dotted quads by the lengths of their four parts (1-3 digits each, 81 shapes): where each
      * part's hundreds, tens and ones are in the text (0x80: none) */
@@ -87,6 +89,7 @@ struct scan_sieve {
 
 static classify_fn classify_pick(void);
 static pass_fn pass_pick(void);
+static count_fn count_pick(void);
 
 /* ---- hashing (keyed: filter lookups are driven by log text) ---- */
 
@@ -539,6 +542,7 @@ struct scan_sieve *scan_sieve_build(const struct scan_index *ix, enum ctix_rc *r
     sv->ix = ix;
     sv->classify = classify_pick();
     sv->pass = pass_pick();
+    sv->count = count_pick();
     for (unsigned i = 0; i < 81; i++) {
         unsigned at = 0, l[4] = {i / 27 + 1, i / 9 % 3 + 1, i / 3 % 3 + 1, i % 3 + 1};
 
@@ -640,7 +644,6 @@ struct masks {
     uint64_t n[MASK_WORDS];  /* digits */
     uint64_t c[MASK_WORDS];  /* ':' */
     uint64_t x[MASK_WORDS];  /* '%' or '\\' */
-    uint64_t t[MASK_WORDS];  /* '\t' */
     uint64_t nl[MASK_WORDS]; /* '\n' */
     uint64_t v[MASK_WORDS];  /* IPv6 bytes: hex digits, ':', '.' */
     bool any_nul, any_high;  /* a NUL byte, a byte >= 0x80 among those classified */
@@ -657,7 +660,6 @@ struct masks {
             nn &= keep_;                                                                           \
             c &= keep_;                                                                            \
             x &= keep_;                                                                            \
-            t &= keep_;                                                                            \
             nl &= keep_;                                                                           \
             v6 &= keep_;                                                                           \
             zb &= keep_;                                                                           \
@@ -672,7 +674,6 @@ struct masks {
         m->n[w] = nn;                                                                              \
         m->c[w] = c;                                                                               \
         m->x[w] = x;                                                                               \
-        m->t[w] = t;                                                                               \
         m->nl[w] = nl;                                                                             \
         m->v[w] = v6;                                                                              \
         m->any_nul |= zb != 0;                                                                     \
@@ -687,11 +688,11 @@ static void classify_sse2(const char *p, size_t w0, size_t w1, size_t len, struc
                   kz = _mm_set1_epi8('z' + 1), k0 = _mm_set1_epi8('0' - 1),
                   k9 = _mm_set1_epi8('9' + 1), kdot = _mm_set1_epi8('.'),
                   kdash = _mm_set1_epi8('-'), kus = _mm_set1_epi8('_'), kcol = _mm_set1_epi8(':'),
-                  kpct = _mm_set1_epi8('%'), kbs = _mm_set1_epi8('\\'), ktab = _mm_set1_epi8('\t'),
-                  knl = _mm_set1_epi8('\n'), kf = _mm_set1_epi8('f' + 1);
+                  kpct = _mm_set1_epi8('%'), kbs = _mm_set1_epi8('\\'), knl = _mm_set1_epi8('\n'),
+                  kf = _mm_set1_epi8('f' + 1);
 
     for (size_t w = w0; w < w1; w++) {
-        uint64_t h = 0, d = 0, nn = 0, c = 0, x = 0, t = 0, nl = 0, v6 = 0, zb = 0, hb = 0;
+        uint64_t h = 0, d = 0, nn = 0, c = 0, x = 0, nl = 0, v6 = 0, zb = 0, hb = 0;
 
         for (unsigned q = 0; q < 4; q++) {
             __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + w * 64 + q * 16));
@@ -715,7 +716,6 @@ static void classify_sse2(const char *p, size_t w0, size_t w1, size_t len, struc
             nn |= (uint64_t)(unsigned)_mm_movemask_epi8(dig) << sh;
             c |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, kcol)) << sh;
             x |= (uint64_t)(unsigned)_mm_movemask_epi8(xb) << sh;
-            t |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, ktab)) << sh;
             nl |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, knl)) << sh;
             v6 |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_or_si128(
                       _mm_or_si128(hexl, dig), _mm_or_si128(dot, _mm_cmpeq_epi8(v, kcol))))
@@ -735,7 +735,7 @@ __attribute__((target("avx2"))) static inline uint64_t mm64(__m256i lo, __m256i 
 /* Byte classes from the two nibbles of each byte: class bit k is set when the low nibble is in
  * one set and the high nibble in another, so each class is a rectangle of the byte table and a
  * byte's classes are lo[low nibble] & hi[high nibble] (one shuffle each). Group one: digit,
- * '.', '-', '_', letters A-O a-o, letters P-Z p-z, ':', hex letters. Group two: '\n', '\t',
+ * '.', '-', '_', letters A-O a-o, letters P-Z p-z, ':', hex letters. Group two: '\n', (none),
  * '%', '\\', NUL, bytes from 0x80 (these have no class of group one: their high nibble's entries
  * there are 0). */
 #define CLS_HOST 0x3f /* digit, '.', '-', '_', letters */
@@ -748,8 +748,8 @@ static const uint8_t cls1_lo[16] = {0x21, 0xb1, 0xb1, 0xb1, 0xb1, 0xb1, 0xb1, 0x
                                     0x31, 0x31, 0x70, 0x10, 0x10, 0x14, 0x12, 0x18};
 static const uint8_t cls1_hi[16] = {0x00, 0x00, 0x06, 0x41, 0x90, 0x28, 0x90, 0x20};
 static const uint8_t cls2_lo[16] = {0x30, 0x20, 0x20, 0x20, 0x20, 0x24, 0x20, 0x20,
-                                    0x20, 0x22, 0x21, 0x20, 0x28, 0x20, 0x20, 0x20};
-static const uint8_t cls2_hi[16] = {0x13, 0,    0x04, 0,    0,    0x08, 0,    0,
+                                    0x20, 0x20, 0x21, 0x20, 0x28, 0x20, 0x20, 0x20};
+static const uint8_t cls2_hi[16] = {0x11, 0,    0x04, 0,    0,    0x08, 0,    0,
                                     0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20};
 
 __attribute__((target("avx2"))) static inline __m256i table16(const uint8_t t[16])
@@ -813,14 +813,13 @@ __attribute__((target("avx2"))) static void classify_avx2(const char *p, size_t 
         m->v[w] = cls_any(a0, a1, (char)CLS_V6);
         /* (the line finder reads these at once: whole words, no store to forward in halves) */
         m->nl[w] = mm64(_mm256_slli_epi16(b0, 7), _mm256_slli_epi16(b1, 7));
-        m->t[w] = mm64(_mm256_slli_epi16(b0, 6), _mm256_slli_epi16(b1, 6));
         m->x[w] = 0;
         acc = _mm256_or_si256(acc, _mm256_or_si256(b0, b1));
     }
 #undef MM32
     if (w < w1) {
         /* the last word, partly past the end: its own masks */
-        uint64_t h, d, nn, c, x, t, nl, v6, zb, hb;
+        uint64_t h, d, nn, c, x, nl, v6, zb, hb;
 
         cls_word(p, w, &a0, &a1, &b0, &b1);
         nn = mm64(_mm256_slli_epi16(a0, 7), _mm256_slli_epi16(a1, 7));
@@ -829,7 +828,6 @@ __attribute__((target("avx2"))) static void classify_avx2(const char *p, size_t 
         h = cls_any(a0, a1, CLS_HOST);
         v6 = cls_any(a0, a1, (char)CLS_V6);
         nl = mm64(_mm256_slli_epi16(b0, 7), _mm256_slli_epi16(b1, 7));
-        t = mm64(_mm256_slli_epi16(b0, 6), _mm256_slli_epi16(b1, 6));
         zb = mm64(_mm256_slli_epi16(b0, 3), _mm256_slli_epi16(b1, 3));
         hb = mm64(_mm256_slli_epi16(b0, 2), _mm256_slli_epi16(b1, 2));
         x = cls_any(b0, b1, CLS_ESC);
@@ -851,7 +849,7 @@ __attribute__((target("avx2"))) static void classify_avx2(const char *p, size_t 
 static void classify_scalar(const char *p, size_t w0, size_t w1, size_t len, struct masks *m)
 {
     for (size_t w = w0; w < w1; w++) {
-        uint64_t h = 0, d = 0, nn = 0, c = 0, x = 0, t = 0, nl = 0, v6 = 0, zb = 0, hb = 0;
+        uint64_t h = 0, d = 0, nn = 0, c = 0, x = 0, nl = 0, v6 = 0, zb = 0, hb = 0;
 
         for (unsigned i = 0; i < 64; i++) {
             unsigned char v = (unsigned char)p[w * 64 + i], f = v | 0x20;
@@ -866,7 +864,6 @@ static void classify_scalar(const char *p, size_t w0, size_t w1, size_t len, str
             nn |= dig ? bit : 0;
             c |= v == ':' ? bit : 0;
             x |= (v == '%' || v == '\\') ? bit : 0;
-            t |= v == '\t' ? bit : 0;
             nl |= v == '\n' ? bit : 0;
             v6 |= ((f >= 'a' && f <= 'f') || dig || v == '.' || v == ':') ? bit : 0;
         }
@@ -1894,8 +1891,8 @@ static inline __attribute__((always_inline)) size_t block_impl(const struct scan
     size_t ls[SCAN_SIEVE_BATCH + 1], le[SCAN_SIEVE_BATCH]; /* ls[k]: SIZE_MAX */
     struct lctx c;
     /* the newlines are taken in order from their mask words: word wi - 1's not yet taken are in
-     * nlw; tabs counts the tabs from the region's start to that word's start */
-    size_t wi = 0, tabs = 0, tabs0 = 0;
+     * nlw */
+    size_t wi = 0;
     uint64_t nlw = 0;
 
     b->k = 0;
@@ -1905,7 +1902,7 @@ static inline __attribute__((always_inline)) size_t block_impl(const struct scan
     m->any_high = 0;
     /* the lines: classified words as far as needed to find their ends */
     while (b->k < SCAN_SIEVE_BATCH && pos < len) {
-        size_t nl, t1 = 0;
+        size_t nl;
 
         for (;;) {
             size_t w1;
@@ -1914,15 +1911,10 @@ static inline __attribute__((always_inline)) size_t block_impl(const struct scan
                 unsigned bit = (unsigned)__builtin_ctzll(nlw);
 
                 nl = (wi - 1) * 64 + bit;
-                /* the tabs up to this newline */
-                t1 = tabs +
-                     (size_t)__builtin_popcountll(m->t[wi - 1] & ((((uint64_t)1) << bit) - 1));
                 nlw &= nlw - 1;
                 break;
             }
             if (wi < cw) {
-                if (wi > 0)
-                    tabs += (size_t)__builtin_popcountll(m->t[wi - 1]);
                 nlw = m->nl[wi++];
                 continue;
             }
@@ -1949,7 +1941,6 @@ static inline __attribute__((always_inline)) size_t block_impl(const struct scan
                 e = nl > pos && p[nl - 1] == '\r' ? nl - 1 : nl;
                 b->p[0] = p + pos;
                 b->n[0] = (uint32_t)(e - pos > UINT32_MAX ? UINT32_MAX : e - pos);
-                b->tabs[0] = 0;
                 b->maybe = 1;
                 b->nul = b->high = true; /* not classified */
                 b->k = 1;
@@ -1962,13 +1953,6 @@ static inline __attribute__((always_inline)) size_t block_impl(const struct scan
         le[b->k] = nl > pos && p[nl - 1] == '\r' ? nl - 1 : nl;
         b->p[b->k] = p + pos;
         b->n[b->k] = (uint32_t)(le[b->k] - pos);
-        if (nl < len) {
-            b->tabs[b->k] = t1 - tabs0 > UINT16_MAX ? UINT16_MAX : (uint16_t)(t1 - tabs0);
-            tabs0 = t1;
-        } else {
-            /* the last line, with no '\n': its tabs counted after the pass */
-            b->tabs[b->k] = UINT16_MAX;
-        }
         b->k++;
         pos = nl < len ? nl + 1 : len;
     }
@@ -1993,13 +1977,6 @@ static inline __attribute__((always_inline)) size_t block_impl(const struct scan
         }
         ls[b->k] = SIZE_MAX;
         region_pass(&c, ls, le, b->k, &mb, simd);
-        if (b->tabs[b->k - 1] == UINT16_MAX && le[b->k - 1] > ls[b->k - 1]) {
-            size_t t = range_pop(m->t, ls[b->k - 1], le[b->k - 1]);
-
-            b->tabs[b->k - 1] = t > UINT16_MAX ? UINT16_MAX : (uint16_t)t;
-        } else if (b->tabs[b->k - 1] == UINT16_MAX) {
-            b->tabs[b->k - 1] = 0;
-        }
         probes_answer(sv, bi->pr, c.np, &b->maybe);
         b->maybe |= mb;
         runs_remember(bi->runs, c.nruns, bi->pr, bi->cache);
@@ -2034,6 +2011,49 @@ static pass_fn pass_pick(void)
         return pass_bits;
 #endif
     return pass_plain;
+}
+
+#if defined(SIEVE_X86)
+__attribute__((target("avx2,popcnt"))) static size_t count_avx2(const char *p, size_t n, char c)
+{
+    const __m256i k = _mm256_set1_epi8(c);
+    size_t i = 0, k1 = 0;
+
+    for (; i < n; i += 32) {
+        uint32_t eq = (uint32_t)_mm256_movemask_epi8(
+            _mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(const void *)(p + i)), k));
+
+        if (n - i < 32)
+            eq &= ((uint32_t)1 << (n - i)) - 1;
+        k1 += (size_t)__builtin_popcount(eq);
+    }
+    return k1;
+}
+#endif
+
+static size_t count_plain(const char *p, size_t n, char c)
+{
+    size_t k = 0;
+
+    for (size_t i = 0; i < n; i++)
+        k += p[i] == c;
+    return k;
+}
+
+static count_fn count_pick(void)
+{
+#if defined(SIEVE_X86)
+    __builtin_cpu_init();
+    if (getenv("CTIX_SIEVE_SCALAR") == NULL && __builtin_cpu_supports("avx2") &&
+        __builtin_cpu_supports("popcnt"))
+        return count_avx2;
+#endif
+    return count_plain;
+}
+
+size_t scan_sieve_count(const struct scan_sieve *sv, const char *p, size_t n, char c)
+{
+    return sv->count(p, n, c);
 }
 
 size_t scan_sieve_block(const struct scan_sieve *sv, struct scan_sieve_batch *b, const char *p,
@@ -2126,8 +2146,8 @@ bool scan_sieve__classify_agree(const char *p, size_t n)
         ok = a.any_nul == b.any_nul && a.any_high == b.any_high;
         ok = ok && memcmp(a.h, b.h, nw * 8) == 0 && memcmp(a.d, b.d, nw * 8) == 0 &&
              memcmp(a.n, b.n, nw * 8) == 0 && memcmp(a.c, b.c, nw * 8) == 0 &&
-             memcmp(a.x, b.x, nw * 8) == 0 && memcmp(a.t, b.t, nw * 8) == 0 &&
-             memcmp(a.nl, b.nl, nw * 8) == 0 && memcmp(a.v, b.v, nw * 8) == 0;
+             memcmp(a.x, b.x, nw * 8) == 0 && memcmp(a.nl, b.nl, nw * 8) == 0 &&
+             memcmp(a.v, b.v, nw * 8) == 0;
     }
 #endif
     return ok;

@@ -48,14 +48,12 @@ size_t scan_sieve_mem(const struct scan_sieve *sv);
 struct scan_sieve_batch {
     const char *p[SCAN_SIEVE_BATCH]; /* out: the lines (no '\n', no '\r' before it) */
     uint32_t n[SCAN_SIEVE_BATCH];
-    unsigned k;                      /* out: lines in the batch (>= 1 unless the text is empty) */
-    uint64_t maybe;                  /* out: bit i set when line i may hold something the index
-                                      * matches (lines longer than SCAN_SIEVE_LINE_MAX always) */
-    uint16_t tabs[SCAN_SIEVE_BATCH]; /* out: the tabs of line i (Zeek's field count), when its
-                                      * bit in maybe is clear */
-    bool nul, high;                  /* out: the lines may hold a NUL byte, a byte >= 0x80 (false:
-                                      * they hold none; the reader's checks can be skipped) */
-    void *in;                        /* the masks' and probes' room */
+    unsigned k;     /* out: lines in the batch (>= 1 unless the text is empty) */
+    uint64_t maybe; /* out: bit i set when line i may hold something the index
+                     * matches (lines longer than SCAN_SIEVE_LINE_MAX always) */
+    bool nul, high; /* out: the lines may hold a NUL byte, a byte >= 0x80 (false:
+                     * they hold none; the reader's checks can be skipped) */
+    void *in;       /* the masks' and probes' room */
 };
 
 bool scan_sieve_batch_init(struct scan_sieve_batch *b); /* false on ENOMEM */
@@ -65,6 +63,9 @@ void scan_sieve_batch_cleanup(struct scan_sieve_batch *b);
  * how many bytes of p the batch took (its lines and their '\n'). */
 size_t scan_sieve_block(const struct scan_sieve *sv, struct scan_sieve_batch *b, const char *p,
                         size_t len);
+/* How many bytes of p[0..n) are c (a Zeek line's tabs: its field count, for a line the sieve
+ * let go). Reads whole vectors: p[n..n+SCAN_SIEVE_PAD) must be readable, as for a batch. */
+size_t scan_sieve_count(const struct scan_sieve *sv, const char *p, size_t n, char c);
 /* One line (tests): false when it holds nothing the index could match. */
 bool scan_sieve_line(const struct scan_sieve *sv, const char *line, size_t n);
 

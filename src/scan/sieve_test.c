@@ -276,7 +276,23 @@ static void test_batch_equals_lines(void **state)
     assert_int_equal(b.k, 2);
     assert_int_equal(took, 18);
     assert_int_equal(b.maybe, 0);
-    assert_int_equal(b.tabs[0], 3);
+    assert_int_equal(scan_sieve_count(sv, b.p[0], b.n[0], '\t'), 3);
+    /* the count against a byte-by-byte one, at every length and offset around a vector's */
+    {
+        char t[200 + SCAN_SIEVE_PAD];
+
+        for (size_t i = 0; i < sizeof(t); i++)
+            t[i] = (char)("\ta\t\tb,\t"[i % 7]);
+        for (size_t off = 0; off < 40; off++) {
+            for (size_t n = 0; off + n <= 200; n++) {
+                size_t want = 0;
+
+                for (size_t j = 0; j < n; j++)
+                    want += t[off + j] == '\t';
+                assert_int_equal(scan_sieve_count(sv, t + off, n, '\t'), want);
+            }
+        }
+    }
     /* a line longer than the sieve looks at goes through whole */
     memset(buf, 'a', 80 * 200);
     buf[5000] = '\n';
