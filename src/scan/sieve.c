@@ -1655,14 +1655,13 @@ region_pass(struct lctx *c, const size_t *ls, const size_t *le, unsigned k, uint
     const struct masks *m = c->m;
     const char *p = c->p;
     size_t lim = le[k - 1], nw = (lim + 63) / 64, done = 0;
-    uint64_t last = lim % 64 == 0 ? ~(uint64_t)0 : ~(uint64_t)0 >> (64 - lim % 64);
     unsigned line = 0;
 
     uint64_t seen = 0; /* lines looked at whole (for escapes, then for IPv6) */
 
     /* escapes and %XX: the whole line goes to its reader */
     for (size_t w = 0; w < nw && m->any_x; w++) {
-        uint64_t xs = m->x[w] & (w + 1 == nw ? last : ~(uint64_t)0);
+        uint64_t xs = m->x[w];
 
         while (xs != 0) {
             size_t pos = w * 64 + (size_t)__builtin_ctzll(xs);
@@ -1685,7 +1684,7 @@ region_pass(struct lctx *c, const size_t *ls, const size_t *le, unsigned k, uint
 
             if (m->c[w] == 0)
                 continue;
-            cand = v6_cands(m, w) & (w + 1 == nw ? last : ~(uint64_t)0);
+            cand = v6_cands(m, w);
             for (; cand != 0; cand &= cand - 1) {
                 size_t pos = w * 64 + (size_t)__builtin_ctzll(cand), a, z, np0;
                 uint64_t fp;
@@ -1785,13 +1784,13 @@ region_pass(struct lctx *c, const size_t *ls, const size_t *le, unsigned k, uint
      * the run is looked up (most are not: times, numbers, private addresses, file names). */
     done = 0;
     c->maybe = false; /* (and again after each line let through) */
-    for (size_t w = 0; w < nw; w++) {
-        uint64_t dm = m->d[w] & (w + 1 == nw ? last : ~(uint64_t)0), oth;
-        /* the dots of a run that began in an earlier word are done (no branch: as often as
-         * not) */
-        size_t skip = done > w * 64 ? done - w * 64 : 0;
+    /* the dots of word w that a run from an earlier word holds (done with it) are not in skip */
+    uint64_t skip = ~(uint64_t)0;
 
-        dm &= skip >= 64 ? 0 : ~(uint64_t)0 << skip;
+    for (size_t w = 0; w < nw; w++) {
+        uint64_t dm = m->d[w] & skip, oth;
+
+        skip = ~(uint64_t)0;
         if (dm == 0)
             continue;
         oth = m->h[w] & ~(m->d[w] | m->n[w]); /* letters, '-', '_' */
@@ -1869,8 +1868,10 @@ region_pass(struct lctx *c, const size_t *ls, const size_t *le, unsigned k, uint
                 c->maybe = false;
             }
         }
-        if (done > (w + 1) * 64)
+        if (done > (w + 1) * 64) {
             w = done / 64 - 1;
+            skip = ~(uint64_t)0 << (done % 64);
+        }
     }
     for (size_t j = 0; j < c->npend; j++) {
         tok_resolve(c, &c->pend[j]);
@@ -1976,6 +1977,16 @@ static inline __attribute__((always_inline)) size_t block_impl(const struct scan
                 LET(mb, i);
         }
         ls[b->k] = SIZE_MAX;
+        /* the dots, colons and escapes past the batch's last line (the next batch's first)
+         * cleared, so that the region pass need not keep its bound */
+        if (le[b->k - 1] % 64 != 0) {
+            size_t lw = le[b->k - 1] / 64;
+            uint64_t keep = ~(uint64_t)0 >> (64 - le[b->k - 1] % 64);
+
+            m->d[lw] &= keep;
+            m->c[lw] &= keep;
+            m->x[lw] &= keep;
+        }
         region_pass(&c, ls, le, b->k, &mb, simd);
         probes_answer(sv, bi->pr, c.np, &b->maybe);
         b->maybe |= mb;
