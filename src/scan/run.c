@@ -709,18 +709,24 @@ static void bus_watch(const struct input *in)
 
 #define SHRANK "the file shrank while it was read; the rest of it is not scanned"
 
-/* The pages of the input's mapping wholly before the end of committed block b go back (the
- * file's pages stay in the page cache; touching them again would map them again). */
+/* The input's mapping before the end of committed block b goes back, in whole 2 MB pieces of
+ * the address space (the file's pages stay in the page cache; touching them again would map
+ * them again). A file the page cache holds in 2 MB folios is mapped 2 MB at a fault; giving
+ * back part of such a piece would split its mapping into 512 small ones first. */
+#define MAP_PIECE ((size_t)2 << 20)
 static void map_give_back(struct blk *b)
 {
     struct input *in = b->in;
-    size_t pg = (size_t)sysconf(_SC_PAGESIZE);
-    size_t end = b->map_end / pg * pg;
+    uintptr_t lo, hi;
 
-    if (b->kind != BLK_DATA || in->map == NULL || end <= in->map_given)
+    if (b->kind != BLK_DATA || in->map == NULL)
         return;
-    (void)madvise(in->map + in->map_given, end - in->map_given, MADV_DONTNEED);
-    in->map_given = end;
+    lo = (uintptr_t)in->map + in->map_given;
+    hi = ((uintptr_t)in->map + b->map_end) & ~(uintptr_t)(MAP_PIECE - 1);
+    if (hi <= lo)
+        return;
+    (void)madvise((char *)lo, hi - lo, MADV_DONTNEED);
+    in->map_given = hi - (uintptr_t)in->map;
 }
 
 /* Commits every finished block that is due. Called with the lock held. */
@@ -1231,6 +1237,10 @@ static bool map_input(struct input *in, int fd)
     m = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
     if (m == MAP_FAILED)
         return false;
+    /* what the scan brings into the page cache comes in 2 MB folios, mapped 2 MB at a fault (a
+     * 1 GB log: 500 faults instead of thousands, and the sieve's reads of the text miss the TLB
+     * less); pages cached already are mapped as they are */
+    (void)madvise(m, (size_t)sb.st_size, MADV_HUGEPAGE);
     in->map = m;
     in->map_len = (size_t)sb.st_size;
     in->map_given = 0;
