@@ -2030,15 +2030,17 @@ __attribute__((target("avx2,popcnt"))) static size_t count_avx2(const char *p, s
     const __m256i k = _mm256_set1_epi8(c);
     size_t i = 0, k1 = 0;
 
-    for (; i < n; i += 32) {
-        uint32_t eq = (uint32_t)_mm256_movemask_epi8(
-            _mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(const void *)(p + i)), k));
+    /* 64 bytes a step, the last step's bytes past n cut from its mask */
+    for (;; i += 64) {
+        uint64_t eq = mm64(
+            _mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(const void *)(p + i)), k),
+            _mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(const void *)(p + i + 32)), k));
 
-        if (n - i < 32)
-            eq &= ((uint32_t)1 << (n - i)) - 1;
-        k1 += (size_t)__builtin_popcount(eq);
+        if (n - i <= 64)
+            return k1 + (size_t)__builtin_popcountll(
+                            n - i == 64 ? eq : eq & (((uint64_t)1 << (n - i)) - 1));
+        k1 += (size_t)__builtin_popcountll(eq);
     }
-    return k1;
 }
 #endif
 
