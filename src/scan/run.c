@@ -306,20 +306,8 @@ static bool is_header_line(const struct scan_fmt_state *st, const char *p, size_
  * that its reader need not run. The framing checks a reader would fail a line on and that cost
  * next to nothing stay: a blank line (not a record), a Zeek record whose field count differs from
  * its header, a JSON line without its closing brace, a CSV line with an odd number of quotes all
- * go on to their reader, which says what is wrong. */
-static size_t byte_count(const char *p, size_t n, char c)
-{
-    size_t k = 0;
-
-    for (const char *q = memchr(p, c, n); q != NULL;
-         q = memchr(q + 1, c, (size_t)(p + n - q - 1))) {
-        k++;
-        if (q + 1 == p + n)
-            break;
-    }
-    return k;
-}
-
+ * go on to their reader, which says what is wrong. The counts read past the line's end, within
+ * the batch's readable bytes, as the sieve's count may. */
 static bool sieved(const struct scan_sieve *sv, const struct scan_fmt_state *st, const char *p,
                    size_t n)
 {
@@ -328,7 +316,6 @@ static bool sieved(const struct scan_sieve *sv, const struct scan_fmt_state *st,
     if (n == 0 || p[0] == ' ' || p[0] == '\t')
         return false;
     if (f == SCAN_FMT_ZEEK || (f == SCAN_FMT_AUTO && st->in_zeek && p[0] != '{')) {
-        /* (the batch's bytes past the line are readable, as the sieve's count needs) */
         size_t k = scan_sieve_count(sv, p, n, st->zeek_sep);
 
         if (st->n_fields == 0 || k + 1 != st->n_fields)
@@ -337,7 +324,7 @@ static bool sieved(const struct scan_sieve *sv, const struct scan_fmt_state *st,
         if (p[0] != '{' || p[n - 1] != '}')
             return false;
     } else if (f == SCAN_FMT_CSV || (f == SCAN_FMT_AUTO && st->detected == SCAN_FMT_CSV)) {
-        if (byte_count(p, n, '"') % 2 != 0)
+        if (scan_sieve_count(sv, p, n, '"') % 2 != 0)
             return false;
     }
     return true;
@@ -543,22 +530,36 @@ static const struct buf *hit_tail(struct run *r, uint32_t ind)
     return &t->s;
 }
 
-/* A hit line after its time. */
-static enum ctix_rc hit_line_rest(struct run *r, const struct bhit *h, const char *val)
+/* A hit's time as a JSON string ("…:SS.mmmZ": records carry milliseconds, not six digits of
+ * which three are 0). Hits come in runs within one second: the second's text is made once. */
+static enum ctix_rc append_time(struct run *r, int64_t t)
 {
-    struct buf *out = &r->out;
-    const struct buf *tail;
-    enum ctix_rc rc;
+    int64_t sec = t / 1000 - (t % 1000 < 0), ms = t - sec * 1000;
+    char ts[32];
 
-    if ((rc = buf_appends(out, ",\"observable\":")) != CTIX_OK ||
-        (rc = buf_append_json_str(out, val, h->len)) != CTIX_OK ||
-        (rc = buf_appends(out, ",\"type\":\"")) != CTIX_OK ||
-        (rc = buf_appends(out, kind_type(h->kind))) != CTIX_OK ||
-        (rc = buf_appends(out, "\",")) != CTIX_OK)
-        return rc;
-    if ((tail = hit_tail(r, h->ind)) == NULL)
-        return CTIX_ENOMEM;
-    return buf_append(out, tail->data, tail->len);
+    if (!r->ts_ok || sec != r->ts_sec) {
+        ctix_ts_format_us(sec * 1000000, ts);
+        r->ts_ok = strlen(ts) == 27;
+        if (!r->ts_ok) {
+            /* (a year of more than four digits: the time as it is) */
+            enum ctix_rc rc;
+
+            ctix_ts_format_us(t * 1000, ts);
+            if ((rc = buf_append(&r->out, "\"", 1)) != CTIX_OK ||
+                (rc = buf_appends(&r->out, ts)) != CTIX_OK)
+                return rc;
+            return buf_append(&r->out, "\"", 1);
+        }
+        /* `"` and "YYYY-MM-DDTHH:MM:SS." */
+        r->ts_text[0] = '"';
+        memcpy(r->ts_text + 1, ts, 20);
+        memcpy(r->ts_text + 24, "Z\"", 2);
+        r->ts_sec = sec;
+    }
+    r->ts_text[21] = (char)('0' + ms / 100);
+    r->ts_text[22] = (char)('0' + ms / 10 % 10);
+    r->ts_text[23] = (char)('0' + ms % 10);
+    return buf_append(&r->out, r->ts_text, 26);
 }
 
 /* One hit's JSON line. Written piece by piece, not by printf: with half a million hits,
@@ -567,6 +568,7 @@ static enum ctix_rc hit_line(struct run *r, const struct blk *b, const struct bh
                              const char *val)
 {
     struct buf *out = &r->out;
+    const struct buf *tail;
     enum ctix_rc rc;
 
     if (r->file_of != b->in) {
@@ -580,44 +582,18 @@ static enum ctix_rc hit_line(struct run *r, const struct blk *b, const struct bh
     }
     if ((rc = buf_append(out, r->file_json.data, r->file_json.len)) != CTIX_OK ||
         (rc = append_u64(out, b->in->lines + h->line)) != CTIX_OK ||
-        (rc = buf_appends(out, ",\"time\":")) != CTIX_OK)
+        (rc = buf_appends(out, ",\"time\":")) != CTIX_OK ||
+        (rc = h->time != SCAN_TIME_NONE ? append_time(r, h->time) : buf_appends(out, "null")) !=
+            CTIX_OK ||
+        (rc = buf_appends(out, ",\"observable\":")) != CTIX_OK ||
+        (rc = buf_append_json_str(out, val, h->len)) != CTIX_OK ||
+        (rc = buf_appends(out, ",\"type\":\"")) != CTIX_OK ||
+        (rc = buf_appends(out, kind_type(h->kind))) != CTIX_OK ||
+        (rc = buf_appends(out, "\",")) != CTIX_OK)
         return rc;
-    if (h->time != SCAN_TIME_NONE) {
-        int64_t sec = h->time / 1000 - (h->time % 1000 < 0), ms = h->time - sec * 1000;
-
-        /* hits come in runs within one second: the second's text is made once */
-        if (!r->ts_ok || sec != r->ts_sec) {
-            char ts[32];
-            size_t n;
-
-            ctix_ts_format_us(sec * 1000000, ts);
-            n = strlen(ts);
-            /* Records carry milliseconds: "…:SS.mmm" and Z, not six digits of which three
-             * are 0. */
-            r->ts_ok = n == 27 && n - 6 < sizeof(r->ts_text);
-            if (!r->ts_ok) {
-                ctix_ts_format_us(h->time * 1000, ts);
-                if ((rc = buf_append(out, "\"", 1)) != CTIX_OK ||
-                    (rc = buf_appends(out, ts)) != CTIX_OK ||
-                    (rc = buf_append(out, "\"", 1)) != CTIX_OK)
-                    return rc;
-                return hit_line_rest(r, h, val);
-            }
-            /* `"` and "YYYY-MM-DDTHH:MM:SS." */
-            r->ts_text[0] = '"';
-            memcpy(r->ts_text + 1, ts, 20);
-            memcpy(r->ts_text + 24, "Z\"", 2);
-            r->ts_sec = sec;
-        }
-        r->ts_text[21] = (char)('0' + ms / 100);
-        r->ts_text[22] = (char)('0' + ms / 10 % 10);
-        r->ts_text[23] = (char)('0' + ms % 10);
-        if ((rc = buf_append(out, r->ts_text, 26)) != CTIX_OK)
-            return rc;
-    } else if ((rc = buf_appends(out, "null")) != CTIX_OK) {
-        return rc;
-    }
-    return hit_line_rest(r, h, val);
+    if ((tail = hit_tail(r, h->ind)) == NULL)
+        return CTIX_ENOMEM;
+    return buf_append(out, tail->data, tail->len);
 }
 
 static enum ctix_rc commit_hits(struct run *r, struct blk *b)

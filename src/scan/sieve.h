@@ -63,8 +63,9 @@ void scan_sieve_batch_cleanup(struct scan_sieve_batch *b);
  * how many bytes of p the batch took (its lines and their '\n'). */
 size_t scan_sieve_block(const struct scan_sieve *sv, struct scan_sieve_batch *b, const char *p,
                         size_t len);
-/* How many bytes of p[0..n) are c (a Zeek line's tabs: its field count, for a line the sieve
- * let go). Reads whole vectors: p[n..n+SCAN_SIEVE_PAD) must be readable, as for a batch. */
+/* How many bytes of p[0..n) are c (for a line the sieve let go: a Zeek line's separators, its
+ * field count; a CSV line's quotes). Reads whole vectors: p[n..n+SCAN_SIEVE_PAD) must be
+ * readable, as for a batch. */
 size_t scan_sieve_count(const struct scan_sieve *sv, const char *p, size_t n, char c);
 /* One line (tests): false when it holds nothing the index could match. */
 bool scan_sieve_line(const struct scan_sieve *sv, const char *line, size_t n);
