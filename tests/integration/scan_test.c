@@ -370,6 +370,53 @@ static void test_bad_input(void **state)
     }
     unsetenv("CTIX_SCAN_NOMAP");
 
+    /* a CSV line with nothing listed but an odd number of quotes: the sieve lets it go only
+     * when its quotes pair up, so its reader still names it (an index of plain values: the
+     * bundle above has patterns no sieve can take, and every line is read) */
+    {
+        char csv[PATH_MAX + 32], one[PATH_MAX + 32];
+        static const char quoted[] = "time,src,host\n"
+                                     "2024-05-06T12:00:00Z,1.2.3.4,a.example\n"
+                                     "2024-05-06T12:00:01Z,\"10.9.9.9,b.example\n"
+                                     "2024-05-06T12:00:02Z,10.9.9.7,\"c.example\"\n";
+        static const char plain[] =
+            "{\"type\":\"bundle\",\"id\":\"bundle--00000000-0000-4000-8000-000000000002\","
+            "\"objects\":[{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":"
+            "\"indicator--00000000-0000-4000-8000-000000000001\",\"created\":"
+            "\"2024-01-01T00:00:00.000Z\",\"modified\":\"2024-01-01T00:00:00.000Z\","
+            "\"name\":\"ind 01\",\"pattern\":\"[ipv4-addr:value = "
+            "'1.2.3.4']\",\"pattern_type\":\"stix\","
+            "\"valid_from\":\"2024-01-01T00:00:00Z\"}]}\n";
+
+        snprintf(csv, sizeof csv, "%s/quoted.csv", d);
+        assert_true(write_file(csv, quoted, sizeof quoted - 1));
+        snprintf(one, sizeof one, "%s/one.json", d);
+        assert_true(write_file(one, plain, sizeof plain - 1));
+        assert_true(h_ctix(&p, "scan", "--format", "csv", "--indicators", one, csv, NULL));
+        assert_int_equal(p.code, 3);
+        hits_of(p.out, "quoted.csv", got, sizeof got);
+        assert_string_equal(got, "2:01");
+        snprintf(cmd, sizeof cmd, "%s:3: unterminated quoted CSV field 2", csv);
+        assert_non_null(strstr(p.err, cmd));
+        snprintf(cmd, sizeof cmd, "%s:4:", csv);
+        assert_null(strstr(p.err, cmd));
+        h_proc_cleanup(&p);
+        /* the same for a Zeek line whose field count is not its header's */
+        static const char zeek[] = "#separator \\x09\n#fields\tts\tid.orig_h\tquery\n"
+                                   "1714996801.0\t10.0.0.1\n"
+                                   "1714996802.0\t10.0.0.1\tx.example\n";
+
+        snprintf(csv, sizeof csv, "%s/short.log", d);
+        assert_true(write_file(csv, zeek, sizeof zeek - 1));
+        assert_true(h_ctix(&p, "scan", "--indicators", one, csv, NULL));
+        assert_int_equal(p.code, 3);
+        snprintf(cmd, sizeof cmd, "%s:3: 2 fields where the #fields header names 3", csv);
+        assert_non_null(strstr(p.err, cmd));
+        snprintf(cmd, sizeof cmd, "%s:4:", csv);
+        assert_null(strstr(p.err, cmd));
+        h_proc_cleanup(&p);
+    }
+
     /* nothing bad: exit 0; an unknown format or no indicators: usage */
     assert_true(h_ctix(&p, "scan", "--indicators", W->bundle, empty, NULL));
     assert_int_equal(p.code, 0);
