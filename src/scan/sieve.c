@@ -21,7 +21,9 @@
  * All probes of a batch are prefetched before any is answered.
  *
  * The filter is a blocked Bloom filter: three bits in one 64-bit word per key, about eight bytes
- * per key, so a lookup is one memory access and a false "maybe" about one in 10,000. An IPv4
+ * per key, so a lookup is one memory access and a false "maybe" one in a few thousand; each
+ * "maybe" is then checked against the keys' 32-bit fingerprints (a second access, for the few
+ * lookups that get that far), so that a line is let through by luck about once in 2^30. An IPv4
  * address's word is its /24's, which also holds networks covering the whole /24. An IPv4 address
  * asks a map of /24s first (a bit each, 2 MB: it stays in the last-level cache, where the filter
  * cannot): with a million indicators about one public /24 in 25 holds something listed, so most
@@ -60,6 +62,13 @@ struct scan_sieve {
     uint8_t quad_shuf[81][16];
     uint64_t *bloom;
     uint64_t wmask; /* words - 1 */
+    /* every key's fingerprint (32 bits of its hash) in an open-addressed table, at most half
+     * full: the filter's "maybe" is checked here before a line is let through. The filter's
+     * own false "maybe" (about one probe in 3,000) falls on a log's values by their frequency:
+     * a popular host that happens to be one would send a line in a hundred to its reader, for
+     * the whole scan, by the luck of the seed */
+    uint32_t *fps;
+    uint64_t fmask; /* slots - 1 */
     /* one bit per /16 holding some listed address (in cache: most private addresses of a log
      * are let go without a lookup) */
     uint64_t map16[((size_t)1 << 16) / 64];
@@ -134,8 +143,16 @@ static inline uint64_t hpiece(uint64_t h, const char *p, size_t n)
 /* A host name's hashes, label by label from the right: after the last k labels, the hash of that
  * suffix (what the index would look up as a parent domain). dots[0..nd) are the dots of
  * p[0..n). The last label's hash is hpiece(seed, last label) (host_tail); hosts_parents goes on
- * from it, calling probe(arg, hash) for each suffix of two labels or more. */
+ * from it, calling probe(arg, hash) for each suffix of two labels or more: a parent's hash
+ * marked with PARENT, the whole name's as it is.
+ *
+ * Only a domain key matches a name's parents; a URL's host or an e-mail address's domain
+ * matches the name alone (http://pizza.example/x is not found in http://www.pizza.example/).
+ * So a domain key is in the filter twice, as itself and marked as a parent, and the other host
+ * keys once: a line whose host is a subdomain of a URL key's is let go (in a log of a few
+ * thousand popular hosts, a third of the lines a million keys let through were such). */
 #define HOST_DOTS_MAX 64
+#define PARENT        0x6c8e9cf570932bd5u
 
 static inline uint64_t host_tail(uint64_t seed, const char *p, size_t n, const uint32_t *dots,
                                  size_t nd)
@@ -154,7 +171,7 @@ static inline uint64_t hosts_parents(uint64_t h, const char *p, const uint32_t *
         size_t a = k > 0 ? dots[k - 1] + 1 : 0;
 
         h = hpiece(h, p + a, end - a);
-        probe(arg, h);
+        probe(arg, k > 0 ? h ^ PARENT : h);
         if (k > 0)
             end = dots[k - 1];
     }
@@ -279,6 +296,41 @@ static inline bool bloom_has(const struct scan_sieve *sv, uint64_t h)
     uint64_t need = bloom_need(h);
 
     return (sv->bloom[h & sv->wmask] & need) == need;
+}
+
+/* A key's slot (from all its hash's bits) and its fingerprint (odd: 0 is an empty slot). */
+static inline size_t fp_slot(const struct scan_sieve *sv, uint64_t h)
+{
+    return (size_t)(fold_mul(h, K3) & sv->fmask);
+}
+
+static inline uint32_t fp_of(uint64_t h)
+{
+    return (uint32_t)(h >> 32) | 1;
+}
+
+static void fp_add(struct scan_sieve *sv, uint64_t h)
+{
+    size_t i = fp_slot(sv, h);
+    uint32_t f = fp_of(h);
+
+    while (sv->fps[i] != 0 && sv->fps[i] != f)
+        i = (i + 1) & sv->fmask;
+    sv->fps[i] = f;
+}
+
+/* Whether h may be a key's: false is exact (a different fingerprint), true wrong about once in
+ * 2^30 lookups. */
+static inline bool fp_has(const struct scan_sieve *sv, uint64_t h)
+{
+    size_t i = fp_slot(sv, h);
+    uint32_t f = fp_of(h);
+
+    for (; sv->fps[i] != 0; i = (i + 1) & sv->fmask) {
+        if (sv->fps[i] == f)
+            return true;
+    }
+    return false;
 }
 
 /* ---- building ---- */
@@ -432,6 +484,7 @@ static void each_str(void *arg, int kind, const char *p, size_t n)
 {
     struct bctx *b = arg;
     const char *at;
+    uint64_t h;
 
     if (b->odd || !b->ok)
         return;
@@ -441,7 +494,9 @@ static void each_str(void *arg, int kind, const char *p, size_t n)
             b->odd = n > 253;
             return;
         }
-        key_push(b, key_host(b, p, n));
+        h = key_host(b, p, n);
+        key_push(b, h);
+        key_push(b, h ^ PARENT);
         break;
     case SCAN_EMAIL:
         at = memrchr(p, '@', n);
@@ -587,16 +642,25 @@ struct scan_sieve *scan_sieve_build(const struct scan_index *ix, enum ctix_rc *r
     if (sv->bloom == NULL)
         goto fail;
     sv->wmask = words - 1;
-    for (size_t i = 0; i < b.n; i++)
+    /* twice the filter's words: at most half full */
+    sv->fps = ctix_calloc_big(2 * words, sizeof(uint32_t));
+    if (sv->fps == NULL)
+        goto fail;
+    sv->fmask = 2 * words - 1;
+    for (size_t i = 0; i < b.n; i++) {
         sv->bloom[b.keys[i] & sv->wmask] |= bloom_need(b.keys[i]);
+        fp_add(sv, b.keys[i]);
+    }
     for (size_t i = 0; i < b.n4; i += 2) {
         uint64_t h24 = hv4_24(sv->seed_v4, b.v4[i]);
 
         uint64_t h = b.v4[i + 1] ? h24 : hv4(sv->seed_v4, b.v4[i]);
 
         sv->bloom[(h24 & sv->wmask & ~(uint64_t)7) + (h >> 61)] |= bloom_need(h);
+        fp_add(sv, h);
     }
-    sv->mem = sizeof(*sv) + words * sizeof(uint64_t) + ((size_t)1 << 24) / 8;
+    sv->mem =
+        sizeof(*sv) + words * (sizeof(uint64_t) + 2 * sizeof(uint32_t)) + ((size_t)1 << 24) / 8;
     *rc = CTIX_OK;
     goto out;
 fail:
@@ -614,6 +678,7 @@ void scan_sieve_free(struct scan_sieve *sv)
     if (sv == NULL)
         return;
     free(sv->bloom);
+    free(sv->fps);
     free(sv->v4map);
     free(sv);
 }
@@ -1270,7 +1335,7 @@ static void token(struct lctx *c, size_t s, size_t e)
         uint64_t h = host_tail(c->sv->seed_host, p + s, len, dots, k);
 
         if (c->tld || k == 0)
-            push_bloom(c, h);
+            push_bloom(c, k == 0 ? h : h ^ PARENT);
         (void)hosts_parents(h, p + s, dots, k, push_bloom, c);
     }
     run_note(c, fp, np0);
@@ -1383,7 +1448,8 @@ static inline bool v4_in_filter(const struct scan_sieve *sv, uint32_t a)
     const uint64_t *line = &sv->bloom[h24 & sv->wmask & ~(uint64_t)7];
     uint64_t net = bloom_need(h24), one = bloom_need(ha);
 
-    return (line[h24 >> 61] & net) == net || (line[ha >> 61] & one) == one;
+    return ((line[h24 >> 61] & net) == net && fp_has(sv, h24)) ||
+           ((line[ha >> 61] & one) == one && fp_has(sv, ha));
 }
 
 /* Answers the probes of a batch. An IPv4 address whose /24 the sieve's map holds goes on to the
@@ -1405,7 +1471,7 @@ static void probes_answer(const struct scan_sieve *sv, struct sprobe *pr, size_t
             then++;
             continue;
         }
-        if (bloom_has(sv, h)) {
+        if (bloom_has(sv, h) && fp_has(sv, h)) {
             *maybe |= (uint64_t)1 << pr[j].line;
             pr[j].kind |= PR_HIT;
         }
@@ -1637,7 +1703,7 @@ static inline __attribute__((always_inline)) void tok_resolve(struct lctx *c, co
         quads(c, q->s, q->s + q->len);
     /* the host and its parents (its last label's hash done in tok_host) */
     if (c->tld)
-        push(c, PR_BLOOM, h);
+        push(c, PR_BLOOM, h ^ PARENT);
     (void)hosts_parents(h, p, dots, nd, push_bloom, c);
     run_note(c, q->fp, np0);
 }
