@@ -1059,8 +1059,11 @@ struct trun {
 
 /* Runs of host bytes repeat in logs (a proxy's hosts, its clients, a resolver's answers): a
  * per-worker memory of runs known to hold nothing listed spares their hashing and lookups.
- * Entries are 64-bit hashes of a run's exact bytes under the index's secret seed. */
-#define RUNCACHE (1u << 14)
+ * Entries are 64-bit hashes of a run's exact bytes under the index's secret seed. 32,768 of them
+ * (256 KB, half a Zen 3 core's L2): on the benchmark's log (a pool of 32,768 hosts) 96 % of the
+ * runs looked for are known, against 90 % with half as many (twice as many: 98 %, and the
+ * whole L2). */
+#define RUNCACHE (1u << 15)
 
 /* A host name waiting for its slot in the memory of clean runs (tok_host). */
 struct pend {
