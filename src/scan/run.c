@@ -1118,6 +1118,14 @@ static void state_advance(struct scan_fmt_state *st, const char *p, size_t n, bo
     }
 }
 
+/* The length of a UTF-8 byte order mark at the start of p[0..n): 3 or 0. Spreadsheets write one
+ * before a CSV file's header; it is no part of the first line (its first column's name, a JSON
+ * line's brace, a Zeek header's '#'). */
+static size_t bom_len(const char *p, size_t n)
+{
+    return n >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
+}
+
 static void blk_error(struct run *r, struct input *in, const char *msg)
 {
     struct blk *b = blk_get(r);
@@ -1135,11 +1143,13 @@ static void read_mapped(struct run *r, struct input *in, unsigned year)
     const char *map = in->map;
     size_t size = in->map_len;
     struct scan_fmt_state st;
-    size_t pos = 0;
+    size_t pos;
     struct blk *b = NULL; /* taken, not yet queued */
 
     bus_watch(in);
-    scan_fmt_init(&st, (enum scan_fmt)r->o->fmt, map, size < 65536 ? size : 65536, year);
+    pos = bom_len(map, size);
+    scan_fmt_init(&st, (enum scan_fmt)r->o->fmt, map + pos, size - pos < 65536 ? size - pos : 65536,
+                  year);
     while (pos < size && !bus_hit) {
         size_t end = size - pos > BLOCK ? pos + BLOCK : size, cut = end;
         struct scan_fmt_state at = st;
@@ -1231,7 +1241,7 @@ static void read_input(struct run *r, struct input *in, int fd, const char *path
     struct stat sb;
     char *carry = NULL;
     size_t carry_len = 0;
-    bool first = true, skipping = false;
+    bool first = true, skipping = false, at_start = true;
     unsigned year;
     time_t mt = time(NULL);
     struct tm tmv;
@@ -1274,6 +1284,14 @@ static void read_input(struct run *r, struct input *in, int fd, const char *path
                 break;
             }
             b->len += (size_t)k;
+            if (at_start && b->len >= 3) {
+                /* (the file's first bytes, however few each read brought) */
+                at_start = false;
+                if (bom_len(b->buf, b->len) > 0) {
+                    memmove(b->buf, b->buf + 3, b->len - 3);
+                    b->len -= 3;
+                }
+            }
         }
         if (first) {
             scan_fmt_init(&st, (enum scan_fmt)r->o->fmt, b->buf, b->len < 65536 ? b->len : 65536,

@@ -276,6 +276,53 @@ static void test_compressed_and_stdin(void **state)
     free(out);
 }
 
+/* A UTF-8 byte order mark before the first line (as spreadsheets write CSV files) is no part of
+ * it: a Zeek header, a JSON line and a CSV header after one read as without it, whether the file
+ * is mapped or read in blocks (decompressed; a pipe goes the same way). */
+static void test_byte_order_mark(void **state)
+{
+    static const size_t which[] = {1, 2, 3}; /* dns.log, fw.jsonl, access.csv */
+    const char *d = W->node.dir;
+
+    (void)state;
+    for (size_t k = 0; k < sizeof(which) / sizeof(which[0]); k++) {
+        const struct logcase *lc = &logs[which[k]];
+        size_t n = strlen(lc->text);
+        char *text = malloc(n + 3), path[PATH_MAX + 64], name[64], cmd[4 * PATH_MAX], got[1024];
+        struct h_proc p;
+
+        assert_non_null(text);
+        memcpy(text, "\xef\xbb\xbf", 3);
+        memcpy(text + 3, lc->text, n);
+        snprintf(name, sizeof name, "bom-%s", lc->name);
+        snprintf(path, sizeof path, "%s/%s", d, name);
+        assert_true(write_file(path, text, n + 3));
+        free(text);
+        /* mapped */
+        assert_true(h_ctix(&p, "scan", "--indicators", W->bundle, path, NULL));
+        if (p.code != 0)
+            fprintf(stderr, "%s: %s", name, p.err);
+        assert_int_equal(p.code, 0);
+        hits_of(p.out, name, got, sizeof got);
+        assert_string_equal(got, lc->want);
+        /* each record's time read from its field: the JSON line and the CSV header (its first
+         * column is the time's) taken as what they are, not as text after three odd bytes */
+        assert_null(strstr(p.out, "\"time\":null"));
+        h_proc_cleanup(&p);
+        /* decompressed (read in blocks) */
+        snprintf(cmd, sizeof cmd, "gzip -c %s > %s.gz", path, path);
+        assert_true(h_sh(cmd));
+        snprintf(cmd, sizeof cmd, "%s.gz", path);
+        assert_true(h_ctix(&p, "scan", "--indicators", W->bundle, cmd, NULL));
+        assert_int_equal(p.code, 0);
+        snprintf(name, sizeof name, "bom-%s.gz", lc->name);
+        hits_of(p.out, name, got, sizeof got);
+        assert_string_equal(got, lc->want);
+        assert_null(strstr(p.out, "\"time\":null"));
+        h_proc_cleanup(&p);
+    }
+}
+
 /* Each bad input is named with its file (and line), the others are scanned, exit 3. */
 static void test_bad_input(void **state)
 {
@@ -767,10 +814,11 @@ static void test_headers_mid_input(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_formats),        cmocka_unit_test(test_compressed_and_stdin),
-        cmocka_unit_test(test_bad_input),      cmocka_unit_test(test_bad_bytes_later),
-        cmocka_unit_test(test_sightings),      cmocka_unit_test(test_conn),
-        cmocka_unit_test(test_shrinking_file), cmocka_unit_test(test_headers_mid_input),
+        cmocka_unit_test(test_formats),         cmocka_unit_test(test_compressed_and_stdin),
+        cmocka_unit_test(test_bad_input),       cmocka_unit_test(test_bad_bytes_later),
+        cmocka_unit_test(test_sightings),       cmocka_unit_test(test_conn),
+        cmocka_unit_test(test_shrinking_file),  cmocka_unit_test(test_headers_mid_input),
+        cmocka_unit_test(test_byte_order_mark),
     };
 
     return cmocka_run_group_tests(tests, setup, NULL);
