@@ -12,7 +12,8 @@
 #      the cache), warm scans (the cache current) and scans after 1,000 new indicators were
 #      imported (the cache plus the changes; each such run adds 1,000 to the kept node);
 #  (d) the peers on the same file and indicators in the same run: LC_ALL=C grep -F -f and
-#      rg -F -f (PEER_RUNS runs, default 1: they take minutes), and the ratio.
+#      rg -F -f (PEER_RUNS runs, default 1: they take minutes), and the ratio; a peer that is not
+#      installed is named and skipped.
 #
 #   make bench && bench/scan.sh
 # Environment: SCAN_DATA (default build/bench-data/scan: generated there when missing, ~1 min),
@@ -183,8 +184,13 @@ esac
 case " $PARTS " in *" peers "*)
     echo "== (d) peers, same file, 1,000,000 indicators (ioc-1000000.txt), $PEER_RUNS run(s)"
     for p in $PEERS; do
+        if ! command -v "$p" >/dev/null 2>&1; then
+            # (ripgrep is a peer to measure against, not a dependency: `make deps` leaves it out)
+            echo "$p: not installed (apt-get install $([ "$p" = rg ] && echo ripgrep || echo "$p")), skipped"
+            continue
+        fi
         set --
-        for i in $(seq "$PEER_RUNS"); do
+        for _ in $(seq "$PEER_RUNS"); do
             case $p in
             grep) s=$(secs "$OUT/peer.out" env LC_ALL=C grep -F -f "$DATA/ioc-1000000.txt" "$LOG") ;;
             rg) s=$(secs "$OUT/peer.out" rg -F -f "$DATA/ioc-1000000.txt" "$LOG") ;;
