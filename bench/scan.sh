@@ -87,7 +87,7 @@ case " $PARTS " in *" speed "*)
     echo "== (b) speed with 1,000,000 indicators (the index built once per run, not timed here)"
     for cores in 1 2; do
         set --
-        for i in $(seq "$RUNS"); do
+        for _ in $(seq "$RUNS"); do
             if [ "$cores" = 1 ]; then
                 taskset -c 0 "$CTIX" scan --threads 1 --no-progress --valid-at now \
                     --indicators "$DATA/ioc-1000000.stix.json" --out /dev/null "$LOG" \
@@ -119,7 +119,7 @@ esac
 case " $PARTS " in *" index "*)
     echo "== (c) the index for 1,000,000 indicators"
     set --
-    for i in $(seq "$RUNS"); do
+    for _ in $(seq "$RUNS"); do
         "$CTIX" scan --no-progress --indicators "$DATA/ioc-1000000.stix.json" --out /dev/null \
             /dev/null 2>"$OUT/index.err"
         s=$(sed -n 's/.* in \([0-9.]*\) s, .*/\1/p' "$OUT/index.err" | head -1)
@@ -147,7 +147,7 @@ case " $PARTS " in *" index "*)
         shift 2
         ts=""
         rs=""
-        for i in $(seq "$RUNS"); do
+        for _ in $(seq "$RUNS"); do
             eval "$setup"
             /usr/bin/time -f '%M' -o "$OUT/rss" "$CTIX" scan --no-progress --data "$NODE" \
                 --collection iocs --out /dev/null "$@" /dev/null 2>"$OUT/index.err"
