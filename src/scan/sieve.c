@@ -7,11 +7,10 @@
  *     "192.168." is dropped from its first bytes when nothing is listed there (decided before
  *     the parse's long chain of dependent steps, the branch costs little when it mispredicts:
  *     13 % of the sieve); any other is parsed (one shuffle, no branch on its parts' lengths) and
- *     dropped when its /16 holds nothing listed (a map in cache); a host name is dropped when
- *     its last label ends no key ("app.js", "50.693Z"); what is left waits for its slot in a
- *     per-worker memory of runs known clean (prefetched), and what the memory does not know is
- *     hashed (each dot-suffix of two or more labels: what the index probes as the host and its
- *     parents) and probed;
+ *     dropped when its /16 holds nothing listed (a map in cache); a host name is dropped when a
+ *     per-worker memory of runs known clean knows it, or when its last label ends no key
+ *     ("app.js", "50.693Z"); what is left is hashed after the walk (each dot-suffix of two or
+ *     more labels: what the index probes as the host and its parents) and probed;
  *   - runs of 32, 40 or 64 hex digits: probed as hashes;
  *   - colons between IPv6 bytes, followed by a second colon or two more close behind (not a
  *     time of day's): the address parsed and probed (and networks by their prefix cut to a
@@ -1065,7 +1064,8 @@ struct trun {
  * whole L2). */
 #define RUNCACHE (1u << 15)
 
-/* A host name waiting for its slot in the memory of clean runs (tok_host). */
+/* A host name the memory of clean runs does not know, waiting to be hashed and probed
+ * (tok_host). */
 struct pend {
     uint64_t fp, dm, h; /* the run's memory key; its dots (bit i: p[s + i]); its last label's
                          * hash */
@@ -1089,7 +1089,7 @@ struct lctx {
     struct trun *runs;
     size_t nruns;
     uint64_t *cache;
-    struct pend *pend; /* runs waiting for their memory slot */
+    struct pend *pend; /* host names waiting to be probed */
     size_t npend;
     const char *p; /* the region: positions are offsets from it */
     uint32_t line;
@@ -1654,19 +1654,24 @@ tok_quad(const struct lctx *c, size_t s, size_t len, uint64_t dm, uint32_t *v, b
     }
 }
 
-/* A host name (for line c->line): dropped when its last label ends no key; else it waits for its
- * slot in the memory of clean runs (prefetched), and tok_resolve() hashes and probes it when the
- * memory does not know it. Returns false when there is no room to wait (the caller calls
- * token()). */
+/* A host name (for line c->line): nothing more when the memory of clean runs knows it (most
+ * hosts of a log: 96 % of the runs looked for in the benchmark's), or when its last label ends no
+ * key; else it waits for tok_resolve(), which hashes and probes it, after the batch's walk (the
+ * walk's loop stays small). Asked first, the memory spares the last label's hash of the hosts it
+ * knows, and its slot, read at once (it is in L2), costs less than one prefetched and waited
+ * for: 5 % of a squid or Zeek line's instructions. Returns false when there is no room to wait
+ * (the caller calls token()). */
 static inline __attribute__((always_inline)) bool tok_host(struct lctx *c, size_t s, size_t e,
                                                            uint64_t dm)
 {
     const struct scan_sieve *sv = c->sv;
     const char *p = c->p;
     size_t len = e - s, a;
-    uint64_t h, t;
+    uint64_t h, t, fp = run_fp(sv->seed_run, p + s, len);
     struct pend *q;
 
+    if (run_known(c, fp))
+        return true;
     a = s + 64 - (size_t)__builtin_clzll(dm); /* the last label */
     h = hpiece(sv->seed_host, p + a, e - a);
     t = h >> (64 - TLD_BITS);
@@ -1678,8 +1683,7 @@ static inline __attribute__((always_inline)) bool tok_host(struct lctx *c, size_
     if (c->npend >= PROBES_MAX)
         return false;
     q = &c->pend[c->npend++];
-    q->fp = run_fp(sv->seed_run, p + s, len);
-    __builtin_prefetch(&c->cache[q->fp & (RUNCACHE - 2)]);
+    q->fp = fp;
     q->dm = dm;
     q->h = h;
     q->s = (uint32_t)s;
@@ -1697,9 +1701,7 @@ static inline __attribute__((always_inline)) void tok_resolve(struct lctx *c, co
     uint32_t dots[32];
 
     c->line = q->line;
-    c->maybe = false; /* (not the last run's answer, when the memory knows this one) */
-    if (run_known(c, q->fp))
-        return;
+    c->maybe = false; /* (not the last run's answer) */
     for (; x != 0; x &= x - 1)
         dots[nd++] = (uint32_t)__builtin_ctzll(x);
     if (nd >= 3)
