@@ -1422,6 +1422,47 @@ static inline __attribute__((always_inline)) uint64_t v6_cands(const struct mask
     return c & ((vp & vn) | cp | cn);
 }
 
+/* Bit i: mask word w0 + i (i < 64, before nw) holds an aligned group of 16 hex digits (v & h &
+ * ~d), where a hash of 32 bytes or more must: a 16-bit lane of their complement that is zero (the
+ * borrow test for a zero lane; its lanes may be off, not its answer). Few words have one: the
+ * words are tested together, and only those are walked. */
+static inline uint64_t hex_words(const struct masks *m, size_t w0, size_t nw)
+{
+    uint64_t f = 0;
+
+    for (size_t i = 0; i < 64 && w0 + i < nw; i++) {
+        uint64_t nx = ~(m->v[w0 + i] & m->h[w0 + i] & ~m->d[w0 + i]);
+
+        f |= (uint64_t)(((nx - 0x0001000100010001u) & ~nx & 0x8000800080008000u) != 0) << i;
+    }
+    return f;
+}
+
+#if defined(SIEVE_X86)
+/* hex_words(), four words a step (it reads up to three words past nw: the masks' spare line). */
+__attribute__((target("avx2"))) static inline uint64_t hex_words_avx2(const struct masks *m,
+                                                                      size_t w0, size_t nw)
+{
+    const __m256i k1 = _mm256_set1_epi64x(0x0001000100010001),
+                  k8 = _mm256_set1_epi64x((long long)0x8000800080008000u),
+                  ones = _mm256_set1_epi64x(-1), zero = _mm256_setzero_si256();
+    size_t n = nw - w0 < 64 ? nw - w0 : 64;
+    uint64_t f = 0;
+
+    for (size_t i = 0; i < n; i += 4) {
+        __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(m->v + w0 + i)),
+                h = _mm256_loadu_si256((const __m256i *)(const void *)(m->h + w0 + i)),
+                d = _mm256_loadu_si256((const __m256i *)(const void *)(m->d + w0 + i));
+        __m256i nx = _mm256_xor_si256(_mm256_andnot_si256(d, _mm256_and_si256(v, h)), ones);
+        __m256i t = _mm256_and_si256(_mm256_andnot_si256(nx, _mm256_sub_epi64(nx, k1)), k8);
+        unsigned z = (unsigned)_mm256_movemask_pd(_mm256_castsi256_pd(_mm256_cmpeq_epi64(t, zero)));
+
+        f |= (uint64_t)(~z & 0xf) << i;
+    }
+    return n < 64 ? f & (((uint64_t)1 << n) - 1) : f;
+}
+#endif
+
 /* Trailing zero bits, 64 for none. */
 static inline __attribute__((always_inline)) unsigned tz64(uint64_t x)
 {
@@ -1813,42 +1854,47 @@ region_pass(struct lctx *c, const size_t *ls, const size_t *le, unsigned k, uint
     /* runs of 32 bytes or more without a dot (hashes; runs with one are the next pass's): a hash
      * in such a run holds an aligned group of 16 hex digits (never across a line's end: '\n' is
      * no host byte) */
-    for (size_t w = 0; w < nw; w++) {
-        uint64_t hx = m->v[w] & m->h[w] & ~m->d[w], r, nx = ~hx;
+    for (size_t w0 = 0; w0 < nw; w0 += 64) {
+        uint64_t fl;
 
-        /* whether some aligned group of 16 bytes is all hex digits: a 16-bit lane of ~hx that is
-         * zero (the borrow test for a zero lane; its lanes may be off, not its answer) */
-        if (((nx - 0x0001000100010001u) & ~nx & 0x8000800080008000u) == 0)
-            continue;
-        r = hx & (hx >> 1);
-        r &= r >> 2;
-        r &= r >> 4;
-        r &= r >> 8; /* bit i: bytes i..i+15 are hex digits */
-        r &= 0x0001000100010001u;
-        while (r != 0) {
-            size_t at = w * 64 + (size_t)__builtin_ctzll(r), s, e;
-            unsigned i;
+#if defined(SIEVE_X86)
+        if (simd)
+            fl = hex_words_avx2(m, w0, nw);
+        else
+#endif
+            fl = hex_words(m, w0, nw);
+        for (; fl != 0; fl &= fl - 1) {
+            size_t w = w0 + (size_t)__builtin_ctzll(fl);
+            uint64_t hx = m->v[w] & m->h[w] & ~m->d[w], r;
 
-            r &= r - 1;
-            if (at < done || at >= lim)
-                continue;
-            /* (a run ends at its line's end: '\r' and '\n' are no host bytes) */
-            s = run_start(m->h, at, 0);
-            e = next_bit(m->h, at, false, lim);
-            done = e;
-            i = e - s >= 32 ? line_of(ls, k, at) : 0;
-            if (e - s >= 32 && !(*mb >> i & 1) && !range_any(m->d, s, e)) {
-                c->line = i;
-                c->maybe = false;
-                hashes(c, s, e);
-                if (c->maybe)
-                    LET(*mb, i);
+            r = hx & (hx >> 1);
+            r &= r >> 2;
+            r &= r >> 4;
+            r &= r >> 8; /* bit i: bytes i..i+15 are hex digits */
+            r &= 0x0001000100010001u;
+            while (r != 0) {
+                size_t at = w * 64 + (size_t)__builtin_ctzll(r), s, e;
+                unsigned i;
+
+                r &= r - 1;
+                if (at < done || at >= lim)
+                    continue;
+                /* (a run ends at its line's end: '\r' and '\n' are no host bytes) */
+                s = run_start(m->h, at, 0);
+                e = next_bit(m->h, at, false, lim);
+                done = e;
+                i = e - s >= 32 ? line_of(ls, k, at) : 0;
+                if (e - s >= 32 && !(*mb >> i & 1) && !range_any(m->d, s, e)) {
+                    c->line = i;
+                    c->maybe = false;
+                    hashes(c, s, e);
+                    if (c->maybe)
+                        LET(*mb, i);
+                }
+                if (e / 64 > w)
+                    break; /* (the next words' groups before e are skipped by done) */
+                r &= ~(uint64_t)0 << (e % 64);
             }
-            if (e / 64 > w) {
-                w = e / 64 - 1; /* on from the run's end */
-                break;
-            }
-            r &= ~(uint64_t)0 << (e % 64);
         }
     }
     /* runs with a dot: hosts, dotted quads, hashes among them. A run's line is found only when
