@@ -62,6 +62,24 @@ static const char *const sieve_check_v6addr[] = {
 
 enum { SIEVE_CHECK_BASE, SIEVE_CHECK_EXTRA, SIEVE_CHECK_V6ADDR };
 
+/* Adds to ix an indicator id with pattern pat, valid at any time; false when it is refused. */
+static inline bool sieve_check_add(struct scan_index *ix, const char *id, const char *pat)
+{
+    struct scan_ind_in in;
+    struct ctix_diag d;
+
+    memset(&in, 0, sizeof(in));
+    in.id = id;
+    in.id_len = strlen(id);
+    in.pattern = pat;
+    in.pattern_len = strlen(pat);
+    in.modified_ms = 1;
+    in.valid_from_ms = SCAN_TIME_NONE;
+    in.valid_until_ms = INT64_MAX;
+    ctix_diag_clear(&d);
+    return scan_index_add(ix, &in, &d) == CTIX_OK;
+}
+
 /* kind: the patterns above (BASE), with the extra ones (EXTRA), or the IPv6-address set alone
  * (V6ADDR). */
 static inline struct scan_index *sieve_check_index(int kind)
@@ -80,20 +98,9 @@ static inline struct scan_index *sieve_check_index(int kind)
                           : i < n1                   ? sieve_check_patterns[i]
                                                      : sieve_check_extra[i - n1];
         char id[64];
-        struct scan_ind_in in;
-        struct ctix_diag d;
 
         snprintf(id, sizeof(id), "indicator--%zu", i);
-        memset(&in, 0, sizeof(in));
-        in.id = id;
-        in.id_len = strlen(id);
-        in.pattern = pat;
-        in.pattern_len = strlen(pat);
-        in.modified_ms = 1;
-        in.valid_from_ms = SCAN_TIME_NONE;
-        in.valid_until_ms = INT64_MAX;
-        ctix_diag_clear(&d);
-        if (scan_index_add(ix, &in, &d) != CTIX_OK) {
+        if (!sieve_check_add(ix, id, pat)) {
             scan_index_free(ix);
             return NULL;
         }
