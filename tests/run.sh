@@ -34,12 +34,16 @@ for bin in $(find "$BUILD/test/unit" -type f -name '*_test' 2>/dev/null | sort);
     name=unit/${bin#$BUILD/test/unit/}
     run_cmocka "$bin" "$(echo "$name" | tr / _)"
 done
-# The scan sieve again on its portable passes (the default picks the CPU's vector and
-# bit-instruction ones): both must give the same answers.
+# The scan sieve again on its portable passes and on its AVX2 ones (the default picks the
+# CPU's widest vector and bit-instruction passes, AVX-512 where it has them): all must give the
+# same answers.
 if [ -x "$BUILD/test/unit/scan/sieve_test" ]; then
     export CTIX_SIEVE_SCALAR=1
     run_cmocka "$BUILD/test/unit/scan/sieve_test" unit_scan_sieve_test_portable
     unset CTIX_SIEVE_SCALAR
+    export CTIX_SIEVE_AVX2=1
+    run_cmocka "$BUILD/test/unit/scan/sieve_test" unit_scan_sieve_test_avx2
+    unset CTIX_SIEVE_AVX2
 fi
 for bin in $(find "$BUILD/test/integration" -type f -name '*_test' 2>/dev/null | sort); do
     name=integration/${bin#$BUILD/test/integration/}

@@ -1,9 +1,11 @@
 /* The scan sieve (sieve.h): which lines cannot match, decided from the line's bytes alone.
  *
  * A batch of lines is classified by a vector pass into bit masks (host bytes, dots, digits,
- * colons, IPv6 bytes, newlines, '%' and '\\'), then walked once:
+ * colons, IPv6 bytes, newlines, '%' and '\\'; with AVX-512 VBMI one table lookup per 64 bytes),
+ * then walked once:
  *   - each run of host bytes with a dot (its line found only when it is looked up): digits and
- *     one dot (a time) are dropped from the masks alone; a dotted quad written "10." or
+ *     one dot (a time) are dropped from the masks alone (with AVX-512 and GFNI, eight words at
+ *     once before the walk, so the walk never visits them); a dotted quad written "10." or
  *     "192.168." is dropped from its first bytes when nothing is listed there (decided before
  *     the parse's long chain of dependent steps, the branch costs little when it mispredicts:
  *     13 % of the sieve); any other is parsed (one shuffle, no branch on its parts' lengths) and
@@ -55,6 +57,7 @@ struct scan_sieve {
     classify_fn classify; /* the widest vector pass the CPU has */
     pass_fn pass;         /* the line pass built for the CPU's bit instructions */
     count_fn count;       /* scan_sieve_count's */
+    bool lone512;         /* the walk's dots thinned by lone_dots512() (AVX-512 and GFNI) */
     uint64_t tails[((size_t)1 << TLD_BITS) / 64];
     /* dotted quads by the lengths of their four parts (1-3 digits each, 81 shapes): where each
      * part's hundreds, tens and ones are in the text (0x80: none) */
@@ -98,6 +101,7 @@ struct scan_sieve {
 static classify_fn classify_pick(void);
 static pass_fn pass_pick(void);
 static count_fn count_pick(void);
+static bool lone_pick(void);
 
 /* ---- hashing (keyed: filter lookups are driven by log text) ---- */
 
@@ -597,6 +601,7 @@ struct scan_sieve *scan_sieve_build(const struct scan_index *ix, enum ctix_rc *r
     sv->classify = classify_pick();
     sv->pass = pass_pick();
     sv->count = count_pick();
+    sv->lone512 = lone_pick();
     for (unsigned i = 0; i < 81; i++) {
         unsigned at = 0, l[4] = {i / 27 + 1, i / 9 % 3 + 1, i / 3 % 3 + 1, i % 3 + 1};
 
@@ -713,6 +718,7 @@ struct masks {
     uint64_t x[MASK_WORDS];  /* '%' or '\\' */
     uint64_t nl[MASK_WORDS]; /* '\n' */
     uint64_t v[MASK_WORDS];  /* IPv6 bytes: hex digits, ':', '.' */
+    uint64_t wd[MASK_WORDS]; /* the dots the walk visits (lone_dots512()) */
     bool any_nul, any_high;  /* a NUL byte, a byte >= 0x80 among those classified */
     bool any_x;              /* an escape among them */
 };
@@ -911,6 +917,80 @@ __attribute__((target("avx2"))) static void classify_avx2(const char *p, size_t 
         m->x[w] = cls_any(b0, b1, CLS_ESC);
     }
 }
+
+/* With AVX-512 VBMI a byte's classes are one lookup in a table of all 128 ASCII bytes (vpermi2b
+ * reads the low seven bits of each byte; bytes from 0x80 are kept out by a mask), and each mask
+ * word is one instruction on the class bytes: a test into a mask register, or for the class in
+ * the top bit (and one shifted there) a move of the bytes' top bits, which runs on another port
+ * than the tests and the lookup. Escapes, rare, are only gathered, as in the AVX2 pass. Class
+ * bits: */
+#define C7_DIG  0x01
+#define C7_DOT  0x02
+#define C7_COL  0x04
+#define C7_WORD 0x08 /* letters, '-', '_' */
+#define C7_HEX  0x10 /* a-f, A-F */
+#define C7_NUL  0x20
+#define C7_ESC  0x40 /* '%', '\\' */
+#define C7_NL   0x80
+
+static const uint8_t cls7[128] __attribute__((aligned(64))) = {
+    0x20, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x80, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x40, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x08, 0x02, 0x00,
+    0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x18, 0x18, 0x18, 0x18, 0x18, 0x18, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08,
+    0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x00, 0x40, 0x00, 0x00, 0x08,
+    0x00, 0x18, 0x18, 0x18, 0x18, 0x18, 0x18, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08,
+    0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00,
+};
+
+__attribute__((target("avx512f,avx512bw,avx512vbmi"))) static void
+classify_avx512(const char *p, size_t w0, size_t w1, size_t len, struct masks *m)
+{
+    const __m512i t0 = _mm512_load_si512((const void *)cls7),
+                  t1 = _mm512_load_si512((const void *)(cls7 + 64)),
+                  kh = _mm512_set1_epi8((char)(C7_DIG | C7_DOT | C7_WORD)),
+                  kv = _mm512_set1_epi8((char)(C7_DIG | C7_DOT | C7_COL | C7_HEX)),
+                  kn = _mm512_set1_epi8(C7_DIG), kc = _mm512_set1_epi8(C7_COL);
+    __m512i acc = _mm512_setzero_si512(); /* the class bytes or'ed: NUL, escapes seen */
+    uint64_t high = 0;
+    size_t w;
+
+    for (w = w0; w < w1; w++) {
+        __m512i v = _mm512_loadu_si512((const void *)(p + w * 64)), cl;
+        /* the bytes at or past len (in the last word) do not count */
+        __mmask64 keep = (w + 1) * 64 <= len ? ~(__mmask64)0
+                         : len <= w * 64     ? 0
+                                             : ~(__mmask64)0 >> (64 - (len - w * 64));
+        __mmask64 hb = _mm512_movepi8_mask(v) & keep;
+
+        cl = _mm512_maskz_permutex2var_epi8(keep & ~hb, t0, v, t1);
+        high |= hb;
+        acc = _mm512_or_si512(acc, cl);
+        m->h[w] = _mm512_test_epi8_mask(cl, kh);
+        m->n[w] = _mm512_test_epi8_mask(cl, kn);
+        m->c[w] = _mm512_test_epi8_mask(cl, kc);
+        m->v[w] = _mm512_test_epi8_mask(cl, kv);
+        m->nl[w] = _mm512_movepi8_mask(cl);
+        m->d[w] = _mm512_movepi8_mask(_mm512_slli_epi16(cl, 6)); /* C7_DOT to the top */
+        m->x[w] = 0;
+    }
+    m->any_nul |= _mm512_test_epi8_mask(acc, _mm512_set1_epi8(C7_NUL)) != 0;
+    m->any_high |= high != 0;
+    if (_mm512_test_epi8_mask(acc, _mm512_set1_epi8(C7_ESC)) == 0)
+        return;
+    m->any_x = true;
+    for (w = w0; w < w1; w++) {
+        __m512i v = _mm512_loadu_si512((const void *)(p + w * 64));
+        __mmask64 keep = (w + 1) * 64 <= len ? ~(__mmask64)0
+                         : len <= w * 64     ? 0
+                                             : ~(__mmask64)0 >> (64 - (len - w * 64));
+
+        m->x[w] = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('%')) |
+                  _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\\'));
+        m->x[w] &= keep;
+    }
+}
 #endif
 
 static void classify_scalar(const char *p, size_t w0, size_t w1, size_t len, struct masks *m)
@@ -946,6 +1026,9 @@ static classify_fn classify_pick(void)
         return classify_scalar;
 #if defined(SIEVE_X86)
     __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vbmi") &&
+        getenv("CTIX_SIEVE_AVX2") == NULL)
+        return classify_avx512;
     if (__builtin_cpu_supports("avx2"))
         return classify_avx2;
     return classify_sse2;
@@ -1087,6 +1170,7 @@ struct scan_sieve_batch_int {
 struct lctx {
     const struct scan_sieve *sv;
     const struct masks *m;
+    const uint64_t *wd; /* the dots the dotted walk visits: m->wd or m->d */
     struct sprobe *pr;
     size_t np;
     struct trun *runs;
@@ -1464,7 +1548,80 @@ __attribute__((target("avx2"))) static inline uint64_t hex_words_avx2(const stru
     }
     return n < 64 ? f & (((uint64_t)1 << n) - 1) : f;
 }
+
+/* Each 64-bit lane's bits in reverse order (bytes' bits by an affine map, then the bytes). */
+__attribute__((target("avx512f,avx512bw,gfni"))) static inline __m512i rev64(__m512i x)
+{
+    const __m512i bytes = _mm512_set_epi64(
+        0x08090a0b0c0d0e0f, 0x0001020304050607, 0x08090a0b0c0d0e0f, 0x0001020304050607,
+        0x08090a0b0c0d0e0f, 0x0001020304050607, 0x08090a0b0c0d0e0f, 0x0001020304050607);
+
+    return _mm512_shuffle_epi8(
+        _mm512_gf2p8affine_epi64_epi8(x, _mm512_set1_epi64((long long)0x8040201008040201u), 0),
+        bytes);
+}
+
+/* The dots of each lane whose run of host bytes begins with digits that lead to them: a run's
+ * first byte is a digit, and so is each byte up to the dot. A run starting at bit 0 may have
+ * begun in the word before, so it has no start here. */
+__attribute__((target("avx512f,avx512bw"))) static inline __m512i
+digits_to_dot(__m512i h, __m512i n, __m512i d)
+{
+    __m512i hs = _mm512_andnot_si512(_mm512_slli_epi64(h, 1), h),
+            ns = _mm512_andnot_si512(_mm512_slli_epi64(n, 1), n);
+    /* a carry from each such start runs through its digits and stops on the byte after them */
+    __m512i gs = _mm512_and_si512(_mm512_and_si512(hs, ns), _mm512_set1_epi64(~(long long)1));
+
+    return _mm512_and_si512(_mm512_andnot_si512(n, _mm512_add_epi64(n, gs)), d);
+}
+
+/* The dots the dotted walk visits (wd), for words [0, nw) (it reads and writes up to seven past
+ * nw: the masks' spare line): each dot less those of runs that lie inside one word and are
+ * digits, one dot and digits — a time, a duration, a TTL (three or four in a Zeek DNS line, the
+ * first field of a squid line): the walk would let them go, one by one, after finding their
+ * bounds. Both sides are found by carries: the digits from the run's start up to the dot in the
+ * lane as it is, those from the dot to the run's end in the lane reversed. A word that holds an
+ * aligned group of 16 hex digits (where a hash of 32 digits or more, which such a run may hold,
+ * must) keeps all its dots. */
+__attribute__((target("avx512f,avx512bw,gfni"))) static void lone_dots512(struct masks *m,
+                                                                          size_t nw)
+{
+    const __m512i k1 = _mm512_set1_epi64(0x0001000100010001),
+                  k8 = _mm512_set1_epi64((long long)0x8000800080008000u);
+
+    for (size_t w = 0; w < nw; w += 8) {
+        __m512i h = _mm512_loadu_si512((const void *)(m->h + w)),
+                n = _mm512_loadu_si512((const void *)(m->n + w)),
+                d = _mm512_loadu_si512((const void *)(m->d + w)),
+                v = _mm512_loadu_si512((const void *)(m->v + w));
+        __m512i lone = _mm512_and_si512(digits_to_dot(h, n, d),
+                                        rev64(digits_to_dot(rev64(h), rev64(n), rev64(d))));
+        /* nx: not a hex digit; a zero 16-bit lane of it is a group of 16 */
+        __m512i nx = _mm512_ternarylogic_epi64(v, h, d, 0xbf);
+        __mmask8 hex = _mm512_test_epi64_mask(
+            _mm512_and_si512(_mm512_andnot_si512(nx, _mm512_sub_epi64(nx, k1)), k8),
+            _mm512_set1_epi64(-1));
+
+        _mm512_storeu_si512((void *)(m->wd + w),
+                            _mm512_mask_mov_epi64(_mm512_andnot_si512(lone, d), hex, d));
+    }
+}
 #endif
+
+/* (CTIX_SIEVE_AVX2: the AVX2 passes on a CPU with AVX-512, for the tests that hold them to the
+ * same answers) */
+static bool lone_pick(void)
+{
+#if defined(SIEVE_X86)
+    __builtin_cpu_init();
+    return getenv("CTIX_SIEVE_SCALAR") == NULL && getenv("CTIX_SIEVE_AVX2") == NULL &&
+           __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("gfni") && __builtin_cpu_supports("avx2") &&
+           __builtin_cpu_supports("bmi2");
+#else
+    return false;
+#endif
+}
 
 /* Trailing zero bits, 64 for none. */
 static inline __attribute__((always_inline)) unsigned tz64(uint64_t x)
@@ -1908,7 +2065,7 @@ region_pass(struct lctx *c, const size_t *ls, const size_t *le, unsigned k, uint
     uint64_t skip = ~(uint64_t)0;
 
     for (size_t w = 0; w < nw; w++) {
-        uint64_t dm = m->d[w] & skip, oth;
+        uint64_t dm = c->wd[w] & skip, oth;
 
         skip = ~(uint64_t)0;
         if (dm == 0)
@@ -2107,6 +2264,13 @@ static inline __attribute__((always_inline)) size_t block_impl(const struct scan
             m->c[lw] &= keep;
             m->x[lw] &= keep;
         }
+        c.wd = m->d;
+#if defined(SIEVE_X86)
+        if (simd && sv->lone512 && !sv->bare) {
+            lone_dots512(m, (le[b->k - 1] + 63) / 64);
+            c.wd = m->wd;
+        }
+#endif
         region_pass(&c, ls, le, b->k, &mb, simd);
         probes_answer(sv, bi->pr, c.np, &b->maybe);
         b->maybe |= mb;
@@ -2260,6 +2424,34 @@ bool scan_sieve__quad_agree(const struct scan_sieve *sv, const char *p, size_t n
     return ra == rb && (!ra || a == b);
 }
 
+#if defined(SIEVE_X86)
+/* lone_dots512()'s answer for word w, the portable way: each dot, less a dot whose run of host
+ * bytes lies inside the word (bytes before and after it in the word) and is digits, the dot,
+ * digits; in a word without an aligned group of 16 hex digits. */
+static uint64_t lone_ref(const struct masks *m, size_t w)
+{
+    uint64_t d = m->d[w], h = m->h[w], out = d;
+
+    if (hex_words(m, w, w + 1) != 0)
+        return d;
+    for (uint64_t x = d; x != 0; x &= x - 1) {
+        unsigned b = (unsigned)__builtin_ctzll(x), s = b, e = b;
+        bool lone = true;
+
+        while (s > 0 && (h >> (s - 1) & 1))
+            s--;
+        while (e < 63 && (h >> (e + 1) & 1))
+            e++;
+        lone = s > 0 && e < 63 && b > s && e > b;
+        for (unsigned i = s; i <= e && lone; i++)
+            lone = i == b || (m->n[w] >> i & 1);
+        if (lone)
+            out &= ~((uint64_t)1 << b);
+    }
+    return out;
+}
+#endif
+
 bool scan_sieve__classify_agree(const char *p, size_t n)
 {
     static struct masks a, b;
@@ -2271,16 +2463,26 @@ bool scan_sieve__classify_agree(const char *p, size_t n)
     a.any_nul = a.any_high = 0;
     classify_scalar(p, 0, nw, n, &a);
 #if defined(SIEVE_X86)
-    for (int v = 0; v < 2 && ok; v++) {
+    static const classify_fn vec[3] = {classify_sse2, classify_avx2, classify_avx512};
+
+    for (int v = 0; v < 3 && ok; v++) {
         if (v == 1 && !__builtin_cpu_supports("avx2"))
             break;
+        if (v == 2 && !(__builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vbmi")))
+            break;
         b.any_nul = b.any_high = 0;
-        (v == 0 ? classify_sse2 : classify_avx2)(p, 0, nw, n, &b);
+        vec[v](p, 0, nw, n, &b);
         ok = a.any_nul == b.any_nul && a.any_high == b.any_high;
         ok = ok && memcmp(a.h, b.h, nw * 8) == 0 && memcmp(a.d, b.d, nw * 8) == 0 &&
              memcmp(a.n, b.n, nw * 8) == 0 && memcmp(a.c, b.c, nw * 8) == 0 &&
              memcmp(a.x, b.x, nw * 8) == 0 && memcmp(a.nl, b.nl, nw * 8) == 0 &&
              memcmp(a.v, b.v, nw * 8) == 0;
+    }
+    if (ok && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("gfni")) {
+        lone_dots512(&a, nw);
+        for (size_t w = 0; w < nw && ok; w++)
+            ok = a.wd[w] == lone_ref(&a, w);
     }
 #endif
     return ok;

@@ -71,7 +71,7 @@ size_t scan_sieve_count(const struct scan_sieve *sv, const char *p, size_t n, ch
 bool scan_sieve_line(const struct scan_sieve *sv, const char *line, size_t n);
 
 /* Tests: whether the vector passes the CPU has classify p[0..n) (padded as above) exactly as the
- * portable one does. */
+ * portable one does, and thin the dotted walk's dots as the portable rule says. */
 bool scan_sieve__classify_agree(const char *p, size_t n);
 /* Tests: whether the vector parse of a dotted quad p[0..n) (digits and three dots) agrees with
  * the portable one (true for other text). */

@@ -410,6 +410,50 @@ static void test_long_and_odd_lines(void **state)
     free(big);
 }
 
+/* Runs of digits, one dot and digits (times, durations, TTLs) are let go by the dotted walk
+ * before it looks at them: never a listed value beside one, at every offset in a 64-byte word,
+ * nor a hash of digits alone inside one; such runs alone are no reason to read a line. */
+static void test_numeric_runs(void **state)
+{
+    struct scan_index *ix = scan_index_new();
+    static const char *const around[] = {
+        "12.5 1.2.3.4",
+        "1.2.3.4 300.000000",
+        "1714997179.595230\t1.2.3.4\t0.050355",
+        "12345678901234567890123456789012.5",
+        "5.12345678901234567890123456789012 x",
+        "1.2.3.4.5 1.2.3.4",
+        "7.12.3.4",
+        "10.0.0.1.2.3.4",
+    };
+    char line[256 + SCAN_SIEVE_PAD];
+    size_t hit = 0;
+
+    (void)state;
+    assert_true(sieve_check_add(ix, "indicator--a", "[ipv4-addr:value = '1.2.3.4']"));
+    assert_true(sieve_check_add(ix, "indicator--h",
+                                "[file:hashes.MD5 = '12345678901234567890123456789012']"));
+    assert_int_equal(scan_index_finish(ix), CTIX_OK);
+    for (size_t i = 0; i < sizeof(around) / sizeof(around[0]); i++) {
+        for (int off = 0; off < 80; off++) {
+            size_t n = (size_t)off + strlen(around[i]);
+
+            memset(line, ' ', (size_t)off);
+            memcpy(line + off, around[i], strlen(around[i]));
+            memset(line + n, 0, SCAN_SIEVE_PAD);
+            assert_true(scan_sieve__classify_agree(line, n));
+            if (sieve_check_hits(ix, line, n)) {
+                hit++;
+                assert_true(sieve_check_maybe(ix, line, n));
+            }
+        }
+    }
+    assert_true(hit >= 5 * 80); /* the first three lines and the quads' always hold one */
+    assert_false(sieve_check_maybe(ix, "1714997179.595230\t300.000000\t0.050355", 37));
+    assert_false(sieve_check_maybe(ix, "1.5 22.75 333.125 4444.0625 55555.03125", 39));
+    scan_index_free(ix);
+}
+
 /* The vector passes against the portable ones: the classification of every line above, and the
  * dotted-quad parse of every shape of part lengths 0-4 with digits that make parts of 0, 9, 99,
  * 255, 256 and 999 (and leading zeros). */
@@ -459,6 +503,7 @@ int main(void)
         cmocka_unit_test(test_batch_equals_lines),
         cmocka_unit_test(test_no_sieve_for_any_value_prefilters),
         cmocka_unit_test(test_long_and_odd_lines),
+        cmocka_unit_test(test_numeric_runs),
         cmocka_unit_test(test_vector_passes_agree),
     };
 
