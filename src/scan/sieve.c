@@ -15,7 +15,8 @@
  *     more labels: what the index probes as the host and its parents) and probed;
  *   - runs of 32, 40 or 64 hex digits: probed as hashes;
  *   - colons between IPv6 bytes, followed by a second colon or two more close behind (not a
- *     time of day's): the address parsed and probed (and networks by their prefix cut to a
+ *     time of day's; with AVX-512 found eight words at once, so a JSON line's many colons cost
+ *     the IPv6 pass nothing): the address parsed and probed (and networks by their prefix cut to a
  *     multiple of 16 bits), unless the memory of clean runs knows it;
  *   - a backslash (an escape a reader would decode) or a %XX that decodes to a host byte sends the
  *     line on as it is: the sieve does not decode.
@@ -57,7 +58,7 @@ struct scan_sieve {
     classify_fn classify; /* the widest vector pass the CPU has */
     pass_fn pass;         /* the line pass built for the CPU's bit instructions */
     count_fn count;       /* scan_sieve_count's */
-    bool lone512;         /* the walk's dots thinned by lone_dots512() (AVX-512 and GFNI) */
+    bool lone512; /* AVX-512 (VBMI2) and GFNI: lone_dots512(), v6_colons512() before the walk */
     uint64_t tails[((size_t)1 << TLD_BITS) / 64];
     /* dotted quads by the lengths of their four parts (1-3 digits each, 81 shapes): where each
      * part's hundreds, tens and ones are in the text (0x80: none) */
@@ -711,16 +712,18 @@ size_t scan_sieve_mem(const struct scan_sieve *sv)
 #define MASK_WORDS (REGION_WORDS + 8)
 
 struct masks {
-    uint64_t h[MASK_WORDS];  /* host bytes [A-Za-z0-9._-] */
-    uint64_t d[MASK_WORDS];  /* '.' */
-    uint64_t n[MASK_WORDS];  /* digits */
-    uint64_t c[MASK_WORDS];  /* ':' */
-    uint64_t x[MASK_WORDS];  /* '%' or '\\' */
-    uint64_t nl[MASK_WORDS]; /* '\n' */
-    uint64_t v[MASK_WORDS];  /* IPv6 bytes: hex digits, ':', '.' */
-    uint64_t wd[MASK_WORDS]; /* the dots the walk visits (lone_dots512()) */
-    bool any_nul, any_high;  /* a NUL byte, a byte >= 0x80 among those classified */
-    bool any_x;              /* an escape among them */
+    uint64_t h[MASK_WORDS];            /* host bytes [A-Za-z0-9._-] */
+    uint64_t d[MASK_WORDS];            /* '.' */
+    uint64_t n[MASK_WORDS];            /* digits */
+    uint64_t c[MASK_WORDS];            /* ':' */
+    uint64_t x[MASK_WORDS];            /* '%' or '\\' */
+    uint64_t nl[MASK_WORDS];           /* '\n' */
+    uint64_t v[MASK_WORDS];            /* IPv6 bytes: hex digits, ':', '.' */
+    uint64_t wd[MASK_WORDS];           /* the dots the walk visits (lone_dots512()) */
+    uint64_t c6[MASK_WORDS];           /* colons that may start an IPv6 address (v6_colons512()) */
+    uint64_t c6w[MASK_WORDS / 64 + 1]; /* bit w: c6[w] has one */
+    bool any_nul, any_high;            /* a NUL byte, a byte >= 0x80 among those classified */
+    bool any_x;                        /* an escape among them */
 };
 
 /* The bytes at or past len (in the last word) do not count. */
@@ -1171,6 +1174,7 @@ struct lctx {
     const struct scan_sieve *sv;
     const struct masks *m;
     const uint64_t *wd; /* the dots the dotted walk visits: m->wd or m->d */
+    bool c6;            /* m->c6 holds the IPv6 candidates (else v6_cands() per word) */
     struct sprobe *pr;
     size_t np;
     struct trun *runs;
@@ -1606,6 +1610,52 @@ __attribute__((target("avx512f,avx512bw,gfni"))) static void lone_dots512(struct
                             _mm512_mask_mov_epi64(_mm512_andnot_si512(lone, d), hex, d));
     }
 }
+
+/* Bits i..i+5 of each lane's x or'ed down to bit i, from within the lane. */
+__attribute__((target("avx512f"))) static inline __m512i within5(__m512i x)
+{
+    return _mm512_or_si512(
+        _mm512_or_si512(_mm512_or_si512(_mm512_srli_epi64(x, 1), _mm512_srli_epi64(x, 2)),
+                        _mm512_or_si512(_mm512_srli_epi64(x, 3), _mm512_srli_epi64(x, 4))),
+        _mm512_srli_epi64(x, 5));
+}
+
+/* The IPv6 candidate colons of words [0, nw), eight words at a time (it reads the word past each
+ * and writes up to seven past nw: the masks' spare line): v6_cands() (a colon between two IPv6
+ * bytes or next to another colon), less the colons v6_colons() surely refuses — those without a
+ * second colon right after them and without a colon within five bytes that has another within
+ * five bytes of it (a colon in the last ten bits of a word is kept: the next word is not looked
+ * at for that). A JSON line's colons ("key":value, a time of day's) are all let go here, so the
+ * IPv6 pass looks only at the words of m->c6w. */
+__attribute__((target("avx512f,avx512bw,avx512vbmi2"))) static void v6_colons512(struct masks *m,
+                                                                                 size_t nw)
+{
+    const __m512i far = _mm512_set1_epi64((long long)0xffc0000000000000u);
+    __m512i cprev = _mm512_setzero_si512(), vprev = _mm512_setzero_si512();
+
+    memset(m->c6w, 0, (nw + 63) / 64 * sizeof(uint64_t));
+    for (size_t w = 0; w < nw; w += 8) {
+        __m512i c = _mm512_loadu_si512((const void *)(m->c + w)),
+                v = _mm512_loadu_si512((const void *)(m->v + w)),
+                cn_ = _mm512_loadu_si512((const void *)(m->c + w + 1)),
+                vn_ = _mm512_loadu_si512((const void *)(m->v + w + 1));
+        /* each lane's neighbours: the word before (the last lane of the block before) and the
+         * word after */
+        __m512i cl = _mm512_alignr_epi64(c, cprev, 7), vl = _mm512_alignr_epi64(v, vprev, 7);
+        __m512i vp = _mm512_shldi_epi64(v, vl, 1), vn = _mm512_shrdi_epi64(v, vn_, 1),
+                cp = _mm512_shldi_epi64(c, cl, 1), cn = _mm512_shrdi_epi64(c, cn_, 1);
+        __m512i two = within5(_mm512_and_si512(c, within5(c)));
+        __m512i cand = _mm512_and_si512(
+            _mm512_and_si512(c, _mm512_or_si512(_mm512_and_si512(vp, vn), _mm512_or_si512(cp, cn))),
+            _mm512_or_si512(_mm512_or_si512(cn, two), far));
+        __mmask8 any = _mm512_test_epi64_mask(cand, cand);
+
+        _mm512_storeu_si512((void *)(m->c6 + w), cand);
+        m->c6w[w / 64] |= (uint64_t)any << (w % 64);
+        cprev = c;
+        vprev = v;
+    }
+}
 #endif
 
 /* (CTIX_SIEVE_AVX2: the AVX2 passes on a CPU with AVX-512, for the tests that hold them to the
@@ -1616,8 +1666,8 @@ static bool lone_pick(void)
     __builtin_cpu_init();
     return getenv("CTIX_SIEVE_SCALAR") == NULL && getenv("CTIX_SIEVE_AVX2") == NULL &&
            __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-           __builtin_cpu_supports("gfni") && __builtin_cpu_supports("avx2") &&
-           __builtin_cpu_supports("bmi2");
+           __builtin_cpu_supports("gfni") && __builtin_cpu_supports("avx512vbmi2") &&
+           __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi2");
 #else
     return false;
 #endif
@@ -1954,9 +2004,22 @@ region_pass(struct lctx *c, const size_t *ls, const size_t *le, unsigned k, uint
         for (size_t w = 0; w < nw; w++) {
             uint64_t cand;
 
-            if (m->c[w] == 0)
-                continue;
-            cand = v6_cands(m, w);
+            if (c->c6) {
+                uint64_t more = m->c6w[w / 64] >> (w % 64);
+
+                if (more == 0) {
+                    w |= 63;
+                    continue;
+                }
+                w += (size_t)__builtin_ctzll(more);
+                if (w >= nw)
+                    break;
+                cand = m->c6[w];
+            } else {
+                if (m->c[w] == 0)
+                    continue;
+                cand = v6_cands(m, w);
+            }
             for (; cand != 0; cand &= cand - 1) {
                 size_t pos = w * 64 + (size_t)__builtin_ctzll(cand), a, z, np0;
                 uint64_t fp;
@@ -2265,10 +2328,17 @@ static inline __attribute__((always_inline)) size_t block_impl(const struct scan
             m->x[lw] &= keep;
         }
         c.wd = m->d;
+        c.c6 = false;
 #if defined(SIEVE_X86)
-        if (simd && sv->lone512 && !sv->bare) {
-            lone_dots512(m, (le[b->k - 1] + 63) / 64);
-            c.wd = m->wd;
+        if (simd && sv->lone512) {
+            if (!sv->bare) {
+                lone_dots512(m, (le[b->k - 1] + 63) / 64);
+                c.wd = m->wd;
+            }
+            if (sv->v6) {
+                v6_colons512(m, (le[b->k - 1] + 63) / 64);
+                c.c6 = true;
+            }
         }
 #endif
         region_pass(&c, ls, le, b->k, &mb, simd);
@@ -2479,10 +2549,24 @@ bool scan_sieve__classify_agree(const char *p, size_t n)
              memcmp(a.v, b.v, nw * 8) == 0;
     }
     if (ok && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-        __builtin_cpu_supports("gfni")) {
+        __builtin_cpu_supports("gfni") && __builtin_cpu_supports("avx512vbmi2")) {
         lone_dots512(&a, nw);
         for (size_t w = 0; w < nw && ok; w++)
             ok = a.wd[w] == lone_ref(&a, w);
+        /* every colon the IPv6 pass would take is a candidate still */
+        v6_colons512(&a, nw);
+        for (size_t w = 0; w < nw && ok; w++) {
+            uint64_t want = 0;
+
+            for (uint64_t x = v6_cands(&a, w); x != 0; x &= x - 1) {
+                unsigned bit = (unsigned)__builtin_ctzll(x);
+
+                if (v6_colons(&a, w, bit))
+                    want |= (uint64_t)1 << bit;
+            }
+            ok = (want & ~a.c6[w]) == 0 && (a.c6[w] & ~v6_cands(&a, w)) == 0 &&
+                 (a.c6w[w / 64] >> (w % 64) & 1) == (a.c6[w] != 0);
+        }
     }
 #endif
     return ok;

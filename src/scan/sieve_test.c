@@ -171,6 +171,18 @@ static void test_v6_address_endings(void **state)
             fprintf(stderr, "not found or sieved away: %s\n", pass[i]);
             fail();
         }
+        /* and at every offset in a 64-byte word (the candidate colons are found a word at a
+         * time) */
+        for (size_t off = 1; off < 80; off++) {
+            char line[256];
+
+            memset(line, ' ', off);
+            memcpy(line + off, pass[i], n);
+            if (sieve_check_hits(IX6, line, off + n) && !sieve_check_maybe(IX6, line, off + n)) {
+                fprintf(stderr, "sieved away at offset %zu: %s\n", off, pass[i]);
+                fail();
+            }
+        }
     }
     for (size_t i = 0; i < sizeof(stop) / sizeof(stop[0]); i++) {
         size_t n = strlen(stop[i]);
