@@ -722,8 +722,10 @@ struct masks {
     uint64_t wd[MASK_WORDS];           /* the dots the walk visits (lone_dots512()) */
     uint64_t c6[MASK_WORDS];           /* colons that may start an IPv6 address (v6_colons512()) */
     uint64_t c6w[MASK_WORDS / 64 + 1]; /* bit w: c6[w] has one */
+    uint64_t t10[MASK_WORDS];          /* "10." begins here (classify_avx512(), when want10) */
     bool any_nul, any_high;            /* a NUL byte, a byte >= 0x80 among those classified */
     bool any_x;                        /* an escape among them */
+    bool want10;                       /* t10 wanted: nothing listed in 10/8 */
 };
 
 /* The bytes at or past len (in the last word) do not count. */
@@ -977,6 +979,13 @@ classify_avx512(const char *p, size_t w0, size_t w1, size_t len, struct masks *m
         m->nl[w] = _mm512_movepi8_mask(cl);
         m->d[w] = _mm512_movepi8_mask(_mm512_slli_epi16(cl, 6)); /* C7_DOT to the top */
         m->x[w] = 0;
+        if (m->want10) {
+            /* (one that runs into the next word is not marked) */
+            uint64_t one = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('1')),
+                     zero = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('0'));
+
+            m->t10[w] = one & zero >> 1 & m->d[w] >> 2;
+        }
     }
     m->any_nul |= _mm512_test_epi8_mask(acc, _mm512_set1_epi8(C7_NUL)) != 0;
     m->any_high |= high != 0;
@@ -1600,6 +1609,24 @@ __attribute__((target("avx512f,avx512bw,gfni"))) static void lone_dots512(struct
                 v = _mm512_loadu_si512((const void *)(m->v + w));
         __m512i lone = _mm512_and_si512(digits_to_dot(h, n, d),
                                         rev64(digits_to_dot(rev64(h), rev64(n), rev64(d))));
+
+        if (m->want10) {
+            /* runs of digits and dots that begin "10." (nothing listed in 10/8): a carry from
+             * each start through its digits and dots stops on the byte after them, which must
+             * be no host byte; then, in the lanes reversed, a carry from that end back through
+             * the run marks its bytes */
+            __m512i nd = _mm512_or_si512(n, d),
+                    st = _mm512_and_si512(
+                        _mm512_loadu_si512((const void *)(m->t10 + w)),
+                        _mm512_and_si512(_mm512_andnot_si512(_mm512_slli_epi64(h, 1), h),
+                                         _mm512_set1_epi64(~(long long)1)));
+            __m512i end = _mm512_andnot_si512(h, _mm512_andnot_si512(nd, _mm512_add_epi64(nd, st)));
+            __m512i rnd = rev64(nd), rs = _mm512_and_si512(_mm512_slli_epi64(rev64(end), 1), rnd);
+            __m512i run =
+                rev64(_mm512_and_si512(_mm512_xor_si512(_mm512_add_epi64(rnd, rs), rnd), rnd));
+
+            lone = _mm512_or_si512(lone, _mm512_and_si512(run, d));
+        }
         /* nx: not a hex digit; a zero 16-bit lane of it is a group of 16 */
         __m512i nx = _mm512_ternarylogic_epi64(v, h, d, 0xbf);
         __mmask8 hex = _mm512_test_epi64_mask(
@@ -2241,6 +2268,7 @@ static inline __attribute__((always_inline)) size_t block_impl(const struct scan
     m->any_nul = 0;
     m->any_x = false;
     m->any_high = 0;
+    m->want10 = sv->no10 && sv->lone512 && !sv->bare;
     /* the lines: classified words as far as needed to find their ends */
     while (b->k < SCAN_SIEVE_BATCH && pos < len) {
         size_t nl;
@@ -2498,7 +2526,7 @@ bool scan_sieve__quad_agree(const struct scan_sieve *sv, const char *p, size_t n
 /* lone_dots512()'s answer for word w, the portable way: each dot, less a dot whose run of host
  * bytes lies inside the word (bytes before and after it in the word) and is digits, the dot,
  * digits; in a word without an aligned group of 16 hex digits. */
-static uint64_t lone_ref(const struct masks *m, size_t w)
+static uint64_t lone_ref(const struct masks *m, size_t w, const char *p, bool ten)
 {
     uint64_t d = m->d[w], h = m->h[w], out = d;
 
@@ -2515,6 +2543,13 @@ static uint64_t lone_ref(const struct masks *m, size_t w)
         lone = s > 0 && e < 63 && b > s && e > b;
         for (unsigned i = s; i <= e && lone; i++)
             lone = i == b || (m->n[w] >> i & 1);
+        if (!lone && ten && s > 0 && e < 63 && e - s >= 2 &&
+            memcmp(p + w * 64 + s, "10.", 3) == 0) {
+            /* digits and dots after "10." */
+            lone = true;
+            for (unsigned i = s; i <= e && lone; i++)
+                lone = (m->n[w] | m->d[w]) >> i & 1;
+        }
         if (lone)
             out &= ~((uint64_t)1 << b);
     }
@@ -2535,12 +2570,14 @@ bool scan_sieve__classify_agree(const char *p, size_t n)
 #if defined(SIEVE_X86)
     static const classify_fn vec[3] = {classify_sse2, classify_avx2, classify_avx512};
 
+    a.want10 = false;
     for (int v = 0; v < 3 && ok; v++) {
         if (v == 1 && !__builtin_cpu_supports("avx2"))
             break;
         if (v == 2 && !(__builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vbmi")))
             break;
         b.any_nul = b.any_high = 0;
+        b.want10 = v == 2;
         vec[v](p, 0, nw, n, &b);
         ok = a.any_nul == b.any_nul && a.any_high == b.any_high;
         ok = ok && memcmp(a.h, b.h, nw * 8) == 0 && memcmp(a.d, b.d, nw * 8) == 0 &&
@@ -2552,7 +2589,22 @@ bool scan_sieve__classify_agree(const char *p, size_t n)
         __builtin_cpu_supports("gfni") && __builtin_cpu_supports("avx512vbmi2")) {
         lone_dots512(&a, nw);
         for (size_t w = 0; w < nw && ok; w++)
-            ok = a.wd[w] == lone_ref(&a, w);
+            ok = a.wd[w] == lone_ref(&a, w, p, false);
+        /* and with the runs that begin "10." (b: the AVX-512 pass's, with its "10." marks) */
+        a.want10 = true;
+        for (size_t w = 0; w < nw && ok; w++) {
+            uint64_t t = 0;
+
+            for (unsigned i = 0; i + 2 < 64 && w * 64 + i + 2 < n; i++)
+                t |= (uint64_t)(memcmp(p + w * 64 + i, "10.", 3) == 0) << i;
+            ok = b.t10[w] == t;
+            a.t10[w] = t;
+        }
+        if (ok)
+            lone_dots512(&a, nw);
+        for (size_t w = 0; w < nw && ok; w++)
+            ok = a.wd[w] == lone_ref(&a, w, p, true);
+        a.want10 = false;
         /* every colon the IPv6 pass would take is a candidate still */
         v6_colons512(&a, nw);
         for (size_t w = 0; w < nw && ok; w++) {
