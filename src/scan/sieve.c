@@ -82,6 +82,9 @@ struct scan_sieve {
     uint64_t *v4map;
     uint64_t seed_host, seed_hash, seed_v4, seed_run;
     bool tld; /* one-label domain keys: a host's last label is looked up too */
+    /* some host key's last label begins with a digit (else "58.385Z", a JSON time's seconds,
+     * is no host any key could match: lone_dots512() drops such runs) */
+    bool digit_tail;
     /* nothing listed in 10.0.0.0/8, in 192.168.0.0/16: a quad written "10." or "192.168." (a
      * log's own clients and servers, in most lines) is let go from its first bytes, unparsed */
     bool no10, no192;
@@ -396,6 +399,11 @@ static uint64_t key_host(struct bctx *b, const char *p, size_t n)
             return 0;
         }
         dots[nd++] = (uint32_t)i;
+    }
+    if (n > 0) {
+        size_t last = nd > 0 ? dots[nd - 1] + 1 : 0;
+
+        b->sv->digit_tail |= last >= n || (p[last] >= '0' && p[last] <= '9');
     }
     h = host_tail(b->sv->seed_host, b->tmp, n, dots, nd);
     b->sv->tails[(h >> (64 - TLD_BITS)) / 64] |= (uint64_t)1 << ((h >> (64 - TLD_BITS)) % 64);
@@ -726,6 +734,7 @@ struct masks {
     bool any_nul, any_high;            /* a NUL byte, a byte >= 0x80 among those classified */
     bool any_x;                        /* an escape among them */
     bool want10;                       /* t10 wanted: nothing listed in 10/8 */
+    bool no_digit_tail;                /* the sieve's !digit_tail (lone_dots512()) */
 };
 
 /* The bytes at or past len (in the last word) do not count. */
@@ -1588,6 +1597,18 @@ digits_to_dot(__m512i h, __m512i n, __m512i d)
     return _mm512_and_si512(_mm512_andnot_si512(n, _mm512_add_epi64(n, gs)), d);
 }
 
+/* The first dot of each run of host bytes that starts in the lane (not at bit 0). */
+__attribute__((target("avx512f,avx512bw"))) static inline __m512i first_dot(__m512i h, __m512i d)
+{
+    __m512i x = _mm512_andnot_si512(d, h),
+            hs = _mm512_and_si512(_mm512_andnot_si512(_mm512_slli_epi64(h, 1), h),
+                                  _mm512_set1_epi64(~(long long)1));
+
+    return _mm512_and_si512(
+        _mm512_or_si512(hs, _mm512_andnot_si512(x, _mm512_add_epi64(x, _mm512_and_si512(hs, x)))),
+        d);
+}
+
 /* The dots the dotted walk visits (wd), for words [0, nw) (it reads and writes up to seven past
  * nw: the masks' spare line): each dot less those of runs that lie inside one word and are
  * digits, one dot and digits — a time, a duration, a TTL (three or four in a Zeek DNS line, the
@@ -1610,6 +1631,16 @@ __attribute__((target("avx512f,avx512bw,gfni"))) static void lone_dots512(struct
         __m512i lone = _mm512_and_si512(digits_to_dot(h, n, d),
                                         rev64(digits_to_dot(rev64(h), rev64(n), rev64(d))));
 
+        if (m->no_digit_tail) {
+            /* runs with one dot and a digit after it ("58.385Z") when no key's last label
+             * begins with one: the first dot from the start and the first from the end (a carry
+             * through the other host bytes from each end) are the same */
+            __m512i rh = rev64(h), rd = rev64(d);
+
+            lone = _mm512_or_si512(
+                lone, _mm512_and_si512(_mm512_and_si512(first_dot(h, d), rev64(first_dot(rh, rd))),
+                                       _mm512_srli_epi64(n, 1)));
+        }
         if (m->want10) {
             /* runs of digits and dots that begin "10." (nothing listed in 10/8): a carry from
              * each start through its digits and dots stops on the byte after them, which must
@@ -2269,6 +2300,7 @@ static inline __attribute__((always_inline)) size_t block_impl(const struct scan
     m->any_x = false;
     m->any_high = 0;
     m->want10 = sv->no10 && sv->lone512 && !sv->bare;
+    m->no_digit_tail = !sv->digit_tail;
     /* the lines: classified words as far as needed to find their ends */
     while (b->k < SCAN_SIEVE_BATCH && pos < len) {
         size_t nl;
@@ -2543,6 +2575,9 @@ static uint64_t lone_ref(const struct masks *m, size_t w, const char *p, bool te
         lone = s > 0 && e < 63 && b > s && e > b;
         for (unsigned i = s; i <= e && lone; i++)
             lone = i == b || (m->n[w] >> i & 1);
+        if (!lone && m->no_digit_tail && s > 0 && e < 63 && b < e &&
+            __builtin_popcountll(d & (~(uint64_t)0 >> (63 - e)) & (~(uint64_t)0 << s)) == 1)
+            lone = m->n[w] >> (b + 1) & 1; /* one dot, a digit after it */
         if (!lone && ten && s > 0 && e < 63 && e - s >= 2 &&
             memcmp(p + w * 64 + s, "10.", 3) == 0) {
             /* digits and dots after "10." */
@@ -2587,11 +2622,7 @@ bool scan_sieve__classify_agree(const char *p, size_t n)
     }
     if (ok && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
         __builtin_cpu_supports("gfni") && __builtin_cpu_supports("avx512vbmi2")) {
-        lone_dots512(&a, nw);
-        for (size_t w = 0; w < nw && ok; w++)
-            ok = a.wd[w] == lone_ref(&a, w, p, false);
-        /* and with the runs that begin "10." (b: the AVX-512 pass's, with its "10." marks) */
-        a.want10 = true;
+        /* the "10." marks of the AVX-512 pass (b) against the text */
         for (size_t w = 0; w < nw && ok; w++) {
             uint64_t t = 0;
 
@@ -2600,11 +2631,16 @@ bool scan_sieve__classify_agree(const char *p, size_t n)
             ok = b.t10[w] == t;
             a.t10[w] = t;
         }
-        if (ok)
+        /* the walk's dots, with and without the runs that begin "10." and those of one dot
+         * and a digit after it */
+        for (int k = 0; k < 4 && ok; k++) {
+            a.want10 = k & 1;
+            a.no_digit_tail = k & 2;
             lone_dots512(&a, nw);
-        for (size_t w = 0; w < nw && ok; w++)
-            ok = a.wd[w] == lone_ref(&a, w, p, true);
-        a.want10 = false;
+            for (size_t w = 0; w < nw && ok; w++)
+                ok = a.wd[w] == lone_ref(&a, w, p, a.want10);
+        }
+        a.want10 = a.no_digit_tail = false;
         /* every colon the IPv6 pass would take is a candidate still */
         v6_colons512(&a, nw);
         for (size_t w = 0; w < nw && ok; w++) {

@@ -466,6 +466,33 @@ static void test_numeric_runs(void **state)
     assert_true(hit >= 8 * 80); /* the first three lines and the quads' always hold one */
     assert_false(sieve_check_maybe(ix, "1714997179.595230\t300.000000\t0.050355", 37));
     assert_false(sieve_check_maybe(ix, "1.5 22.75 333.125 4444.0625 55555.03125", 39));
+    /* a JSON time's seconds are no host when no key's last label begins with a digit */
+    assert_false(sieve_check_maybe(ix, "{\"ts\":\"2024-05-06T13:15:58.385Z\"}", 34));
+    scan_index_free(ix);
+    /* and are looked at when one does */
+    hit = 0;
+    ix = scan_index_new();
+    assert_true(sieve_check_add(ix, "indicator--d", "[domain-name:value = '58.385z']"));
+    assert_true(sieve_check_add(ix, "indicator--e", "[domain-name:value = 'evil.3com']"));
+    assert_int_equal(scan_index_finish(ix), CTIX_OK);
+    for (int off = 0; off < 80; off++) {
+        static const char *const with[] = {"{\"hostname\":\"58.385Z\"}",
+                                           "{\"hostname\":\"www.evil.3com\"}",
+                                           "{\"hostname\":\"sub.58.385z\"}"};
+
+        for (size_t i = 0; i < sizeof(with) / sizeof(with[0]); i++) {
+            size_t n = (size_t)off + 1 + strlen(with[i]);
+
+            memset(line, ' ', (size_t)off + 1);
+            memcpy(line + off + 1, with[i], strlen(with[i]));
+            memset(line + n, 0, SCAN_SIEVE_PAD);
+            if (sieve_check_hits(ix, line, n)) {
+                hit++;
+                assert_true(sieve_check_maybe(ix, line, n));
+            }
+        }
+    }
+    assert_int_equal(hit, 3 * 80);
     scan_index_free(ix);
 }
 
