@@ -331,12 +331,12 @@ static void test_batch_equals_lines(void **state)
     assert_int_equal(scan_sieve_count(sv, b.p[0], b.n[0], '\t'), 3);
     /* the count against a byte-by-byte one, at every length and offset around a vector's */
     {
-        char t[200 + SCAN_SIEVE_PAD];
+        char t[600 + SCAN_SIEVE_PAD];
 
         for (size_t i = 0; i < sizeof(t); i++)
             t[i] = (char)("\ta\t\tb,\t"[i % 7]);
         for (size_t off = 0; off < 40; off++) {
-            for (size_t n = 0; off + n <= 200; n++) {
+            for (size_t n = 0; off + n <= 600; n++) {
                 size_t want = 0;
 
                 for (size_t j = 0; j < n; j++)
