@@ -282,6 +282,58 @@ static void test_one_label_keys(void **state)
     assert_true(sieve_check_maybe(IXX, "AAAA 2001:db8:bbbb:1::7", 23));
 }
 
+/* The memory of clean runs keys a run by every one of its bytes: a look-alike found clean in one
+ * batch does not hide a listed name that differs from it in one byte in the next (the look-alike
+ * is looked up, and so remembered, when its last label ends some key). */
+static void test_memory_keys_every_byte(void **state)
+{
+    static const char *const names[] = {"e.ab", "e.abcdefg", "e.abcdefgh", "ev.abcdefghijklm",
+                                        "evil.abcdefghijklmnop"};
+    struct scan_sieve_batch b;
+    char line[64 + SCAN_SIEVE_PAD], pat[128];
+    size_t checked = 0;
+
+    (void)state;
+    assert_true(scan_sieve_batch_init(&b));
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        size_t n = strlen(names[i]), last = (size_t)(strrchr(names[i], '.') - names[i]) + 1;
+        struct scan_index *ix = scan_index_new();
+
+        snprintf(pat, sizeof(pat), "[domain-name:value = '%s']", names[i]);
+        assert_true(sieve_check_add(ix, "indicator--n", pat));
+        /* each look-alike's last label ends a key */
+        for (size_t at = last; at < n; at++) {
+            char id[32];
+
+            snprintf(pat, sizeof(pat), "[domain-name:value = 'z.%s']", names[i] + last);
+            pat[strlen("[domain-name:value = 'z.") + at - last] = 'x';
+            snprintf(id, sizeof(id), "indicator--z%zu", at);
+            assert_true(sieve_check_add(ix, id, pat));
+        }
+        assert_int_equal(scan_index_finish(ix), CTIX_OK);
+        for (size_t at = 0; at < n; at++) {
+            if (names[i][at] == '.' || names[i][at] == 'x')
+                continue;
+            /* the look-alike: one byte changed, found clean */
+            memset(line, 0, sizeof(line));
+            memcpy(line, names[i], n);
+            line[at] = 'x';
+            (void)scan_sieve_block(scan_index_sieve(ix), &b, line, n);
+            assert_int_equal(b.k, 1);
+            assert_int_equal(b.maybe, 0);
+            /* the name, in the next batch */
+            memcpy(line, names[i], n);
+            assert_true(sieve_check_hits(ix, line, n));
+            (void)scan_sieve_block(scan_index_sieve(ix), &b, line, n);
+            assert_int_equal(b.maybe, 1);
+            checked++;
+        }
+        scan_index_free(ix);
+    }
+    assert_true(checked >= 50);
+    scan_sieve_batch_cleanup(&b);
+}
+
 static void test_batch_equals_lines(void **state)
 {
     const struct scan_sieve *sv = scan_index_sieve(IX);
@@ -543,6 +595,7 @@ int main(void)
         cmocka_unit_test(test_no_false_maybe),
         cmocka_unit_test(test_one_label_keys),
         cmocka_unit_test(test_batch_equals_lines),
+        cmocka_unit_test(test_memory_keys_every_byte),
         cmocka_unit_test(test_no_sieve_for_any_value_prefilters),
         cmocka_unit_test(test_long_and_odd_lines),
         cmocka_unit_test(test_numeric_runs),
