@@ -958,43 +958,70 @@ static const uint8_t cls7[128] __attribute__((aligned(64))) = {
     0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00,
 };
 
+/* The masks of word w from its bytes v and their classes cl. */
+__attribute__((target("avx512f,avx512bw"))) static inline void
+cls512_store(struct masks *m, size_t w, __m512i v, __m512i cl)
+{
+    m->h[w] = _mm512_test_epi8_mask(cl, _mm512_set1_epi8((char)(C7_DIG | C7_DOT | C7_WORD)));
+    m->n[w] = _mm512_test_epi8_mask(cl, _mm512_set1_epi8(C7_DIG));
+    m->c[w] = _mm512_test_epi8_mask(cl, _mm512_set1_epi8(C7_COL));
+    m->v[w] =
+        _mm512_test_epi8_mask(cl, _mm512_set1_epi8((char)(C7_DIG | C7_DOT | C7_COL | C7_HEX)));
+    m->nl[w] = _mm512_movepi8_mask(cl);
+    m->d[w] = _mm512_movepi8_mask(_mm512_slli_epi16(cl, 6)); /* C7_DOT to the top */
+    m->x[w] = 0;
+    if (m->want10) {
+        /* (one that runs into the next word is not marked) */
+        uint64_t one = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('1')),
+                 zero = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('0'));
+
+        m->t10[w] = one & zero >> 1 & m->d[w] >> 2;
+    }
+}
+
 __attribute__((target("avx512f,avx512bw,avx512vbmi"))) static void
 classify_avx512(const char *p, size_t w0, size_t w1, size_t len, struct masks *m)
 {
     const __m512i t0 = _mm512_load_si512((const void *)cls7),
-                  t1 = _mm512_load_si512((const void *)(cls7 + 64)),
-                  kh = _mm512_set1_epi8((char)(C7_DIG | C7_DOT | C7_WORD)),
-                  kv = _mm512_set1_epi8((char)(C7_DIG | C7_DOT | C7_COL | C7_HEX)),
-                  kn = _mm512_set1_epi8(C7_DIG), kc = _mm512_set1_epi8(C7_COL);
-    __m512i acc = _mm512_setzero_si512(); /* the class bytes or'ed: NUL, escapes seen */
+                  t1 = _mm512_load_si512((const void *)(cls7 + 64));
+    __m512i acc = _mm512_setzero_si512(), /* the class bytes or'ed: NUL, escapes seen */
+        bytes = _mm512_setzero_si512();   /* the bytes or'ed: one from 0x80 seen */
     uint64_t high = 0;
-    size_t w;
+    size_t w, wf = len / 64 < w1 ? len / 64 : w1; /* words before wf are whole */
 
-    for (w = w0; w < w1; w++) {
+    /* whole words, looked up as if every byte were ASCII (vpermi2b reads seven bits) */
+    for (w = w0; w < wf; w++) {
+        __m512i v = _mm512_loadu_si512((const void *)(p + w * 64)),
+                cl = _mm512_permutex2var_epi8(t0, v, t1);
+
+        bytes = _mm512_or_si512(bytes, v);
+        acc = _mm512_or_si512(acc, cl);
+        cls512_store(m, w, v, cl);
+    }
+    if (w0 < wf && _mm512_movepi8_mask(bytes) != 0) {
+        /* bytes from 0x80 (UTF-8, rare in most logs) have no class: the words again, with them
+         * kept out of the lookup */
+        acc = _mm512_setzero_si512();
+        for (w = w0; w < wf; w++) {
+            __m512i v = _mm512_loadu_si512((const void *)(p + w * 64)), cl;
+            __mmask64 hb = _mm512_movepi8_mask(v);
+
+            cl = _mm512_maskz_permutex2var_epi8(~hb, t0, v, t1);
+            high |= hb;
+            acc = _mm512_or_si512(acc, cl);
+            cls512_store(m, w, v, cl);
+        }
+    }
+    for (w = wf > w0 ? wf : w0; w < w1; w++) {
         __m512i v = _mm512_loadu_si512((const void *)(p + w * 64)), cl;
         /* the bytes at or past len (in the last word) do not count */
-        __mmask64 keep = (w + 1) * 64 <= len ? ~(__mmask64)0
-                         : len <= w * 64     ? 0
-                                             : ~(__mmask64)0 >> (64 - (len - w * 64));
+        __mmask64 keep = len <= w * 64 ? 0 : ~(__mmask64)0 >> (64 - (len - w * 64));
         __mmask64 hb = _mm512_movepi8_mask(v) & keep;
 
         cl = _mm512_maskz_permutex2var_epi8(keep & ~hb, t0, v, t1);
         high |= hb;
         acc = _mm512_or_si512(acc, cl);
-        m->h[w] = _mm512_test_epi8_mask(cl, kh);
-        m->n[w] = _mm512_test_epi8_mask(cl, kn);
-        m->c[w] = _mm512_test_epi8_mask(cl, kc);
-        m->v[w] = _mm512_test_epi8_mask(cl, kv);
-        m->nl[w] = _mm512_movepi8_mask(cl);
-        m->d[w] = _mm512_movepi8_mask(_mm512_slli_epi16(cl, 6)); /* C7_DOT to the top */
-        m->x[w] = 0;
-        if (m->want10) {
-            /* (one that runs into the next word is not marked) */
-            uint64_t one = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('1')),
-                     zero = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('0'));
-
-            m->t10[w] = one & zero >> 1 & m->d[w] >> 2;
-        }
+        cls512_store(m, w, v, cl);
     }
     m->any_nul |= _mm512_test_epi8_mask(acc, _mm512_set1_epi8(C7_NUL)) != 0;
     m->any_high |= high != 0;
