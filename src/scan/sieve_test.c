@@ -569,6 +569,17 @@ static void test_vector_passes_agree(void **state)
         memcpy(buf, listed[i], n);
         assert_true(scan_sieve__classify_agree(buf, n));
     }
+    /* a byte from 0x80 (UTF-8) in any place of whole words and of a last partial one: it has
+     * no class, and the other bytes keep theirs */
+    for (size_t at = 0; at < 200; at++) {
+        char buf[256 + SCAN_SIEVE_PAD];
+
+        for (size_t i = 0; i < sizeof(buf); i++)
+            buf[i] = "a1.b:%\\-_ \n\t,Z9"[i % 15];
+        buf[at] = (char)(0x80 | (at % 128)); /* (its low bits every ASCII class in turn) */
+        assert_true(scan_sieve__classify_agree(buf, 256));
+        assert_true(scan_sieve__classify_agree(buf, 200));
+    }
     for (size_t a = 0; a < np; a++) {
         for (size_t b = 0; b < np; b++) {
             for (size_t c = 0; c < np; c++) {
