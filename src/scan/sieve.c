@@ -958,6 +958,14 @@ static const uint8_t cls7[128] __attribute__((aligned(64))) = {
     0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00,
 };
 
+/* The bytes of word w before len, as a mask. */
+static inline uint64_t word_keep(size_t len, size_t w)
+{
+    return (w + 1) * 64 <= len ? ~(uint64_t)0
+           : len <= w * 64     ? 0
+                               : ~(uint64_t)0 >> (64 - (len - w * 64));
+}
+
 /* The masks of word w from its bytes v and their classes cl. */
 __attribute__((target("avx512f,avx512bw"))) static inline void
 cls512_store(struct masks *m, size_t w, __m512i v, __m512i cl)
@@ -1015,7 +1023,7 @@ classify_avx512(const char *p, size_t w0, size_t w1, size_t len, struct masks *m
     for (w = wf > w0 ? wf : w0; w < w1; w++) {
         __m512i v = _mm512_loadu_si512((const void *)(p + w * 64)), cl;
         /* the bytes at or past len (in the last word) do not count */
-        __mmask64 keep = len <= w * 64 ? 0 : ~(__mmask64)0 >> (64 - (len - w * 64));
+        __mmask64 keep = word_keep(len, w);
         __mmask64 hb = _mm512_movepi8_mask(v) & keep;
 
         cl = _mm512_maskz_permutex2var_epi8(keep & ~hb, t0, v, t1);
@@ -1030,13 +1038,10 @@ classify_avx512(const char *p, size_t w0, size_t w1, size_t len, struct masks *m
     m->any_x = true;
     for (w = w0; w < w1; w++) {
         __m512i v = _mm512_loadu_si512((const void *)(p + w * 64));
-        __mmask64 keep = (w + 1) * 64 <= len ? ~(__mmask64)0
-                         : len <= w * 64     ? 0
-                                             : ~(__mmask64)0 >> (64 - (len - w * 64));
 
-        m->x[w] = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('%')) |
-                  _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\\'));
-        m->x[w] &= keep;
+        m->x[w] = (_mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('%')) |
+                   _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\\'))) &
+                  word_keep(len, w);
     }
 }
 #endif
@@ -1627,16 +1632,23 @@ __attribute__((target("avx512f,avx512bw,gfni"))) static inline __m512i rev64(__m
         bytes);
 }
 
+/* The first byte of each run of host bytes h that starts in the lane: a run at bit 0 may have
+ * begun in the word before, so it has no start here. */
+__attribute__((target("avx512f"))) static inline __m512i lane_starts(__m512i h)
+{
+    return _mm512_and_si512(_mm512_andnot_si512(_mm512_slli_epi64(h, 1), h),
+                            _mm512_set1_epi64(~(long long)1));
+}
+
 /* The dots of each lane whose run of host bytes begins with digits that lead to them: a run's
  * first byte is a digit, and so is each byte up to the dot. A run starting at bit 0 may have
  * begun in the word before, so it has no start here. */
 __attribute__((target("avx512f,avx512bw"))) static inline __m512i
 digits_to_dot(__m512i h, __m512i n, __m512i d)
 {
-    __m512i hs = _mm512_andnot_si512(_mm512_slli_epi64(h, 1), h),
-            ns = _mm512_andnot_si512(_mm512_slli_epi64(n, 1), n);
+    __m512i ns = _mm512_andnot_si512(_mm512_slli_epi64(n, 1), n);
     /* a carry from each such start runs through its digits and stops on the byte after them */
-    __m512i gs = _mm512_and_si512(_mm512_and_si512(hs, ns), _mm512_set1_epi64(~(long long)1));
+    __m512i gs = _mm512_and_si512(lane_starts(h), ns);
 
     return _mm512_and_si512(_mm512_andnot_si512(n, _mm512_add_epi64(n, gs)), d);
 }
@@ -1644,9 +1656,7 @@ digits_to_dot(__m512i h, __m512i n, __m512i d)
 /* The first dot of each run of host bytes that starts in the lane (not at bit 0). */
 __attribute__((target("avx512f,avx512bw"))) static inline __m512i first_dot(__m512i h, __m512i d)
 {
-    __m512i x = _mm512_andnot_si512(d, h),
-            hs = _mm512_and_si512(_mm512_andnot_si512(_mm512_slli_epi64(h, 1), h),
-                                  _mm512_set1_epi64(~(long long)1));
+    __m512i x = _mm512_andnot_si512(d, h), hs = lane_starts(h);
 
     return _mm512_and_si512(
         _mm512_or_si512(hs, _mm512_andnot_si512(x, _mm512_add_epi64(x, _mm512_and_si512(hs, x)))),
@@ -1691,10 +1701,8 @@ __attribute__((target("avx512f,avx512bw,gfni"))) static void lone_dots512(struct
              * be no host byte; then, in the lanes reversed, a carry from that end back through
              * the run marks its bytes */
             __m512i nd = _mm512_or_si512(n, d),
-                    st = _mm512_and_si512(
-                        _mm512_loadu_si512((const void *)(m->t10 + w)),
-                        _mm512_and_si512(_mm512_andnot_si512(_mm512_slli_epi64(h, 1), h),
-                                         _mm512_set1_epi64(~(long long)1)));
+                    st = _mm512_and_si512(_mm512_loadu_si512((const void *)(m->t10 + w)),
+                                          lane_starts(h));
             __m512i end = _mm512_andnot_si512(h, _mm512_andnot_si512(nd, _mm512_add_epi64(nd, st)));
             __m512i rnd = rev64(nd), rs = _mm512_and_si512(_mm512_slli_epi64(rev64(end), 1), rnd);
             __m512i run =
@@ -1760,16 +1768,23 @@ __attribute__((target("avx512f,avx512bw,avx512vbmi2"))) static void v6_colons512
 }
 #endif
 
+#if defined(SIEVE_X86)
+/* Whether the CPU runs lone_dots512() and v6_colons512(). */
+static bool cpu_avx512_steps(void)
+{
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("gfni") && __builtin_cpu_supports("avx512vbmi2");
+}
+#endif
+
 /* (CTIX_SIEVE_AVX2: the AVX2 passes on a CPU with AVX-512, for the tests that hold them to the
  * same answers) */
 static bool lone_pick(void)
 {
 #if defined(SIEVE_X86)
-    __builtin_cpu_init();
     return getenv("CTIX_SIEVE_SCALAR") == NULL && getenv("CTIX_SIEVE_AVX2") == NULL &&
-           __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-           __builtin_cpu_supports("gfni") && __builtin_cpu_supports("avx512vbmi2") &&
-           __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi2");
+           cpu_avx512_steps() && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi2");
 #else
     return false;
 #endif
@@ -2602,7 +2617,7 @@ bool scan_sieve__quad_agree(const struct scan_sieve *sv, const char *p, size_t n
 /* lone_dots512()'s answer for word w, the portable way: each dot, less a dot whose run of host
  * bytes lies inside the word (bytes before and after it in the word) and is digits, the dot,
  * digits; in a word without an aligned group of 16 hex digits. */
-static uint64_t lone_ref(const struct masks *m, size_t w, const char *p, bool ten)
+static uint64_t lone_ref(const struct masks *m, size_t w, const char *p)
 {
     uint64_t d = m->d[w], h = m->h[w], out = d;
 
@@ -2622,7 +2637,7 @@ static uint64_t lone_ref(const struct masks *m, size_t w, const char *p, bool te
         if (!lone && m->no_digit_tail && s > 0 && e < 63 && b < e &&
             __builtin_popcountll(d & (~(uint64_t)0 >> (63 - e)) & (~(uint64_t)0 << s)) == 1)
             lone = m->n[w] >> (b + 1) & 1; /* one dot, a digit after it */
-        if (!lone && ten && s > 0 && e < 63 && e - s >= 2 &&
+        if (!lone && m->want10 && s > 0 && e < 63 && e - s >= 2 &&
             memcmp(p + w * 64 + s, "10.", 3) == 0) {
             /* digits and dots after "10." */
             lone = true;
@@ -2664,8 +2679,7 @@ bool scan_sieve__classify_agree(const char *p, size_t n)
              memcmp(a.x, b.x, nw * 8) == 0 && memcmp(a.nl, b.nl, nw * 8) == 0 &&
              memcmp(a.v, b.v, nw * 8) == 0;
     }
-    if (ok && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-        __builtin_cpu_supports("gfni") && __builtin_cpu_supports("avx512vbmi2")) {
+    if (ok && cpu_avx512_steps()) {
         /* the "10." marks of the AVX-512 pass (b) against the text */
         for (size_t w = 0; w < nw && ok; w++) {
             uint64_t t = 0;
@@ -2682,7 +2696,7 @@ bool scan_sieve__classify_agree(const char *p, size_t n)
             a.no_digit_tail = k & 2;
             lone_dots512(&a, nw);
             for (size_t w = 0; w < nw && ok; w++)
-                ok = a.wd[w] == lone_ref(&a, w, p, a.want10);
+                ok = a.wd[w] == lone_ref(&a, w, p);
         }
         a.want10 = a.no_digit_tail = false;
         /* every colon the IPv6 pass would take is a candidate still */
