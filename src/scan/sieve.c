@@ -1218,6 +1218,7 @@ struct scan_sieve_batch_int {
     struct trun runs[PROBES_MAX];
     struct pend pend[PROBES_MAX];
     uint64_t cache[RUNCACHE];
+    uintptr_t ahead; /* the text prefetched up to here (text_ahead()) */
 };
 
 struct lctx {
@@ -2337,6 +2338,24 @@ region_pass(struct lctx *c, const size_t *ls, const size_t *le, unsigned k, uint
     }
 }
 
+/* The text of the next batches, from q to AHEAD bytes past it (not past end), asked for while
+ * this one is walked: the classification of a batch reads its text from memory for the first
+ * time, and the hardware's prefetcher, which follows the reads, runs too little ahead of reads
+ * that come in bursts (0.91-0.98 of the sieve's time; 16 KB ahead gave nothing). The lines
+ * asked for by the batch before are not asked again. */
+#define AHEAD ((size_t)64 << 10)
+static inline __attribute__((always_inline)) void text_ahead(struct scan_sieve_batch_int *bi,
+                                                             const char *q, const char *end)
+{
+    uintptr_t a = (uintptr_t)q, z = (size_t)(end - q) > AHEAD ? a + AHEAD : (uintptr_t)end;
+
+    if (bi->ahead > a && bi->ahead <= z)
+        a = bi->ahead;
+    for (a &= ~(uintptr_t)63; a < z; a += 64)
+        __builtin_prefetch((const void *)a, 0, 2);
+    bi->ahead = z;
+}
+
 /* A batch: its lines found, classified, sieved. Built twice (below): with the CPU's bit
  * instructions (popcnt, lzcnt, tzcnt) where it has them. */
 static inline __attribute__((always_inline)) size_t block_impl(const struct scan_sieve *sv,
@@ -2460,6 +2479,7 @@ static inline __attribute__((always_inline)) size_t block_impl(const struct scan
             }
         }
 #endif
+        text_ahead(bi, p + pos, p + len);
         region_pass(&c, ls, le, b->k, &mb, simd);
         probes_answer(sv, bi->pr, c.np, &b->maybe);
         b->maybe |= mb;
