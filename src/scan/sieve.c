@@ -2371,8 +2371,8 @@ region_pass(struct lctx *c, const size_t *ls, const size_t *le, unsigned k, uint
  * memory for the first time, and the hardware's prefetcher, which follows the reads, runs too
  * little ahead of reads that come in bursts. One line is asked for at each word of the dotted
  * walk (there the core waits on its own dependent chains, not on memory), as many lines as the
- * batch has words, beginning where the batch before stopped: 0.89-0.97 of the sieve's time
- * without; the same lines asked for at once before the walk gave less (0.97), as the core
+ * batch has words, beginning where the batch before stopped: 0.87-0.90 of the sieve's time
+ * without; the same lines asked for at once before the walk gave less (0.91-0.97), as the core
  * stalls when more are in flight than it has buffers for. */
 #define AHEAD ((size_t)64 << 10)
 static inline __attribute__((always_inline)) void text_ahead(struct scan_sieve_batch_int *bi,
