@@ -1717,7 +1717,11 @@ lone_lanes(const struct masks *m, __m512i h, __m512i n, __m512i d, __m512i v, __
  * the words, and in the lanes made of each word's upper half and the next word's lower half,
  * which hold every run of up to 32 bytes that crosses a word's edge (a fifth of a Zeek line's
  * times and TTLs: 0.94-0.95 of the sieve's time against the words alone). A run of the batch's
- * last word ends there (its last line's end is no host byte), whatever the word after holds. */
+ * last word ends at its last line's end ('\n' is no host byte; at the end of the input the
+ * bytes past it are kept out of the masks), except when the input ends on a word's edge: then
+ * the word after was never classified, and a run ending there is judged with whatever it holds.
+ * That can drop only a run whose own bytes are nothing a key can be (digits and a dot at its
+ * end, a one-label name and a dot) or begin "10." (nothing listed there). */
 __attribute__((target("avx512f,avx512bw,avx512vbmi2,gfni"))) static void
 lone_dots512(struct masks *m, size_t nw)
 {
@@ -2482,6 +2486,7 @@ static inline __attribute__((always_inline)) size_t block_impl(const struct scan
     c.p = p;
     if (b->k > 0) {
         uint64_t mb = 0;
+        size_t nw = (le[b->k - 1] + 63) / 64; /* the batch's words */
 
         for (unsigned i = 0; i < b->k; i++) {
             if (le[i] - ls[i] > SCAN_SIEVE_LINE_MAX)
@@ -2503,16 +2508,16 @@ static inline __attribute__((always_inline)) size_t block_impl(const struct scan
 #if defined(SIEVE_X86)
         if (simd && sv->lone512) {
             if (!sv->bare) {
-                lone_dots512(m, (le[b->k - 1] + 63) / 64);
+                lone_dots512(m, nw);
                 c.wd = m->wd;
             }
             if (sv->v6) {
-                v6_colons512(m, (le[b->k - 1] + 63) / 64);
+                v6_colons512(m, nw);
                 c.c6 = true;
             }
         }
 #endif
-        text_ahead(bi, &c, p + pos, p + len, (le[b->k - 1] + 63) / 64);
+        text_ahead(bi, &c, p + pos, p + len, nw);
         region_pass(&c, ls, le, b->k, &mb, simd);
         probes_answer(sv, bi->pr, c.np, &b->maybe);
         b->maybe |= mb;
