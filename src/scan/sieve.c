@@ -1234,7 +1234,7 @@ struct lctx {
     struct pend *pend; /* host names waiting to be probed */
     size_t npend;
     const char *p;              /* the region: positions are offsets from it */
-    uintptr_t ahead, ahead_end; /* the next batches' text, line w at ahead + 64 w (text_ahead()) */
+    uintptr_t ahead, ahead_end; /* later text the walk asks for: line w at ahead + 64 w */
     uint32_t line;
     bool bare, tld; /* the sieve's */
     bool maybe;     /* decided without the filter */
@@ -2389,8 +2389,7 @@ static inline __attribute__((always_inline)) void text_ahead(struct scan_sieve_b
         a = bi->ahead;
     a &= ~(uintptr_t)63;
     c->ahead = a;
-    c->ahead_end = z;
-    bi->ahead = nw < (z - a) / 64 ? a + nw * 64 : z;
+    c->ahead_end = bi->ahead = nw < (z - a) / 64 ? a + nw * 64 : z;
 }
 
 /* A batch: its lines found, classified, sieved. Built twice (below): with the CPU's bit
